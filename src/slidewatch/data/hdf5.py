@@ -113,7 +113,7 @@ def _atomic_h5(path: Path, key: str, data: np.ndarray, bands: Sequence[str] | No
 
 def write_image(path: Path, image: np.ndarray, bands: Sequence[str] = BAND_NAMES) -> None:
     """Write an H×W×C image atomically; records ``bands`` unless they are the 14 L4S bands."""
-    names = resolve_bands(list(bands))
+    names = resolve_bands(bands if isinstance(bands, str) else list(bands))
     if image.ndim != 3 or image.shape[-1] != len(names):
         raise DatasetError(
             f"{path}: image shape {image.shape} does not match {len(names)} bands; expected H×W×C"

@@ -100,7 +100,7 @@ class Normalization:
     @classmethod
     def identity(cls, bands: Sequence[str]) -> Normalization:
         """``method='none'``: values pass through unchanged."""
-        names = resolve_bands(list(bands))
+        names = resolve_bands(bands)
         return cls("none", names, (0.0,) * len(names), (1.0,) * len(names))
 
 
@@ -120,7 +120,7 @@ def normalization_from_arrays(
     percentiles: tuple[float, float] | None = None,
 ) -> Normalization:
     """Build a :class:`Normalization` from per-band statistics already computed."""
-    names = resolve_bands(list(bands))
+    names = resolve_bands(bands)
     n = len(names)
     if method == "none":
         return Normalization.identity(names)
