@@ -94,7 +94,7 @@ class Normalization:
                 tuple(float(v) for v in d["scale"]),
                 (float(pct[0]), float(pct[1])) if pct else None,
             )
-        except (KeyError, TypeError, IndexError) as exc:
+        except (KeyError, TypeError, IndexError, AttributeError) as exc:
             raise ConfigError(f"malformed normalisation description: {exc}") from exc
 
     @classmethod

@@ -1,0 +1,248 @@
+"""Large-area detection: throughput, peak memory and a naive baseline, in one run.
+
+Generates a 14-band L4S-scale scene (SIZE × SIZE, float32 GeoTIFF) and one four times
+larger (2·SIZE × 2·SIZE), and an untrained unet (``--base-width``), then prints:
+
+1. throughput of ``detect``'s streaming stage (read, forward, blend, write) in km²/s and
+   windows/s, and its ratio to the model's pure forward throughput on the same number of
+   windows (goal >= 0.85); also the end-to-end time including COGs, polygons, quicklook;
+2. peak memory (max RSS of a child process running ``detect``) for both scenes and their
+   ratio (goal <= 1.15);
+3. a naive baseline (whole scene in memory, tiles without overlap, no blending): its speed
+   and its seam strength (mean |jump| of the probability across tile borders / inside
+   tiles) beside ours (across window borders / inside).
+
+Run: ``.venv/bin/python bench/bench_detect.py [--size 1024] [--base-width 8]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.transform import from_origin
+from rasterio.windows import Window
+
+from slidewatch.bands import BAND_NAMES
+from slidewatch.inference.windows import window_grid
+
+
+def make_scene(path: Path, size: int, seed: int = 0) -> Path:
+    """A smooth, textured 14-band L4S-scale scene, written 256 rows at a time."""
+    rng = np.random.default_rng(seed)
+    means = np.array([1.1, 1.0, 1.0, 1.0, 1.2, 1.6, 1.7, 1.7, 1.5, 1.0, 1.6, 1.3, 1.5, 3.0])
+    phases = rng.uniform(0, 2 * np.pi, size=(14, 2))
+    profile = {
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": 14,
+        "dtype": "float32",
+        "crs": "EPSG:32646",
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "transform": from_origin(400000.0, 2500000.0, 10.0, 10.0),
+    }
+    xx = np.arange(size, dtype=np.float32)
+    with rasterio.open(path, "w", **profile) as ds:
+        ds.descriptions = BAND_NAMES
+        for row in range(0, size, 256):
+            h = min(256, size - row)
+            yy = np.arange(row, row + h, dtype=np.float32)[:, None]
+            block = np.empty((14, h, size), np.float32)
+            for b in range(14):
+                wave = np.sin(yy / 37.0 + phases[b, 0]) * np.cos(xx / 53.0 + phases[b, 1])
+                block[b] = means[b] * (1 + 0.3 * wave + 0.05 * rng.standard_normal((h, size)))
+            ds.write(block, window=Window(0, row, size, h))
+    return path
+
+
+def make_model(folder: Path, base_width: int) -> Path:
+    import torch
+
+    from slidewatch.data.normalization import Normalization
+    from slidewatch.models.modelfile import ModelSpec, save_model
+    from slidewatch.models.registry import build_model
+
+    torch.manual_seed(0)
+    model = build_model("unet", 14, base_width=base_width)
+    spec = ModelSpec(
+        "unet",
+        {"base_width": base_width},
+        BAND_NAMES,
+        Normalization.identity(BAND_NAMES),
+        patch_size=128,
+    )
+    return save_model(folder, model, spec)
+
+
+def forward_seconds(model_dir: Path, windows: int, tile: int, batch_size: int) -> float:
+    """Time of the model's pure forward pass over ``windows`` random windows."""
+    from slidewatch.models.predictor import Predictor
+
+    predictor = Predictor(model_dir)
+    batch = np.random.default_rng(0).random((batch_size, 14, tile, tile), dtype=np.float32)
+    predictor.predict(batch)  # warm-up
+    start = time.perf_counter()
+    for first in range(0, windows, batch_size):
+        predictor.predict(batch[: min(batch_size, windows - first)])
+    return time.perf_counter() - start
+
+
+def jumps(prob: np.ndarray, borders: list[int], margin: int) -> tuple[float, float]:
+    """Mean |jump| between neighbouring columns and rows at ``borders`` vs elsewhere."""
+    out = []
+    for axis in (0, 1):
+        diffs = np.abs(np.diff(prob, axis=axis)).mean(axis=1 - axis)
+        at = np.zeros(diffs.size, bool)
+        at[[b - 1 for b in borders if 0 < b <= diffs.size]] = True
+        away = np.zeros_like(at)
+        away[margin : diffs.size - margin] = True
+        out.append((diffs[at & away].mean(), diffs[~at & away].mean()))
+    return float(np.mean([a for a, _ in out])), float(np.mean([b for _, b in out]))
+
+
+def naive(scene: Path, model_dir: Path, tile: int, batch_size: int) -> tuple[float, np.ndarray]:
+    """The paper's way: whole scene in memory, tiles without overlap, no blending."""
+    from slidewatch.models.predictor import Predictor
+
+    start = time.perf_counter()
+    predictor = Predictor(model_dir)
+    with rasterio.open(scene) as ds:
+        image = ds.read().astype(np.float32)
+    c, h, w = image.shape
+    padded = np.pad(image, ((0, 0), (0, -h % tile), (0, -w % tile)), mode="reflect")
+    starts = [
+        (r, q) for r in range(0, padded.shape[1], tile) for q in range(0, padded.shape[2], tile)
+    ]
+    prob = np.zeros(padded.shape[1:], np.float32)
+    for first in range(0, len(starts), batch_size):
+        chunk = starts[first : first + batch_size]
+        batch = np.stack([padded[:, r : r + tile, q : q + tile] for r, q in chunk])
+        for (r, q), p in zip(chunk, predictor.predict(batch), strict=True):
+            prob[r : r + tile, q : q + tile] = p
+    return time.perf_counter() - start, prob[:h, :w]
+
+
+def child_detect(args: argparse.Namespace) -> None:
+    """In a child process: run detect and print its summary and max RSS (MiB)."""
+    import resource
+
+    from slidewatch.inference.detect import detect
+
+    summary = detect(
+        args.child,
+        args.model,
+        args.out,
+        tile=args.tile,
+        overlap=args.overlap,
+        batch_size=args.batch_size,
+        device="cpu",
+        progress=False,
+    )
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"summary": summary, "rss_mib": rss_mib}))
+
+
+def run_child(scene: Path, model: Path, out: Path, args: argparse.Namespace) -> dict:
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        str(scene),
+        "--model",
+        str(model),
+        "--out",
+        str(out),
+        "--tile",
+        str(args.tile),
+        "--overlap",
+        str(args.overlap),
+        "--batch-size",
+        str(args.batch_size),
+    ]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=1024, help="side of the smaller scene (px)")
+    parser.add_argument("--base-width", type=int, default=8, help="unet base width")
+    parser.add_argument("--tile", type=int, default=128)
+    parser.add_argument("--overlap", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_detect(args)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench_detect_") as tmp:
+        report(Path(tmp), args)
+
+
+def report(tmp: Path, args: argparse.Namespace) -> None:
+    size, tile = args.size, args.tile
+    model = make_model(tmp / "model", args.base_width)
+    small = make_scene(tmp / "small.tif", size)
+    large = make_scene(tmp / "large.tif", 2 * size, seed=1)
+    km2 = size * size * 100 / 1e6
+    windows = len(window_grid(size, size, tile, args.overlap))
+    print(
+        f"scene {size}×{size}×14 ({km2:.1f} km²), unet base width {args.base_width}, "
+        f"tile {tile}, overlap {args.overlap}, batch {args.batch_size}: {windows} windows"
+    )
+
+    ours = run_child(small, model, tmp / "out_small", args)
+    stage = ours["summary"]["timings_s"]["predict"]
+    total = sum(ours["summary"]["timings_s"].values())
+    forward = forward_seconds(model, windows, tile, args.batch_size)
+    print("(1) throughput")
+    print(
+        f"    streaming stage {stage:.2f} s: {km2 / stage:.3f} km²/s, {windows / stage:.1f} windows/s"
+    )
+    print(f"    pure forward    {forward:.2f} s: {windows / forward:.1f} windows/s")
+    print(f"    ratio streaming/forward throughput: {forward / stage:.3f} (goal >= 0.85)")
+    print(f"    end to end (with COGs, polygons, quicklook) {total:.2f} s: {km2 / total:.3f} km²/s")
+
+    big = run_child(large, model, tmp / "out_large", args)
+    print("(2) peak memory (max RSS of a child running detect)")
+    print(
+        f"    {size}×{size}: {ours['rss_mib']:.0f} MiB; {2 * size}×{2 * size} (4× area): "
+        f"{big['rss_mib']:.0f} MiB; ratio {big['rss_mib'] / ours['rss_mib']:.3f} (goal <= 1.15)"
+    )
+
+    naive_s, naive_prob = naive(small, model, tile, args.batch_size)
+    n_border, n_inside = jumps(naive_prob, list(range(tile, size, tile)), tile)
+    with rasterio.open(tmp / "out_small" / "probability.tif") as ds:
+        our_prob = ds.read(1)
+    grid = window_grid(size, size, tile, args.overlap)
+    edges = sorted({s + d for s in grid.col_starts for d in (0, tile)})
+    o_border, o_inside = jumps(our_prob, edges, tile)
+    print("(3) naive baseline (whole scene in memory, no overlap, no blending) vs ours")
+    print(
+        f"    naive: {naive_s:.2f} s, {km2 / naive_s:.3f} km²/s; ours (streaming stage) "
+        f"{km2 / stage:.3f} km²/s, ratio ours/naive {naive_s / stage:.3f}"
+    )
+    print(
+        f"    seam strength naive: |jump| across tile borders {n_border:.5f} vs inside "
+        f"{n_inside:.5f} -> {n_border / n_inside:.2f}×"
+    )
+    print(
+        f"    seam strength ours:  |jump| across window borders {o_border:.5f} vs inside "
+        f"{o_inside:.5f} -> {o_border / o_inside:.2f}×"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Loader throughput: per-file HDF5 PatchDataset vs the memory-mapped cache.
+
+Generates a dataset in a temporary folder, then iterates both datasets through a torch
+DataLoader (batch_size 32; num_workers 0 and 2) with selected bands and min-max
+normalisation, producing float32 tensors. Prints patches/s and the ratio, measured in the
+same run. Run: ``.venv/bin/python bench/bench_loader.py [--n 512] [--bands six10m]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from slidewatch.data.cache import build_cache
+from slidewatch.data.cached_dataset import CachedPatchDataset, collate_patches
+from slidewatch.data.dataset import PatchDataset
+from slidewatch.data.generate import make_l4s_dataset
+from slidewatch.data.layout import discover
+from slidewatch.data.stats import compute_normalization
+
+
+def throughput(dataset: Dataset, workers: int, epochs: int, collate: bool = False) -> float:
+    """Patches per second over ``epochs`` passes (a first, untimed pass warms up)."""
+    loader = DataLoader(
+        dataset,
+        batch_size=32,
+        shuffle=True,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        collate_fn=collate_patches if collate else None,
+    )
+    count, start = 0, 0.0
+    for epoch in range(epochs + 1):
+        for batch in loader:
+            assert batch["image"].dtype == torch.float32
+            if epoch == 0:
+                continue
+            count += batch["image"].shape[0]
+        if epoch == 0:
+            start = time.perf_counter()
+    return count / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=512, help="patches to generate")
+    parser.add_argument("--bands", default="six10m", help="band set or list to load")
+    parser.add_argument("--dtype", default="float32", help="cache dtype: float32 or float16")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "bench"
+        make_l4s_dataset(root, n=args.n, seed=0)
+        refs = discover(root)
+        norm = compute_normalization(refs, args.bands)
+        cache = build_cache(refs, Path(tmp) / "cache", dtype=args.dtype, progress=False)
+        per_file = PatchDataset(refs, args.bands, norm)
+        cached = CachedPatchDataset(cache, args.bands, norm)
+        print(
+            f"{args.n} patches, bands {args.bands} ({len(per_file.bands)}), cache {args.dtype}, "
+            f"min-max normalised float32, batch 32, torch threads {torch.get_num_threads()}"
+        )
+        for workers in (0, 2):
+            slow = throughput(per_file, workers, epochs=1)
+            fast = throughput(cached, workers, epochs=4)
+            fastest = throughput(cached, workers, epochs=4, collate=True)
+            print(
+                f"num_workers={workers}: per-file HDF5 {slow:7.0f} patches/s | cache "
+                f"{fast:7.0f} patches/s (default collate, {fast / slow:5.1f}x) | cache "
+                f"{fastest:7.0f} patches/s (collate_patches, {fastest / slow:5.1f}x)"
+            )
+
+
+if __name__ == "__main__":
+    main()

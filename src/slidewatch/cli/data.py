@@ -1,0 +1,286 @@
+"""``slidewatch data ...``: check, describe, split, cache, generate and build patch datasets.
+
+Thin commands: parse, call one library function, print. No torch import here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from slidewatch.data.layout import PatchRef, discover_many
+
+EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
+BUILD_MODULE = "slidewatch.cli.build"
+
+
+class DataGroup(click.Group):
+    """The ``data`` group; ``build-patches`` is imported only when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), "build-patches"])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name != "build-patches":
+            return super().get_command(ctx, cmd_name)
+        try:
+            module = importlib.import_module(BUILD_MODULE)
+        except ModuleNotFoundError as exc:
+            if exc.name != BUILD_MODULE:
+                raise
+            return _unavailable_build()
+        command = getattr(module, "build_patches", None)
+        return command if isinstance(command, click.Command) else _unavailable_build()
+
+
+def _unavailable_build() -> click.Command:
+    @click.command("build-patches", help="Build L4S patches from a scene (not available).")
+    def unavailable() -> None:
+        raise click.ClickException("build-patches is not available in this installation")
+
+    return unavailable
+
+
+@click.group(cls=DataGroup)
+def data() -> None:
+    """Check, describe, split, cache, generate and build L4S patch datasets."""
+
+
+def _refs(dirs: Sequence[Path], sources: Sequence[str]) -> list[PatchRef]:
+    return discover_many(list(dirs), list(sources) or None)
+
+
+SOURCE_OPTION = click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    help="Name of each dataset folder, in order (default: the folder names).",
+)
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+@data.command()
+@click.argument("directory", type=EXISTING_DIR)
+@JSON_OPTION
+def check(directory: Path, as_json: bool) -> None:
+    """Validate every file of the dataset in DIRECTORY and report all problems.
+
+    Exit code 0 when clean (warnings allowed), 1 when any error was found.
+    """
+    from slidewatch.data.check import check_dataset
+
+    report = check_dataset(directory, progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=1))
+    else:
+        if report.issues:
+            width = max(len(i.file) for i in report.issues)
+            click.echo(f"{'file':<{width}}  severity  problem")
+            for issue in report.issues:
+                click.echo(f"{issue.file:<{width}}  {issue.severity:<8}  {issue.problem}")
+        for note in report.notes:
+            click.echo(f"note: {note}")
+        click.echo(report.summary())
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@data.command()
+@click.argument("directories", nargs=-1, required=True, type=EXISTING_DIR)
+@SOURCE_OPTION
+@JSON_OPTION
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw per-band value distributions per source to this PNG.",
+)
+@click.option(
+    "--bands",
+    default="all14",
+    show_default=True,
+    help="Bands to plot: a band set (all14, six10m) or names like B4,B3,B2,B8.",
+)
+def stats(
+    directories: tuple[Path, ...],
+    sources: tuple[str, ...],
+    as_json: bool,
+    plot: Path | None,
+    bands: str,
+) -> None:
+    """Table 1 of the paper per source and combined: landslide km², %, patches."""
+    from slidewatch.bands import resolve_bands
+    from slidewatch.data.stats import table1
+
+    resolve_bands(bands)  # fail on a bad name before any work
+    refs = _refs(directories, sources)
+    rows = table1(refs, progress=not as_json)
+    if plot is not None:
+        from slidewatch.data.figures import plot_band_distributions
+
+        plot_band_distributions(refs, plot, bands, progress=not as_json)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"sources": [r.to_dict() for r in rows], "plot": str(plot) if plot else None},
+                indent=1,
+            )
+        )
+        return
+    click.echo(
+        f"{'source':<24} {'landslide km²':>14} {'% landslide':>12} "
+        f"{'% no landslide':>15} {'patches':>8}"
+    )
+    for r in rows:
+        if r.labeled_patches == 0:
+            click.echo(f"{r.source:<24} {'-':>14} {'-':>12} {'-':>15} {r.patches:>8d}")
+            continue
+        click.echo(
+            f"{r.source:<24} {r.landslide_km2:>14.4f} {r.landslide_percent:>12.3f} "
+            f"{r.background_percent:>15.3f} {r.patches:>8d}"
+        )
+    if any(r.labeled_patches < r.patches for r in rows):
+        click.echo("(areas and percentages count labeled patches only)")
+    if plot is not None:
+        click.echo(f"wrote {plot}")
+
+
+@data.command()
+@click.argument("directories", nargs=-1, required=True, type=EXISTING_DIR)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Cache folder to write (images.npy, masks.npy, index.json).",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(["float32", "float16"]),
+    default="float32",
+    show_default=True,
+    help="Storage type of the images (float16 halves the size).",
+)
+@SOURCE_OPTION
+def cache(directories: tuple[Path, ...], out: Path, dtype: str, sources: tuple[str, ...]) -> None:
+    """Consolidate datasets into one memory-mapped store for fast training."""
+    from slidewatch.data.cache import build_cache
+
+    refs = _refs(directories, sources)
+    build_cache(refs, out, dtype=dtype)
+    click.echo(f"cached {len(refs)} patches into {out}")
+
+
+@data.command()
+@click.argument("directories", nargs=-1, required=True, type=EXISTING_DIR)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Split file to write (JSON: split name -> patch keys).",
+)
+@click.option("--seed", default=42, show_default=True, help="Random seed of the split.")
+@click.option(
+    "--val-fraction",
+    default=0.2,
+    show_default=True,
+    type=float,
+    help="Share of patches that go to validation.",
+)
+@click.option(
+    "--official",
+    is_flag=True,
+    help="Use the layout's own train/val/test splits instead of a random one.",
+)
+@SOURCE_OPTION
+def split(
+    directories: tuple[Path, ...],
+    out: Path,
+    seed: int,
+    val_fraction: float,
+    official: bool,
+    sources: tuple[str, ...],
+) -> None:
+    """Write a seeded random train/val split (or the official one) of the patches."""
+    from slidewatch.data.splits import official_split, random_split, write_split
+
+    refs = _refs(directories, sources)
+    if official:
+        names = sorted({r.split for r in refs if r.split})
+        parts = {name: official_split(refs, name) for name in names} or {
+            "train": official_split(refs, "train")
+        }
+    else:
+        train, val = random_split(refs, val_fraction, seed)
+        parts = {"train": train, "val": val}
+    write_split(out, parts)
+    click.echo(", ".join(f"{k}: {len(v)}" for k, v in parts.items()) + f" -> {out}")
+
+
+@data.command()
+@click.argument("directories", nargs=-1, required=True, type=EXISTING_DIR)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Normalisation JSON to write.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["minmax", "standard", "none"]),
+    default="minmax",
+    show_default=True,
+    help="Normalisation method.",
+)
+@click.option(
+    "--bands",
+    default="all14",
+    show_default=True,
+    help="Band set (all14, six10m) or names like B4,B3,B2,B8.",
+)
+@click.option(
+    "--percentiles",
+    type=(float, float),
+    default=None,
+    help="For minmax: use these percentiles (e.g. 1 99) instead of min and max.",
+)
+@SOURCE_OPTION
+def normalization(
+    directories: tuple[Path, ...],
+    out: Path,
+    method: str,
+    bands: str,
+    percentiles: tuple[float, float] | None,
+    sources: tuple[str, ...],
+) -> None:
+    """Compute per-band normalisation on the given (training) datasets."""
+    from slidewatch.data.splits import write_json
+    from slidewatch.data.stats import compute_normalization
+
+    norm = compute_normalization(
+        _refs(directories, sources), bands, method, percentiles, progress=True
+    )
+    write_json(out, norm.to_dict())
+    click.echo(f"{method} normalisation of {len(norm.bands)} bands -> {out}")
+
+
+@data.command()
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--layout",
+    type=click.Choice(["flat", "official", "huggingface"]),
+    default="flat",
+    show_default=True,
+    help="Folder layout to write.",
+)
+@click.option("-n", "--patches", default=16, show_default=True, help="Number of patches.")
+@click.option("--size", default=128, show_default=True, help="Patch size in pixels.")
+@click.option("--seed", default=0, show_default=True, help="Random seed.")
+def generate(out: Path, layout: str, patches: int, size: int, seed: int) -> None:
+    """Write a small synthetic L4S dataset (for trying things out and tests)."""
+    from slidewatch.data.generate import make_l4s_dataset
+
+    made = make_l4s_dataset(out, layout=layout, n=patches, size=size, seed=seed)
+    click.echo(f"wrote {len(made.ids)} patches ({layout} layout) to {out}")

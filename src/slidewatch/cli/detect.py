@@ -1,0 +1,133 @@
+"""``slidewatch detect``: landslide maps (COGs, polygons, summary, quicklook) for a scene."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+_DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writing to OUT_DIR.
+
+SCENE is one georeferenced raster (GeoTIFF, VRT; any CRS) holding the model's bands, matched
+by band descriptions (B4, B04, red, slope...) or --band-order; or several single-band files,
+resampled onto the grid of the finest one. Outputs: probability.tif and landslides.tif
+(COGs on the scene's grid; 255 = no data), landslides.geojson, summary.json, quicklook.png.
+"""
+
+
+@click.command(help=_DETECT_HELP)
+@click.argument("scene", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--model",
+    "model_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Model directory (model.json + model.safetensors).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output folder (created; existing outputs are replaced).",
+)
+@click.option(
+    "--band-order",
+    default=None,
+    help="Comma-separated band names of the scene's bands in file order, e.g. "
+    "B4,B3,B2,B8 (default: read from band descriptions).",
+)
+@click.option(
+    "--scale",
+    type=click.Choice(["l4s", "none"]),
+    default=None,
+    help="l4s: divide raw values by the L4S constants; none: values are already "
+    "L4S scale. Default: the SLIDEWATCH_SCALE tag, else guessed from the values.",
+)
+@click.option(
+    "--tile",
+    type=click.IntRange(min=16),
+    default=None,
+    help="Window side in pixels (default: the model's patch size).",
+)
+@click.option(
+    "--overlap",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Overlap between windows in pixels (default: a quarter of the tile).",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Windows per forward pass.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda", "auto"]),
+    default="auto",
+    show_default=True,
+    help="Where the model runs.",
+)
+@click.option(
+    "--min-area-m2",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Drop landslide polygons smaller than this area.",
+)
+@click.option(
+    "--dask-workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run on a local Dask cluster of this many worker processes.",
+)
+@click.option(
+    "--dask-address",
+    default=None,
+    help="Run on an existing Dask cluster, e.g. tcp://127.0.0.1:8786.",
+)
+@click.option("--gpkg", is_flag=True, help="Also write landslides.gpkg (needs fiona).")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def detect(
+    scene: tuple[Path, ...],
+    model_dir: Path,
+    out_dir: Path,
+    band_order: str | None,
+    scale: str | None,
+    tile: int | None,
+    overlap: int | None,
+    batch_size: int,
+    device: str,
+    min_area_m2: float,
+    dask_workers: int | None,
+    dask_address: str | None,
+    gpkg: bool,
+    quiet: bool,
+) -> None:
+    from slidewatch.inference.detect import detect as run_detect
+    from slidewatch.models.modelfile import read_spec
+
+    tile = tile or read_spec(model_dir).patch_size
+    summary = run_detect(
+        list(scene),
+        model_dir,
+        out_dir,
+        tile=tile,
+        overlap=tile // 4 if overlap is None else overlap,
+        batch_size=batch_size,
+        device=device,
+        band_order=band_order,
+        scale=scale,
+        min_area_m2=min_area_m2,
+        dask_workers=dask_workers,
+        dask_address=dask_address,
+        gpkg=gpkg,
+        progress=not quiet,
+    )
+    click.echo(
+        f"{summary['polygon_count']} landslide polygons, "
+        f"{summary['landslide_area_km2']:.4f} km² of {summary['scene_area_km2']:.2f} km² "
+        f"scene; outputs in {out_dir}"
+    )

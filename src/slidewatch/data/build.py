@@ -1,0 +1,320 @@
+"""Build L4S-format patches from a georeferenced scene and landslide labels.
+
+The scene (one GeoTIFF/VRT, or several files mosaicked) is cut into ``size``×``size``
+windows every ``stride`` pixels, read window by window. Edges are **padded**: where the
+last window of a row or column would pass the scene's edge it is still read, the pixels
+outside the scene count as invalid like nodata/NaN pixels, and a window is kept only when
+its valid fraction reaches ``min_valid_fraction``. A pixel is invalid when it is outside
+the scene, nodata, NaN/inf, or (for scenes that declare no nodata) 0 in every band, which
+is Sentinel-2's no-data value. Invalid pixels are written as 0 (image) and 0 (mask), so no
+file holds NaN.
+
+Output (written into ``OUT.tmp-*`` and renamed to ``OUT`` when complete)::
+
+    OUT/img/image_N.h5    img: size×size×C float32, L4S band order, ``bands`` attribute if C≠14
+    OUT/mask/mask_N.h5    mask: size×size uint8 0/1 (only with labels)
+    OUT/index.geojson     one feature per patch (see :mod:`slidewatch.data.patch_index`)
+    OUT/index.csv
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio.errors
+from tqdm.auto import tqdm
+
+from slidewatch.bands import BAND_NAMES, raw_to_l4s
+from slidewatch.data.hdf5 import write_image, write_mask
+from slidewatch.data.labels import VECTOR_SUFFIXES, LabelReader, open_labels
+from slidewatch.data.patch_index import (
+    PatchRecord,
+    mask_id,
+    patch_bounds,
+    select_windows,
+    write_index,
+)
+from slidewatch.data.scene import (
+    RASTER_SUFFIXES,
+    band_medians,
+    expand_folders,
+    looks_raw,
+    open_scene,
+    read_padded,
+    scene_bands,
+)
+from slidewatch.errors import ConfigError, DatasetError, RasterError
+
+SCALES = ("l4s", "none")
+"""``l4s``: divide raw values by the L4S vector; ``none``: keep values as they are."""
+
+PathArg = str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What :func:`build_patches` wrote."""
+
+    out: Path
+    """The output folder (``img/``, ``mask/``, ``index.geojson``, ``index.csv``)."""
+    patch_ids: tuple[str, ...]
+    """Image stems written, e.g. ``("image_1", "image_2")``."""
+    bands: tuple[str, ...]
+    """Bands of every patch, in L4S order."""
+    scale: str
+    """Scaling applied: ``l4s`` (raw values divided by the L4S vector) or ``none``."""
+    crs: str
+    """The scene's CRS."""
+    size: int
+    """Patch side in pixels."""
+    stride: int
+    """Step between patch origins in pixels."""
+    skipped: int
+    """Candidate windows not written (too few valid pixels, or past ``max_patches``)."""
+    landslide_pixels: int | None
+    """Landslide pixels over all masks, or None without labels."""
+    index: Path
+    """The ``index.geojson`` file."""
+
+    @property
+    def n_patches(self) -> int:
+        """Number of patches written."""
+        return len(self.patch_ids)
+
+
+def _check_options(size: int, stride: int, min_valid_fraction: float, scale: str | None) -> None:
+    if size < 1 or stride < 1:
+        raise ConfigError(f"size {size} and stride {stride} must be positive; e.g. --size 128")
+    if not 0.0 <= min_valid_fraction <= 1.0:
+        raise ConfigError(f"min valid fraction {min_valid_fraction} is not in [0, 1]; e.g. 0.9")
+    if scale not in (*SCALES, "auto", None):
+        raise ConfigError(f"unknown scale {scale!r}; valid: {', '.join(SCALES)}, auto")
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise DatasetError(f"{out} exists and is a file; choose a folder for --out")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise DatasetError(f"{out} exists and is not empty; choose another --out or --overwrite")
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Move the finished ``tmp`` folder to ``out`` (replacing an old ``out``)."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f"{out.name}.old-", dir=out.parent))
+        os.replace(out, old / out.name)
+    os.replace(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _as_paths(value: PathArg | Sequence[PathArg] | None) -> list[Path]:
+    if value is None:
+        return []
+    if isinstance(value, str | os.PathLike):
+        return [Path(value)]
+    return [Path(v) for v in value]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to turn a window of the scene into a patch."""
+
+    size: int
+    order: tuple[int, ...]
+    """Scene band indexes (1-based) in L4S order."""
+    bands: tuple[str, ...]
+    scale: str
+    min_valid_fraction: float
+    zero_is_nodata: bool
+    """True when the scene declares no nodata: all-zero pixels are then nodata."""
+
+
+def _write_patch(
+    ds: Any,
+    labels: LabelReader | None,
+    plan: _Plan,
+    row: int,
+    col: int,
+    folder: Path,
+    patch_id: str,
+) -> tuple[float, int | None] | None:
+    """Write one patch; return (valid fraction, landslide pixels), or None if skipped."""
+    data, valid = read_padded(ds, row, col, plan.size, plan.order, plan.zero_is_nodata)
+    fraction = float(valid.mean())
+    if fraction < plan.min_valid_fraction or fraction == 0.0:
+        return None
+    image = np.moveaxis(data, 0, -1)
+    if plan.scale == "l4s":
+        image = raw_to_l4s(image, plan.bands, axis=-1)
+    image[~valid] = 0.0
+    write_image(folder / "img" / f"{patch_id}.h5", image.astype(np.float32), plan.bands)
+    if labels is None:
+        return fraction, None
+    mask = labels(row, col, plan.size)
+    mask[~valid] = 0
+    write_mask(folder / "mask" / f"{mask_id(patch_id)}.h5", mask)
+    return fraction, int(mask.sum())
+
+
+def _plan(
+    ds: Any,
+    band_order: str | Sequence[str] | None,
+    scale: str | None,
+    size: int,
+    min_valid_fraction: float,
+) -> _Plan:
+    order_text = band_order if isinstance(band_order, str) else ",".join(band_order or ())
+    names = scene_bands(ds.name, ds.count, ds.descriptions, order_text or None)
+    order = sorted(range(len(names)), key=lambda i: BAND_NAMES.index(names[i]))
+    bands = tuple(names[i] for i in order)
+    if scale in (None, "auto"):
+        scale = "l4s" if looks_raw(band_medians(ds, names)) else "none"
+    order1 = tuple(i + 1 for i in order)
+    return _Plan(size, order1, bands, scale, min_valid_fraction, ds.nodata is None)
+
+
+def _bbox(row: np.ndarray) -> tuple[float, float, float, float]:
+    return float(row[0]), float(row[1]), float(row[2]), float(row[3])
+
+
+def _write_all(
+    ds: Any,
+    labels: LabelReader | None,
+    plan: _Plan,
+    windows: list[tuple[int, int]],
+    folder: Path,
+    max_patches: int | None,
+    progress: bool,
+) -> list[PatchRecord]:
+    kept: list[tuple[int, int, float, int | None]] = []
+    for row, col in tqdm(windows, desc="patches", unit="patch", disable=None if progress else True):
+        if max_patches is not None and len(kept) >= max_patches:
+            break
+        done = _write_patch(ds, labels, plan, row, col, folder, f"image_{len(kept) + 1}")
+        if done is not None:
+            kept.append((row, col, *done))
+    if not kept:
+        return []
+    rows, cols = np.array([(k[0], k[1]) for k in kept]).T
+    bounds, lonlat = patch_bounds(ds.transform, ds.crs, rows, cols, plan.size)
+    return [
+        PatchRecord(f"image_{i + 1}", k[0], k[1], _bbox(bounds[i]), _bbox(lonlat[i]), k[2], k[3])
+        for i, k in enumerate(kept)
+    ]
+
+
+def build_patches(
+    scene: PathArg | Sequence[PathArg],
+    labels: PathArg | Sequence[PathArg] | None,
+    out: PathArg,
+    *,
+    size: int = 128,
+    stride: int | None = None,
+    band_order: str | Sequence[str] | None = None,
+    scale: str | None = None,
+    landslide_value: int = 1,
+    reproject_labels: bool = False,
+    rois: Sequence[Any] | None = None,
+    roi_crs: Any = "EPSG:4326",
+    min_valid_fraction: float = 0.9,
+    overwrite: bool = False,
+    max_patches: int | None = None,
+    progress: bool = True,
+) -> BuildResult:
+    """Cut a georeferenced scene (and labels) into L4S patches under ``out``.
+
+    ``scene``/``labels``: one path or several (mosaicked; a folder stands for its raster
+    files, or for labels also its polygon files). Labels are a class raster on the
+    scene's grid (``landslide_value`` = landslide) or polygon files (every polygon a
+    landslide); without labels only images are written. A label raster on another grid is
+    an error unless ``reproject_labels`` (nearest-neighbour onto the scene grid).
+    ``band_order`` names the L4S band of each scene band when the file's descriptions do
+    not. ``scale``: ``l4s``, ``none`` or None (auto: ``l4s`` when band medians look raw).
+    ``rois``: shapely geometries (points, boxes) in ``roi_crs`` (``"scene"`` for the scene's
+    CRS); only windows touching one are kept. ``out`` must be absent or empty unless
+    ``overwrite``. ``max_patches`` stops after that many patches.
+    """
+    stride = stride or size
+    _check_options(size, stride, min_valid_fraction, scale)
+    out = Path(out)
+    _check_out(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f"{out.name}.tmp-{secrets.token_hex(4)}"
+    tmp.mkdir()  # not mkdtemp: the published folder gets the usual (umask) permissions
+    try:
+        opts = {
+            "band_order": band_order, "scale": scale, "size": size, "stride": stride,
+            "min_valid_fraction": min_valid_fraction, "rois": rois, "roi_crs": roi_crs,
+            "landslide_value": landslide_value, "reproject_labels": reproject_labels,
+            "max_patches": max_patches, "progress": progress,
+        }  # fmt: skip
+        scenes = expand_folders(_as_paths(scene))
+        label_paths = expand_folders(_as_paths(labels), (*RASTER_SUFFIXES, *VECTOR_SUFFIXES))
+        result = _build_into(tmp, out, scenes, label_paths, opts)
+        _publish(tmp, out)
+    except rasterio.errors.RasterioError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        names = ", ".join(map(str, _as_paths(scene) + _as_paths(labels)))
+        raise RasterError(
+            f"{names}: read failed ({exc.__cause__ or exc}); a file may be truncated or "
+            "corrupt, re-export it"
+        ) from exc
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return result
+
+
+def _build_into(
+    tmp: Path, out: Path, scenes: list[Path], label_paths: list[Path], opts: dict[str, Any]
+) -> BuildResult:
+    work = Path(tempfile.mkdtemp(prefix=".mosaic-", dir=tmp))
+    with open_scene(scenes, work) as ds:
+        plan = _plan(
+            ds, opts["band_order"], opts["scale"], opts["size"], opts["min_valid_fraction"]
+        )
+        windows = select_windows(ds, plan.size, opts["stride"], opts["rois"], opts["roi_crs"])
+        label_ctx = (
+            open_labels(label_paths, ds, work, opts["landslide_value"], opts["reproject_labels"])
+            if label_paths
+            else contextlib.nullcontext(None)
+        )
+        with label_ctx as read_labels:
+            records = _write_all(
+                ds, read_labels, plan, windows, tmp, opts["max_patches"], opts["progress"]
+            )
+        crs = ds.crs
+    shutil.rmtree(work, ignore_errors=True)
+    if not records:
+        raise DatasetError(
+            f"no patch of {len(windows)} candidate windows in {', '.join(map(str, scenes))} "
+            f"reached --min-valid-fraction {plan.min_valid_fraction} (or none touched the ROIs); "
+            "lower it, check the scene's nodata, or widen the regions of interest"
+        )
+    meta = {"bands": list(plan.bands), "scale": plan.scale, "size": plan.size,
+            "stride": opts["stride"], "scenes": [str(s) for s in scenes]}  # fmt: skip
+    index = write_index(tmp, records, crs, meta)
+    pixels = [r.landslide_pixels for r in records]
+    return BuildResult(
+        out=out,
+        patch_ids=tuple(r.id for r in records),
+        bands=plan.bands,
+        scale=plan.scale,
+        crs=crs.to_string(),
+        size=plan.size,
+        stride=opts["stride"],
+        skipped=len(windows) - len(records),
+        landslide_pixels=None if not label_paths else int(sum(p or 0 for p in pixels)),
+        index=out / index.name,
+    )

@@ -1,0 +1,169 @@
+"""The torch ``Dataset`` over a consolidated cache (see :mod:`slidewatch.data.cache`).
+
+Samples follow the :class:`~slidewatch.data.dataset.PatchDataset` contract. The arrays are
+memory-mapped lazily in each process; ``__getitems__`` (called by the DataLoader with a
+whole batch of indices) gathers, selects bands and normalises a batch in a few
+vectorised steps, which is what makes this path fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, default_collate, get_worker_info
+
+from slidewatch.data.cache import IMAGES, MASKS, band_positions, read_index
+from slidewatch.data.dataset import augment_pair, fit_normalization, random_flips
+from slidewatch.data.normalization import Normalization
+from slidewatch.errors import DatasetError
+
+
+class PatchBatch(list[dict[str, Any]]):
+    """Samples of one batch that also carry the already stacked batch (``.batch``)."""
+
+    def __init__(self, samples: list[dict[str, Any]], batch: dict[str, Any]) -> None:
+        super().__init__(samples)
+        self.batch = batch
+
+
+def collate_patches(samples: list[dict[str, Any]]) -> dict[str, Any]:
+    """DataLoader ``collate_fn``: the pre-stacked batch when there is one, else torch's default.
+
+    Works for both :class:`CachedPatchDataset` and
+    :class:`~slidewatch.data.dataset.PatchDataset`.
+    """
+    if isinstance(samples, PatchBatch):
+        return samples.batch
+    return dict(default_collate(samples))
+
+
+class CachedPatchDataset(Dataset[dict[str, Any]]):
+    """Patches of a cache folder, optionally only those whose keys are given."""
+
+    def __init__(
+        self,
+        cache_dir: Path,
+        bands: str | Sequence[str] = "all14",
+        normalization: Normalization | None = None,
+        keys: Sequence[str] | None = None,
+        augment: bool = False,
+    ) -> None:
+        self.cache_dir = Path(cache_dir)
+        index = read_index(self.cache_dir)
+        self.bands, self._band_idx = band_positions(index, bands)
+        self.normalization = fit_normalization(normalization, self.bands)
+        self.augment = augment
+        all_keys: list[str] = index["keys"]
+        if keys is None:
+            rows = list(range(len(all_keys)))
+        else:
+            where = {k: i for i, k in enumerate(all_keys)}
+            unknown = [k for k in keys if k not in where]
+            if unknown:
+                raise DatasetError(
+                    f"{self.cache_dir}: {len(unknown)} keys not in the cache "
+                    f"(e.g. {unknown[0]!r}); rebuild the cache from the same folders"
+                )
+            rows = [where[k] for k in keys]
+        self._rows = np.asarray(rows, dtype=np.int64)
+        self.keys = [all_keys[i] for i in rows]
+        self.ids = [index["ids"][i] for i in rows]
+        self.sources = [index["sources"][i] for i in rows]
+        self._has_mask = np.asarray(index["has_mask"], dtype=bool)[self._rows]
+        self._all_bands = len(self._band_idx) == len(index["bands"]) and self._band_idx == sorted(
+            self._band_idx
+        )
+        self._off, self._inv = self._affine()
+        self._images: np.ndarray | None = None
+        self._masks: np.ndarray | None = None
+
+    def _affine(self) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Per-band offsets (flat) and inverse scales (1×C×1×1), or None for no-op."""
+        if self.normalization is None:
+            return None, None
+        off, scale = self.normalization.arrays(channel_axis=1, ndim=4)
+        return off.ravel(), (1.0 / scale).astype(np.float32)
+
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._images is None or self._masks is None:  # opened per process (worker-safe)
+            self._images = np.load(self.cache_dir / IMAGES, mmap_mode="r")
+            self._masks = np.load(self.cache_dir / MASKS, mmap_mode="r")
+        return self._images, self._masks
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_images"] = state["_masks"] = None
+        return state
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def load_batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised float32 N×C×H×W images and int64 N×H×W masks of ``indices``.
+
+        One pass per band reads the memory map, converts and subtracts the offset straight
+        into the output; inside a DataLoader worker the output lives in shared memory, so
+        handing the batch to the main process copies nothing.
+        """
+        images, masks = self._arrays()
+        rows = self._rows[np.asarray(indices, dtype=np.int64)]
+        shape = (len(rows), len(self._band_idx), *images.shape[2:])
+        in_worker = get_worker_info() is not None
+        out = torch.empty(shape, dtype=torch.float32)
+        out_masks = torch.empty((len(rows), *masks.shape[1:]), dtype=torch.int64)
+        if in_worker:
+            out.share_memory_()
+            out_masks.share_memory_()
+        x, m = out.numpy(), out_masks.numpy()
+        for k, row in enumerate(rows.tolist()):
+            for j, band in enumerate(self._band_idx):
+                if self._off is None:
+                    x[k, j] = images[row, band]
+                else:
+                    np.subtract(images[row, band], self._off[j], out=x[k, j])
+            m[k] = masks[row]
+        if self._inv is not None:
+            x *= self._inv
+        if self.augment:
+            self._augment_in_place(x, m)
+        return out, out_masks
+
+    @staticmethod
+    def _augment_in_place(x: np.ndarray, m: np.ndarray) -> None:
+        for k in range(len(x)):
+            flip_h, flip_v, turns = random_flips()
+            turns = turns if x.shape[-1] == x.shape[-2] else 0
+            x[k], m[k] = augment_pair(x[k], m[k], (flip_h, flip_v, turns))
+
+    def _sample(self, i: int, image: torch.Tensor, mask: torch.Tensor) -> dict[str, Any]:
+        sample: dict[str, Any] = {"image": image, "id": self.ids[i], "source": self.sources[i]}
+        if self._has_mask[i]:
+            sample["mask"] = mask
+        return sample
+
+    def __getitems__(self, indices: Sequence[int]) -> list[dict[str, Any]]:
+        """A whole batch at once (the DataLoader calls this when it exists).
+
+        The samples are views into one batch tensor; :func:`collate_patches` returns that
+        tensor without copying (torch's default collate works too, with one copy more).
+        """
+        images, masks = self.load_batch(indices)
+        samples = [self._sample(int(i), images[k], masks[k]) for k, i in enumerate(indices)]
+        with_mask = self._has_mask[np.asarray(indices, dtype=np.int64)]
+        if with_mask.all() or not with_mask.any():
+            batch = {
+                "image": images,
+                "id": [s["id"] for s in samples],
+                "source": [s["source"] for s in samples],
+            }
+            if with_mask.all():
+                batch["mask"] = masks
+            return PatchBatch(samples, batch)
+        return samples
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.__getitems__([index])[0]

@@ -1,0 +1,245 @@
+"""The data contract: ``slidewatch data check DIR``.
+
+Every file is validated and every problem reported (never stopping at the first):
+unreadable or truncated HDF5, missing keys, wrong shape or dtype, NaN/inf, mask values
+other than 0/1, images without masks, and values implausible for the L4S scale band by
+band (raw digital numbers, min-max scaling, DEM/slope out of range, slope in radians, DEM
+and slope swapped). Thresholds were set on the real benchmark files (see ``../shared``):
+there the slope band peaks at 1.7-3.7, the DEM at 0.3-4.9, optical band medians stay < 3
+(B10 cirrus up to 50), and the DEM is 5x smoother than the slope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+from tqdm.auto import tqdm
+
+from slidewatch.bands import BAND_NAMES, resolve_bands
+from slidewatch.data.hdf5 import BANDS_ATTR, IMAGE_KEY, MASK_KEY
+from slidewatch.data.layout import PatchRef, discover, is_labeled
+
+ERROR, WARNING = "error", "warning"
+DEM_MAX = 10.0  # 7,700 m
+SLOPE_MAX = 4.5  # 90 degrees
+SLOPE_RADIANS_MAX = 0.08  # pi/2 rad / 20.29: a slope band this flat is in radians
+DEM_RANGE_MIN = 0.05  # ~40 m of relief: enough to expect some slope
+RAW_MEDIAN = 20.0  # optical medians of L4S files are ~0.5-3; raw DN are hundreds
+OPTICAL = tuple(b for b in BAND_NAMES[:12] if b != "B10")  # B10 cirrus reaches 50 in L4S
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in one file."""
+
+    file: str
+    """Path of the file at fault."""
+    severity: str
+    """``error`` or ``warning``."""
+    problem: str
+    """What is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """All problems of a dataset folder."""
+
+    root: str
+    """The folder checked."""
+    files: int
+    """Number of image and mask files examined."""
+    patches: int
+    """Number of image files."""
+    labeled: bool
+    """Whether the dataset has masks at all (an unlabeled folder gets a note, not warnings)."""
+    issues: tuple[Issue, ...]
+    """Every problem found, in file order."""
+    notes: tuple[str, ...] = field(default=())
+    """Remarks that are not problems (e.g. 'no masks: read as unlabeled')."""
+
+    @property
+    def errors(self) -> int:
+        """Number of errors."""
+        return sum(i.severity == ERROR for i in self.issues)
+
+    @property
+    def warnings(self) -> int:
+        """Number of warnings."""
+        return sum(i.severity == WARNING for i in self.issues)
+
+    @property
+    def ok(self) -> bool:
+        """True when no error was found (warnings allowed)."""
+        return self.errors == 0
+
+    def summary(self) -> str:
+        """One line: counts of patches, files, errors and warnings."""
+        return (
+            f"{self.root}: {self.patches} patches, {self.files} files checked, "
+            f"{self.errors} errors, {self.warnings} warnings"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form."""
+        return {
+            "root": self.root,
+            "files": self.files,
+            "patches": self.patches,
+            "labeled": self.labeled,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "ok": self.ok,
+            "notes": list(self.notes),
+            "issues": [vars(i) for i in self.issues],
+        }
+
+
+def _roughness(band: np.ndarray) -> float:
+    # Mean neighbour difference over spread: a DEM is smooth, its slope is not.
+    std = float(band.std())
+    return float(np.abs(np.diff(band, axis=1)).mean()) / std if std > 0 else 0.0
+
+
+def band_problems(image: np.ndarray, bands: tuple[str, ...]) -> list[str]:
+    """Plausibility problems of an H×W×C L4S-scale image (finite values assumed)."""
+    col = {b: image[..., i].astype(np.float64) for i, b in enumerate(bands)}
+    out = []
+    raw = [b for b in OPTICAL if b in col and float(np.median(col[b])) > RAW_MEDIAN]
+    if raw:
+        out.append(
+            f"bands {','.join(raw)} have medians > {RAW_MEDIAN:g}: raw digital numbers, "
+            "not L4S scale; divide by the L4S scale vector (slidewatch.bands.raw_to_l4s)"
+        )
+    unit = [
+        b for b, v in col.items() if abs(float(v.min())) < 1e-6 and abs(float(v.max()) - 1) < 1e-6
+    ]
+    if len(unit) >= max(2, len(bands) // 2):
+        out.append(
+            f"bands {','.join(unit)} span exactly [0, 1]: the patch looks min-max scaled; "
+            "write L4S-scale values and let the model's normalisation do the scaling"
+        )
+    if "dem" in col and float(col["dem"].max()) > DEM_MAX:
+        out.append(
+            f"dem band reaches {col['dem'].max():.4g} (> {DEM_MAX:g} = 7,700 m): metres "
+            "instead of L4S scale? divide by 772.83"
+        )
+    if "slope" in col and float(col["slope"].max()) > SLOPE_MAX:
+        out.append(
+            f"slope band reaches {col['slope'].max():.4g} (> {SLOPE_MAX:g} = 90°): degrees "
+            "instead of L4S scale? divide by 20.29"
+        )
+    if "slope" in col and "dem" in col:
+        slope, dem = col["slope"], col["dem"]
+        if float(slope.max()) < SLOPE_RADIANS_MAX and float(np.ptp(dem)) > DEM_RANGE_MIN:
+            out.append(
+                f"slope band peaks at {slope.max():.3g} while the DEM varies: slope in "
+                "radians? convert to degrees, then divide by 20.29"
+            )
+        elif _roughness(slope) < _roughness(dem) and min(slope.std(), dem.std()) > 0:
+            out.append(
+                "the slope band is smoother than the dem band: DEM and slope look "
+                "swapped; write slope as band 13 and dem as band 14"
+            )
+    return out
+
+
+def _read(path: Path, key: str) -> tuple[np.ndarray | None, tuple[str, ...] | None, list[str]]:
+    """(array, bands attribute or None, problems) for one HDF5 file; never raises."""
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            if key not in f or not isinstance(f[key], h5py.Dataset):
+                found = ", ".join(f.keys()) or "nothing"
+                return (
+                    None,
+                    None,
+                    [f"no {key!r} dataset (found: {found}); store the array under {key!r}"],
+                )
+            ds = f[key]
+            attr = ds.attrs.get(BANDS_ATTR)
+            data = ds[()]
+    except (OSError, ValueError, RuntimeError) as exc:
+        return None, None, [f"unreadable or truncated HDF5 ({exc}); re-export or remove the file"]
+    if attr is None:
+        return data, None, []
+    text = attr.decode() if isinstance(attr, bytes) else str(attr)
+    try:
+        return data, resolve_bands(text), []
+    except KeyError as exc:
+        return data, None, [f"'bands' attribute {text!r} is invalid ({exc}); fix the attribute"]
+
+
+def check_image(path: Path) -> tuple[list[str], tuple[int, int] | None]:
+    """Problems of one image file (all errors) and its H×W when readable."""
+    data, bands, problems = _read(path, IMAGE_KEY)
+    if data is None:
+        return problems, None
+    if data.ndim != 3:
+        return [*problems, f"'img' has shape {data.shape}; expected H×W×C"], None
+    bands = bands or BAND_NAMES
+    if data.shape[-1] != len(bands):
+        problems.append(
+            f"'img' has {data.shape[-1]} bands but {len(bands)} are expected "
+            f"({','.join(bands)}); add a 'bands' attribute or fix the file"
+        )
+        return problems, data.shape[:2]
+    if not np.issubdtype(data.dtype, np.floating):
+        problems.append(f"'img' dtype is {data.dtype}; L4S images are float (L4S scale)")
+        data = data.astype(np.float64)
+    finite = np.isfinite(data)
+    if not finite.all():
+        problems.append(f"{int((~finite).sum())} NaN/inf values; fill or drop the patch")
+        data = np.where(finite, data, 0.0)
+    return problems + band_problems(data, bands), data.shape[:2]
+
+
+def check_mask(path: Path, shape: tuple[int, int] | None) -> list[str]:
+    """Problems of one mask file, compared with its image's H×W when known."""
+    data, _, problems = _read(path, MASK_KEY)
+    if data is None:
+        return problems
+    if data.ndim == 3 and data.shape[-1] == 1:
+        data = data[..., 0]
+    if data.ndim != 2:
+        return [*problems, f"'mask' has shape {data.shape}; expected H×W"]
+    if shape is not None and data.shape != shape:
+        problems.append(f"'mask' shape {data.shape} differs from its image {shape}; re-export")
+    if not np.issubdtype(data.dtype, np.integer) and not np.issubdtype(data.dtype, np.bool_):
+        problems.append(f"'mask' dtype is {data.dtype}; write uint8 0/1")
+    values = np.unique(data[np.isfinite(data)] if data.dtype.kind == "f" else data)
+    bad = [v for v in values.tolist() if v not in (0, 1)]
+    if bad or (data.dtype.kind == "f" and not np.isfinite(data).all()):
+        shown = ", ".join(f"{v:g}" for v in bad[:5]) or "NaN"
+        problems.append(f"mask values other than 0/1 ({shown}); map landslide to 1, else 0")
+    return problems
+
+
+def _check_ref(ref: PatchRef, labeled: bool) -> Iterable[Issue]:
+    image_problems, shape = check_image(ref.image)
+    for p in image_problems:
+        yield Issue(str(ref.image), ERROR, p)
+    if ref.mask is not None:
+        for p in check_mask(ref.mask, shape):
+            yield Issue(str(ref.mask), ERROR, p)
+    elif labeled:
+        yield Issue(
+            str(ref.image),
+            WARNING,
+            "image without mask; add the mask or move the image to an unlabeled folder",
+        )
+
+
+def check_dataset(root: Path, progress: bool = True) -> CheckReport:
+    """Check every file of the dataset at ``root``; DatasetError only if no dataset is found."""
+    refs = discover(Path(root))
+    labeled = is_labeled(refs)
+    issues: list[Issue] = []
+    for ref in tqdm(refs, desc="checking", unit="patch", disable=None if progress else True):
+        issues.extend(_check_ref(ref, labeled))
+    notes = () if labeled else ("no masks found: checked as an unlabeled dataset",)
+    files = len(refs) + sum(r.mask is not None for r in refs)
+    return CheckReport(str(root), files, len(refs), labeled, tuple(issues), notes)

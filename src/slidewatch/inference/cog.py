@@ -1,0 +1,86 @@
+"""Output rasters: tiled GeoTIFFs written block by block, then Cloud Optimized GeoTIFFs.
+
+Every file is first written under a temporary name in its final folder
+(:func:`partial_path`) and renamed with :func:`os.replace` when complete, so a killed run
+never leaves a partial file under a final name; a restarted run overwrites the leftovers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import rasterio
+from rio_cogeo.cogeo import cog_translate, cog_validate
+from rio_cogeo.profiles import cog_profiles
+
+from slidewatch.errors import RasterError
+from slidewatch.inference.scene import Scene
+
+PARTIAL_SUFFIX = ".partial"
+"""Suffix of every file being written; :func:`remove_partials` cleans them up."""
+
+BLOCK_SIZE = 256
+"""Internal tile side of the intermediate GeoTIFFs and of the COGs."""
+
+
+def partial_path(path: Path) -> Path:
+    """The temporary name of ``path`` while it is written (same folder, hidden)."""
+    return path.with_name(f".{path.name}{PARTIAL_SUFFIX}")
+
+
+def remove_partials(folder: Path) -> None:
+    """Delete leftovers of an interrupted run in ``folder``."""
+    for leftover in folder.glob(f".*{PARTIAL_SUFFIX}"):
+        leftover.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary name."""
+    tmp = partial_path(path)
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def open_tiled(path: Path, scene: Scene, dtype: str, nodata: float) -> Any:
+    """Open a one-band tiled GeoTIFF on the scene's exact grid for block-wise writing."""
+    profile = {
+        "driver": "GTiff",
+        "width": scene.width,
+        "height": scene.height,
+        "count": 1,
+        "dtype": dtype,
+        "crs": scene.crs,
+        "transform": scene.transform,
+        "nodata": nodata,
+        "tiled": True,
+        "blockxsize": BLOCK_SIZE,
+        "blockysize": BLOCK_SIZE,
+        "BIGTIFF": "IF_SAFER",
+    }
+    return rasterio.open(path, "w", **profile)
+
+
+def write_cog(source: Path, destination: Path, resampling: Literal["average", "nearest"]) -> None:
+    """Translate ``source`` to a deflate-compressed COG at ``destination`` (atomically).
+
+    ``resampling`` builds the overviews: ``average`` for probabilities, ``nearest`` for
+    classes (so overview pixels stay 0, 1 or 255).
+    """
+    profile = cog_profiles.get("deflate")
+    profile.update(blockxsize=BLOCK_SIZE, blockysize=BLOCK_SIZE, BIGTIFF="IF_SAFER")
+    tmp = partial_path(destination)
+    cog_translate(
+        str(source),
+        str(tmp),
+        profile,
+        overview_resampling=resampling,
+        in_memory=False,
+        quiet=True,
+        use_cog_driver=False,
+    )
+    valid, errors, _ = cog_validate(str(tmp))
+    if not valid:  # a GDAL/rio-cogeo problem, not the user's
+        raise RasterError(f"{destination}: the COG did not validate ({'; '.join(errors)})")
+    os.replace(tmp, destination)

@@ -1,0 +1,300 @@
+"""``detect``: a scene and a model directory in, COGs, polygons, a summary and a quicklook out.
+
+Stages: open the scene (match bands, decide scaling) -> stream windows through the model,
+blend, and write block by block into tiled GeoTIFFs (temporary names) -> COGs ->
+polygons -> quicklook -> ``summary.json`` (written last: its presence marks a complete run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from slidewatch.errors import ConfigError, RasterError
+from slidewatch.inference.blending import window_weights
+from slidewatch.inference.cog import (
+    open_tiled,
+    partial_path,
+    remove_partials,
+    write_cog,
+    write_text_atomic,
+)
+from slidewatch.inference.polygons import (
+    landslide_polygons,
+    pixel_area_m2,
+    write_geojson,
+    write_gpkg,
+)
+from slidewatch.inference.quicklook import write_quicklook
+from slidewatch.inference.runner import RowBlock, predict_rows
+from slidewatch.inference.scene import Scene, SceneReader, open_scene
+from slidewatch.inference.windows import WindowGrid, window_grid
+
+PROBABILITY_NODATA = -1.0
+"""Nodata value of ``probability.tif`` (float32)."""
+LANDSLIDE_NODATA = 255
+"""Nodata value of ``landslides.tif``: 'cannot see'."""
+DEVICES = ("cpu", "cuda", "auto")
+
+
+def resolve_device(device: str) -> str:
+    """``auto`` -> ``cuda`` when available else ``cpu``; validate the name."""
+    if device not in DEVICES and not device.startswith("cuda:"):
+        raise ConfigError(f"unknown device {device!r}; valid names: {', '.join(DEVICES)}")
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} asked for but no CUDA GPU is visible; use cpu")
+    return device
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_not_empty(scene: Scene) -> None:
+    with SceneReader(scene) as reader:
+        _, valid = reader.read_overview(512)
+    if not valid.any():
+        names = ", ".join(map(str, scene.paths))
+        raise RasterError(
+            f"{names}: the scene holds no valid pixels (all nodata); pass a "
+            "scene with data or fix its nodata value"
+        )
+
+
+def _blocks(
+    scene: Scene,
+    model_dir: Path,
+    device: str,
+    grid: WindowGrid,
+    batch_size: int,
+    client: Any,
+    predictor: Any,
+) -> Iterator[RowBlock]:
+    if client is not None:
+        from slidewatch.inference.distributed import predict_rows_dask
+
+        yield from predict_rows_dask(client, scene, str(model_dir), device, grid, batch_size)
+        return
+    with SceneReader(scene) as reader:
+        yield from predict_rows(
+            reader, predictor.predict, grid, window_weights(grid.tile), batch_size=batch_size
+        )
+
+
+def _write_rasters(
+    blocks: Iterator[RowBlock],
+    scene: Scene,
+    out: Path,
+    threshold: float,
+    pixel_km2: float,
+    progress: bool,
+) -> dict[str, int]:
+    """Write the streamed rows into the temporary tiled rasters; return pixel counts."""
+    counts = {"valid": 0, "landslide": 0}
+    total_km2 = scene.height * scene.width * pixel_km2
+    with ExitStack() as stack:
+        prob = stack.enter_context(
+            open_tiled(
+                partial_path(out / "probability.raw.tif"), scene, "float32", PROBABILITY_NODATA
+            )
+        )
+        cls = stack.enter_context(
+            open_tiled(partial_path(out / "landslides.raw.tif"), scene, "uint8", LANDSLIDE_NODATA)
+        )
+        bar = stack.enter_context(
+            tqdm(
+                total=round(total_km2, 3),
+                unit="km²",
+                disable=not progress or None,
+                desc="detect",
+                unit_scale=True,
+            )
+        )
+        for row, probability, valid in blocks:
+            landslide = (probability >= threshold).astype(np.uint8)
+            landslide[~valid] = LANDSLIDE_NODATA
+            probability = np.where(valid, probability, PROBABILITY_NODATA).astype(np.float32)
+            window = ((row, row + probability.shape[0]), (0, scene.width))
+            prob.write(probability, 1, window=window)
+            cls.write(landslide, 1, window=window)
+            counts["valid"] += int(valid.sum())
+            counts["landslide"] += int((landslide == 1).sum())
+            bar.update(round(probability.size * pixel_km2, 6))
+    return counts
+
+
+def _model_summary(model_dir: Path, spec: Any) -> dict[str, Any]:
+    return {
+        "path": str(model_dir),
+        "architecture": spec.architecture,
+        "bands": list(spec.bands),
+        "threshold": spec.threshold,
+        "patch_size": spec.patch_size,
+    }
+
+
+def _make_client(dask_workers: int | None, dask_address: str | None) -> Any:
+    if dask_workers is None and dask_address is None:
+        return None
+    if dask_workers is not None and dask_workers < 1:
+        raise ConfigError(f"--dask-workers {dask_workers} must be at least 1")
+    from slidewatch.inference.distributed import local_client
+
+    return local_client(dask_workers, dask_address)
+
+
+def detect(
+    scene: str | Path | Sequence[str | Path],
+    model_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    tile: int = 256,
+    overlap: int = 64,
+    batch_size: int = 8,
+    device: str = "cpu",
+    band_order: Sequence[str] | str | None = None,
+    scale: str | None = None,
+    min_area_m2: float = 0.0,
+    dask_workers: int | None = None,
+    dask_address: str | None = None,
+    gpkg: bool = False,
+    progress: bool = True,
+    grid_offset: tuple[int, int] = (0, 0),
+) -> dict[str, Any]:
+    """Detect landslides over ``scene`` with the model in ``model_dir``; write to ``out_dir``.
+
+    ``scene`` is one raster or a list of single-band rasters. Outputs: ``probability.tif``,
+    ``landslides.tif`` (COGs on the scene's grid), ``landslides.geojson`` (+ ``.gpkg`` with
+    ``gpkg=True``), ``quicklook.png`` and ``summary.json``; returns the summary.
+    """
+    from slidewatch.models.modelfile import read_spec
+    from slidewatch.models.predictor import Predictor
+
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    paths = [Path(scene)] if isinstance(scene, str | Path) else [Path(p) for p in scene]
+    model_dir, out = Path(model_dir), Path(out_dir)
+    if batch_size < 1:
+        raise ConfigError(f"--batch-size {batch_size} must be at least 1")
+    spec = read_spec(model_dir)
+    opened = open_scene(paths, spec.bands, band_order=band_order, scale=scale)
+    _check_not_empty(opened)
+    grid = window_grid(opened.height, opened.width, tile, overlap, grid_offset)
+    device = resolve_device(device)
+    predictor = Predictor(model_dir, device=device)
+    out.mkdir(parents=True, exist_ok=True)
+    remove_partials(out)
+    pixel_m2 = pixel_area_m2(opened.crs, opened.transform, opened.height, opened.width)
+    timings["open"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    client = _make_client(dask_workers, dask_address)
+    try:
+        blocks = _blocks(opened, model_dir, device, grid, batch_size, client, predictor)
+        counts = _write_rasters(blocks, opened, out, spec.threshold, pixel_m2 / 1e6, progress)
+    finally:
+        if client is not None:
+            client.close()
+    timings["predict"] = time.perf_counter() - t
+    return _finish(
+        opened,
+        out,
+        grid,
+        spec,
+        model_dir,
+        counts,
+        pixel_m2,
+        timings,
+        min_area_m2=min_area_m2,
+        gpkg=gpkg,
+        options={
+            "tile": tile,
+            "overlap": overlap,
+            "batch_size": batch_size,
+            "device": device,
+            "dask_workers": dask_workers,
+            "dask_address": dask_address,
+            "grid_offset": list(grid_offset),
+        },
+    )
+
+
+def _finish(
+    scene: Scene,
+    out: Path,
+    grid: WindowGrid,
+    spec: Any,
+    model_dir: Path,
+    counts: dict[str, int],
+    pixel_m2: float,
+    timings: dict[str, float],
+    *,
+    min_area_m2: float,
+    gpkg: bool,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """COGs, polygons, quicklook and the summary from the temporary rasters."""
+    t = time.perf_counter()
+    for name in ("probability", "landslides"):
+        raw = partial_path(out / f"{name}.raw.tif")
+        write_cog(raw, out / f"{name}.tif", "average" if name == "probability" else "nearest")
+        raw.unlink()
+    timings["cog"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    features = landslide_polygons(out / "landslides.tif", out / "probability.tif", min_area_m2)
+    write_geojson(features, out / "landslides.geojson", scene.crs)
+    if gpkg:
+        write_gpkg(features, out / "landslides.gpkg")
+    timings["polygons"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    with SceneReader(scene) as reader:
+        write_quicklook(reader, out / "landslides.tif", out / "quicklook.png")
+    timings["quicklook"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    checksums = {str(p): file_sha256(p) for p in scene.paths}
+    timings["checksum"] = time.perf_counter() - t
+    summary = {
+        "landslide_area_km2": sum(f["properties"]["area_m2"] for f in features) / 1e6,
+        "polygon_count": len(features),
+        "landslide_pixels": counts["landslide"],
+        "scene_area_km2": counts["valid"] * pixel_m2 / 1e6,
+        "scene": {
+            "paths": [str(p) for p in scene.paths],
+            "crs": scene.crs.to_string(),
+            "width": scene.width,
+            "height": scene.height,
+            "transform": list(scene.transform)[:6],
+            "bands": list(scene.bands),
+            "scaled_to_l4s": scene.to_l4s,
+            "windows": len(grid),
+        },
+        "input_sha256": checksums,
+        "model": _model_summary(model_dir, spec),
+        "options": {**options, "min_area_m2": min_area_m2},
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "outputs": sorted(
+            {p.name for p in out.iterdir() if not p.name.startswith(".")} | {"summary.json"}
+        ),
+    }
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    return summary

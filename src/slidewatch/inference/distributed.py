@@ -1,0 +1,105 @@
+"""Running the scene runner on a Dask cluster, block by block.
+
+The scene is cut into blocks of whole rows of windows (:func:`row_blocks`), each starting at
+a row of the global window grid. A worker opens the scene and the model itself (only paths
+travel), runs :func:`slidewatch.inference.runner.predict_rows` over the block's rows — which
+computes every window touching them, i.e. a halo of up to one tile above — and returns the
+block's interior. Since windows and batches come from the global grid, every pixel gets
+exactly the values of a single-process run.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from slidewatch.inference.blending import window_weights
+from slidewatch.inference.runner import RowBlock, predict_rows
+from slidewatch.inference.scene import Scene, SceneReader
+from slidewatch.inference.windows import WindowGrid
+
+WINDOW_ROWS_PER_BLOCK = 8
+"""Rows of windows per Dask task: larger blocks waste less on halos, smaller ones balance."""
+
+
+def row_blocks(grid: WindowGrid, window_rows: int | None = None) -> list[tuple[int, int]]:
+    """Consecutive row ranges [start, stop) covering the scene, each starting at a window row.
+
+    ``window_rows`` rows of windows per block; None: :data:`WINDOW_ROWS_PER_BLOCK`.
+    """
+    starts = list(grid.row_starts[:: window_rows or WINDOW_ROWS_PER_BLOCK])
+    return list(zip(starts, [*starts[1:], grid.height], strict=True))
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_predictor(model_dir: str, device: str) -> Any:
+    from slidewatch.models.predictor import Predictor
+
+    return Predictor(model_dir, device=device)  # type: ignore[arg-type]
+
+
+def predict_block(
+    scene: Scene,
+    model_dir: str,
+    device: str,
+    grid: WindowGrid,
+    batch_size: int,
+    rows: tuple[int, int],
+) -> RowBlock:
+    """Run on a worker: the blended probability and validity of scene rows ``rows``."""
+    predictor = _cached_predictor(model_dir, device)
+    weights = window_weights(grid.tile)
+    with SceneReader(scene) as reader:
+        parts = list(
+            predict_rows(
+                reader,
+                predictor.predict,
+                grid,
+                weights,
+                batch_size=batch_size,
+                first_row=rows[0],
+                last_row=rows[1],
+            )
+        )
+    return (
+        rows[0],
+        np.concatenate([p for _, p, _ in parts]),
+        np.concatenate([v for _, _, v in parts]),
+    )
+
+
+def predict_rows_dask(
+    client: Any,
+    scene: Scene,
+    model_dir: str,
+    device: str,
+    grid: WindowGrid,
+    batch_size: int,
+) -> Iterator[RowBlock]:
+    """Submit every block to ``client`` and yield the results in row order."""
+    futures = [
+        client.submit(predict_block, scene, model_dir, device, grid, batch_size, rows, pure=False)
+        for rows in row_blocks(grid)
+    ]
+    for future in futures:
+        yield future.result()
+        future.release()
+
+
+def local_client(workers: int | None, address: str | None) -> Any:
+    """A client of an existing cluster (``address``) or of a new local one (``workers``)."""
+    from distributed import Client, LocalCluster
+
+    if address:
+        return Client(address)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    return Client(cluster)

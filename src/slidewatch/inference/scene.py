@@ -1,0 +1,273 @@
+"""Opening a georeferenced scene as the model's band stack, read strip by strip.
+
+A scene is either one raster (GeoTIFF, VRT...) whose bands are matched to the model's bands
+by their descriptions (``B4``, ``B04``, ``red``, ``slope``...) or by an explicit
+``band_order``; or several single-band files, possibly of different resolutions, each read
+through a :class:`rasterio.vrt.WarpedVRT` onto the grid of the finest one.
+
+Scaling: ``scale="l4s"`` divides raw values by the L4S constants
+(:func:`slidewatch.bands.raw_to_l4s`); ``scale="none"`` reads values as they are. With
+``scale=None`` the scene decides: a metadata tag ``SLIDEWATCH_SCALE`` (or ``scale``) of
+``raw``/``l4s`` wins; otherwise the median of a decimated read of the bands is compared with
+:data:`RAW_MEDIAN_THRESHOLD` (L4S-scale values are about 0.5-2, raw Sentinel-2 digital
+numbers are hundreds to thousands).
+
+No data: a pixel is invalid when any band is masked (nodata value, internal or alpha
+mask, as reported by ``read_masks``) or not finite; invalid pixels are filled with 0
+before prediction and marked as no data in every output.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from rasterio.enums import Resampling
+from rasterio.errors import RasterioError
+from rasterio.vrt import WarpedVRT
+from rasterio.windows import Window
+
+from slidewatch.bands import BAND_NAMES, canonical_name, raw_to_l4s, resolve_bands
+from slidewatch.errors import BandError, ConfigError, RasterError
+
+RAW_MEDIAN_THRESHOLD = 20.0
+"""A scene whose median band value exceeds this is taken to hold raw values."""
+
+SCALES = ("l4s", "none")
+
+_ALIASES = {
+    "coastal": "B1",
+    "aerosol": "B1",
+    "blue": "B2",
+    "green": "B3",
+    "red": "B4",
+    "rededge1": "B5",
+    "rededge2": "B6",
+    "rededge3": "B7",
+    "nir": "B8",
+    "nearinfrared": "B8",
+    "watervapour": "B9",
+    "watervapor": "B9",
+    "cirrus": "B10",
+    "swir1": "B11",
+    "swir2": "B12",
+    "elevation": "dem",
+    "height": "dem",
+}
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Where each model band of a scene comes from, and the scene's grid."""
+
+    paths: tuple[Path, ...]
+    """The input file(s)."""
+    bands: tuple[str, ...]
+    """Model bands, in the order they are read."""
+    sources: tuple[tuple[int, int], ...]
+    """Per model band: (index into ``paths``, 1-based band index in that file)."""
+    crs: Any
+    """The scene's CRS (rasterio CRS) — also that of every output."""
+    transform: Any
+    """The scene's affine transform (of the finest file for multi-file scenes)."""
+    height: int
+    """Rows."""
+    width: int
+    """Columns."""
+    to_l4s: bool
+    """Whether raw values are divided by the L4S constants on reading."""
+
+
+def band_from_description(text: str | None) -> str | None:
+    """A catalogue band name from a band description or file name, or None.
+
+    >>> band_from_description("B04"), band_from_description("Red"), band_from_description("x")
+    ('B4', 'B4', None)
+    """
+    if not text:
+        return None
+    key = re.sub(r"[^a-z0-9]", "", text.lower())
+    if key in _ALIASES:
+        return _ALIASES[key]
+    match = re.search(r"b0?(\d{1,2})$", key)
+    if match and f"B{int(match.group(1))}" in BAND_NAMES:
+        return f"B{int(match.group(1))}"
+    for name in ("slope", "dem"):
+        if key.endswith(name):
+            return name
+    return None
+
+
+def _open(path: Path) -> Any:
+    try:
+        return rasterio.open(path)
+    except RasterioError as exc:
+        raise RasterError(
+            f"{path}: cannot read this raster ({exc}); pass a GeoTIFF or VRT that GDAL can open"
+        ) from exc
+
+
+def _file_bands(
+    paths: Sequence[Path], band_order: Sequence[str] | None
+) -> list[tuple[str, int, int]]:
+    """(band name, file index, band index) of every band the files hold."""
+    found: list[tuple[str | None, int, int]] = []
+    for i, path in enumerate(paths):
+        with _open(path) as ds:
+            for b in range(1, ds.count + 1):
+                desc = ds.descriptions[b - 1]
+                name = band_from_description(desc)
+                if name is None and ds.count == 1:
+                    name = band_from_description(path.stem.split("_")[-1])
+                found.append((name, i, b))
+    if band_order is not None:
+        names = resolve_bands(band_order)
+        if len(names) != len(found):
+            raise BandError(
+                f"--band-order names {len(names)} bands but the scene holds {len(found)}; "
+                "name every band of the scene in order"
+            )
+        return [(n, i, b) for n, (_, i, b) in zip(names, found, strict=True)]
+    return [(canonical_name(n), i, b) for n, i, b in found if n is not None]
+
+
+def _check_grid(paths: Sequence[Path]) -> tuple[Any, Any, int, int]:
+    """CRS, transform and size of the finest file; every file needs a CRS."""
+    best = None
+    for path in paths:
+        with _open(path) as ds:
+            if ds.crs is None:
+                raise RasterError(
+                    f"{path}: the raster has no CRS; georeference it (e.g. gdal_edit.py -a_srs)"
+                )
+            res = abs(ds.transform.a)
+            if best is None or res < best[0]:
+                best = (res, ds.crs, ds.transform, ds.height, ds.width)
+    if best is None:
+        raise RasterError("no scene given; pass one raster or several single-band files")
+    return best[1], best[2], best[3], best[4]
+
+
+def open_scene(
+    paths: Sequence[str | Path],
+    bands: Sequence[str],
+    *,
+    band_order: Sequence[str] | str | None = None,
+    scale: str | None = None,
+) -> Scene:
+    """Match the model's ``bands`` in ``paths`` and decide the scaling (see module docstring)."""
+    files = tuple(Path(p) for p in paths)
+    if not files:
+        raise RasterError("no scene given; pass one raster or several single-band files")
+    if scale is not None and scale not in SCALES:
+        raise ConfigError(f"unknown scale {scale!r}; valid names: {', '.join(SCALES)}")
+    order = resolve_bands(band_order) if band_order is not None else None
+    crs, transform, height, width = _check_grid(files)
+    available = {name: (i, b) for name, i, b in reversed(_file_bands(files, order))}
+    missing = [b for b in bands if b not in available]
+    if missing:
+        raise BandError(
+            f"the model needs bands {', '.join(bands)} but {', '.join(map(str, files))} "
+            f"holds {', '.join(available) or 'no recognisable bands'} (missing: "
+            f"{', '.join(missing)}); name the scene's bands with --band-order"
+        )
+    scene = Scene(
+        files,
+        tuple(bands),
+        tuple(available[b] for b in bands),
+        crs,
+        transform,
+        height,
+        width,
+        False,
+    )
+    to_l4s = scale == "l4s" if scale is not None else _holds_raw_values(scene)
+    return replace(scene, to_l4s=to_l4s)
+
+
+def _holds_raw_values(scene: Scene) -> bool:
+    with rasterio.open(scene.paths[0]) as ds:
+        tags = {k.lower(): v.lower() for k, v in ds.tags().items()}
+    tag = tags.get("slidewatch_scale", tags.get("scale"))
+    if tag in ("raw", "l4s"):
+        return tag == "raw"
+    with SceneReader(scene) as reader:
+        image, valid = reader.read_overview(256)
+    values = image[:, valid]
+    values = values[np.isfinite(values)]
+    return bool(values.size and float(np.median(values)) > RAW_MEDIAN_THRESHOLD)
+
+
+class SceneReader:
+    """Reads rows of a :class:`Scene` as (C×h×w float32 image, h×w bool valid)."""
+
+    def __init__(self, scene: Scene) -> None:
+        self.scene = scene
+        self._stack = ExitStack()
+        self._datasets: list[Any] = []
+
+    def __enter__(self) -> SceneReader:
+        s = self.scene
+        for path in s.paths:
+            ds = self._stack.enter_context(_open(path))
+            if (ds.crs, ds.transform, ds.height, ds.width) != (
+                s.crs,
+                s.transform,
+                s.height,
+                s.width,
+            ):
+                ds = self._stack.enter_context(
+                    WarpedVRT(
+                        ds,
+                        crs=s.crs,
+                        transform=s.transform,
+                        height=s.height,
+                        width=s.width,
+                        resampling=Resampling.bilinear,
+                    )
+                )
+            self._datasets.append(ds)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def read(
+        self, row: int, height: int, col: int = 0, width: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ``row``..``row+height`` (clipped to the scene), columns likewise."""
+        width = self.scene.width - col if width is None else width
+        window = Window(col, row, width, min(height, self.scene.height - row))
+        return self._read(window=window)
+
+    def read_overview(
+        self, max_side: int, bands: Sequence[int] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The whole scene decimated so its longer side is at most ``max_side``."""
+        f = max(1, int(np.ceil(max(self.scene.height, self.scene.width) / max_side)))
+        shape = (max(1, self.scene.height // f), max(1, self.scene.width // f))
+        return self._read(out_shape=shape, bands=bands)
+
+    def _read(
+        self, bands: Sequence[int] | None = None, **kwargs: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        picks = range(len(self.scene.bands)) if bands is None else bands
+        layers, masks = [], []
+        for k in picks:
+            file_index, band = self.scene.sources[k]
+            ds = self._datasets[file_index]
+            layers.append(ds.read(band, out_dtype="float32", **kwargs))
+            masks.append(ds.read_masks(band, **kwargs) > 0)
+        image = np.stack(layers)
+        valid = np.logical_and.reduce(masks) & np.isfinite(image).all(axis=0)
+        if self.scene.to_l4s:
+            names = [self.scene.bands[k] for k in picks]
+            image = raw_to_l4s(image, names).astype(np.float32)
+        image[:, ~valid] = 0.0
+        return image, valid

@@ -1,0 +1,69 @@
+"""Run a saved model on numpy batches: the one entry point for inference and evaluation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from slidewatch.errors import ModelError
+from slidewatch.models.modelfile import ModelSpec, load_model, torch_device
+from slidewatch.models.probability import ProbabilityModel
+
+SIZE_MULTIPLE = 32
+"""Inputs are padded (edge values) to a multiple of this, which every architecture accepts."""
+
+
+def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    pad_h, pad_w = -h % multiple, -w % multiple
+    if pad_h == 0 and pad_w == 0:
+        return x
+    return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+
+
+class Predictor:
+    """A loaded model directory that turns L4S-scale band batches into probabilities."""
+
+    def __init__(self, model_dir: Path, device: str = "cpu", amp: bool = False) -> None:
+        self.device = torch_device(device)
+        model, spec = load_model(Path(model_dir), device="cpu")
+        self.spec: ModelSpec = spec
+        self.amp = amp and self.device.type == "cuda"
+        self.network = ProbabilityModel(model, spec.normalization).to(self.device).eval()
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        """Input band names in the order ``predict`` expects them."""
+        return self.spec.bands
+
+    @property
+    def threshold(self) -> float:
+        """Decision threshold stored in the model file."""
+        return self.spec.threshold
+
+    @property
+    def patch_size(self) -> int:
+        """Patch side the model was trained on."""
+        return self.spec.patch_size
+
+    def _check(self, batch: np.ndarray) -> None:
+        if not isinstance(batch, np.ndarray) or batch.ndim != 4:
+            shape = getattr(batch, "shape", type(batch).__name__)
+            raise ModelError(f"predict expects an N×C×H×W numpy array, got {shape}")
+        if batch.shape[1] != len(self.bands):
+            raise ModelError(
+                f"the batch holds {batch.shape[1]} bands but the model expects "
+                f"{len(self.bands)} ({', '.join(self.bands)}); select those bands in that order"
+            )
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        """Probabilities N×H×W (float32) for ``batch`` N×C×H×W in L4S scale."""
+        self._check(batch)
+        h, w = batch.shape[-2:]
+        x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(self.device)
+        with torch.inference_mode(), torch.autocast("cuda", enabled=self.amp):
+            prob = self.network(_pad_to_multiple(x, SIZE_MULTIPLE))
+        return prob[:, 0, :h, :w].float().cpu().numpy()

@@ -1,0 +1,109 @@
+"""Figures: the paper's Figure 3 (RGB | ground truth | prediction) and the model comparison.
+
+Pure array functions prepare what is drawn; the drawing functions only lay it out and
+write the PNG atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from slidewatch.bands import RGB
+
+
+@dataclass(frozen=True)
+class PatchView:
+    """One row of Figure 3."""
+
+    id: str
+    """Patch identifier shown as the row title."""
+    image: np.ndarray
+    """C×H×W image in L4S scale (before normalisation)."""
+    bands: tuple[str, ...]
+    """Band names of ``image``."""
+    mask: np.ndarray | None
+    """Ground truth H×W (0/1), if known."""
+    probability: np.ndarray
+    """Predicted landslide probability H×W."""
+
+
+def rgb_composite(image: np.ndarray, bands: Sequence[str], stretch: float = 2.0) -> np.ndarray:
+    """H×W×3 in [0, 1]: B4,B3,B2 when present, else the first three bands; each channel
+    stretched between its ``stretch`` and ``100 - stretch`` percentiles."""
+    if all(b in bands for b in RGB):
+        idx = [list(bands).index(b) for b in RGB]
+    else:
+        idx = [min(i, image.shape[0] - 1) for i in range(3)]
+    rgb = np.moveaxis(image[idx].astype(np.float64), 0, -1)
+    lo = np.percentile(rgb, stretch, axis=(0, 1))
+    hi = np.percentile(rgb, 100 - stretch, axis=(0, 1))
+    return np.clip((rgb - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0, 1.0)
+
+
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Write ``fig`` as PNG to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, format="png", dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        Path(tmp).unlink(missing_ok=True)
+    return path
+
+
+def draw_predictions(views: Sequence[PatchView], path: Path, threshold: float = 0.5) -> Path:
+    """The paper's Figure 3: one row per patch, RGB | ground truth | prediction."""
+    fig, axes = plt.subplots(
+        len(views), 3, figsize=(7.5, 2.6 * len(views)), squeeze=False, layout="constrained"
+    )
+    for row, view in zip(axes, views, strict=True):
+        row[0].imshow(rgb_composite(view.image, view.bands))
+        row[0].set_ylabel(view.id)
+        if view.mask is not None:
+            row[1].imshow(view.mask, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        row[2].imshow(view.probability >= threshold, cmap="gray", vmin=0, vmax=1)
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    for ax, title in zip(axes[0], ("RGB", "ground truth", "prediction"), strict=True):
+        ax.set_title(title)
+    return save_figure(fig, path)
+
+
+def draw_model_comparison(
+    groups: Sequence[str], models: Sequence[str], scores: dict[str, np.ndarray], path: Path
+) -> Path:
+    """Grouped bars: for each metric in ``scores`` (e.g. F1, IoU) a panel with one group of
+    bars per ``groups`` entry (dataset / band set) and one bar per model.
+
+    ``scores[metric]`` has shape (len(groups), len(models)); NaN marks a missing run.
+    """
+    fig, axes = plt.subplots(
+        1, len(scores), figsize=(5 + 2.2 * len(groups), 3.8), squeeze=False, layout="constrained"
+    )
+    x = np.arange(len(groups))
+    width = 0.8 / max(len(models), 1)
+    for ax, (metric, values) in zip(axes[0], scores.items(), strict=True):
+        for j, model in enumerate(models):
+            ax.bar(x + (j - (len(models) - 1) / 2) * width, np.nan_to_num(values[:, j]), width,
+                   label=model)  # fmt: skip
+        ax.set_xticks(x, list(groups), fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.set_title(metric)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0][-1].legend(fontsize=8, loc="upper right")
+    return save_figure(fig, path)

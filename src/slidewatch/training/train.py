@@ -1,0 +1,152 @@
+"""The training entry point: configuration in, model directory out.
+
+``RUN_DIR`` receives ``config.yaml`` (the resolved configuration), ``split.json``,
+``checkpoints/`` (Lightning's own ``.ckpt`` files, for resuming), ``logs/`` and the
+deliverable ``model/`` (safetensors + JSON) written from the checkpoint with the lowest
+validation loss.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
+from slidewatch.data.hdf5 import read_mask
+from slidewatch.losses import build_loss
+from slidewatch.models.modelfile import ModelSpec, save_model
+from slidewatch.models.registry import build_model
+from slidewatch.training.config import TrainConfig
+from slidewatch.training.datamodule import PatchDataModule, PreparedData, prepare_data
+from slidewatch.training.loggers import build_logger
+from slidewatch.training.task import SegmentationTask
+
+BEST_NAME = "best-{epoch:03d}"
+
+
+def resolve_precision(config: TrainConfig) -> str:
+    """``16-mixed`` on GPU when precision is ``auto``, else full precision."""
+    if config.precision != "auto":
+        return config.precision
+    accelerator = config.accelerator.lower()
+    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    return "16-mixed" if on_gpu else "32-true"
+
+
+def build_task(config: TrainConfig, n_bands: int, beta: float) -> SegmentationTask:
+    """The Lightning task with the configured model and loss."""
+    model = build_model(config.model, n_bands, **config.model_options)
+    loss = build_loss(config.loss, alpha=config.alpha, beta=beta)
+    return SegmentationTask(
+        model,
+        loss,
+        beta=beta,
+        lr=config.lr,
+        lr_step_epochs=config.lr_step_epochs,
+        lr_gamma=config.lr_gamma,
+        threshold=config.threshold,
+    )
+
+
+def build_trainer(
+    config: TrainConfig, run_dir: Path, progress: bool
+) -> tuple[pl.Trainer, ModelCheckpoint]:
+    """A Lightning trainer with checkpointing (lowest val loss + last) and early stopping."""
+    checkpoint = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints",
+        filename=BEST_NAME,
+        auto_insert_metric_name=False,
+        monitor="val_loss",
+        mode="min",
+        save_top_k=1,
+        save_last=True,
+    )
+    callbacks: list[pl.Callback] = [checkpoint]
+    if config.patience > 0:
+        callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience))
+    trainer = pl.Trainer(
+        max_epochs=config.epochs,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        strategy=config.strategy,
+        precision=resolve_precision(config),  # type: ignore[arg-type]
+        logger=build_logger(config.logger, run_dir, run_name=run_dir.name),
+        callbacks=callbacks,
+        default_root_dir=run_dir,
+        enable_progress_bar=progress,
+        enable_model_summary=progress,
+        fast_dev_run=config.fast_dev_run,
+        log_every_n_steps=1,
+    )
+    return trainer, checkpoint
+
+
+def best_epoch(checkpoint_path: str) -> int | None:
+    """The 1-based epoch of a ``best-NNN.ckpt`` file (None when unknown)."""
+    match = re.search(r"best-(\d+)", Path(checkpoint_path).name)
+    return int(match.group(1)) + 1 if match else None
+
+
+def training_summary(
+    config: TrainConfig, data: PreparedData, trainer: pl.Trainer, best: str
+) -> dict[str, Any]:
+    """The training record stored in the model file."""
+    return {
+        "data_dirs": list(config.data),
+        "data_sources": sorted({r.source for r in data.train + data.val}),
+        "n_train": len(data.train),
+        "n_val": len(data.val),
+        "landslide_fraction": data.landslide_fraction,
+        "beta": data.beta,
+        "epochs_run": int(trainer.current_epoch),
+        "best_epoch": best_epoch(best),
+        "seed": config.seed,
+        "config": config.to_dict(),
+    }
+
+
+def validation_metrics(results: Sequence[Mapping[str, float]], n_val: int) -> dict[str, Any]:
+    """``val_*`` numbers logged by the task, without the prefix."""
+    logged = results[0] if results else {}
+    metrics: dict[str, Any] = {"split": "val", "n_patches": n_val}
+    metrics.update({k.removeprefix("val_"): float(v) for k, v in logged.items()})
+    return metrics
+
+
+def train(config: TrainConfig, progress: bool = True) -> Path:
+    """Train one model as configured; return the model directory ``RUN_DIR/model``."""
+    run_dir = Path(config.out)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    pl.seed_everything(config.seed, workers=True, verbose=False)
+    data = prepare_data(config, run_dir)
+    config.to_yaml(run_dir / "config.yaml")
+    task = build_task(config, len(data.bands), data.beta)
+    datamodule = PatchDataModule(config, data)
+    trainer, checkpoint = build_trainer(config, run_dir, progress)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    resume_from = str(last) if config.resume and last.exists() else None
+    trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from)
+    best = checkpoint.best_model_path
+    # validate() with the best checkpoint loads its weights into the task.
+    results = trainer.validate(
+        task, datamodule=datamodule, ckpt_path=best or None, verbose=progress
+    )
+    spec = ModelSpec(
+        architecture=config.model,
+        options=dict(config.model_options),
+        bands=data.bands,
+        normalization=data.normalization,
+        threshold=config.threshold,
+        patch_size=int(read_mask(data.train[0].mask).shape[0]) if data.train[0].mask else 128,
+        training=training_summary(config, data, trainer, best),
+        metrics=validation_metrics(results, len(data.val)),
+    )
+    model_dir = run_dir / "model"
+    if trainer.is_global_zero:
+        save_model(model_dir, task.model.cpu(), spec)
+    return model_dir

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from slidewatch.cli import cli
+from slidewatch.models.modelfile import read_spec
+
+TINY = ["--model-option", "base_width=8", "--batch-size", "4", "--quiet"]
+
+
+def invoke(args: list[str]) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, args)
+    return result.exit_code, result.output
+
+
+def test_train_from_options_then_evaluate(tmp_path: Path, flat_data: Path) -> None:
+    run = tmp_path / "run"
+    code, output = invoke(["train", "--data", str(flat_data), "--model", "unet", "--bands",
+                           "six10m", "--loss", "wce-dice", "--alpha", "0.3", "--beta", "5",
+                           "--epochs", "1", "--out", str(run), *TINY])  # fmt: skip
+    assert code == 0, output
+    spec = read_spec(run / "model")
+    assert spec.training["config"]["alpha"] == 0.3 and spec.training["beta"] == 5.0
+    assert len(spec.bands) == 6
+    metrics = tmp_path / "metrics.json"
+    code, output = invoke(["evaluate", "--model", str(run / "model"), "--data", str(flat_data),
+                           "--split", "val", "--out", str(metrics), "--figure",
+                           str(tmp_path / "f.png"), "--quiet"])  # fmt: skip
+    assert code == 0, output
+    assert json.loads(metrics.read_text())["n_patches"] == 2
+    assert json.loads(output)["split"] == "val"
+    assert (tmp_path / "f.png").is_file()
+
+
+def test_cli_options_override_the_yaml(tmp_path: Path, flat_data: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump({"data": [str(flat_data)], "epochs": 5, "bands": "rgb",
+                                      "model_options": {"base_width": 8}, "seed": 3}))  # fmt: skip
+    run = tmp_path / "run"
+    code, output = invoke(["train", "--config", str(config), "--epochs", "1", "--out", str(run),
+                           "--quiet", "--batch-size", "4"])  # fmt: skip
+    assert code == 0, output
+    resolved = yaml.safe_load((run / "config.yaml").read_text())
+    assert (resolved["epochs"], resolved["bands"], resolved["seed"]) == (1, "rgb", 3)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--model", "vgg16"], "unknown model 'vgg16'"),
+        (["--bands", "six20m"], "six20m"),
+        (["--loss", "focal"], "loss 'focal' is not valid"),
+        (["--beta", "many"], "not a number"),
+        (["--model-option", "depth=3"], "depth"),
+    ],
+)
+def test_bad_training_input_is_a_clean_error(
+    tmp_path: Path, flat_data: Path, args: list[str], expected: str
+) -> None:
+    code, output = invoke(["train", "--data", str(flat_data), "--out", str(tmp_path / "r"),
+                           "--epochs", "1", "--quiet", *args])  # fmt: skip
+    assert code == 2, output
+    assert expected in output and "Traceback" not in output
+
+
+def test_evaluate_bad_model_dir_and_band_mismatch(
+    tmp_path: Path, trained: Path, flat_data: Path
+) -> None:
+    code, output = invoke(["evaluate", "--model", str(tmp_path / "none"), "--data",
+                           str(flat_data)])  # fmt: skip
+    assert code == 2 and "no such model directory" in output
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "model.json").write_text("{not json")
+    code, output = invoke(["evaluate", "--model", str(broken), "--data", str(flat_data)])
+    assert code == 2 and "not valid JSON" in output
+    from slidewatch.data.generate import make_l4s_dataset
+
+    make_l4s_dataset(tmp_path / "rgb", n=2, bands="rgb")
+    code, output = invoke(["evaluate", "--model", str(trained), "--data", str(tmp_path / "rgb")])
+    assert code == 2 and "needs bands" in output and "Traceback" not in output
+
+
+def test_train_without_data_is_a_clean_error() -> None:
+    code, output = invoke(["train", "--epochs", "1"])
+    assert code == 2 and "--data" in output
