@@ -99,3 +99,13 @@ def test_mosaic_of_four_tiles(chittagong: Path, tmp_path: Path) -> None:
         assert west == pytest.approx(transform.c + c * transform.a, abs=1e-9)
         assert north == pytest.approx(transform.f + r * transform.e, abs=1e-9)
     assert res.landslide_pixels == total and total > 0
+
+
+def test_whole_area_keeps_every_landslide_pixel(chittagong: Path, tmp_path: Path) -> None:
+    names = sorted(p.stem for p in (chittagong / "labels").glob("*.tif"))
+    res = build_patches(chittagong / "images", chittagong / "labels", tmp_path / "all",
+                        band_order="B4,B3,B2,B8", landslide_value=2, min_valid_fraction=0.01,
+                        progress=False)  # fmt: skip
+    labels, _ = place_tiles(chittagong, "labels", names)
+    # Patches tile the mosaic without overlap, so every landslide pixel lands in one patch.
+    assert res.landslide_pixels == int((labels == 2).sum()) > 1000

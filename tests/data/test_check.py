@@ -148,3 +148,15 @@ def test_band_problems_respects_band_attribute() -> None:
     image = np.ones((8, 8, 2), np.float32) * 50  # B10 cirrus may reach 50 in L4S, B4 may not
     problems = band_problems(image, ("B10", "B4"))
     assert len(problems) == 1 and problems[0].startswith("bands B4 have medians")
+
+
+@pytest.mark.parametrize("layout", ["flat", "official", "huggingface"])
+def test_mask_without_image_is_a_warning(tmp_path: Path, layout: str) -> None:
+    root = make_l4s_dataset(tmp_path / "ds", layout=layout, n=3, size=32).root
+    ref = discover(root)[0]
+    ref.image.unlink()
+    report = check_dataset(root, progress=False)
+    assert report.ok and [(i.file, i.severity) for i in report.issues] == [
+        (str(ref.mask), "warning")
+    ]
+    assert "mask without image" in report.issues[0].problem

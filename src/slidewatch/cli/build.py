@@ -51,8 +51,9 @@ def _regions(points: tuple[str, ...], boxes: tuple[str, ...]) -> list[Any]:
     "labels",
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
-    help="Label raster on the scene's grid, or polygons (GeoJSON/GeoPackage); repeat, "
-    "or give a folder, for several files. Without labels only images are written.",
+    help="Label raster on the scene's grid, or polygons (GeoJSON/GeoPackage; every polygon "
+    "is a landslide); repeat, or give a folder, for several files. Without labels only "
+    "images are written.",
 )
 @click.option(
     "--out",
@@ -98,7 +99,8 @@ def _regions(points: tuple[str, ...], boxes: tuple[str, ...]) -> list[Any]:
     default=0.9,
     show_default=True,
     type=click.FloatRange(0.0, 1.0),
-    help="Skip patches with fewer valid pixels (inside the scene, not nodata/NaN).",
+    help="Skip patches with fewer valid pixels: inside the scene, not nodata/NaN, and (when "
+    "the scene declares no nodata) not 0 in every band. Edge patches are padded with 0.",
 )
 @click.option(
     "--band-order",
@@ -136,8 +138,11 @@ def build_patches(scenes: tuple[Path, ...], labels: tuple[Path, ...], out: Path,
                   quiet: bool) -> None:  # fmt: skip
     """Cut a georeferenced scene (and labels) into L4S-format HDF5 patches plus an index.
 
-    Example: slidewatch data build-patches --scene tile.tif --labels labels.tif
-    --band-order B4,B3,B2,B8 --landslide-value 2 --out patches/
+    Example (the Chittagong tiles, mosaicked):
+
+    \b
+    slidewatch data build-patches --scene s2-chittagong/images --labels
+    s2-chittagong/labels --band-order B4,B3,B2,B8 --landslide-value 2 --out patches/
     """
     from slidewatch.data.build import build_patches as build
 

@@ -66,7 +66,12 @@ def _fill(refs: Sequence[PatchRef], images: np.ndarray, masks: np.ndarray, progr
             )
         images[i] = image.transpose(2, 0, 1)
         if ref.mask is not None:
-            masks[i] = read_mask(ref.mask)
+            mask = read_mask(ref.mask)
+            if mask.shape != hw:
+                raise DatasetError(
+                    f"{ref.mask}: shape {mask.shape} differs from its image {hw}; re-export it"
+                )
+            masks[i] = mask
 
 
 def build_cache(

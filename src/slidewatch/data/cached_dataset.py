@@ -73,7 +73,7 @@ class CachedPatchDataset(Dataset[dict[str, Any]]):
         self.keys = [all_keys[i] for i in rows]
         self.ids = [index["ids"][i] for i in rows]
         self.sources = [index["sources"][i] for i in rows]
-        self._has_mask = np.asarray(index["has_mask"], dtype=bool)[self._rows]
+        self._has_mask: list[bool] = [bool(index["has_mask"][i]) for i in rows]
         self._all_bands = len(self._band_idx) == len(index["bands"]) and self._band_idx == sorted(
             self._band_idx
         )
@@ -152,15 +152,17 @@ class CachedPatchDataset(Dataset[dict[str, Any]]):
         tensor without copying (torch's default collate works too, with one copy more).
         """
         images, masks = self.load_batch(indices)
-        samples = [self._sample(int(i), images[k], masks[k]) for k, i in enumerate(indices)]
-        with_mask = self._has_mask[np.asarray(indices, dtype=np.int64)]
-        if with_mask.all() or not with_mask.any():
+        # unbind gives all views in one call; indexing a tensor 64 times costs more than the copy
+        pairs = zip(indices, images.unbind(0), masks.unbind(0), strict=True)
+        samples = [self._sample(int(i), image, mask) for i, image, mask in pairs]
+        with_mask = [self._has_mask[int(i)] for i in indices]
+        if all(with_mask) or not any(with_mask):
             batch = {
                 "image": images,
                 "id": [s["id"] for s in samples],
                 "source": [s["source"] for s in samples],
             }
-            if with_mask.all():
+            if all(with_mask):
                 batch["mask"] = masks
             return PatchBatch(samples, batch)
         return samples

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from slidewatch.bands import BAND_NAMES, resolve_bands
 from slidewatch.data.hdf5 import BANDS_ATTR, IMAGE_KEY, MASK_KEY
-from slidewatch.data.layout import PatchRef, discover, is_labeled
+from slidewatch.data.layout import PatchRef, discover, is_labeled, orphan_masks
 
 ERROR, WARNING = "error", "warning"
 DEM_MAX = 10.0  # 7,700 m
@@ -153,7 +153,7 @@ def _read(path: Path, key: str) -> tuple[np.ndarray | None, tuple[str, ...] | No
     try:
         with h5py.File(path, "r", locking=False) as f:
             if key not in f or not isinstance(f[key], h5py.Dataset):
-                found = ", ".join(f.keys()) or "nothing"
+                found = ", ".join(map(str, f.keys())) or "nothing"
                 return (
                     None,
                     None,
@@ -162,7 +162,7 @@ def _read(path: Path, key: str) -> tuple[np.ndarray | None, tuple[str, ...] | No
             ds = f[key]
             attr = ds.attrs.get(BANDS_ATTR)
             data = ds[()]
-    except (OSError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError) as exc:  # damaged file
         return None, None, [f"unreadable or truncated HDF5 ({exc}); re-export or remove the file"]
     if attr is None:
         return data, None, []
@@ -240,6 +240,8 @@ def check_dataset(root: Path, progress: bool = True) -> CheckReport:
     issues: list[Issue] = []
     for ref in tqdm(refs, desc="checking", unit="patch", disable=None if progress else True):
         issues.extend(_check_ref(ref, labeled))
+    for mask in orphan_masks(Path(root), refs):
+        issues.append(Issue(str(mask), WARNING, "mask without image; add the image or remove it"))
     notes = () if labeled else ("no masks found: checked as an unlabeled dataset",)
     files = len(refs) + sum(r.mask is not None for r in refs)
     return CheckReport(str(root), files, len(refs), labeled, tuple(issues), notes)

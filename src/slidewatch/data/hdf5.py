@@ -9,18 +9,32 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import h5py
 import numpy as np
 
 from slidewatch.bands import BAND_NAMES, resolve_bands
-from slidewatch.errors import DatasetError
+from slidewatch.errors import DatasetError, SlidewatchError
 
 IMAGE_KEY = "img"
 MASK_KEY = "mask"
 BANDS_ATTR = "bands"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Turn whatever h5py raises on a damaged file (it varies with the damage) into DatasetError."""
+    try:
+        yield
+    except SlidewatchError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise DatasetError(f"{path}: truncated or corrupt file ({exc}); re-export it") from None
 
 
 def _open(path: Path) -> h5py.File:
@@ -37,7 +51,8 @@ def _open(path: Path) -> h5py.File:
 def _dataset(f: h5py.File, key: str, path: Path) -> h5py.Dataset:
     if key not in f or not isinstance(f[key], h5py.Dataset):
         raise DatasetError(
-            f"{path}: has no {key!r} dataset (found: {', '.join(f.keys()) or 'nothing'}); "
+            f"{path}: has no {key!r} dataset "
+            f"(found: {', '.join(map(str, f.keys())) or 'nothing'}); "
             f"L4S files store the array under {key!r}"
         )
     return f[key]
@@ -45,7 +60,7 @@ def _dataset(f: h5py.File, key: str, path: Path) -> h5py.Dataset:
 
 def read_bands(path: Path) -> tuple[str, ...]:
     """Band names held by an image file: its ``bands`` attribute, else the 14 L4S bands."""
-    with _open(path) as f:
+    with _reading(path), _open(path) as f:
         ds = _dataset(f, IMAGE_KEY, path)
         return _bands_of(ds, path)
 
@@ -68,7 +83,7 @@ def _bands_of(ds: h5py.Dataset, path: Path) -> tuple[str, ...]:
 
 def read_image(path: Path, band_idx: Sequence[int] | None = None) -> np.ndarray:
     """Read ``img`` as float32 H×W×C (optionally only the channels ``band_idx``)."""
-    with _open(path) as f:
+    with _reading(path), _open(path) as f:
         ds = _dataset(f, IMAGE_KEY, path)
         if ds.ndim != 3:
             raise DatasetError(f"{path}: 'img' has shape {ds.shape}; expected H×W×C")
@@ -83,7 +98,7 @@ def read_image(path: Path, band_idx: Sequence[int] | None = None) -> np.ndarray:
 
 def read_mask(path: Path) -> np.ndarray:
     """Read ``mask`` as uint8 H×W."""
-    with _open(path) as f:
+    with _reading(path), _open(path) as f:
         ds = _dataset(f, MASK_KEY, path)
         try:
             arr = ds[()]
@@ -100,6 +115,7 @@ def _atomic_h5(path: Path, key: str, data: np.ndarray, bands: Sequence[str] | No
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; patches are ordinary data files
     try:
         with h5py.File(tmp, "w") as f:
             ds = f.create_dataset(key, data=data)

@@ -163,6 +163,22 @@ def discover_many(roots: Sequence[Path], sources: Sequence[str] | None = None) -
     return refs
 
 
+def _mask_folders(root: Path, layout: str) -> list[Path]:
+    if layout == "official":
+        return [root / name / "mask" for name in OFFICIAL_SPLITS]
+    if layout == "huggingface":
+        folder = root / "annotations"
+        return sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return [root / "mask"] if (root / "img").is_dir() else [root]
+
+
+def orphan_masks(root: Path, refs: Sequence[PatchRef]) -> list[Path]:
+    """Mask files under ``root`` that no image of ``refs`` uses (their image is missing)."""
+    used = {r.mask for r in refs if r.mask is not None}
+    folders = _mask_folders(Path(root), detect_layout(root))
+    return [m for d in folders for m in _h5_files(d) if _is_mask(m) and m not in used]
+
+
 def is_labeled(refs: Sequence[PatchRef]) -> bool:
     """True when at least one ref has a mask (the dataset is meant to be labeled)."""
     return any(r.mask is not None for r in refs)

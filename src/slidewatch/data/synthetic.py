@@ -172,16 +172,20 @@ def raw_bands(
     rng: np.random.Generator, dem: np.ndarray, river_px: np.ndarray, scars: np.ndarray
 ) -> np.ndarray:
     """The 12 Sentinel-2 bands (raw digital numbers, 12×H×W) of the land cover mix."""
-    spectra = {k: np.asarray(v, dtype=np.float32)[:, None, None] for k, v in SPECTRA.items()}
     # Vegetation thins out above ~3,700 m (puna grass, rock) and varies in patches.
     green = np.clip(1.1 - (dem - 3700.0) / 700.0 + 0.3 * fractal_noise(rng, dem.shape, 2.4), 0, 1)
-    s2 = spectra["bare"] + green[None] * (spectra["vegetation"] - spectra["bare"])
-    s2 = np.where(scars[None], spectra["soil"], s2)
-    s2 = np.where((river_px < RIVER_HALFWIDTH_PX)[None], spectra["water"], s2)
+    water = river_px < RIVER_HALFWIDTH_PX
     light = 0.45 + 0.8 * hillshade(dem)
-    s2 *= light[None]
-    s2 *= 1.0 + 0.03 * rng.standard_normal(s2.shape, dtype=np.float32)
-    return s2.astype(np.float32)
+    s2 = np.empty((12, *dem.shape), dtype=np.float32)
+    for i, band in enumerate(s2):  # band by band keeps the temporaries small
+        veg, bare = SPECTRA["vegetation"][i], SPECTRA["bare"][i]
+        np.multiply(green, veg - bare, out=band)
+        band += bare
+        band[scars] = SPECTRA["soil"][i]
+        band[water] = SPECTRA["water"][i]
+        band *= light
+        band *= 0.97 + 0.06 * rng.random(dem.shape, dtype=np.float32)  # ±3 % sensor noise
+    return s2
 
 
 def synthetic_arrays(
@@ -193,8 +197,11 @@ def synthetic_arrays(
     slope = slope_degrees(dem)
     target = rng.uniform(0.025, 0.04)
     scars = landslide_mask(rng, dem, slope, river_px, target)
-    raw = np.concatenate([raw_bands(rng, dem, river_px, scars), slope[None], dem[None]])
-    image = raw_to_l4s(raw, BAND_NAMES, axis=0).astype(np.float32)
+    image = np.empty((len(BAND_NAMES), height, width), dtype=np.float32)
+    image[:12] = raw_bands(rng, dem, river_px, scars)
+    image[12], image[13] = slope, dem
+    for i, name in enumerate(BAND_NAMES):  # band by band: no float64 copy of the whole stack
+        image[i] = raw_to_l4s(image[i : i + 1], (name,), axis=0)[0]
     return image, scars.astype(np.uint8)
 
 
@@ -207,7 +214,7 @@ def _write_tif(path: Path, data: np.ndarray, descriptions: tuple[str, ...] | Non
         "driver": "GTiff", "dtype": str(data.dtype), "count": data.shape[0],
         "height": data.shape[1], "width": data.shape[2], "crs": CRS,
         "transform": from_origin(*ORIGIN, PIXEL_M, PIXEL_M),
-        "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "zstd",
+        "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "zstd", "zstd_level": 1,
         "interleave": "pixel",
     }  # fmt: skip
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tif", dir=path.parent)

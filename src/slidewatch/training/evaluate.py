@@ -156,7 +156,7 @@ def summarize(acc: Accumulator, threshold: float) -> dict[str, Any]:
         "pixel": pixel,
         "counts": dict(acc.counts),
         "per_patch_mean": per_patch,
-        "losses": {"dice_wce": losses[0], "wce": losses[1], "dice": losses[2]},
+        "losses": {"dice_wce": float(losses[0]), "wce": float(losses[1]), "dice": float(losses[2])},
     }
 
 
