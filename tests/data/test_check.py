@@ -160,3 +160,12 @@ def test_mask_without_image_is_a_warning(tmp_path: Path, layout: str) -> None:
         (str(ref.mask), "warning")
     ]
     assert "mask without image" in report.issues[0].problem
+
+
+def test_official_test_split_without_masks_is_a_note(tmp_path: Path) -> None:
+    root = make_l4s_dataset(tmp_path / "ds", layout="official", n=5, size=32).root
+    for mask in (root / "TestData" / "mask").iterdir():
+        mask.unlink()
+    report = check_dataset(root, progress=False)
+    assert report.ok and not report.issues and report.labeled
+    assert report.notes == ("split(s) test have no masks: checked as unlabeled",)

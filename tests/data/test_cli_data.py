@@ -123,3 +123,11 @@ def test_bad_input_gives_clean_error(tmp_path: Path, case: str) -> None:
     else:
         code, out = run("data", "check", str(root / "img" / "image_1.h5"))
     assert code != 0 and ("Error" in out)
+
+
+def test_data_help_survives_missing_build_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("slidewatch.cli.data.BUILD_MODULE", "slidewatch.cli.no_such_build")
+    code, out = run("data", "--help")
+    assert code == 0 and "build-patches" in out and "check" in out
+    code, out = run("data", "build-patches")
+    assert code != 0 and "not available" in out

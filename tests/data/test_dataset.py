@@ -121,3 +121,12 @@ def test_corrupt_file_raises_dataset_error(tmp_path: Path, make_dataset) -> None
     ref.image.write_bytes(b"not hdf5 at all")
     with pytest.raises(DatasetError, match=r"image_1\.h5"):
         PatchDataset([ref])[0]
+
+
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9])
+def test_truncated_real_format_file_raises_dataset_error(make_dataset, keep: float) -> None:  # type: ignore[no-untyped-def]
+    ref = discover(make_dataset().root)[0]
+    data = ref.image.read_bytes()
+    ref.image.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(DatasetError, match=r"image_1\.h5.*re-export"):
+        PatchDataset([ref])[0]

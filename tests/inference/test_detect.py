@@ -12,12 +12,13 @@ from click.testing import CliRunner
 from rasterio.transform import from_origin
 from rio_cogeo.cogeo import cog_validate
 
-from conftest import scene_array, write_scene
 from slidewatch.cli import cli
 from slidewatch.errors import RasterError
 from slidewatch.inference.cog import partial_path
 from slidewatch.inference.detect import detect
 from slidewatch.inference.polygons import landslide_polygons
+
+from .conftest import scene_array, write_scene
 
 OUTPUTS = [
     "landslides.geojson",
@@ -115,12 +116,25 @@ def test_restart_after_a_kill_gives_the_same_outputs(
 ) -> None:
     first, _ = detected
     partial_path(tmp_path / "probability.tif").write_bytes(b"half written")  # a killed run
-    detect(nodata_scene, tiny_model, tmp_path, tile=64, overlap=16, batch_size=6, progress=False)
-    assert sorted(p.name for p in tmp_path.iterdir()) == OUTPUTS
+    detect(
+        nodata_scene,
+        tiny_model,
+        tmp_path,
+        tile=64,
+        overlap=16,
+        batch_size=6,
+        progress=False,
+        gpkg=True,
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*OUTPUTS, "landslides.gpkg"])
     for name in ("probability.tif", "landslides.tif"):
         np.testing.assert_array_equal(read_band(tmp_path / name), read_band(first / name))
     geo = (first / "landslides.geojson").read_text()
     assert (tmp_path / "landslides.geojson").read_text() == geo
+    import fiona
+
+    with fiona.open(tmp_path / "landslides.gpkg") as layer:
+        assert len(layer) == len(json.loads(geo)["features"])
 
 
 def test_all_nodata_scene_is_refused(tmp_path: Path, tiny_model: Path) -> None:
@@ -189,3 +203,15 @@ def test_cli_errors_are_clean(problem: str, tmp_path: Path, tiny_model: Path) ->
     assert output.startswith("Error:") and expected in output
     assert "Traceback" not in output
     assert not any(p.name in OUTPUTS for p in (tmp_path / "out").glob("*"))
+
+
+def test_inference_does_not_import_lightning() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, slidewatch.inference.detect, slidewatch.inference.distributed, "
+        "slidewatch.models.predictor; print('lightning' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

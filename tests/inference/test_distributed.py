@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import rasterio
 
-from conftest import scene_array, write_scene
 from slidewatch.inference import distributed
 from slidewatch.inference.detect import detect
 from slidewatch.inference.windows import window_grid
+
+from .conftest import scene_array, write_scene
 
 pytest.importorskip("distributed")
 

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import RGBN, scene_array, write_scene
 from slidewatch.inference.blending import window_weights
 from slidewatch.inference.runner import predict_rows
 from slidewatch.inference.scene import SceneReader, open_scene
 from slidewatch.inference.windows import WindowGrid, window_grid
+
+from .conftest import RGBN, scene_array, write_scene
 
 
 def biased_predictor(
@@ -134,3 +135,20 @@ def test_scene_smaller_than_a_tile_is_padded(tmp_path: Path) -> None:
     prob = run(path, window_grid(20, 13, 32, 8), constant_predictor, window_weights(32))
     assert prob.shape == (20, 13)
     np.testing.assert_allclose(prob, scene_array(20, 13)[0] / 4.0, rtol=1e-5)
+
+
+def test_a_failing_predictor_stops_the_reader_thread(scene_file: Path) -> None:
+    import threading
+
+    calls = []
+
+    def failing(batch: np.ndarray) -> np.ndarray:
+        calls.append(len(batch))
+        if len(calls) == 2:
+            raise RuntimeError("model crashed")
+        return batch[:, 0]
+
+    before = threading.active_count()
+    with pytest.raises(RuntimeError, match="model crashed"):
+        run(scene_file, window_grid(96, 160, 16, 4), failing, None, batch_size=2)
+    assert threading.active_count() == before

@@ -9,10 +9,11 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from conftest import RGBN, scene_array, write_scene
 from slidewatch.bands import l4s_to_raw
 from slidewatch.errors import BandError, RasterError
 from slidewatch.inference.scene import SceneReader, band_from_description, open_scene
+
+from .conftest import RGBN, scene_array, write_scene
 
 
 @pytest.mark.parametrize(

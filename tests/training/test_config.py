@@ -18,8 +18,15 @@ def test_defaults_are_the_papers_protocol() -> None:
 
 
 def test_yaml_round_trip(tmp_path: Path) -> None:
-    c = TrainConfig(data=("a", "b"), model="segformer", model_options={"encoder_name": "mit_b1"},
-                    bands=["B4", "B3"], beta=3.5, epochs=7, augment=True)  # fmt: skip
+    c = TrainConfig(
+        data=("a", "b"),
+        model="segformer",
+        model_options={"encoder_name": "mit_b1"},
+        bands=["B4", "B3"],
+        beta=3.5,
+        epochs=7,
+        augment=True,
+    )
     path = c.to_yaml(tmp_path / "c.yaml")
     back = TrainConfig.from_yaml(path)
     assert back == c

@@ -19,10 +19,19 @@ from slidewatch.training.evaluate import best_threshold, evaluate
 from slidewatch.training.figures import rgb_composite
 
 
-def test_metrics_json_predictions_and_figure(tmp_path: Path, trained: Path, flat_data: Path) -> None:
+def test_metrics_json_predictions_and_figure(
+    tmp_path: Path, trained: Path, flat_data: Path
+) -> None:
     out, preds, fig = tmp_path / "m.json", tmp_path / "pred", tmp_path / "fig.png"
-    result = evaluate(trained, [flat_data], split="all", out=out, predictions_dir=preds,
-                      figure=fig, progress=False)  # fmt: skip
+    result = evaluate(
+        trained,
+        [flat_data],
+        split="all",
+        out=out,
+        predictions_dir=preds,
+        figure=fig,
+        progress=False,
+    )
     assert json.loads(out.read_text()) == json.loads(json.dumps(result))
     assert result["n_patches"] == 10 and result["split"] == "all"
     assert set(result["pixel"]) == {"precision", "recall", "f1", "iou"}

@@ -37,7 +37,7 @@ def test_smoke_grid_writes_tables_and_skips_finished_runs(tmp_path: Path) -> Non
         ("smoke", "six10m", "unet"),
         ("smoke", "all14", "unet"),
     ]
-    assert all(0.0 <= float(r[c]) for r in rows for c in COLUMNS)
+    assert all(float(r[c]) >= 0.0 for r in rows for c in COLUMNS)
     markdown = (out / "results.md").read_text()
     assert "## smoke" in markdown and "### bands: six10m" in markdown
     assert "| model | F1 | Precision | Recall | IoU | Dice-WCE | WCE | Dice |" in markdown
@@ -48,6 +48,14 @@ def test_smoke_grid_writes_tables_and_skips_finished_runs(tmp_path: Path) -> Non
     run_cli([*args, "--quiet"])
     assert model_json.stat().st_mtime_ns == before  # finished runs are skipped
     assert read_csv(out / "results.csv") == rows
+    # A run interrupted during evaluation is evaluated again, not retrained.
+    run_dir = out / "smoke" / "all14" / "unet"
+    trained_at = (run_dir / "model" / "model.safetensors").stat().st_mtime_ns
+    (run_dir / "metrics.json").unlink()
+    run_cli([*args, "--quiet"])
+    assert (run_dir / "metrics.json").is_file()
+    assert (run_dir / "model" / "model.safetensors").stat().st_mtime_ns == trained_at
+    assert read_csv(out / "results.csv") == rows
 
 
 def test_paper_grid_shrunk_on_generated_data(tmp_path: Path) -> None:
@@ -55,12 +63,29 @@ def test_paper_grid_shrunk_on_generated_data(tmp_path: Path) -> None:
     runs = plan_runs(grid, tmp_path, tmp_path / "data")
     assert len(runs) == 16  # {L4S, L4S+L4S-PE} x {all14, six10m} x four models
     assert {r.model for r in runs} == {"unet", "unet-resnet34", "unet-mobilenetv2", "segformer"}
-    assert runs[-1].config.data == (str(tmp_path / "data" / "L4S"), str(tmp_path / "data" / "L4S-PE"))
+    assert runs[-1].config.data == (
+        str(tmp_path / "data" / "L4S"),
+        str(tmp_path / "data" / "L4S-PE"),
+    )
     make_l4s_dataset(tmp_path / "data" / "L4S", n=6, seed=1)
     make_l4s_dataset(tmp_path / "data" / "L4S-PE", n=6, seed=2)
     out = tmp_path / "out"
-    run_cli(["experiments", "paper.yaml", "--data-root", str(tmp_path / "data"), "--out",
-             str(out), "--only-bands", "six10m", "--only-models", "unet", "--quiet", *FAST])  # fmt: skip
+    run_cli(
+        [
+            "experiments",
+            "paper.yaml",
+            "--data-root",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+            "--only-bands",
+            "six10m",
+            "--only-models",
+            "unet",
+            "--quiet",
+            *FAST,
+        ]
+    )
     rows = read_csv(out / "results.csv")
     assert [r["dataset"] for r in rows] == ["L4S", "L4S+L4S-PE"]
     assert "## L4S+L4S-PE" in (out / "results.md").read_text()
@@ -69,8 +94,20 @@ def test_paper_grid_shrunk_on_generated_data(tmp_path: Path) -> None:
 def test_leaderboard_grid_evaluates_official_val_and_test(tmp_path: Path) -> None:
     make_l4s_dataset(tmp_path / "data" / "L4S", layout="official", n=10, seed=6)
     out = tmp_path / "out"
-    run_cli(["experiments", "leaderboard", "--data-root", str(tmp_path / "data"), "--out",
-             str(out), "--only-models", "unet", "--quiet", *FAST])  # fmt: skip
+    run_cli(
+        [
+            "experiments",
+            "leaderboard",
+            "--data-root",
+            str(tmp_path / "data"),
+            "--out",
+            str(out),
+            "--only-models",
+            "unet",
+            "--quiet",
+            *FAST,
+        ]
+    )
     rows = read_csv(out / "results.csv")
     assert [(r["model"], r["split"]) for r in rows] == [("unet", "val"), ("unet", "test")]
     assert "evaluated on test" in (out / "results.md").read_text()
@@ -78,11 +115,18 @@ def test_leaderboard_grid_evaluates_official_val_and_test(tmp_path: Path) -> Non
 
 def test_grid_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="valid keys"):
-        GridConfig.from_dict({"datasets": {"a": ["a"]}, "bands": ["all14"], "models": ["unet"],
-                              "epochs": 3})  # fmt: skip
+        GridConfig.from_dict(
+            {"datasets": {"a": ["a"]}, "bands": ["all14"], "models": ["unet"], "epochs": 3}
+        )
     with pytest.raises(ConfigError, match="learning_rate"):
-        GridConfig.from_dict({"datasets": {"a": "a"}, "bands": ["all14"], "models": ["unet"],
-                              "train": {"learning_rate": 3}})  # fmt: skip
+        GridConfig.from_dict(
+            {
+                "datasets": {"a": "a"},
+                "bands": ["all14"],
+                "models": ["unet"],
+                "train": {"learning_rate": 3},
+            }
+        )
     result = CliRunner().invoke(cli, ["experiments", "smoke", "--only-models", "vgg"])
     assert result.exit_code == 2 and "Error:" in result.output and "vgg" in result.output
     result = CliRunner().invoke(cli, ["experiments", str(tmp_path / "nope.yaml")])

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from slidewatch.data.splits import read_split
 from slidewatch.data.layout import discover
+from slidewatch.data.splits import read_split
 from slidewatch.errors import ConfigError, DatasetError, RegistryError
 from slidewatch.losses import build_loss
 from slidewatch.models.modelfile import load_model, read_spec
@@ -98,7 +98,9 @@ def test_official_split_trains_on_train_and_validates_on_val(
     assert spec.training["n_val"] == len(parts["val"])
 
 
-def test_two_datasets_keep_their_sources(tmp_path: Path, flat_data: Path, official_data: Path) -> None:
+def test_two_datasets_keep_their_sources(
+    tmp_path: Path, flat_data: Path, official_data: Path
+) -> None:
     spec = read_spec(
         train(tiny_config([flat_data, official_data], tmp_path / "r", epochs=1), progress=False)
     )
@@ -115,7 +117,9 @@ def test_cache_dir_is_built_and_used(tmp_path: Path, flat_data: Path) -> None:
 
 
 def test_standard_normalisation_and_augmentation(tmp_path: Path, flat_data: Path) -> None:
-    config = tiny_config(flat_data, tmp_path / "r", epochs=1, normalization="standard", augment=True)
+    config = tiny_config(
+        flat_data, tmp_path / "r", epochs=1, normalization="standard", augment=True
+    )
     spec = read_spec(train(config, progress=False))
     assert spec.normalization.method == "standard"
 
@@ -123,6 +127,7 @@ def test_standard_normalisation_and_augmentation(tmp_path: Path, flat_data: Path
 def test_unknown_model_is_a_registry_error(tmp_path: Path, flat_data: Path) -> None:
     with pytest.raises(RegistryError, match="unet-resnet34"):
         train(tiny_config(flat_data, tmp_path / "r", model="vgg", model_options={}), False)
+    assert not (tmp_path / "r").exists()  # failed before writing anything
 
 
 def test_too_few_labelled_patches(tmp_path: Path) -> None:
@@ -154,8 +159,13 @@ def test_tensorboard_run(tmp_path: Path, flat_data: Path) -> None:
 
 
 def test_task_steps_the_learning_rate_every_n_epochs() -> None:
-    task = SegmentationTask(build_model("unet", 3, base_width=8), build_loss("dice"),
-                            lr=0.01, lr_step_epochs=2, lr_gamma=0.5)  # fmt: skip
+    task = SegmentationTask(
+        build_model("unet", 3, base_width=8),
+        build_loss("dice"),
+        lr=0.01,
+        lr_step_epochs=2,
+        lr_gamma=0.5,
+    )
     conf = task.configure_optimizers()
     optimizer, scheduler = conf["optimizer"], conf["lr_scheduler"]["scheduler"]
     lrs = []

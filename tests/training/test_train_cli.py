@@ -8,6 +8,7 @@ import yaml
 from click.testing import CliRunner
 
 from slidewatch.cli import cli
+from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.models.modelfile import read_spec
 
 TINY = ["--model-option", "base_width=8", "--batch-size", "4", "--quiet"]
@@ -20,17 +21,49 @@ def invoke(args: list[str]) -> tuple[int, str]:
 
 def test_train_from_options_then_evaluate(tmp_path: Path, flat_data: Path) -> None:
     run = tmp_path / "run"
-    code, output = invoke(["train", "--data", str(flat_data), "--model", "unet", "--bands",
-                           "six10m", "--loss", "wce-dice", "--alpha", "0.3", "--beta", "5",
-                           "--epochs", "1", "--out", str(run), *TINY])  # fmt: skip
+    code, output = invoke(
+        [
+            "train",
+            "--data",
+            str(flat_data),
+            "--model",
+            "unet",
+            "--bands",
+            "six10m",
+            "--loss",
+            "wce-dice",
+            "--alpha",
+            "0.3",
+            "--beta",
+            "5",
+            "--epochs",
+            "1",
+            "--out",
+            str(run),
+            *TINY,
+        ]
+    )
     assert code == 0, output
     spec = read_spec(run / "model")
     assert spec.training["config"]["alpha"] == 0.3 and spec.training["beta"] == 5.0
     assert len(spec.bands) == 6
     metrics = tmp_path / "metrics.json"
-    code, output = invoke(["evaluate", "--model", str(run / "model"), "--data", str(flat_data),
-                           "--split", "val", "--out", str(metrics), "--figure",
-                           str(tmp_path / "f.png"), "--quiet"])  # fmt: skip
+    code, output = invoke(
+        [
+            "evaluate",
+            "--model",
+            str(run / "model"),
+            "--data",
+            str(flat_data),
+            "--split",
+            "val",
+            "--out",
+            str(metrics),
+            "--figure",
+            str(tmp_path / "f.png"),
+            "--quiet",
+        ]
+    )
     assert code == 0, output
     assert json.loads(metrics.read_text())["n_patches"] == 2
     assert json.loads(output)["split"] == "val"
@@ -39,11 +72,32 @@ def test_train_from_options_then_evaluate(tmp_path: Path, flat_data: Path) -> No
 
 def test_cli_options_override_the_yaml(tmp_path: Path, flat_data: Path) -> None:
     config = tmp_path / "c.yaml"
-    config.write_text(yaml.safe_dump({"data": [str(flat_data)], "epochs": 5, "bands": "rgb",
-                                      "model_options": {"base_width": 8}, "seed": 3}))  # fmt: skip
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "data": [str(flat_data)],
+                "epochs": 5,
+                "bands": "rgb",
+                "model_options": {"base_width": 8},
+                "seed": 3,
+            }
+        )
+    )
     run = tmp_path / "run"
-    code, output = invoke(["train", "--config", str(config), "--epochs", "1", "--out", str(run),
-                           "--quiet", "--batch-size", "4"])  # fmt: skip
+    code, output = invoke(
+        [
+            "train",
+            "--config",
+            str(config),
+            "--epochs",
+            "1",
+            "--out",
+            str(run),
+            "--quiet",
+            "--batch-size",
+            "4",
+        ]
+    )
     assert code == 0, output
     resolved = yaml.safe_load((run / "config.yaml").read_text())
     assert (resolved["epochs"], resolved["bands"], resolved["seed"]) == (1, "rgb", 3)
@@ -62,8 +116,19 @@ def test_cli_options_override_the_yaml(tmp_path: Path, flat_data: Path) -> None:
 def test_bad_training_input_is_a_clean_error(
     tmp_path: Path, flat_data: Path, args: list[str], expected: str
 ) -> None:
-    code, output = invoke(["train", "--data", str(flat_data), "--out", str(tmp_path / "r"),
-                           "--epochs", "1", "--quiet", *args])  # fmt: skip
+    code, output = invoke(
+        [
+            "train",
+            "--data",
+            str(flat_data),
+            "--out",
+            str(tmp_path / "r"),
+            "--epochs",
+            "1",
+            "--quiet",
+            *args,
+        ]
+    )
     assert code == 2, output
     assert expected in output and "Traceback" not in output
 
@@ -71,16 +136,13 @@ def test_bad_training_input_is_a_clean_error(
 def test_evaluate_bad_model_dir_and_band_mismatch(
     tmp_path: Path, trained: Path, flat_data: Path
 ) -> None:
-    code, output = invoke(["evaluate", "--model", str(tmp_path / "none"), "--data",
-                           str(flat_data)])  # fmt: skip
+    code, output = invoke(["evaluate", "--model", str(tmp_path / "none"), "--data", str(flat_data)])
     assert code == 2 and "no such model directory" in output
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "model.json").write_text("{not json")
     code, output = invoke(["evaluate", "--model", str(broken), "--data", str(flat_data)])
     assert code == 2 and "not valid JSON" in output
-    from slidewatch.data.generate import make_l4s_dataset
-
     make_l4s_dataset(tmp_path / "rgb", n=2, bands="rgb")
     code, output = invoke(["evaluate", "--model", str(trained), "--data", str(tmp_path / "rgb")])
     assert code == 2 and "needs bands" in output and "Traceback" not in output

@@ -9,10 +9,14 @@ import importlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from slidewatch.data.layout import PatchRef, discover_many
+
+if TYPE_CHECKING:
+    from slidewatch.data.stats import SourceStats
 
 EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 BUILD_MODULE = "slidewatch.cli.build"
@@ -89,6 +93,23 @@ def check(directory: Path, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+def _print_table1(rows: Sequence[SourceStats]) -> None:
+    click.echo(
+        f"{'source':<24} {'landslide km²':>14} {'% landslide':>12} "
+        f"{'% no landslide':>15} {'patches':>8}"
+    )
+    for r in rows:
+        if r.labeled_patches == 0:
+            click.echo(f"{r.source:<24} {'-':>14} {'-':>12} {'-':>15} {r.patches:>8d}")
+            continue
+        click.echo(
+            f"{r.source:<24} {r.landslide_km2:>14.4f} {r.landslide_percent:>12.3f} "
+            f"{r.background_percent:>15.3f} {r.patches:>8d}"
+        )
+    if any(r.labeled_patches < r.patches for r in rows):
+        click.echo("(areas and percentages count labeled patches only)")
+
+
 @data.command()
 @click.argument("directories", nargs=-1, required=True, type=EXISTING_DIR)
 @SOURCE_OPTION
@@ -130,20 +151,7 @@ def stats(
             )
         )
         return
-    click.echo(
-        f"{'source':<24} {'landslide km²':>14} {'% landslide':>12} "
-        f"{'% no landslide':>15} {'patches':>8}"
-    )
-    for r in rows:
-        if r.labeled_patches == 0:
-            click.echo(f"{r.source:<24} {'-':>14} {'-':>12} {'-':>15} {r.patches:>8d}")
-            continue
-        click.echo(
-            f"{r.source:<24} {r.landslide_km2:>14.4f} {r.landslide_percent:>12.3f} "
-            f"{r.background_percent:>15.3f} {r.patches:>8d}"
-        )
-    if any(r.labeled_patches < r.patches for r in rows):
-        click.echo("(areas and percentages count labeled patches only)")
+    _print_table1(rows)
     if plot is not None:
         click.echo(f"wrote {plot}")
 

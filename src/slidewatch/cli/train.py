@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,12 @@ def _beta(value: str | None) -> float | str | None:
         return float(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a number; give e.g. 4.0 or 'auto'") from None
+
+
+def _silence_lightning(quiet: bool) -> None:
+    # Lightning reports hardware and checkpoint loading at INFO level.
+    if quiet:
+        logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
 
 
 def _key_values(items: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -103,6 +110,7 @@ def train(
     config = config.replace(**overrides)
     if not config.data and not config.cache_dir:
         raise ConfigError("no training data; give --data DIR (repeatable) or data: in --config")
+    _silence_lightning(quiet)
     model_dir = run_training(config, progress=not quiet)
     click.echo(f"model written to {model_dir}")
 
@@ -240,6 +248,7 @@ def experiments(
         datasets=split(only_datasets), bands=split(only_bands), models=split(only_models),
         train=_key_values(train_set, "--set"), model_options=options,
     )  # fmt: skip
+    _silence_lightning(quiet)
     paths = run_grid(grid, out, data_root=data_root, progress=not quiet)
     for path in paths.values():
         click.echo(f"wrote {path}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from slidewatch.bands import band_indices, resolve_bands
+from slidewatch.data.atomic import atomic_output, temporary_beside
 from slidewatch.data.hdf5 import read_bands, read_image, read_mask
 from slidewatch.data.layout import PatchRef
 from slidewatch.errors import ConfigError, DatasetError
@@ -45,12 +45,6 @@ def _bands_of(refs: Sequence[PatchRef]) -> tuple[str, ...]:
                 f"{','.join(first)}; cache datasets with the same bands separately"
             )
     return first
-
-
-def _tmp_path(out_dir: Path, name: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=out_dir)
-    os.close(fd)
-    return Path(tmp)
 
 
 def _fill(refs: Sequence[PatchRef], images: np.ndarray, masks: np.ndarray, progress: bool) -> None:
@@ -84,11 +78,11 @@ def build_cache(
         raise DatasetError("no patches to cache; check the dataset folders")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / INDEX).unlink(missing_ok=True)  # an interrupted rebuild is not a cache
     bands = _bands_of(refs)
-    first = read_image(refs[0].image)
-    shape = (len(refs), len(bands), *first.shape[:2])
-    tmp_images, tmp_masks = _tmp_path(out_dir, IMAGES), _tmp_path(out_dir, MASKS)
+    shape = (len(refs), len(bands), *read_image(refs[0].image).shape[:2])
+    (out_dir / INDEX).unlink(missing_ok=True)  # an interrupted rebuild is not a cache
+    tmp_images = temporary_beside(out_dir / IMAGES)
+    tmp_masks = temporary_beside(out_dir / MASKS)
     try:
         images = np.lib.format.open_memmap(tmp_images, "w+", np.dtype(dtype), shape)
         masks = np.lib.format.open_memmap(tmp_masks, "w+", np.uint8, (shape[0], *shape[2:]))
@@ -120,12 +114,8 @@ def _write_index(
         "images": [str(r.image) for r in refs],
         "masks": [str(r.mask) if r.mask is not None else None for r in refs],
     }
-    tmp = _tmp_path(out_dir, INDEX)
-    try:
+    with atomic_output(out_dir / INDEX) as tmp:
         tmp.write_text(json.dumps(index))
-        os.replace(tmp, out_dir / INDEX)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def read_index(cache_dir: Path) -> dict[str, Any]:

@@ -74,9 +74,7 @@ class CachedPatchDataset(Dataset[dict[str, Any]]):
         self.ids = [index["ids"][i] for i in rows]
         self.sources = [index["sources"][i] for i in rows]
         self._has_mask: list[bool] = [bool(index["has_mask"][i]) for i in rows]
-        self._all_bands = len(self._band_idx) == len(index["bands"]) and self._band_idx == sorted(
-            self._band_idx
-        )
+        self._all_bands = self._band_idx == list(range(len(index["bands"])))
         self._off, self._inv = self._affine()
         self._images: np.ndarray | None = None
         self._masks: np.ndarray | None = None
@@ -120,17 +118,22 @@ class CachedPatchDataset(Dataset[dict[str, Any]]):
             out_masks.share_memory_()
         x, m = out.numpy(), out_masks.numpy()
         for k, row in enumerate(rows.tolist()):
-            for j, band in enumerate(self._band_idx):
-                if self._off is None:
-                    x[k, j] = images[row, band]
-                else:
-                    np.subtract(images[row, band], self._off[j], out=x[k, j])
+            self._copy_row(images, row, x[k])
             m[k] = masks[row]
         if self._inv is not None:
             x *= self._inv
         if self.augment:
             self._augment_in_place(x, m)
         return out, out_masks
+
+    def _copy_row(self, images: np.ndarray, row: int, out: np.ndarray) -> None:
+        """Selected bands of one cached patch, minus the offsets, into ``out`` (C×H×W)."""
+        if self._all_bands:  # one vectorised pass instead of one per band
+            off = 0.0 if self._off is None else self._off[:, None, None]
+            np.subtract(images[row], off, out=out)
+            return
+        for j, band in enumerate(self._band_idx):
+            np.subtract(images[row, band], 0.0 if self._off is None else self._off[j], out=out[j])
 
     @staticmethod
     def _augment_in_place(x: np.ndarray, m: np.ndarray) -> None:

@@ -108,6 +108,10 @@ def _roughness(band: np.ndarray) -> float:
 def band_problems(image: np.ndarray, bands: tuple[str, ...]) -> list[str]:
     """Plausibility problems of an H×W×C L4S-scale image (finite values assumed)."""
     col = {b: image[..., i].astype(np.float64) for i, b in enumerate(bands)}
+    return _scaling_problems(col) + _terrain_problems(col)
+
+
+def _scaling_problems(col: dict[str, np.ndarray]) -> list[str]:
     out = []
     raw = [b for b in OPTICAL if b in col and float(np.median(col[b])) > RAW_MEDIAN]
     if raw:
@@ -115,14 +119,17 @@ def band_problems(image: np.ndarray, bands: tuple[str, ...]) -> list[str]:
             f"bands {','.join(raw)} have medians > {RAW_MEDIAN:g}: raw digital numbers, "
             "not L4S scale; divide by the L4S scale vector (slidewatch.bands.raw_to_l4s)"
         )
-    unit = [
-        b for b, v in col.items() if abs(float(v.min())) < 1e-6 and abs(float(v.max()) - 1) < 1e-6
-    ]
-    if len(unit) >= max(2, len(bands) // 2):
+    unit = [b for b, v in col.items() if abs(v.min()) < 1e-6 and abs(v.max() - 1) < 1e-6]
+    if len(unit) >= max(2, len(col) // 2):
         out.append(
             f"bands {','.join(unit)} span exactly [0, 1]: the patch looks min-max scaled; "
             "write L4S-scale values and let the model's normalisation do the scaling"
         )
+    return out
+
+
+def _terrain_problems(col: dict[str, np.ndarray]) -> list[str]:
+    out = []
     if "dem" in col and float(col["dem"].max()) > DEM_MAX:
         out.append(
             f"dem band reaches {col['dem'].max():.4g} (> {DEM_MAX:g} = 7,700 m): metres "
@@ -133,18 +140,19 @@ def band_problems(image: np.ndarray, bands: tuple[str, ...]) -> list[str]:
             f"slope band reaches {col['slope'].max():.4g} (> {SLOPE_MAX:g} = 90°): degrees "
             "instead of L4S scale? divide by 20.29"
         )
-    if "slope" in col and "dem" in col:
-        slope, dem = col["slope"], col["dem"]
-        if float(slope.max()) < SLOPE_RADIANS_MAX and float(np.ptp(dem)) > DEM_RANGE_MIN:
-            out.append(
-                f"slope band peaks at {slope.max():.3g} while the DEM varies: slope in "
-                "radians? convert to degrees, then divide by 20.29"
-            )
-        elif _roughness(slope) < _roughness(dem) and min(slope.std(), dem.std()) > 0:
-            out.append(
-                "the slope band is smoother than the dem band: DEM and slope look "
-                "swapped; write slope as band 13 and dem as band 14"
-            )
+    if "slope" not in col or "dem" not in col:
+        return out
+    slope, dem = col["slope"], col["dem"]
+    if float(slope.max()) < SLOPE_RADIANS_MAX and float(np.ptp(dem)) > DEM_RANGE_MIN:
+        out.append(
+            f"slope band peaks at {slope.max():.3g} while the DEM varies: slope in "
+            "radians? convert to degrees, then divide by 20.29"
+        )
+    elif _roughness(slope) < _roughness(dem) and min(slope.std(), dem.std()) > 0:
+        out.append(
+            "the slope band is smoother than the dem band: DEM and slope look "
+            "swapped; write slope as band 13 and dem as band 14"
+        )
     return out
 
 
@@ -234,14 +242,23 @@ def _check_ref(ref: PatchRef, labeled: bool) -> Iterable[Issue]:
 
 
 def check_dataset(root: Path, progress: bool = True) -> CheckReport:
-    """Check every file of the dataset at ``root``; DatasetError only if no dataset is found."""
+    """Check every file of the dataset at ``root``; DatasetError only if no dataset is found.
+
+    A missing mask is a warning only where masks are expected: in a split (or a flat folder)
+    where other images have one. A split without any mask is read as unlabeled (a note).
+    """
     refs = discover(Path(root))
-    labeled = is_labeled(refs)
+    labeled_splits = {r.split for r in refs if r.mask is not None}
     issues: list[Issue] = []
     for ref in tqdm(refs, desc="checking", unit="patch", disable=None if progress else True):
-        issues.extend(_check_ref(ref, labeled))
+        issues.extend(_check_ref(ref, ref.split in labeled_splits))
     for mask in orphan_masks(Path(root), refs):
         issues.append(Issue(str(mask), WARNING, "mask without image; add the image or remove it"))
-    notes = () if labeled else ("no masks found: checked as an unlabeled dataset",)
+    unlabeled = sorted({str(r.split) for r in refs if r.split not in labeled_splits})
+    notes: tuple[str, ...] = ()
+    if not labeled_splits:
+        notes = ("no masks found: checked as an unlabeled dataset",)
+    elif unlabeled:
+        notes = (f"split(s) {', '.join(unlabeled)} have no masks: checked as unlabeled",)
     files = len(refs) + sum(r.mask is not None for r in refs)
-    return CheckReport(str(root), files, len(refs), labeled, tuple(issues), notes)
+    return CheckReport(str(root), files, len(refs), is_labeled(refs), tuple(issues), notes)

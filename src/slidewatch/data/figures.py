@@ -5,8 +5,6 @@ source, drawn with matplotlib's Agg backend and written atomically.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,7 +12,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
+from slidewatch.data.atomic import atomic_output
 from slidewatch.data.layout import PatchRef
 from slidewatch.data.stats import band_distributions
 
@@ -54,17 +54,11 @@ def plot_band_distributions(
     return save_figure(fig, Path(out))
 
 
-def save_figure(fig: plt.Figure, out: Path, dpi: int = 110) -> Path:
-    """Save ``fig`` as PNG to a temporary name beside ``out``, then rename; close it."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".png", dir=out.parent)
-    os.close(fd)
+def save_figure(fig: Figure, out: Path, dpi: int = 110) -> Path:
+    """Save ``fig`` as PNG atomically to ``out``, then close it."""
     try:
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_output(out, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=dpi, format="png")
     finally:
         plt.close(fig)
     return out

@@ -101,8 +101,9 @@ def _split_of(i: int, n: int) -> str:
     return "train"
 
 
-def _paths(root: Path, layout: str, split: str, number: int) -> tuple[Path, Path]:
+def _paths(root: Path, layout: str, split: str | None, number: int) -> tuple[Path, Path]:
     image, mask = f"image_{number}.h5", f"mask_{number}.h5"
+    split = split or "train"
     if layout == "official":
         folder = {"train": "TrainData", "val": "ValidData", "test": "TestData"}[split]
         return root / folder / "img" / image, root / folder / "mask" / mask
@@ -133,15 +134,12 @@ def make_l4s_dataset(
     lo = np.full(len(names), np.inf)
     hi = np.full(len(names), -np.inf)
     for i in range(n):
+        split = _split_of(i, n) if layout != "flat" else None
         image, mask = make_patch(rng, size, landslide_fraction)
         image = image[..., idx]
-        split = _split_of(i, n) if layout != "flat" else "train"
-        image_path, mask_path = _paths(root, layout, split, i + 1)
-        write_image(image_path, image, names)
-        if with_masks:
-            write_mask(mask_path, mask)
-        ids.append(image_path.stem)
-        splits.append(split if layout != "flat" else None)
+        _write_pair(_paths(root, layout, split, i + 1), image, names, mask if with_masks else None)
+        ids.append(f"image_{i + 1}")
+        splits.append(split)
         counts.append(int(mask.sum()) if with_masks else 0)
         lo = np.minimum(lo, image.min(axis=(0, 1)))
         hi = np.maximum(hi, image.max(axis=(0, 1)))
@@ -157,3 +155,11 @@ def make_l4s_dataset(
         tuple(map(float, hi)),
         with_masks,
     )
+
+
+def _write_pair(
+    paths: tuple[Path, Path], image: np.ndarray, bands: tuple[str, ...], mask: np.ndarray | None
+) -> None:
+    write_image(paths[0], image, bands)
+    if mask is not None:
+        write_mask(paths[1], mask)

@@ -5,13 +5,12 @@ files (JSON ``{"train": [keys...], "val": [keys...]}`` with keys ``source/id``).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from slidewatch.data.atomic import atomic_output
 from slidewatch.data.layout import PatchRef
 from slidewatch.errors import ConfigError, DatasetError
 
@@ -51,18 +50,10 @@ def write_split(path: Path, splits: Mapping[str, Sequence[PatchRef]]) -> Path:
 
 
 def write_json(path: Path, payload: object) -> Path:
-    """Write ``payload`` as indented JSON to a temporary name, then rename it to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(payload, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write ``payload`` as indented JSON atomically; returns ``path``."""
+    with atomic_output(Path(path)) as tmp:
+        tmp.write_text(json.dumps(payload, indent=1))
+    return Path(path)
 
 
 def read_split(path: Path, refs: Sequence[PatchRef]) -> dict[str, list[PatchRef]]:

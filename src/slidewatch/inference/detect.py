@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import rasterio
 from tqdm.auto import tqdm
 
 from slidewatch.errors import ConfigError, RasterError
@@ -43,6 +44,9 @@ PROBABILITY_NODATA = -1.0
 LANDSLIDE_NODATA = 255
 """Nodata value of ``landslides.tif``: 'cannot see'."""
 DEVICES = ("cpu", "cuda", "auto")
+GDAL_CACHE_MIN_BYTES = 64 * 2**20
+"""Lower bound of GDAL's block cache during a run (its default, 5% of RAM, would let the
+cache grow with the scene up to gigabytes)."""
 
 
 def resolve_device(device: str) -> str:
@@ -69,13 +73,19 @@ def file_sha256(path: Path) -> str:
 
 def _check_not_empty(scene: Scene) -> None:
     with SceneReader(scene) as reader:
-        _, valid = reader.read_overview(512)
-    if not valid.any():
-        names = ", ".join(map(str, scene.paths))
-        raise RasterError(
-            f"{names}: the scene holds no valid pixels (all nodata); pass a "
-            "scene with data or fix its nodata value"
-        )
+        if reader.read_samples()[1].any() or reader.any_valid():
+            return
+    names = ", ".join(map(str, scene.paths))
+    raise RasterError(
+        f"{names}: the scene holds no valid pixels (all nodata); pass a "
+        "scene with data or fix its nodata value"
+    )
+
+
+def gdal_cache_bytes(scene: Scene) -> int:
+    """GDAL's block cache: enough for a strip of input blocks, not the whole scene."""
+    strip = len(scene.bands) * 512 * scene.width * 4
+    return max(GDAL_CACHE_MIN_BYTES, strip)
 
 
 def _blocks(
@@ -185,55 +195,66 @@ def detect(
     ``gpkg=True``), ``quicklook.png`` and ``summary.json``; returns the summary.
     """
     from slidewatch.models.modelfile import read_spec
-    from slidewatch.models.predictor import Predictor
 
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
+    start = time.perf_counter()
     paths = [Path(scene)] if isinstance(scene, str | Path) else [Path(p) for p in scene]
-    model_dir, out = Path(model_dir), Path(out_dir)
     if batch_size < 1:
         raise ConfigError(f"--batch-size {batch_size} must be at least 1")
-    spec = read_spec(model_dir)
+    spec = read_spec(Path(model_dir))
     opened = open_scene(paths, spec.bands, band_order=band_order, scale=scale)
-    _check_not_empty(opened)
-    grid = window_grid(opened.height, opened.width, tile, overlap, grid_offset)
-    device = resolve_device(device)
-    predictor = Predictor(model_dir, device=device)
+    options = {
+        "tile": tile,
+        "overlap": overlap,
+        "batch_size": batch_size,
+        "device": resolve_device(device),
+        "dask_workers": dask_workers,
+        "dask_address": dask_address,
+        "grid_offset": list(grid_offset),
+        "min_area_m2": min_area_m2,
+        "gpkg": gpkg,
+    }
+    with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened)):
+        return _run(opened, spec, Path(model_dir), Path(out_dir), options, progress, start)
+
+
+def _run(
+    scene: Scene,
+    spec: Any,
+    model_dir: Path,
+    out: Path,
+    options: dict[str, Any],
+    progress: bool,
+    start: float,
+) -> dict[str, Any]:
+    """Check, predict block by block into temporary rasters, then finish the outputs."""
+    from slidewatch.models.predictor import Predictor
+
+    _check_not_empty(scene)
+    grid = window_grid(
+        scene.height,
+        scene.width,
+        options["tile"],
+        options["overlap"],
+        tuple(options["grid_offset"]),
+    )
+    predictor = Predictor(model_dir, device=options["device"])  # also checks the model fits
     out.mkdir(parents=True, exist_ok=True)
     remove_partials(out)
-    pixel_m2 = pixel_area_m2(opened.crs, opened.transform, opened.height, opened.width)
-    timings["open"] = time.perf_counter() - t
+    pixel_m2 = pixel_area_m2(scene.crs, scene.transform, scene.height, scene.width)
+    timings = {"open": time.perf_counter() - start}
 
     t = time.perf_counter()
-    client = _make_client(dask_workers, dask_address)
+    client = _make_client(options["dask_workers"], options["dask_address"])
     try:
-        blocks = _blocks(opened, model_dir, device, grid, batch_size, client, predictor)
-        counts = _write_rasters(blocks, opened, out, spec.threshold, pixel_m2 / 1e6, progress)
+        blocks = _blocks(
+            scene, model_dir, options["device"], grid, options["batch_size"], client, predictor
+        )
+        counts = _write_rasters(blocks, scene, out, spec.threshold, pixel_m2 / 1e6, progress)
     finally:
         if client is not None:
             client.close()
     timings["predict"] = time.perf_counter() - t
-    return _finish(
-        opened,
-        out,
-        grid,
-        spec,
-        model_dir,
-        counts,
-        pixel_m2,
-        timings,
-        min_area_m2=min_area_m2,
-        gpkg=gpkg,
-        options={
-            "tile": tile,
-            "overlap": overlap,
-            "batch_size": batch_size,
-            "device": device,
-            "dask_workers": dask_workers,
-            "dask_address": dask_address,
-            "grid_offset": list(grid_offset),
-        },
-    )
+    return _finish(scene, out, grid, spec, model_dir, counts, pixel_m2, timings, options)
 
 
 def _finish(
@@ -245,9 +266,6 @@ def _finish(
     counts: dict[str, int],
     pixel_m2: float,
     timings: dict[str, float],
-    *,
-    min_area_m2: float,
-    gpkg: bool,
     options: dict[str, Any],
 ) -> dict[str, Any]:
     """COGs, polygons, quicklook and the summary from the temporary rasters."""
@@ -259,9 +277,11 @@ def _finish(
     timings["cog"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    features = landslide_polygons(out / "landslides.tif", out / "probability.tif", min_area_m2)
+    features = landslide_polygons(
+        out / "landslides.tif", out / "probability.tif", options["min_area_m2"]
+    )
     write_geojson(features, out / "landslides.geojson", scene.crs)
-    if gpkg:
+    if options["gpkg"]:
         write_gpkg(features, out / "landslides.gpkg")
     timings["polygons"] = time.perf_counter() - t
 
@@ -290,7 +310,7 @@ def _finish(
         },
         "input_sha256": checksums,
         "model": _model_summary(model_dir, spec),
-        "options": {**options, "min_area_m2": min_area_m2},
+        "options": options,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "outputs": sorted(
             {p.name for p in out.iterdir() if not p.name.startswith(".")} | {"summary.json"}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import numpy as np
@@ -66,14 +67,39 @@ class _RowAccumulator:
         return out
 
 
-def _strip_reader(reader: SceneReader, rows: list[int], tile: int, out: queue.Queue[Any]) -> None:
+def _strip_reader(
+    reader: SceneReader, rows: list[int], tile: int, out: queue.Queue[Any], stop: threading.Event
+) -> None:
     try:
         for row in rows:
+            if stop.is_set():
+                return
             image, valid = reader.read(row, tile)
             out.put((row, pad_to_tile(image, tile), valid))
         out.put(_DONE)
     except BaseException as exc:  # handed to the consumer, which re-raises it
         out.put(exc)
+
+
+@contextmanager
+def _prefetched_strips(
+    reader: SceneReader, rows: list[int], tile: int, prefetch: int
+) -> Iterator[queue.Queue[Any]]:
+    """A queue filled with (row, image, valid) strips by a reader thread, stopped on exit."""
+    strips: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=_strip_reader, args=(reader, rows, tile, strips, stop), daemon=True
+    )
+    thread.start()
+    try:
+        yield strips
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a pending put so that the thread can end
+            with suppress(queue.Empty):
+                strips.get(timeout=0.05)
+        thread.join()
 
 
 def _window_range(grid: WindowGrid, first_row: int, last_row: int) -> tuple[int, int]:
@@ -102,28 +128,25 @@ def predict_rows(
     b0 = i0 // batch_size * batch_size
     b1 = min(-(-i1 // batch_size) * batch_size, len(windows))
     strip_rows = sorted({int(r) for r in windows[b0:b1, 0]})
-    strips_in: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
-    thread = threading.Thread(
-        target=_strip_reader, args=(reader, strip_rows, tile, strips_in), daemon=True
-    )
-    thread.start()
     acc = _RowAccumulator(int(windows[b0, 0]), max(grid.width, tile))
     strips: dict[int, np.ndarray] = {}
-    for start in range(b0, b1, batch_size):
-        batch = windows[start : start + batch_size]
-        _load_strips(strips, strips_in, {int(r) for r in batch[:, 0]}, acc)
-        images = np.stack([strips[int(r)][:, :, c : c + tile] for r, c in batch])
-        probabilities = np.asarray(predictor(np.ascontiguousarray(images, dtype=np.float32)))
-        keep = slice(max(i0 - start, 0), max(min(i1 - start, len(batch)), 0))
-        acc.ensure(int(batch[-1, 0]) + tile)
-        local = batch[keep] - np.array([acc.origin, 0])  # accumulator rows start at origin
-        add_windows(acc.score, acc.weight, probabilities[keep].astype(np.float32), local, weights)
-        next_start = start + batch_size
-        done = int(windows[next_start, 0]) if next_start < len(windows) else grid.height
-        yield from _finished(acc, min(done, last_row), first_row, grid.width)
-        for r in [r for r in strips if next_start >= b1 or r < windows[next_start, 0]]:
-            del strips[r]
-    thread.join()
+    with _prefetched_strips(reader, strip_rows, tile, prefetch) as strips_in:
+        for start in range(b0, b1, batch_size):
+            batch = windows[start : start + batch_size]
+            _load_strips(strips, strips_in, {int(r) for r in batch[:, 0]}, acc)
+            images = np.stack([strips[int(r)][:, :, c : c + tile] for r, c in batch])
+            probabilities = np.asarray(predictor(np.ascontiguousarray(images, np.float32)))
+            keep = slice(max(i0 - start, 0), max(min(i1 - start, len(batch)), 0))
+            acc.ensure(int(batch[-1, 0]) + tile)
+            local = batch[keep] - np.array([acc.origin, 0])  # accumulator rows from origin
+            add_windows(
+                acc.score, acc.weight, probabilities[keep].astype(np.float32), local, weights
+            )
+            nxt = start + batch_size
+            done = int(windows[nxt, 0]) if nxt < len(windows) else grid.height
+            yield from _finished(acc, min(done, last_row), first_row, grid.width)
+            for r in [r for r in strips if nxt >= b1 or r < windows[nxt, 0]]:
+                del strips[r]
 
 
 def _load_strips(

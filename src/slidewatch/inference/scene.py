@@ -8,7 +8,7 @@ through a :class:`rasterio.vrt.WarpedVRT` onto the grid of the finest one.
 Scaling: ``scale="l4s"`` divides raw values by the L4S constants
 (:func:`slidewatch.bands.raw_to_l4s`); ``scale="none"`` reads values as they are. With
 ``scale=None`` the scene decides: a metadata tag ``SLIDEWATCH_SCALE`` (or ``scale``) of
-``raw``/``l4s`` wins; otherwise the median of a decimated read of the bands is compared with
+``raw``/``l4s`` wins; otherwise the median of 64 sample windows of the bands is compared with
 :data:`RAW_MEDIAN_THRESHOLD` (L4S-scale values are about 0.5-2, raw Sentinel-2 digital
 numbers are hundreds to thousands).
 
@@ -33,7 +33,7 @@ from rasterio.errors import RasterioError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from slidewatch.bands import BAND_NAMES, canonical_name, raw_to_l4s, resolve_bands
+from slidewatch.bands import BAND_NAMES, canonical_name, resolve_bands, scale_vector
 from slidewatch.errors import BandError, ConfigError, RasterError
 
 RAW_MEDIAN_THRESHOLD = 20.0
@@ -198,7 +198,7 @@ def _holds_raw_values(scene: Scene) -> bool:
     if tag in ("raw", "l4s"):
         return tag == "raw"
     with SceneReader(scene) as reader:
-        image, valid = reader.read_overview(256)
+        image, valid = reader.read_samples()
     values = image[:, valid]
     values = values[np.isfinite(values)]
     return bool(values.size and float(np.median(values)) > RAW_MEDIAN_THRESHOLD)
@@ -254,20 +254,43 @@ class SceneReader:
         shape = (max(1, self.scene.height // f), max(1, self.scene.width // f))
         return self._read(out_shape=shape, bands=bands)
 
+    def read_samples(self, count: int = 8, side: int = 64) -> tuple[np.ndarray, np.ndarray]:
+        """``count`` × ``count`` windows of ``side`` px spread over the scene, side by side.
+
+        A cheap look at the values (a decimated read of a scene without overviews would read
+        every block of it).
+        """
+        side = min(side, self.scene.height, self.scene.width)
+        rows = np.linspace(0, self.scene.height - side, count).astype(int)
+        cols = np.linspace(0, self.scene.width - side, count).astype(int)
+        parts = [self.read(int(r), side, int(c), side) for r in rows for c in cols]
+        return np.concatenate([p[0] for p in parts], axis=2), np.hstack([p[1] for p in parts])
+
+    def any_valid(self, rows_per_read: int = 1024) -> bool:
+        """Whether any pixel is valid, scanning the masks (only where samples found none)."""
+        for row in range(0, self.scene.height, rows_per_read):
+            if self.read(row, rows_per_read)[1].any():
+                return True
+        return False
+
     def _read(
         self, bands: Sequence[int] | None = None, **kwargs: Any
     ) -> tuple[np.ndarray, np.ndarray]:
-        picks = range(len(self.scene.bands)) if bands is None else bands
-        layers, masks = [], []
-        for k in picks:
-            file_index, band = self.scene.sources[k]
-            ds = self._datasets[file_index]
-            layers.append(ds.read(band, out_dtype="float32", **kwargs))
-            masks.append(ds.read_masks(band, **kwargs) > 0)
-        image = np.stack(layers)
-        valid = np.logical_and.reduce(masks) & np.isfinite(image).all(axis=0)
+        picks = list(range(len(self.scene.bands)) if bands is None else bands)
+        layers = [self._layer(index, **kwargs) for index in picks[:1]]
+        image = np.empty((len(picks), *layers[0][0].shape), dtype=np.float32)
+        valid = np.ones(layers[0][0].shape, dtype=bool)
+        for k, index in enumerate(picks):
+            layer, mask = layers[0] if k == 0 else self._layer(index, **kwargs)
+            image[k] = layer
+            valid &= mask & np.isfinite(layer)
         if self.scene.to_l4s:
-            names = [self.scene.bands[k] for k in picks]
-            image = raw_to_l4s(image, names).astype(np.float32)
+            names = [self.scene.bands[i] for i in picks]
+            image /= scale_vector(names).astype(np.float32)[:, None, None]
         image[:, ~valid] = 0.0
         return image, valid
+
+    def _layer(self, index: int, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+        file_index, band = self.scene.sources[index]
+        ds = self._datasets[file_index]
+        return ds.read(band, out_dtype="float32", **kwargs), ds.read_masks(band, **kwargs) > 0

@@ -129,6 +129,8 @@ class TrainConfig:
             raise ConfigError(f"{origin}: expected a mapping of options, got {type(d).__name__}")
         _check_keys(d, origin)
         values = dict(d)
+        if values.get("model_options", {}) is None:  # an empty YAML mapping
+            values["model_options"] = {}
         if isinstance(values.get("data"), str):
             values["data"] = (values["data"],)
         try:

@@ -178,7 +178,9 @@ def is_finished(run_dir: Path) -> bool:
 
 def run_one(run: GridRun, splits: tuple[str, ...], progress: bool) -> None:
     """Train (resuming if interrupted), evaluate on each split, write metrics.json last."""
-    model_dir = train(dataclasses.replace(run.config, resume=True), progress=progress)
+    model_dir = run.run_dir / "model"
+    if not (model_dir / "model.json").is_file():  # else only the evaluation was interrupted
+        model_dir = train(dataclasses.replace(run.config, resume=True), progress=progress)
     metrics = {
         split: evaluate(model_dir, run.config.data, split=split, progress=progress)
         for split in splits

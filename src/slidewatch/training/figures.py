@@ -79,7 +79,8 @@ def draw_predictions(views: Sequence[PatchView], path: Path, threshold: float = 
         for ax in row:
             ax.set_xticks([])
             ax.set_yticks([])
-    for ax, title in zip(axes[0], ("RGB", "ground truth", "prediction"), strict=True):
+    titles = ("RGB", "ground truth", f"prediction (p ≥ {threshold:.2f})")
+    for ax, title in zip(axes[0], titles, strict=True):
         ax.set_title(title)
     return save_figure(fig, path)
 

@@ -90,18 +90,16 @@ def comparison_scores(
 ) -> tuple[list[str], list[str], dict[str, np.ndarray]]:
     """Groups (dataset/bands[/split]), models and F1/IoU matrices for the figure."""
     several_splits = len({r["split"] for r in rows}) > 1
-    groups = list(
-        dict.fromkeys(
-            f"{r['dataset']}\n{r['bands']}" + (f"\n{r['split']}" if several_splits else "")
-            for r in rows
-        )
-    )
+
+    def group(r: dict[str, Any]) -> str:
+        return f"{r['dataset']}\n{r['bands']}" + (f"\n{r['split']}" if several_splits else "")
+
+    groups = list(dict.fromkeys(group(r) for r in rows))
     models = list(dict.fromkeys(r["model"] for r in rows))
     scores = {m: np.full((len(groups), len(models)), np.nan) for m in ("F1", "IoU")}
     for r in rows:
-        g = f"{r['dataset']}\n{r['bands']}" + (f"\n{r['split']}" if several_splits else "")
         for metric, values in scores.items():
-            values[groups.index(g), models.index(r["model"])] = r[metric]
+            values[groups.index(group(r)), models.index(r["model"])] = r[metric]
     return groups, models, scores
 
 

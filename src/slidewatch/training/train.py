@@ -38,9 +38,8 @@ def resolve_precision(config: TrainConfig) -> str:
     return "16-mixed" if on_gpu else "32-true"
 
 
-def build_task(config: TrainConfig, n_bands: int, beta: float) -> SegmentationTask:
-    """The Lightning task with the configured model and loss."""
-    model = build_model(config.model, n_bands, **config.model_options)
+def build_task(config: TrainConfig, model: torch.nn.Module, beta: float) -> SegmentationTask:
+    """The Lightning task around ``model`` with the configured loss and optimiser."""
     loss = build_loss(config.loss, alpha=config.alpha, beta=beta)
     return SegmentationTask(
         model,
@@ -121,11 +120,13 @@ def validation_metrics(results: Sequence[Mapping[str, float]], n_val: int) -> di
 def train(config: TrainConfig, progress: bool = True) -> Path:
     """Train one model as configured; return the model directory ``RUN_DIR/model``."""
     run_dir = Path(config.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
     pl.seed_everything(config.seed, workers=True, verbose=False)
+    # The model first: a bad name or option fails before any data is read or written.
+    model = build_model(config.model, len(config.band_names), **config.model_options)
+    run_dir.mkdir(parents=True, exist_ok=True)
     data = prepare_data(config, run_dir)
     config.to_yaml(run_dir / "config.yaml")
-    task = build_task(config, len(data.bands), data.beta)
+    task = build_task(config, model, data.beta)
     datamodule = PatchDataModule(config, data)
     trainer, checkpoint = build_trainer(config, run_dir, progress)
     last = run_dir / "checkpoints" / "last.ckpt"
