@@ -215,3 +215,28 @@ def test_inference_does_not_import_lightning() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_single_band_files_go_through_detect(tmp_path: Path, tiny_model: Path) -> None:
+    data = scene_array(96, 80)
+    paths = []
+    for k, band in enumerate(("B04", "B03", "B02", "B08")):
+        paths.append(write_scene(tmp_path / f"T46_{band}.tif", data[k : k + 1], (band,)))
+    summary = detect(paths, tiny_model, tmp_path / "out", tile=32, overlap=8, progress=False)
+    assert len(summary["input_sha256"]) == 4
+    with rasterio.open(tmp_path / "out" / "landslides.tif") as ds:
+        assert (ds.width, ds.height) == (80, 96)
+
+
+def test_a_failed_run_leaves_no_temporary_files(
+    nodata_scene: Path, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import slidewatch.inference.detect as module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RasterError("disk full; free some space")
+
+    monkeypatch.setattr(module, "write_cog", broken)
+    with pytest.raises(RasterError, match="disk full"):
+        detect(nodata_scene, tiny_model, tmp_path, tile=64, overlap=16, progress=False)
+    assert list(tmp_path.iterdir()) == []

@@ -12,7 +12,7 @@ from PIL import Image
 from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.hdf5 import read_mask
 from slidewatch.data.layout import discover
-from slidewatch.errors import BandError
+from slidewatch.errors import BandError, DatasetError
 from slidewatch.metrics import confusion_counts, scores_from_counts
 from slidewatch.models.modelfile import load_model, read_spec, save_model
 from slidewatch.training.evaluate import best_threshold, evaluate
@@ -63,7 +63,7 @@ def test_calibration_stores_the_f1_optimal_threshold(
 ) -> None:
     model = tmp_path / "run" / "model"
     shutil.copytree(trained.parent, tmp_path / "run")
-    result = evaluate(model, [flat_data], split="val", calibrate_threshold=True, progress=False)
+    result = evaluate(model, [flat_data], split="val", calibrate=True, progress=False)
     calibrated = read_spec(model).threshold
     assert calibrated == result["threshold"] == result["calibration"]["threshold"]
     assert read_spec(model).metrics["calibration"]["previous_threshold"] == 0.5
@@ -107,3 +107,15 @@ def test_rgb_composite_uses_b4_b3_b2_or_the_first_three() -> None:
     assert rgb[0, 0].tolist() == [1.0, 1.0, 1.0] and rgb[1, 1].tolist() == [0.0, 0.0, 0.0]
     two = rgb_composite(image[:2], ("slope", "dem"))
     assert two.shape == (4, 4, 3)
+
+
+def test_split_file_and_official_splits(
+    trained: Path, flat_data: Path, official_data: Path
+) -> None:
+    split_file = trained.parent / "split.json"
+    assert evaluate(trained, [flat_data], split=str(split_file), progress=False)["n_patches"] == 2
+    assert evaluate(trained, [flat_data], split="train", progress=False)["n_patches"] == 8
+    test = evaluate(trained, [official_data], split="test", progress=False)
+    assert test["n_patches"] == 2
+    with pytest.raises(DatasetError, match="no patches in split 'test'"):
+        evaluate(trained, [flat_data], split="test", progress=False)

@@ -116,12 +116,15 @@ def test_cache_dir_is_built_and_used(tmp_path: Path, flat_data: Path) -> None:
     assert spec.training["n_train"] == 8
 
 
-def test_standard_normalisation_and_augmentation(tmp_path: Path, flat_data: Path) -> None:
-    config = tiny_config(
-        flat_data, tmp_path / "r", epochs=1, normalization="standard", augment=True
-    )
-    spec = read_spec(train(config, progress=False))
-    assert spec.normalization.method == "standard"
+@pytest.mark.parametrize("method", ["standard", "percentiles", "none"])
+def test_normalisation_options_with_augmentation(
+    tmp_path: Path, flat_data: Path, method: str
+) -> None:
+    config = tiny_config(flat_data, tmp_path / "r", epochs=1, normalization=method, augment=True)
+    norm = read_spec(train(config, progress=False)).normalization
+    expected = {"standard": "standard", "percentiles": "minmax", "none": "none"}[method]
+    assert norm.method == expected
+    assert norm.percentiles == ((1.0, 99.0) if method == "percentiles" else None)
 
 
 def test_unknown_model_is_a_registry_error(tmp_path: Path, flat_data: Path) -> None:

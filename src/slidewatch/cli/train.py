@@ -178,7 +178,7 @@ def evaluate(
         out=out,
         predictions_dir=predictions,
         figure=figure,
-        calibrate_threshold=calibrate,
+        calibrate=calibrate,
         batch_size=batch_size,
         progress=not quiet,
     )

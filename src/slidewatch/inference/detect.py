@@ -193,6 +193,9 @@ def detect(
     ``scene`` is one raster or a list of single-band rasters. Outputs: ``probability.tif``,
     ``landslides.tif`` (COGs on the scene's grid), ``landslides.geojson`` (+ ``.gpkg`` with
     ``gpkg=True``), ``quicklook.png`` and ``summary.json``; returns the summary.
+    In the summary, ``scene_area_km2`` counts valid pixels only and ``landslide_area_km2``
+    sums the polygons kept (at least ``min_area_m2``), both measured in local UTM.
+    ``grid_offset`` shifts the window grid (for experiments; outputs barely change).
     """
     from slidewatch.models.modelfile import read_spec
 
@@ -213,8 +216,14 @@ def detect(
         "min_area_m2": min_area_m2,
         "gpkg": gpkg,
     }
-    with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened)):
-        return _run(opened, spec, Path(model_dir), Path(out_dir), options, progress, start)
+    out = Path(out_dir)
+    try:
+        with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened)):
+            return _run(opened, spec, Path(model_dir), out, options, progress, start)
+    except BaseException:
+        if out.is_dir():  # a failed run leaves no temporary files behind (finals untouched)
+            remove_partials(out)
+        raise
 
 
 def _run(
@@ -252,7 +261,9 @@ def _run(
         counts = _write_rasters(blocks, scene, out, spec.threshold, pixel_m2 / 1e6, progress)
     finally:
         if client is not None:
-            client.close()
+            from slidewatch.inference.distributed import close_client
+
+            close_client(client)
     timings["predict"] = time.perf_counter() - t
     return _finish(scene, out, grid, spec, model_dir, counts, pixel_m2, timings, options)
 

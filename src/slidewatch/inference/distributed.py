@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from slidewatch.errors import ConfigError
 from slidewatch.inference.blending import window_weights
 from slidewatch.inference.runner import RowBlock, predict_rows
 from slidewatch.inference.scene import Scene, SceneReader
@@ -90,11 +91,20 @@ def predict_rows_dask(
 
 
 def local_client(workers: int | None, address: str | None) -> Any:
-    """A client of an existing cluster (``address``) or of a new local one (``workers``)."""
+    """A client of an existing cluster (``address``) or of a new local one (``workers``).
+
+    Close it with :func:`close_client`, which also stops a local cluster made here.
+    """
     from distributed import Client, LocalCluster
 
     if address:
-        return Client(address)
+        try:
+            return Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {address} ({exc}); start it or fix "
+                "--dask-address"
+            ) from exc
     cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
@@ -102,4 +112,14 @@ def local_client(workers: int | None, address: str | None) -> Any:
         host="127.0.0.1",
         dashboard_address=None,
     )
-    return Client(cluster)
+    client = Client(cluster)
+    client.slidewatch_owns_cluster = True  # type: ignore[attr-defined]
+    return client
+
+
+def close_client(client: Any) -> None:
+    """Close ``client`` and, if :func:`local_client` started it, its local cluster."""
+    cluster = client.cluster if getattr(client, "slidewatch_owns_cluster", False) else None
+    client.close()
+    if cluster is not None:
+        cluster.close()

@@ -215,7 +215,7 @@ def run_model(
     return acc, (views[True] + views[False])[:FIGURE_PATCHES]
 
 
-def calibrate(
+def calibrate_model(
     model_dir: Path, data_dirs: Sequence[Path], batch_size: int = 8, progress: bool = True
 ) -> dict[str, float]:
     """Store the F1-optimal threshold on the validation split in the model file."""
@@ -238,7 +238,7 @@ def evaluate(
     out: str | Path | None = None,
     predictions_dir: str | Path | None = None,
     figure: str | Path | None = None,
-    calibrate_threshold: bool = False,
+    calibrate: bool = False,
     batch_size: int = 8,
     progress: bool = True,
 ) -> dict[str, Any]:
@@ -246,11 +246,11 @@ def evaluate(
 
     ``out`` receives the metrics as JSON, ``predictions_dir`` one ``.npy`` probability map
     per patch (``SOURCE/ID.npy``), ``figure`` the paper's Figure 3. With
-    ``calibrate_threshold`` the F1-optimal threshold on the validation split is first stored
+    ``calibrate`` the F1-optimal threshold on the validation split is first stored
     in the model file and then used.
     """
     model_dir, dirs = Path(model_dir), [Path(d) for d in data_dirs]
-    calibration = calibrate(model_dir, dirs, batch_size, progress) if calibrate_threshold else None
+    calibration = calibrate_model(model_dir, dirs, batch_size, progress) if calibrate else None
     predictor = Predictor(model_dir)
     refs = select_refs(model_dir, dirs, split)
     check_bands(model_dir, predictor.bands, refs)

@@ -109,10 +109,12 @@ def training_summary(
     }
 
 
-def validation_metrics(results: Sequence[Mapping[str, float]], n_val: int) -> dict[str, Any]:
-    """``val_*`` numbers logged by the task, without the prefix."""
+def validation_metrics(
+    results: Sequence[Mapping[str, float]], n_val: int, loss_name: str
+) -> dict[str, Any]:
+    """``val_*`` numbers logged by the task, without the prefix (``loss`` is ``loss_name``)."""
     logged = results[0] if results else {}
-    metrics: dict[str, Any] = {"split": "val", "n_patches": n_val}
+    metrics: dict[str, Any] = {"split": "val", "n_patches": n_val, "loss_name": loss_name}
     metrics.update({k.removeprefix("val_"): float(v) for k, v in logged.items()})
     return metrics
 
@@ -145,7 +147,7 @@ def train(config: TrainConfig, progress: bool = True) -> Path:
         threshold=config.threshold,
         patch_size=int(read_mask(data.train[0].mask).shape[0]) if data.train[0].mask else 128,
         training=training_summary(config, data, trainer, best),
-        metrics=validation_metrics(results, len(data.val)),
+        metrics=validation_metrics(results, len(data.val), config.loss),
     )
     model_dir = run_dir / "model"
     if trainer.is_global_zero:
