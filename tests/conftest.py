@@ -27,8 +27,10 @@ def _no_external_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else address
-        if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and not (
-            host.startswith("127.") or host.startswith("/")
+        if (
+            isinstance(host, str)
+            and host not in ("127.0.0.1", "localhost", "::1")
+            and not (host.startswith("127.") or host.startswith("/"))
         ):
             raise RuntimeError(f"test tried to reach {host}; tests stay on 127.0.0.1")
         return real_connect(self, address)  # type: ignore[arg-type]

@@ -15,7 +15,9 @@ def test_round_trip_full_and_subset(tmp_path: Path) -> None:
     img = np.random.default_rng(0).random((8, 8, 14))
     write_image(tmp_path / "image_1.h5", img)
     assert read_bands(tmp_path / "image_1.h5") == BAND_NAMES
-    np.testing.assert_allclose(read_image(tmp_path / "image_1.h5", [3, 2]), img[..., [3, 2]], rtol=1e-6)
+    np.testing.assert_allclose(
+        read_image(tmp_path / "image_1.h5", [3, 2]), img[..., [3, 2]], rtol=1e-6
+    )
     write_image(tmp_path / "image_2.h5", img[..., :4], bands=["B4", "B3", "B2", "B8"])
     assert read_bands(tmp_path / "image_2.h5") == ("B4", "B3", "B2", "B8")
     write_mask(tmp_path / "mask_1.h5", np.eye(8))
@@ -27,7 +29,7 @@ def test_round_trip_full_and_subset(tmp_path: Path) -> None:
 def test_corrupt_and_missing_key(tmp_path: Path) -> None:
     bad = tmp_path / "image_9.h5"
     bad.write_bytes(b"not an hdf5 file at all")
-    with pytest.raises(DatasetError, match="image_9.h5"):
+    with pytest.raises(DatasetError, match=r"image_9\.h5"):
         read_image(bad)
     with h5py.File(tmp_path / "image_8.h5", "w") as f:
         f["data"] = np.zeros((2, 2, 14))

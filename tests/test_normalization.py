@@ -38,7 +38,9 @@ def test_json_round_trip_and_select() -> None:
 
 
 def test_channel_last_and_batched_apply() -> None:
-    norm = normalization_from_arrays("standard", ["B2", "B3"], mean=np.array([1, 2]), std=np.array([2, 4]))
+    norm = normalization_from_arrays(
+        "standard", ["B2", "B3"], mean=np.array([1, 2]), std=np.array([2, 4])
+    )
     hwc = np.ones((3, 3, 2)) * np.array([3.0, 6.0])
     np.testing.assert_allclose(norm.apply(hwc, channel_axis=-1), 1.0)
     nchw = np.ones((5, 2, 3, 3)) * np.array([3.0, 6.0])[None, :, None, None]

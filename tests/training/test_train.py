@@ -177,3 +177,13 @@ def test_task_steps_the_learning_rate_every_n_epochs() -> None:
         optimizer.step()
         scheduler.step()
     np.testing.assert_allclose(lrs, [0.01, 0.01, 0.005, 0.005, 0.0025])
+
+
+@pytest.mark.parametrize("logger", ["wandb", "mlflow"])
+def test_offline_experiment_loggers(tmp_path: Path, flat_data: Path, logger: str) -> None:
+    if not logger_available(logger):
+        pytest.skip(f"{logger} is not installed")
+    train(tiny_config(flat_data, tmp_path / "r", epochs=1, logger=logger), False)
+    written = {p.name for p in (tmp_path / "r").rglob("*")}
+    marker = "mlruns" if logger == "mlflow" else "wandb"
+    assert marker in written, sorted(written)[:20]

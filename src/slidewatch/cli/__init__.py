@@ -53,7 +53,7 @@ class LazyGroup(click.Group):
                 ) from exc
             raise
         cmd = getattr(module, attr)
-        assert isinstance(cmd, click.Command)  # noqa: S101 (programming error, not user input)
+        assert isinstance(cmd, click.Command)
         return cmd
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -89,7 +89,7 @@ class SafeLazyGroup(LazyGroup):
             return super().invoke(ctx)
         except (SlidewatchError, FileNotFoundError, PermissionError, MemoryError) as exc:
             err = _as_user_error(exc)
-            assert err is not None  # noqa: S101
+            assert err is not None
             raise err from exc
 
 

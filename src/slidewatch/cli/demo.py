@@ -35,5 +35,7 @@ def demo(out: Path, small: bool, quiet: bool) -> None:
         click.echo(f"  {name:<19} {det / name}")
     area = summary.get("landslide_area_km2")
     if area is not None:
-        click.echo(f"  detected landslide area: {area:.3f} km² in {summary.get('polygon_count')} "
-                   f"polygons (true fraction {summary['demo']['true_landslide_fraction']:.2%})")
+        click.echo(
+            f"  detected landslide area: {area:.3f} km² in {summary.get('polygon_count')} "
+            f"polygons (true fraction {summary['demo']['true_landslide_fraction']:.2%})"
+        )

@@ -127,7 +127,10 @@ def normalization_from_arrays(
     if method == "minmax":
         if minimum is None or maximum is None:
             raise ConfigError("minmax normalisation needs per-band minimum and maximum")
-        off, sc = np.asarray(minimum, float), np.asarray(maximum, float) - np.asarray(minimum, float)
+        off, sc = (
+            np.asarray(minimum, float),
+            np.asarray(maximum, float) - np.asarray(minimum, float),
+        )
     elif method == "standard":
         if mean is None or std is None:
             raise ConfigError("standard normalisation needs per-band mean and std")

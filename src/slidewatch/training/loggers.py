@@ -44,6 +44,8 @@ def build_logger(name: str, run_dir: Path, run_name: str = "run") -> Logger:
     if name == "wandb":
         os.environ.setdefault("WANDB_MODE", "offline")
         return loggers.WandbLogger(name=run_name, save_dir=str(run_dir), offline=True)
+    # MLflow ≥ 3 refuses new file stores unless told; a file store needs no server or database.
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
     return loggers.MLFlowLogger(
         experiment_name="slidewatch", run_name=run_name, tracking_uri=f"file:{run_dir / 'mlruns'}"
     )
