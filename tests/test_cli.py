@@ -30,3 +30,13 @@ def test_unknown_command_is_a_clean_error() -> None:
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "No such command" in proc.stderr
+
+
+def test_every_data_subcommand_has_help() -> None:
+    runner = CliRunner()
+    listing = runner.invoke(cli, ["data", "--help"])
+    assert listing.exit_code == 0
+    for name in ("check", "stats", "cache", "build-patches", "split", "normalization", "generate"):
+        assert name in listing.output
+        result = runner.invoke(cli, ["data", name, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, (name, result.output)

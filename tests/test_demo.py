@@ -19,7 +19,10 @@ def test_small_demo_runs_end_to_end(tmp_path: Path) -> None:
     for name in ("probability.tif", "landslides.tif", "landslides.geojson", "summary.json"):
         assert (det / name).is_file(), name
     assert cog_validate(str(det / "landslides.tif"))[0]
-    with rasterio.open(det / "landslides.tif") as ds, rasterio.open(out / "scene" / "scene.tif") as sc:
+    with (
+        rasterio.open(det / "landslides.tif") as ds,
+        rasterio.open(out / "scene" / "scene.tif") as sc,
+    ):
         assert (ds.crs, ds.transform, ds.shape) == (sc.crs, sc.transform, sc.shape)
     summary = json.loads((out / "demo.json").read_text())
     assert summary["demo"]["synthetic"] is True

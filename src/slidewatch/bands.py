@@ -9,7 +9,8 @@ vector in the benchmark's issue tracker (iarai/Landslide4Sense-2022); it is repr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,29 @@ BAND_SETS: dict[str, tuple[str, ...]] = {
 """Named band sets: the paper's two (``all14``, ``six10m``) and two convenience sets."""
 
 RGB: tuple[str, str, str] = ("B4", "B3", "B2")
+
+DESCRIPTION_ALIASES: dict[str, str] = {
+    "coastal": "B1", "aerosol": "B1", "coastalaerosol": "B1", "blue": "B2", "green": "B3",
+    "red": "B4", "rededge1": "B5", "re1": "B5", "rededge2": "B6", "re2": "B6",
+    "rededge3": "B7", "re3": "B7", "nir": "B8", "nearinfrared": "B8", "watervapour": "B9",
+    "watervapor": "B9", "cirrus": "B10", "swir1": "B11", "swir16": "B11", "swir2": "B12",
+    "swir22": "B12", "slope": "slope", "dem": "dem", "elevation": "dem", "height": "dem",
+}  # fmt: skip
+"""Band descriptions recognised as band names besides ``B4``/``B04``, as lower-case letters
+and digits only ("Near Infrared" and "near-infrared" are both ``nearinfrared``)."""
+
+SCALES: tuple[str, ...] = ("l4s", "none")
+"""How scene values are read: ``l4s`` divides raw values by the L4S vector (:func:`raw_to_l4s`),
+``none`` keeps them as they are."""
+
+RAW_MEDIAN = 20.0
+"""A Sentinel-2 band whose median exceeds this holds raw digital numbers: L4S-scale medians
+are about 0.5-2 (3 at most), raw values hundreds to thousands. B10 is not judged: its L4S
+divisor is small (9.05), so its L4S values reach 50 in real files."""
+RAW_JUDGED_BANDS: tuple[str, ...] = tuple(b for b in BAND_NAMES[:12] if b != "B10")
+"""The Sentinel-2 bands whose medians :func:`looks_raw` compares with :data:`RAW_MEDIAN`."""
+TERRAIN_L4S_MAX: dict[str, float] = {"slope": 4.5, "dem": 10.0}
+"""Largest plausible L4S values of the terrain bands (90° slope is 4.43, 7,700 m is 10)."""
 
 
 def canonical_name(name: str) -> str:
@@ -135,3 +159,54 @@ def l4s_to_raw(values: np.ndarray, bands: Sequence[str], axis: int = 0) -> np.nd
     shape = [1] * values.ndim
     shape[axis] = len(bands)
     return values * scale_vector(bands).reshape(shape)
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def band_from_description(text: str | None) -> str | None:
+    """The band a band description or file-name part names, or None.
+
+    Recognised: band numbers at the start or end ("B04", "b8", "B8 (nir)", "S2_B12"; B8A is
+    no L4S band), the names of :data:`DESCRIPTION_ALIASES` ("Red", "Near Infrared", "SWIR 1",
+    "nir, 842 nm") and a trailing "slope" or "dem".
+
+    >>> band_from_description("B04"), band_from_description("Red"), band_from_description("x")
+    ('B4', 'B4', None)
+    """
+    if not text or not text.strip():
+        return None
+    lowered = text.strip().lower()
+    key = _compact(lowered)
+    for number in (
+        re.match(r"b0*(\d{1,2})(?![a-z0-9])", lowered),
+        re.search(r"b0?(\d{1,2})$", key),
+    ):
+        if number and f"B{int(number.group(1))}" in BAND_NAMES:
+            return f"B{int(number.group(1))}"
+    head = _compact(re.split(r"[(\[,;:]", lowered)[0])
+    for candidate in (key, head):
+        if candidate in DESCRIPTION_ALIASES:
+            return DESCRIPTION_ALIASES[candidate]
+    return next((name for name in ("slope", "dem") if key.endswith(name)), None)
+
+
+def raw_optical_bands(medians: Mapping[str, float]) -> list[str]:
+    """The bands of :data:`RAW_JUDGED_BANDS` whose median is above :data:`RAW_MEDIAN`."""
+    return [b for b in RAW_JUDGED_BANDS if b in medians and medians[b] > RAW_MEDIAN]
+
+
+def looks_raw(medians: Mapping[str, float]) -> bool:
+    """Whether per-band medians (band name → median of valid pixels) look like raw values
+    (Sentinel-2 digital numbers, degrees, metres) rather than the L4S scale.
+
+    Judged on the Sentinel-2 bands when there are any (see :data:`RAW_MEDIAN`), else on
+    slope and elevation (:data:`TERRAIN_L4S_MAX`).
+
+    >>> looks_raw({"B4": 400.0, "B10": 3.0}), looks_raw({"B4": 0.9, "B10": 48.0, "dem": 4.0})
+    (True, False)
+    """
+    if any(b in medians for b in RAW_JUDGED_BANDS):
+        return bool(raw_optical_bands(medians))
+    return any(medians[b] > limit for b, limit in TERRAIN_L4S_MAX.items() if b in medians)

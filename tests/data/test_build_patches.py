@@ -11,11 +11,10 @@ import rasterio
 from rasterio.transform import from_origin
 from rasterio.warp import transform as transform_points
 
-from slidewatch.bands import BAND_NAMES, l4s_to_raw, raw_to_l4s
+from slidewatch.bands import BAND_NAMES, band_from_description, l4s_to_raw, looks_raw, raw_to_l4s
 from slidewatch.data.build import build_patches
 from slidewatch.data.hdf5 import read_bands, read_image, read_mask
 from slidewatch.data.patch_index import patch_offsets
-from slidewatch.data.scene import band_from_description, looks_raw
 from slidewatch.errors import BandError, ConfigError, DatasetError, RasterError
 
 CRS = "EPSG:32718"

@@ -9,9 +9,9 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from slidewatch.bands import l4s_to_raw
+from slidewatch.bands import band_from_description, l4s_to_raw
 from slidewatch.errors import BandError, RasterError
-from slidewatch.inference.scene import SceneReader, band_from_description, open_scene
+from slidewatch.inference.scene import SceneReader, open_scene
 
 from .conftest import RGBN, scene_array, write_scene
 
@@ -114,3 +114,14 @@ def test_unreadable_and_crs_less_rasters(tmp_path: Path) -> None:
     no_crs = write_scene(tmp_path / "nocrs.tif", scene_array(20, 20), crs=None)
     with pytest.raises(RasterError, match="has no CRS"):
         open_scene([no_crs], RGBN)
+
+
+def test_zero_in_every_band_is_nodata_unless_a_nodata_value_is_declared(tmp_path: Path) -> None:
+    data = scene_array(40, 50)
+    data[:, :4, :] = 0.0  # Sentinel-2's fill, in every band
+    data[0, 10, 10] = 0.0  # 0 in one band only: a real value
+    for nodata, fill_valid in ((None, False), (-9999.0, True)):
+        path = write_scene(tmp_path / f"s{nodata}.tif", data, nodata=nodata)
+        with SceneReader(open_scene([path], RGBN, scale="none")) as reader:
+            _, valid = reader.read(0, 40)
+        assert valid[:4].any() == fill_valid and valid[4:].all()

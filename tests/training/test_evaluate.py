@@ -15,8 +15,8 @@ from slidewatch.data.layout import discover
 from slidewatch.errors import BandError, DatasetError
 from slidewatch.metrics import confusion_counts, scores_from_counts
 from slidewatch.models.modelfile import load_model, read_spec, save_model
+from slidewatch.rgb import rgb_composite
 from slidewatch.training.evaluate import best_threshold, evaluate
-from slidewatch.training.figures import rgb_composite
 
 
 def test_metrics_json_predictions_and_figure(

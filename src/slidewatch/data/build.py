@@ -33,7 +33,7 @@ import numpy as np
 import rasterio.errors
 from tqdm.auto import tqdm
 
-from slidewatch.bands import BAND_NAMES, raw_to_l4s
+from slidewatch.bands import BAND_NAMES, SCALES, looks_raw, raw_to_l4s
 from slidewatch.data.hdf5 import write_image, write_mask
 from slidewatch.data.labels import VECTOR_SUFFIXES, LabelReader, open_labels
 from slidewatch.data.patch_index import (
@@ -47,15 +47,12 @@ from slidewatch.data.scene import (
     RASTER_SUFFIXES,
     band_medians,
     expand_folders,
-    looks_raw,
     open_scene,
     read_padded,
     scene_bands,
+    zeros_are_nodata,
 )
 from slidewatch.errors import ConfigError, DatasetError, RasterError
-
-SCALES = ("l4s", "none")
-"""``l4s``: divide raw values by the L4S vector; ``none``: keep values as they are."""
 
 PathArg = str | os.PathLike[str]
 
@@ -181,7 +178,7 @@ def _plan(
     if scale in (None, "auto"):
         scale = "l4s" if looks_raw(band_medians(ds, names)) else "none"
     order1 = tuple(i + 1 for i in order)
-    return _Plan(size, order1, bands, scale, min_valid_fraction, ds.nodata is None)
+    return _Plan(size, order1, bands, scale, min_valid_fraction, zeros_are_nodata([ds]))
 
 
 def _bbox(row: np.ndarray) -> tuple[float, float, float, float]:

@@ -10,7 +10,6 @@ a cache only once it is complete.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,8 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
+from slidewatch.atomic import atomic_output, write_text_atomic
 from slidewatch.bands import band_indices, resolve_bands
-from slidewatch.data.atomic import atomic_output, temporary_beside
 from slidewatch.data.hdf5 import read_bands, read_image, read_mask
 from slidewatch.data.layout import PatchRef
 from slidewatch.errors import ConfigError, DatasetError
@@ -81,21 +80,14 @@ def build_cache(
     bands = _bands_of(refs)
     shape = (len(refs), len(bands), *read_image(refs[0].image).shape[:2])
     (out_dir / INDEX).unlink(missing_ok=True)  # an interrupted rebuild is not a cache
-    tmp_images = temporary_beside(out_dir / IMAGES)
-    tmp_masks = temporary_beside(out_dir / MASKS)
-    try:
+    with atomic_output(out_dir / IMAGES) as tmp_images, atomic_output(out_dir / MASKS) as tmp_masks:
         images = np.lib.format.open_memmap(tmp_images, "w+", np.dtype(dtype), shape)
         masks = np.lib.format.open_memmap(tmp_masks, "w+", np.uint8, (shape[0], *shape[2:]))
         _fill(refs, images, masks, progress)
         images.flush()
         masks.flush()
         del images, masks
-        os.replace(tmp_images, out_dir / IMAGES)
-        os.replace(tmp_masks, out_dir / MASKS)
-        _write_index(out_dir, refs, bands, dtype)
-    finally:
-        tmp_images.unlink(missing_ok=True)
-        tmp_masks.unlink(missing_ok=True)
+    _write_index(out_dir, refs, bands, dtype)  # last: only a complete store has an index
     return out_dir
 
 
@@ -114,8 +106,7 @@ def _write_index(
         "images": [str(r.image) for r in refs],
         "masks": [str(r.mask) if r.mask is not None else None for r in refs],
     }
-    with atomic_output(out_dir / INDEX) as tmp:
-        tmp.write_text(json.dumps(index))
+    write_text_atomic(out_dir / INDEX, json.dumps(index))
 
 
 def read_index(cache_dir: Path) -> dict[str, Any]:

@@ -20,17 +20,22 @@ import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
-from slidewatch.bands import BAND_NAMES, resolve_bands
+from slidewatch.bands import (
+    BAND_NAMES,
+    RAW_JUDGED_BANDS,
+    RAW_MEDIAN,
+    TERRAIN_L4S_MAX,
+    raw_optical_bands,
+    resolve_bands,
+)
 from slidewatch.data.hdf5 import BANDS_ATTR, IMAGE_KEY, MASK_KEY
 from slidewatch.data.layout import PatchRef, discover, is_labeled, orphan_masks
 
 ERROR, WARNING = "error", "warning"
-DEM_MAX = 10.0  # 7,700 m
-SLOPE_MAX = 4.5  # 90 degrees
+DEM_MAX = TERRAIN_L4S_MAX["dem"]  # 7,700 m
+SLOPE_MAX = TERRAIN_L4S_MAX["slope"]  # 90 degrees
 SLOPE_RADIANS_MAX = 0.08  # pi/2 rad / 20.29: a slope band this flat is in radians
 DEM_RANGE_MIN = 0.05  # ~40 m of relief: enough to expect some slope
-RAW_MEDIAN = 20.0  # optical medians of L4S files are ~0.5-3; raw DN are hundreds
-OPTICAL = tuple(b for b in BAND_NAMES[:12] if b != "B10")  # B10 cirrus reaches 50 in L4S
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ def band_problems(image: np.ndarray, bands: tuple[str, ...]) -> list[str]:
 
 def _scaling_problems(col: dict[str, np.ndarray]) -> list[str]:
     out = []
-    raw = [b for b in OPTICAL if b in col and float(np.median(col[b])) > RAW_MEDIAN]
+    raw = raw_optical_bands({b: float(np.median(col[b])) for b in RAW_JUDGED_BANDS if b in col})
     if raw:
         out.append(
             f"bands {','.join(raw)} have medians > {RAW_MEDIAN:g}: raw digital numbers, "

@@ -14,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
-from slidewatch.data.atomic import atomic_output
+from slidewatch.atomic import atomic_output
 from slidewatch.data.layout import PatchRef
 from slidewatch.data.stats import band_distributions
 

@@ -7,8 +7,6 @@ A mask file holds dataset ``mask`` (H×W, uint8, 0 = background, 1 = landslide).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,14 +14,13 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from slidewatch.atomic import atomic_output
 from slidewatch.bands import BAND_NAMES, resolve_bands
 from slidewatch.errors import DatasetError, SlidewatchError
 
 IMAGE_KEY = "img"
 MASK_KEY = "mask"
 BANDS_ATTR = "bands"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 @contextmanager
@@ -58,6 +55,14 @@ def _dataset(f: h5py.File, key: str, path: Path) -> h5py.Dataset:
     return f[key]
 
 
+def _values(ds: h5py.Dataset, path: Path) -> np.ndarray:
+    """The whole of ``ds``; a read error (damaged data) becomes DatasetError."""
+    try:
+        return np.asarray(ds[()])
+    except OSError as exc:
+        raise DatasetError(f"{path}: truncated or corrupt data ({exc}); re-export it") from None
+
+
 def read_bands(path: Path) -> tuple[str, ...]:
     """Band names held by an image file: its ``bands`` attribute, else the 14 L4S bands."""
     with _reading(path), _open(path) as f:
@@ -87,10 +92,7 @@ def read_image(path: Path, band_idx: Sequence[int] | None = None) -> np.ndarray:
         ds = _dataset(f, IMAGE_KEY, path)
         if ds.ndim != 3:
             raise DatasetError(f"{path}: 'img' has shape {ds.shape}; expected H×W×C")
-        try:
-            arr = ds[()]
-        except OSError as exc:
-            raise DatasetError(f"{path}: truncated or corrupt data ({exc}); re-export it") from None
+        arr = _values(ds, path)
     if band_idx is not None:
         arr = arr[..., list(band_idx)]
     return np.asarray(arr, dtype=np.float32)
@@ -100,10 +102,7 @@ def read_mask(path: Path) -> np.ndarray:
     """Read ``mask`` as uint8 H×W."""
     with _reading(path), _open(path) as f:
         ds = _dataset(f, MASK_KEY, path)
-        try:
-            arr = ds[()]
-        except OSError as exc:
-            raise DatasetError(f"{path}: truncated or corrupt data ({exc}); re-export it") from None
+        arr = _values(ds, path)
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if arr.ndim != 2:
@@ -112,19 +111,10 @@ def read_mask(path: Path) -> np.ndarray:
 
 
 def _atomic_h5(path: Path, key: str, data: np.ndarray, bands: Sequence[str] | None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp creates 0600; patches are ordinary data files
-    try:
-        with h5py.File(tmp, "w") as f:
-            ds = f.create_dataset(key, data=data)
-            if bands is not None:
-                ds.attrs[BANDS_ATTR] = ",".join(bands)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as tmp, h5py.File(tmp, "w") as f:
+        ds = f.create_dataset(key, data=data)
+        if bands is not None:
+            ds.attrs[BANDS_ATTR] = ",".join(bands)
 
 
 def write_image(path: Path, image: np.ndarray, bands: Sequence[str] = BAND_NAMES) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ import numpy as np
 from rasterio.crs import CRS
 from rasterio.transform import Affine
 
+from slidewatch.atomic import write_text_atomic
 from slidewatch.errors import ConfigError
 
 INDEX_GEOJSON = "index.geojson"
@@ -186,18 +185,6 @@ def index_csv(records: Sequence[PatchRecord], crs: CRS) -> str:
             ]
         )
     return buf.getvalue()
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path`` and rename it into place."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def write_index(

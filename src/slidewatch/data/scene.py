@@ -1,15 +1,16 @@
 """Georeferenced scenes for patch building: opening (one file or a mosaic), band naming,
-raw-versus-L4S detection and padded windowed reads.
+band medians for raw-versus-L4S detection, the pixel validity rule and padded windowed reads.
 
 A scene is read window by window; a mosaic of several files is first merged with
 :func:`rasterio.merge.merge` into one temporary GeoTIFF, so the rest of the code sees one
 grid. Band names come from ``--band-order``, else from the file's band descriptions
-("B4", "B04", "red", "nir", ...), else a 14-band file is taken to be in L4S order.
+(:func:`slidewatch.bands.band_from_description`: "B4", "B04", "red", "nir", ...), else a
+14-band file is taken to be in L4S order. Detection (:mod:`slidewatch.inference.scene`)
+opens rasters and judges pixel validity with the functions here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,25 +21,8 @@ import rasterio.errors
 from rasterio.io import DatasetReader
 from rasterio.windows import Window
 
-from slidewatch.bands import BAND_NAMES, canonical_name, resolve_bands
+from slidewatch.bands import BAND_NAMES, band_from_description, canonical_name, resolve_bands
 from slidewatch.errors import BandError, RasterError
-
-BAND_ALIASES: dict[str, str] = {
-    "coastal": "B1", "aerosol": "B1", "coastal aerosol": "B1", "blue": "B2", "green": "B3",
-    "red": "B4", "red edge 1": "B5", "rededge1": "B5", "re1": "B5", "red edge 2": "B6",
-    "rededge2": "B6", "re2": "B6", "red edge 3": "B7", "rededge3": "B7", "re3": "B7",
-    "nir": "B8", "near infrared": "B8", "near-infrared": "B8", "water vapour": "B9",
-    "water vapor": "B9", "cirrus": "B10", "swir1": "B11", "swir 1": "B11", "swir16": "B11",
-    "swir2": "B12", "swir 2": "B12", "swir22": "B12", "slope": "slope", "dem": "dem",
-    "elevation": "dem", "height": "dem",
-}  # fmt: skip
-"""Band descriptions (lower case) recognised as L4S band names, besides ``B4``/``B04``."""
-
-RAW_MEDIAN_THRESHOLD: dict[str, float] = {"slope": 4.5, "dem": 10.0}
-"""A band median above this means raw values (90° slope is 4.43 and 7,700 m is 10 in L4S)."""
-SENTINEL_RAW_MEDIAN = 50.0
-"""Sentinel-2 bands are near 0.5-2 in L4S scale and hundreds to thousands as raw numbers."""
-
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".img", ".jp2")
 """Files taken from a folder given as a scene or label raster."""
@@ -83,8 +67,11 @@ def open_raster(path: Path) -> DatasetReader:
         raise RasterError(f"{path}: file not found; check the path")
     try:
         return rasterio.open(path)
-    except rasterio.errors.RasterioIOError as exc:
-        raise RasterError(f"{path}: not a readable raster ({exc}); give a GeoTIFF or VRT") from None
+    except rasterio.errors.RasterioError as exc:
+        raise RasterError(
+            f"{path}: cannot read this file: not a readable raster ({exc}); "
+            "give a GeoTIFF or VRT that GDAL can open"
+        ) from None
 
 
 def check_crs(path: Path, what: str) -> None:
@@ -127,21 +114,6 @@ def merge_rasters(paths: list[Path], out: Path, what: str) -> None:
                 ds.set_band_description(i, d or "")
 
 
-def band_from_description(description: str) -> str | None:
-    """The L4S band a description names ("B04", "red", "B8 (nir)"), or None."""
-    text = description.strip().lower()
-    if not text:
-        return None
-    match = re.match(r"^b0*(\d{1,2})\b", text)
-    if match and not text.startswith(("b8a", "b08a")):
-        name = f"B{int(match.group(1))}"
-        return name if name in BAND_NAMES else None
-    if text in BAND_ALIASES:
-        return BAND_ALIASES[text]
-    head = re.split(r"[(\[,;:]", text)[0].strip()
-    return BAND_ALIASES.get(head)
-
-
 def scene_bands(
     path: str | Path, count: int, descriptions: Sequence[str | None], band_order: str | None
 ) -> tuple[str, ...]:
@@ -171,33 +143,45 @@ def scene_bands(
     )
 
 
-def looks_raw(medians: dict[str, float]) -> bool:
-    """Whether per-band medians look like raw values rather than the L4S scale."""
-    sentinel = {b: m for b, m in medians.items() if b not in RAW_MEDIAN_THRESHOLD}
-    if sentinel:
-        return max(sentinel.values()) > SENTINEL_RAW_MEDIAN
-    return any(m > RAW_MEDIAN_THRESHOLD[b] for b, m in medians.items())
-
-
 def band_medians(ds: DatasetReader, bands: Sequence[str], max_side: int = 512) -> dict[str, float]:
     """Per-band medians of valid pixels, read on a decimated grid (overviews when present)."""
     step = max(1, int(np.ceil(max(ds.height, ds.width) / max_side)))
     shape = (ds.count, max(1, ds.height // step), max(1, ds.width // step))
     block = ds.read(out_shape=shape, masked=True)
-    values, valid = _valid_pixels(block, zero_is_nodata=ds.nodata is None)
+    values, valid = _valid_pixels(block, zeros_are_nodata([ds]))
     if not valid.any():
         return dict.fromkeys(bands, 0.0)
     return {name: float(np.median(band[valid])) for name, band in zip(bands, values, strict=True)}
 
 
 def _valid_pixels(block: np.ma.MaskedArray, zero_is_nodata: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``(values C×H×W float64, valid H×W)``: valid = unmasked and finite in every band, and
-    (with ``zero_is_nodata``) not 0 in every band."""
+    """``(values C×H×W float64, valid H×W)`` of a masked read (see :func:`valid_pixels`)."""
     values = np.ma.getdata(block).astype("float64")
-    valid = ~np.ma.getmaskarray(block).any(axis=0) & np.isfinite(values).all(axis=0)
-    if zero_is_nodata:
-        valid &= (values != 0).any(axis=0)
-    return values, valid
+    unmasked = ~np.asarray(np.ma.getmaskarray(block).any(axis=0))
+    return values, valid_pixels(values, unmasked, zero_is_nodata)
+
+
+def valid_pixels(values: np.ndarray, unmasked: np.ndarray, zero_is_nodata: bool) -> np.ndarray:
+    """The H×W valid pixels of C×H×W scene ``values``: the rule for patches and detection.
+
+    A pixel is invalid when any band is masked (``unmasked`` is False: the band's nodata
+    value, an internal or alpha mask), when any band is not finite, and, with
+    ``zero_is_nodata`` (the scene declares no nodata, see :func:`zeros_are_nodata`), when it
+    is exactly 0 in every band: Sentinel-2's fill value, which exporters often leave
+    undeclared. Band by band, so no C×H×W temporary is made.
+    """
+    valid = unmasked.copy()
+    nonzero = np.zeros_like(valid)
+    for band in values:
+        valid &= np.isfinite(band)
+        if zero_is_nodata:
+            nonzero |= band != 0
+    return valid & nonzero if zero_is_nodata else valid
+
+
+def zeros_are_nodata(datasets: Sequence[DatasetReader]) -> bool:
+    """Whether pixels that are 0 in every band count as nodata: when no file declares one."""
+    return all(ds.nodata is None for ds in datasets)
 
 
 def read_padded(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slidewatch.data.atomic import atomic_output
+from slidewatch.atomic import write_text_atomic
 from slidewatch.data.layout import PatchRef
 from slidewatch.errors import ConfigError, DatasetError
 
@@ -51,9 +51,7 @@ def write_split(path: Path, splits: Mapping[str, Sequence[PatchRef]]) -> Path:
 
 def write_json(path: Path, payload: object) -> Path:
     """Write ``payload`` as indented JSON atomically; returns ``path``."""
-    with atomic_output(Path(path)) as tmp:
-        tmp.write_text(json.dumps(payload, indent=1))
-    return Path(path)
+    return write_text_atomic(Path(path), json.dumps(payload, indent=1))
 
 
 def read_split(path: Path, refs: Sequence[PatchRef]) -> dict[str, list[PatchRef]]:

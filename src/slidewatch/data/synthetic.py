@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from slidewatch.atomic import atomic_output
 from slidewatch.bands import BAND_NAMES, raw_to_l4s
 
 if TYPE_CHECKING:
@@ -217,17 +218,10 @@ def _write_tif(path: Path, data: np.ndarray, descriptions: tuple[str, ...] | Non
         "tiled": True, "blockxsize": 256, "blockysize": 256, "compress": "zstd", "zstd_level": 1,
         "interleave": "pixel",
     }  # fmt: skip
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tif", dir=path.parent)
-    os.close(fd)
-    try:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(data)
-            if descriptions:
-                dst.descriptions = descriptions
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, suffix=".tif") as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(data)
+        if descriptions:
+            dst.descriptions = descriptions
 
 
 def make_synthetic_area(

@@ -1,13 +1,14 @@
 """Output rasters: tiled GeoTIFFs written block by block, then Cloud Optimized GeoTIFFs.
 
-Every file is first written under a temporary name in its final folder
-(:func:`partial_path`) and renamed with :func:`os.replace` when complete, so a killed run
-never leaves a partial file under a final name; a restarted run overwrites the leftovers.
+Every output of a detection run is first written under a hidden temporary name ending in
+:data:`PARTIAL_SUFFIX` in its final folder (the intermediate rasters at :func:`partial_path`,
+the finished files through :func:`slidewatch.atomic.atomic_output`) and renamed when
+complete, so a killed run never leaves a partial file under a final name;
+:func:`remove_partials` clears the leftovers when a run fails or restarts.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ import rasterio
 from rio_cogeo.cogeo import cog_translate, cog_validate
 from rio_cogeo.profiles import cog_profiles
 
+from slidewatch.atomic import atomic_output
 from slidewatch.errors import RasterError
 from slidewatch.inference.scene import Scene
 
@@ -26,7 +28,7 @@ BLOCK_SIZE = 256
 
 
 def partial_path(path: Path) -> Path:
-    """The temporary name of ``path`` while it is written (same folder, hidden)."""
+    """The fixed temporary name of the intermediate raster ``path`` (same folder, hidden)."""
     return path.with_name(f".{path.name}{PARTIAL_SUFFIX}")
 
 
@@ -34,13 +36,6 @@ def remove_partials(folder: Path) -> None:
     """Delete leftovers of an interrupted run in ``folder``."""
     for leftover in folder.glob(f".*{PARTIAL_SUFFIX}"):
         leftover.unlink(missing_ok=True)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary name."""
-    tmp = partial_path(path)
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def open_tiled(path: Path, scene: Scene, dtype: str, nodata: float) -> Any:
@@ -70,17 +65,16 @@ def write_cog(source: Path, destination: Path, resampling: Literal["average", "n
     """
     profile = cog_profiles.get("deflate")
     profile.update(blockxsize=BLOCK_SIZE, blockysize=BLOCK_SIZE, BIGTIFF="IF_SAFER")
-    tmp = partial_path(destination)
-    cog_translate(
-        str(source),
-        str(tmp),
-        profile,
-        overview_resampling=resampling,
-        in_memory=False,
-        quiet=True,
-        use_cog_driver=False,
-    )
-    valid, errors, _ = cog_validate(str(tmp))
-    if not valid:  # a GDAL/rio-cogeo problem, not the user's
-        raise RasterError(f"{destination}: the COG did not validate ({'; '.join(errors)})")
-    os.replace(tmp, destination)
+    with atomic_output(destination, PARTIAL_SUFFIX) as tmp:
+        cog_translate(
+            str(source),
+            str(tmp),
+            profile,
+            overview_resampling=resampling,
+            in_memory=False,
+            quiet=True,
+            use_cog_driver=False,
+        )
+        valid, errors, _ = cog_validate(str(tmp))
+        if not valid:  # a GDAL/rio-cogeo problem, not the user's
+            raise RasterError(f"{destination}: the COG did not validate ({'; '.join(errors)})")

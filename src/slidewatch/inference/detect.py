@@ -19,14 +19,15 @@ import numpy as np
 import rasterio
 from tqdm.auto import tqdm
 
+from slidewatch.atomic import write_text_atomic
 from slidewatch.errors import ConfigError, RasterError
 from slidewatch.inference.blending import window_weights
 from slidewatch.inference.cog import (
+    PARTIAL_SUFFIX,
     open_tiled,
     partial_path,
     remove_partials,
     write_cog,
-    write_text_atomic,
 )
 from slidewatch.inference.polygons import (
     landslide_polygons,
@@ -327,5 +328,5 @@ def _finish(
             {p.name for p in out.iterdir() if not p.name.startswith(".")} | {"summary.json"}
         ),
     }
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n", PARTIAL_SUFFIX)
     return summary

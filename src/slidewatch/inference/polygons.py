@@ -21,7 +21,8 @@ from rasterio.warp import transform_geom
 from rasterio.windows import Window, from_bounds
 from shapely.geometry import box, mapping, shape
 
-from slidewatch.inference.cog import partial_path, write_text_atomic
+from slidewatch.atomic import atomic_output, write_text_atomic
+from slidewatch.inference.cog import PARTIAL_SUFFIX
 
 LANDSLIDE = 1
 NODATA = 255
@@ -101,24 +102,21 @@ def write_geojson(features: list[dict[str, Any]], path: Path, scene_crs: Any) ->
         "scene_crs": CRS.from_user_input(scene_crs).to_string(),
         "features": features,
     }
-    write_text_atomic(path, json.dumps(collection))
+    write_text_atomic(path, json.dumps(collection), PARTIAL_SUFFIX)
 
 
 def write_gpkg(features: list[dict[str, Any]], path: Path) -> None:
     """The same polygons as a GeoPackage layer ``landslides`` (needs fiona)."""
-    import os
-
     import fiona
 
     schema = {
         "geometry": "Polygon",
         "properties": {"id": "int", "area_m2": "float", "mean_probability": "float"},
     }
-    tmp = partial_path(path)
-    tmp.unlink(missing_ok=True)
-    with fiona.open(
-        tmp, "w", driver="GPKG", crs="EPSG:4326", schema=schema, layer="landslides"
-    ) as dst:
-        for feature in features:
-            dst.write({"geometry": feature["geometry"], "properties": feature["properties"]})
-    os.replace(tmp, path)
+    with atomic_output(path, PARTIAL_SUFFIX) as tmp:
+        tmp.unlink()  # the GPKG driver refuses to create over an existing file
+        with fiona.open(
+            tmp, "w", driver="GPKG", crs="EPSG:4326", schema=schema, layer="landslides"
+        ) as dst:
+            for feature in features:
+                dst.write({"geometry": feature["geometry"], "properties": feature["properties"]})

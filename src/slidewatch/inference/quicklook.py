@@ -2,38 +2,19 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from slidewatch.bands import RGB
-from slidewatch.inference.cog import partial_path
+from slidewatch.atomic import atomic_output
+from slidewatch.inference.cog import PARTIAL_SUFFIX
 from slidewatch.inference.scene import SceneReader
+from slidewatch.rgb import colour_bands, stretch_rgb
 
 MAX_SIDE = 1024
 """The quicklook's longer side in pixels (big scenes are decimated)."""
-
-
-def colour_bands(bands: tuple[str, ...]) -> list[int]:
-    """Indices of B4, B3, B2 in ``bands`` when all present, else of the first (up to) 3."""
-    if all(b in bands for b in RGB):
-        return [bands.index(b) for b in RGB]
-    return list(range(min(3, len(bands))))
-
-
-def stretch(image: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """C×H×W -> H×W×3 floats in [0, 1], each band stretched between its 2nd and 98th percentile."""
-    out = np.zeros((*image.shape[1:], 3), dtype=np.float32)
-    for k in range(3):
-        band = image[min(k, image.shape[0] - 1)]
-        values = band[valid] if valid.any() else band.ravel()
-        low, high = np.percentile(values, [2, 98]) if values.size else (0.0, 1.0)
-        out[..., k] = np.clip((band - low) / max(high - low, 1e-6), 0, 1)
-    out[~valid] = 0.5
-    return out
 
 
 def decimated_landslides(path: Path, shape: tuple[int, int]) -> np.ndarray:
@@ -58,7 +39,7 @@ def write_quicklook(reader: SceneReader, landslides: Path, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     image, valid = reader.read_overview(MAX_SIDE, colour_bands(reader.scene.bands))
-    rgb = stretch(image, valid)
+    rgb = stretch_rgb(image, valid)
     overlay = np.zeros((*rgb.shape[:2], 4), dtype=np.float32)
     overlay[decimated_landslides(landslides, rgb.shape[:2])] = (1.0, 0.0, 0.0, 0.85)
     h, w = rgb.shape[:2]
@@ -69,7 +50,8 @@ def write_quicklook(reader: SceneReader, landslides: Path, path: Path) -> None:
     ax.set_axis_off()
     names = ",".join(reader.scene.bands[i] for i in colour_bands(reader.scene.bands))
     fig.suptitle(f"slidewatch: detections in red over {names}", fontsize=9, y=0.995)
-    tmp = partial_path(path)
-    fig.savefig(tmp, format="png")
-    plt.close(fig)
-    os.replace(tmp, path)
+    try:
+        with atomic_output(path, PARTIAL_SUFFIX) as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)

@@ -8,18 +8,19 @@ through a :class:`rasterio.vrt.WarpedVRT` onto the grid of the finest one.
 Scaling: ``scale="l4s"`` divides raw values by the L4S constants
 (:func:`slidewatch.bands.raw_to_l4s`); ``scale="none"`` reads values as they are. With
 ``scale=None`` the scene decides: a metadata tag ``SLIDEWATCH_SCALE`` (or ``scale``) of
-``raw``/``l4s`` wins; otherwise the median of 64 sample windows of the bands is compared with
-:data:`RAW_MEDIAN_THRESHOLD` (L4S-scale values are about 0.5-2, raw Sentinel-2 digital
-numbers are hundreds to thousands).
+``raw``/``l4s`` wins; otherwise the per-band medians of 64 sample windows decide
+(:func:`slidewatch.bands.looks_raw`: L4S-scale values are about 0.5-2, raw Sentinel-2
+digital numbers are hundreds to thousands).
 
-No data: a pixel is invalid when any band is masked (nodata value, internal or alpha
-mask, as reported by ``read_masks``) or not finite; invalid pixels are filled with 0
-before prediction and marked as no data in every output.
+No data: the same rule as for building patches (:func:`slidewatch.data.scene.valid_pixels`):
+a pixel is invalid when any band is masked (nodata value, internal or alpha mask, as
+reported by ``read_masks``) or not finite, or, when no file declares a nodata value, 0 in
+every band; invalid pixels are filled with 0 before prediction and marked as no data in
+every output.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -27,39 +28,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 from rasterio.enums import Resampling
-from rasterio.errors import RasterioError
 from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 
-from slidewatch.bands import BAND_NAMES, canonical_name, resolve_bands, scale_vector
+from slidewatch.bands import (
+    SCALES,
+    band_from_description,
+    canonical_name,
+    looks_raw,
+    resolve_bands,
+    scale_vector,
+)
+from slidewatch.data.scene import check_crs, open_raster, valid_pixels, zeros_are_nodata
 from slidewatch.errors import BandError, ConfigError, RasterError
-
-RAW_MEDIAN_THRESHOLD = 20.0
-"""A scene whose median band value exceeds this is taken to hold raw values."""
-
-SCALES = ("l4s", "none")
-
-_ALIASES = {
-    "coastal": "B1",
-    "aerosol": "B1",
-    "blue": "B2",
-    "green": "B3",
-    "red": "B4",
-    "rededge1": "B5",
-    "rededge2": "B6",
-    "rededge3": "B7",
-    "nir": "B8",
-    "nearinfrared": "B8",
-    "watervapour": "B9",
-    "watervapor": "B9",
-    "cirrus": "B10",
-    "swir1": "B11",
-    "swir2": "B12",
-    "elevation": "dem",
-    "height": "dem",
-}
 
 
 @dataclass(frozen=True)
@@ -84,42 +66,13 @@ class Scene:
     """Whether raw values are divided by the L4S constants on reading."""
 
 
-def band_from_description(text: str | None) -> str | None:
-    """A catalogue band name from a band description or file name, or None.
-
-    >>> band_from_description("B04"), band_from_description("Red"), band_from_description("x")
-    ('B4', 'B4', None)
-    """
-    if not text:
-        return None
-    key = re.sub(r"[^a-z0-9]", "", text.lower())
-    if key in _ALIASES:
-        return _ALIASES[key]
-    match = re.search(r"b0?(\d{1,2})$", key)
-    if match and f"B{int(match.group(1))}" in BAND_NAMES:
-        return f"B{int(match.group(1))}"
-    for name in ("slope", "dem"):
-        if key.endswith(name):
-            return name
-    return None
-
-
-def _open(path: Path) -> Any:
-    try:
-        return rasterio.open(path)
-    except RasterioError as exc:
-        raise RasterError(
-            f"{path}: cannot read this raster ({exc}); pass a GeoTIFF or VRT that GDAL can open"
-        ) from exc
-
-
 def _file_bands(
     paths: Sequence[Path], band_order: Sequence[str] | None
 ) -> list[tuple[str, int, int]]:
     """(band name, file index, band index) of every band the files hold."""
     found: list[tuple[str | None, int, int]] = []
     for i, path in enumerate(paths):
-        with _open(path) as ds:
+        with open_raster(path) as ds:
             for b in range(1, ds.count + 1):
                 desc = ds.descriptions[b - 1]
                 name = band_from_description(desc)
@@ -138,14 +91,11 @@ def _file_bands(
 
 
 def _check_grid(paths: Sequence[Path]) -> tuple[Any, Any, int, int]:
-    """CRS, transform and size of the finest file; every file needs a CRS."""
+    """CRS, transform and size of the finest file; every file needs a CRS and a transform."""
     best = None
     for path in paths:
-        with _open(path) as ds:
-            if ds.crs is None:
-                raise RasterError(
-                    f"{path}: the raster has no CRS; georeference it (e.g. gdal_edit.py -a_srs)"
-                )
+        check_crs(path, "scene")
+        with open_raster(path) as ds:
             res = abs(ds.transform.a)
             if best is None or res < best[0]:
                 best = (res, ds.crs, ds.transform, ds.height, ds.width)
@@ -192,16 +142,17 @@ def open_scene(
 
 
 def _holds_raw_values(scene: Scene) -> bool:
-    with rasterio.open(scene.paths[0]) as ds:
+    with open_raster(scene.paths[0]) as ds:
         tags = {k.lower(): v.lower() for k, v in ds.tags().items()}
     tag = tags.get("slidewatch_scale", tags.get("scale"))
     if tag in ("raw", "l4s"):
         return tag == "raw"
     with SceneReader(scene) as reader:
         image, valid = reader.read_samples()
-    values = image[:, valid]
-    values = values[np.isfinite(values)]
-    return bool(values.size and float(np.median(values)) > RAW_MEDIAN_THRESHOLD)
+    if not valid.any():
+        return False
+    medians = {b: float(np.median(band[valid])) for b, band in zip(scene.bands, image, strict=True)}
+    return looks_raw(medians)
 
 
 class SceneReader:
@@ -211,11 +162,13 @@ class SceneReader:
         self.scene = scene
         self._stack = ExitStack()
         self._datasets: list[Any] = []
+        self._zeros_are_nodata = False
 
     def __enter__(self) -> SceneReader:
         s = self.scene
-        for path in s.paths:
-            ds = self._stack.enter_context(_open(path))
+        files = [self._stack.enter_context(open_raster(path)) for path in s.paths]
+        self._zeros_are_nodata = zeros_are_nodata(files)
+        for ds in files:
             if (ds.crs, ds.transform, ds.height, ds.width) != (
                 s.crs,
                 s.transform,
@@ -279,11 +232,12 @@ class SceneReader:
         picks = list(range(len(self.scene.bands)) if bands is None else bands)
         layers = [self._layer(index, **kwargs) for index in picks[:1]]
         image = np.empty((len(picks), *layers[0][0].shape), dtype=np.float32)
-        valid = np.ones(layers[0][0].shape, dtype=bool)
+        unmasked = np.ones(layers[0][0].shape, dtype=bool)
         for k, index in enumerate(picks):
             layer, mask = layers[0] if k == 0 else self._layer(index, **kwargs)
             image[k] = layer
-            valid &= mask & np.isfinite(layer)
+            unmasked &= mask
+        valid = valid_pixels(image, unmasked, self._zeros_are_nodata)
         if self.scene.to_l4s:
             names = [self.scene.bands[i] for i in picks]
             image /= scale_vector(names).astype(np.float32)[:, None, None]

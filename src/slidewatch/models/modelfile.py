@@ -8,15 +8,13 @@ needs no torch, so tools that only inspect a model stay light.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slidewatch import __version__
+from slidewatch.atomic import atomic_output as atomic_output  # re-exported for callers
+from slidewatch.atomic import write_text_atomic
 from slidewatch.bands import resolve_bands
 from slidewatch.data.normalization import Normalization
 from slidewatch.errors import ConfigError, ModelError, SlidewatchError
@@ -96,20 +94,6 @@ class ModelSpec:
         )
 
 
-@contextmanager
-def atomic_output(path: Path) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def save_model(directory: Path, model: nn.Module, spec: ModelSpec) -> Path:
     """Write ``model.safetensors`` then ``model.json`` into ``directory``; return it."""
     from safetensors.torch import save_file
@@ -119,8 +103,7 @@ def save_model(directory: Path, model: nn.Module, spec: ModelSpec) -> Path:
     with atomic_output(directory / WEIGHTS_FILE) as tmp:
         save_file(state, str(tmp), metadata={"format": "pt", "architecture": spec.architecture})
     text = json.dumps(spec.to_dict(), indent=2, sort_keys=False)
-    with atomic_output(directory / SPEC_FILE) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
+    write_text_atomic(directory / SPEC_FILE, text + "\n")
     return directory
 
 

@@ -17,8 +17,9 @@ import onnx
 import torch
 
 from slidewatch import __version__
+from slidewatch.atomic import atomic_output
 from slidewatch.errors import ConfigError, ModelError
-from slidewatch.models.modelfile import ModelSpec, atomic_output, load_model
+from slidewatch.models.modelfile import ModelSpec, load_model
 from slidewatch.models.probability import ProbabilityModel
 
 INPUT_NAME = "bands"

@@ -13,14 +13,13 @@ Lightning spawns one process per device. ``precision: auto`` picks ``16-mixed`` 
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from slidewatch.atomic import write_text_atomic
 from slidewatch.bands import resolve_bands
 from slidewatch.errors import ConfigError
 
@@ -168,17 +167,7 @@ def read_yaml(path: str | Path) -> Any:
 
 def write_yaml(path: str | Path, data: Any) -> Path:
     """Write ``data`` as YAML to ``path`` through a temporary file and a rename."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            yaml.safe_dump(data, f, sort_keys=False)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return write_text_atomic(Path(path), yaml.safe_dump(data, sort_keys=False))
 
 
 def _check_keys(d: dict[str, Any], origin: str) -> None:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
+from slidewatch.atomic import atomic_output, write_text_atomic
 from slidewatch.bands import band_indices
 from slidewatch.data.dataset import PatchDataset
 from slidewatch.data.hdf5 import read_bands
@@ -162,30 +161,14 @@ def summarize(acc: Accumulator, threshold: float) -> dict[str, Any]:
 
 def write_json(path: Path, data: Any) -> Path:
     """Write ``data`` as JSON through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, default=float)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, json.dumps(data, indent=2, default=float))
 
 
 def save_probability(directory: Path, source: str, patch_id: str, prob: np.ndarray) -> None:
     """Write ``directory/source/patch_id.npy`` (float32 H×W) atomically."""
     path = directory / source / f"{patch_id}.npy"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, prob.astype(np.float32))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as tmp, open(tmp, "wb") as f:
+        np.save(f, prob.astype(np.float32))
 
 
 def run_model(

@@ -1,13 +1,11 @@
 """Figures: the paper's Figure 3 (RGB | ground truth | prediction) and the model comparison.
 
-Pure array functions prepare what is drawn; the drawing functions only lay it out and
-write the PNG atomically.
+Pure array functions (:mod:`slidewatch.rgb`) prepare what is drawn; the drawing functions
+only lay it out and write the PNG atomically.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +15,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.figure import Figure
 
-from slidewatch.bands import RGB
+from slidewatch.data.figures import save_figure
+from slidewatch.rgb import rgb_composite
 
 
 @dataclass(frozen=True)
@@ -36,33 +34,6 @@ class PatchView:
     """Ground truth H×W (0/1), if known."""
     probability: np.ndarray
     """Predicted landslide probability H×W."""
-
-
-def rgb_composite(image: np.ndarray, bands: Sequence[str], stretch: float = 2.0) -> np.ndarray:
-    """H×W×3 in [0, 1]: B4,B3,B2 when present, else the first three bands; each channel
-    stretched between its ``stretch`` and ``100 - stretch`` percentiles."""
-    if all(b in bands for b in RGB):
-        idx = [list(bands).index(b) for b in RGB]
-    else:
-        idx = [min(i, image.shape[0] - 1) for i in range(3)]
-    rgb = np.moveaxis(image[idx].astype(np.float64), 0, -1)
-    lo = np.percentile(rgb, stretch, axis=(0, 1))
-    hi = np.percentile(rgb, 100 - stretch, axis=(0, 1))
-    return np.clip((rgb - lo) / np.where(hi > lo, hi - lo, 1.0), 0.0, 1.0)
-
-
-def save_figure(fig: Figure, path: Path) -> Path:
-    """Write ``fig`` as PNG to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=110)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        Path(tmp).unlink(missing_ok=True)
-    return path
 
 
 def draw_predictions(views: Sequence[PatchView], path: Path, threshold: float = 0.5) -> Path:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from slidewatch.atomic import write_text_atomic
 from slidewatch.errors import DatasetError
 from slidewatch.training.figures import draw_model_comparison
 
@@ -103,24 +102,11 @@ def comparison_scores(
     return groups, models, scores
 
 
-def _write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_results(rows: Sequence[dict[str, Any]], out: Path) -> dict[str, Path]:
     """Write results.md, results.csv and (when there are rows) results.png under ``out``."""
     paths = {
-        "markdown": _write_text(out / "results.md", markdown_table(rows) + "\n"),
-        "csv": _write_text(out / "results.csv", csv_table(rows)),
+        "markdown": write_text_atomic(out / "results.md", markdown_table(rows) + "\n"),
+        "csv": write_text_atomic(out / "results.csv", csv_table(rows)),
     }
     if rows:
         groups, models, scores = comparison_scores(rows)

@@ -2,6 +2,8 @@
 
 A crash or an error never leaves a partial file under the final name. Temporary files get
 the usual permissions (``0666 & ~umask``) rather than ``mkstemp``'s private ``0600``.
+Writers whose library picks the format from the file name pass a ``suffix`` (``".tif"``,
+``".png"``).
 """
 
 from __future__ import annotations
@@ -34,3 +36,10 @@ def atomic_output(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: Path, text: str, suffix: str = ".tmp") -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file and a rename; return it."""
+    with atomic_output(Path(path), suffix) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return Path(path)
