@@ -39,10 +39,12 @@ resampled onto the grid of the finest one. Outputs: probability.tif and landslid
 )
 @click.option(
     "--scale",
-    type=click.Choice(["l4s", "none"]),
-    default=None,
+    type=click.Choice(["auto", "l4s", "none"]),
+    default="auto",
+    show_default=True,
     help="l4s: divide raw values by the L4S constants; none: values are already "
-    "L4S scale. Default: the SLIDEWATCH_SCALE tag, else guessed from the values.",
+    "L4S scale; auto: the SLIDEWATCH_SCALE tag, else l4s when band medians look raw "
+    "(the same rule as build-patches).",
 )
 @click.option(
     "--tile",
@@ -95,7 +97,7 @@ def detect(
     model_dir: Path,
     out_dir: Path,
     band_order: str | None,
-    scale: str | None,
+    scale: str,
     tile: int | None,
     overlap: int | None,
     batch_size: int,
@@ -119,7 +121,7 @@ def detect(
         batch_size=batch_size,
         device=device,
         band_order=band_order,
-        scale=scale,
+        scale=None if scale == "auto" else scale,
         min_area_m2=min_area_m2,
         dask_workers=dask_workers,
         dask_address=dask_address,
