@@ -56,8 +56,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=512, help="patches to generate")
     parser.add_argument("--bands", default="six10m", help="band set or list to load")
     parser.add_argument("--dtype", default="float32", help="cache dtype: float32 or float16")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch threads in the main process (0: all cores)"
+    )
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "bench"
         make_l4s_dataset(root, n=args.n, seed=0)

@@ -8,6 +8,7 @@ vectorised steps, which is what makes this path fast.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -75,16 +76,19 @@ class CachedPatchDataset(Dataset[dict[str, Any]]):
         self.sources = [index["sources"][i] for i in rows]
         self._has_mask: list[bool] = [bool(index["has_mask"][i]) for i in rows]
         self._all_bands = self._band_idx == list(range(len(index["bands"])))
-        self._off, self._inv = self._affine()
+        self._bias, self._gain = self._affine()
+        self._offset = (-self._bias / self._gain).ravel().numpy()
         self._images: np.ndarray | None = None
         self._masks: np.ndarray | None = None
 
-    def _affine(self) -> tuple[np.ndarray | None, np.ndarray | None]:
-        """Per-band offsets (flat) and inverse scales (1×C×1×1), or None for no-op."""
+    def _affine(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-band ``bias`` and ``gain`` (C×1×1) with ``normalised = x · gain + bias``."""
         if self.normalization is None:
-            return None, None
-        off, scale = self.normalization.arrays(channel_axis=1, ndim=4)
-        return off.ravel(), (1.0 / scale).astype(np.float32)
+            n = len(self.bands)
+            return torch.zeros(n, 1, 1), torch.ones(n, 1, 1)
+        off, scale = self.normalization.arrays(channel_axis=0, ndim=3)
+        gain = (1.0 / scale).astype(np.float32)
+        return torch.from_numpy(-off * gain), torch.from_numpy(gain)
 
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._images is None or self._masks is None:  # opened per process (worker-safe)
@@ -103,9 +107,9 @@ class CachedPatchDataset(Dataset[dict[str, Any]]):
     def load_batch(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised float32 N×C×H×W images and int64 N×H×W masks of ``indices``.
 
-        One pass per band reads the memory map, converts and subtracts the offset straight
-        into the output; inside a DataLoader worker the output lives in shared memory, so
-        handing the batch to the main process copies nothing.
+        One fused multiply-add per patch (torch, multi-threaded) reads the memory map and
+        writes the normalised values straight into the output; inside a DataLoader worker
+        the output lives in shared memory, so handing the batch over copies nothing.
         """
         images, masks = self._arrays()
         rows = self._rows[np.asarray(indices, dtype=np.int64)]
@@ -116,24 +120,29 @@ class CachedPatchDataset(Dataset[dict[str, Any]]):
         if in_worker:
             out.share_memory_()
             out_masks.share_memory_()
-        x, m = out.numpy(), out_masks.numpy()
+        m = out_masks.numpy()
         for k, row in enumerate(rows.tolist()):
-            self._copy_row(images, row, x[k])
+            self._copy_row(images, row, out[k])
             m[k] = masks[row]
-        if self._inv is not None:
-            x *= self._inv
+        if not self._all_bands:
+            out.mul_(self._gain)  # one multi-threaded pass over the batch
         if self.augment:
-            self._augment_in_place(x, m)
+            self._augment_in_place(out.numpy(), m)
         return out, out_masks
 
-    def _copy_row(self, images: np.ndarray, row: int, out: np.ndarray) -> None:
-        """Selected bands of one cached patch, minus the offsets, into ``out`` (C×H×W)."""
-        if self._all_bands:  # one vectorised pass instead of one per band
-            off = 0.0 if self._off is None else self._off[:, None, None]
-            np.subtract(images[row], off, out=out)
-            return
+    def _copy_row(self, images: np.ndarray, row: int, out: torch.Tensor) -> None:
+        """Selected, normalised bands of one cached patch into ``out`` (C×H×W)."""
+        with warnings.catch_warnings():  # the memory map is read-only; torch only reads it
+            warnings.simplefilter("ignore", UserWarning)
+            if self._all_bands:
+                src = torch.from_numpy(np.asarray(images[row]))
+                torch.addcmul(self._bias, src, self._gain, out=out)
+                return
+        # A band subset: per-band (x - offset) in numpy (cheap on one band), gain applied
+        # to the whole batch afterwards in load_batch.
+        x = out.numpy()
         for j, band in enumerate(self._band_idx):
-            np.subtract(images[row, band], 0.0 if self._off is None else self._off[j], out=out[j])
+            np.subtract(images[row, band], self._offset[j], out=x[j])
 
     @staticmethod
     def _augment_in_place(x: np.ndarray, m: np.ndarray) -> None:

@@ -12,10 +12,11 @@ from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
+import torch
 from torch.utils.data import DataLoader, Dataset
 
 from slidewatch.data.cache import build_cache, cache_refs, is_cache
-from slidewatch.data.cached_dataset import CachedPatchDataset
+from slidewatch.data.cached_dataset import CachedPatchDataset, collate_patches
 from slidewatch.data.dataset import PatchDataset
 from slidewatch.data.hdf5 import read_mask
 from slidewatch.data.layout import PatchRef, discover_many
@@ -155,6 +156,8 @@ class PatchDataModule(pl.LightningDataModule):
             shuffle=train,
             num_workers=c.num_workers,
             persistent_workers=c.num_workers > 0,
+            collate_fn=collate_patches,  # the cache's pre-stacked batches pass without a copy
+            pin_memory=torch.cuda.is_available(),
         )
 
     def train_dataloader(self) -> DataLoader[Any]:
