@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -158,12 +159,35 @@ def naive(scene: Path, model_dir: Path, tile: int, batch_size: int) -> tuple[flo
     return time.perf_counter() - start, prob[:h, :w]
 
 
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def child_detect(args: argparse.Namespace) -> None:
-    """In a child process: run detect and print its summary and max RSS (MiB)."""
+    """In a child process: run detect and print its summary, max RSS and detect's own peak.
+
+    The process high-water mark (ru_maxrss) is dominated by importing torch, so the RSS is
+    also sampled every 5 ms during ``detect``: its peak minus the RSS just before is what
+    detection itself holds.
+    """
     import resource
+    import threading
 
     from slidewatch.inference.detect import detect
+    from slidewatch.models.predictor import Predictor
 
+    Predictor(args.model, "cpu").predict(np.zeros((1, 14, args.tile, args.tile), np.float32))
+    before = _rss_mib()
+    peak = [before]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.005):
+            peak[0] = max(peak[0], _rss_mib())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     summary = detect(
         args.child,
         args.model,
@@ -174,8 +198,10 @@ def child_detect(args: argparse.Namespace) -> None:
         device="cpu",
         progress=False,
     )
+    stop.set()
+    sampler.join()
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"summary": summary, "rss_mib": rss_mib}))
+    print(json.dumps({"summary": summary, "rss_mib": rss_mib, "detect_mib": peak[0] - before}))
 
 
 def run_child(scene: Path, model: Path, out: Path, args: argparse.Namespace) -> dict:
@@ -202,7 +228,7 @@ def run_child(scene: Path, model: Path, out: Path, args: argparse.Namespace) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=1024, help="side of the smaller scene (px)")
-    parser.add_argument("--base-width", type=int, default=8, help="unet base width")
+    parser.add_argument("--base-width", type=int, default=16, help="unet base width")
     parser.add_argument("--tile", type=int, default=128)
     parser.add_argument("--overlap", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=16)
@@ -281,7 +307,10 @@ def report(tmp: Path, args: argparse.Namespace) -> None:
     print("(2) peak memory (max RSS of a child process running detect)")
     print(
         f"    {size}×{size}: {ours['rss_mib']:.0f} MiB; {2 * size}×{2 * size} (4× area): "
-        f"{big['rss_mib']:.0f} MiB; ratio {big['rss_mib'] / ours['rss_mib']:.3f} (goal <= 1.15)"
+        f"{big['rss_mib']:.0f} MiB; ratio {big['rss_mib'] / ours['rss_mib']:.3f} (goal <= 1.15)\n"
+        f"    held by detect itself (sampled RSS above the level after imports and model load): "
+        f"{ours['detect_mib']:.0f} MiB vs {big['detect_mib']:.0f} MiB; "
+        f"ratio {big['detect_mib'] / max(ours['detect_mib'], 1.0):.3f}"
     )
 
     naive_s, naive_prob = naive(small, model, tile, args.batch_size)
