@@ -9,6 +9,7 @@ validation loss.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,9 @@ from slidewatch.training.config import TrainConfig
 from slidewatch.training.datamodule import PatchDataModule, PreparedData, prepare_data
 from slidewatch.training.loggers import build_logger
 from slidewatch.training.task import SegmentationTask
+
+# Lightning 2.6 warns about its own use of torch's pytree API on every fit; not actionable.
+warnings.filterwarnings("ignore", message=r".*LeafSpec.* is deprecated", category=Warning)
 
 BEST_NAME = "best-{epoch:03d}"
 
