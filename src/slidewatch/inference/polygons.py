@@ -1,7 +1,14 @@
 """Landslide polygons from the binary raster: areas in local UTM, GeoJSON in EPSG:4326.
 
-Polygons come from :func:`rasterio.features.shapes` reading the band through GDAL (which
-polygonises line by line, so the raster is never held in memory). Each polygon's area is
+The landslide raster is read and polygonised (:func:`rasterio.features.shapes`, 4-connected)
+in horizontal strips of at most ``strip_rows`` rows, so memory grows with the scene's width,
+not its height. Strips are polygonised in pixel coordinates (column, row), where every vertex
+is an exact integer. A piece that does not reach an internal strip border is final as it is;
+pieces sharing a length of a border with pieces of the next strip are joined (pieces meeting
+only at a corner are not 4-connected and stay apart), and a joined region is unioned (shapely)
+once no piece of it reaches the current strip's bottom, so the regions are those of the whole
+raster polygonised at once. Only the pieces of still-open regions are held between strips.
+Each region is then mapped to the scene's CRS by the raster's transform. Each polygon's area is
 computed after projecting it to the UTM zone of the scene's centre (metres, locally
 conformal and close to equal-area), and its mean probability is read from the probability
 raster under the polygon.
@@ -9,14 +16,18 @@ raster under the polygon.
 
 from __future__ import annotations
 
+import itertools
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rasterio
 import rasterio.features
+import shapely
 from rasterio.crs import CRS
+from rasterio.transform import Affine
 from rasterio.warp import transform_geom
 from rasterio.windows import Window, from_bounds
 from shapely.geometry import box, mapping, shape
@@ -26,6 +37,7 @@ from slidewatch.inference.cog import PARTIAL_SUFFIX
 
 LANDSLIDE = 1
 NODATA = 255
+STRIP_ROWS = 1024
 
 
 def utm_crs(lon: float, lat: float) -> CRS:
@@ -62,17 +74,125 @@ def _mean_under(prob: Any, geom: dict[str, Any]) -> float:
     return float(picked.mean()) if picked.size else float("nan")
 
 
+def _strip_pieces(ds: Any, row0: int, rows: int) -> list[dict[str, Any]]:
+    """Landslide polygons of rows ``row0 .. row0 + rows`` in pixel coordinates (col, row)."""
+    data = ds.read(1, window=Window(0, row0, ds.width, rows))
+    found = rasterio.features.shapes(
+        data, mask=data == LANDSLIDE, connectivity=4, transform=Affine.translation(0, row0)
+    )
+    return [g for g, v in found if v == LANDSLIDE]
+
+
+def _border_spans(geom: dict[str, Any], row: int) -> list[tuple[float, float]]:
+    """Column spans of the exterior ring's edges lying on the row boundary ``row``."""
+    ring = geom["coordinates"][0]
+    return [
+        (min(x0, x1), max(x0, x1))
+        for (x0, y0), (x1, y1) in itertools.pairwise(ring)
+        if y0 == row and y1 == row
+    ]
+
+
+def _touching(
+    above: list[tuple[float, float, int]], below: list[tuple[float, float, int]]
+) -> Iterator[tuple[int, int]]:
+    """Pairs of owners whose sorted, disjoint spans overlap by more than a point."""
+    i = j = 0
+    while i < len(above) and j < len(below):
+        lo_a, hi_a, a = above[i]
+        lo_b, hi_b, b = below[j]
+        if min(hi_a, hi_b) > max(lo_a, lo_b):
+            yield a, b
+        if hi_a <= hi_b:
+            i += 1
+        else:
+            j += 1
+
+
+def _root(parent: list[int], k: int) -> int:
+    """Union-find: the representative of ``k`` (halving the path on the way)."""
+    while parent[k] != k:
+        parent[k] = parent[parent[k]]
+        k = parent[k]
+    return k
+
+
+def _merged(members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One region from pieces joined along strip borders (a single piece as it is)."""
+    if len(members) == 1:
+        return members
+    # The pieces share edges of the borders, so their union is one polygon; simplify(0)
+    # drops the collinear vertices left on the borders (exact: coordinates are integers).
+    union = shapely.union_all([shape(m) for m in members])
+    return [mapping(part.simplify(0)) for part in shapely.get_parts(union)]
+
+
+def _landslide_regions(ds: Any, strip_rows: int) -> Iterator[dict[str, Any]]:
+    """Connected (4-neighbour) landslide regions as GeoJSON in pixel coordinates (col, row).
+
+    Pieces of a strip are joined to the open regions above when they share a length of the
+    border (pixels meeting only at a corner are not 4-connected); a region is unioned once,
+    when no piece of it reaches the bottom of the current strip. Only the pieces of regions
+    still open are held between strips.
+    """
+    if strip_rows < 1:
+        raise ValueError(f"strip_rows must be >= 1, got {strip_rows}")
+    # Open regions: their pieces, and the spans of those pieces on the current top border.
+    held: list[tuple[list[dict[str, Any]], list[tuple[float, float]]]] = []
+    for row0 in range(0, ds.height, strip_rows):
+        row1 = min(row0 + strip_rows, ds.height)
+        pieces = _strip_pieces(ds, row0, row1 - row0)
+        parent = list(range(len(held) + len(pieces)))
+        if held:
+            above = sorted((lo, hi, k) for k, (_, spans) in enumerate(held) for lo, hi in spans)
+            below = sorted(
+                (lo, hi, len(held) + k)
+                for k, piece in enumerate(pieces)
+                for lo, hi in _border_spans(piece, row0)
+            )
+            for a, b in _touching(above, below):
+                parent[_root(parent, a)] = _root(parent, b)
+        regions: dict[int, tuple[list[dict[str, Any]], list[tuple[float, float]]]] = {}
+        for k in range(len(parent)):
+            members, spans = regions.setdefault(_root(parent, k), ([], []))
+            if k < len(held):
+                members.extend(held[k][0])
+            else:
+                piece = pieces[k - len(held)]
+                members.append(piece)
+                if row1 < ds.height:
+                    spans.extend(_border_spans(piece, row1))
+        held = []
+        for members, spans in regions.values():
+            if spans:
+                held.append((members, spans))
+            else:
+                yield from _merged(members)
+
+
+def _to_crs(geom: dict[str, Any], transform: Affine) -> dict[str, Any]:
+    """A polygon in pixel coordinates mapped by ``transform`` (as GDAL applies it)."""
+    a, b, c, d, e, f = transform[:6]
+    rings = [
+        [(c + a * x + b * y, f + d * x + e * y) for x, y in ring] for ring in geom["coordinates"]
+    ]
+    return {"type": "Polygon", "coordinates": rings}
+
+
 def landslide_polygons(
-    landslides: Path, probability: Path, min_area_m2: float = 0.0
+    landslides: Path,
+    probability: Path,
+    min_area_m2: float = 0.0,
+    *,
+    strip_rows: int = STRIP_ROWS,
 ) -> list[dict[str, Any]]:
     """GeoJSON features (EPSG:4326) of connected landslide regions, largest first.
 
     Properties: ``area_m2`` (local UTM), ``mean_probability``; regions below
-    ``min_area_m2`` are dropped.
+    ``min_area_m2`` are dropped. The raster is read ``strip_rows`` rows at a time.
     """
     with rasterio.open(landslides) as ds, rasterio.open(probability) as prob:
-        band = rasterio.band(ds, 1)
-        geoms = [g for g, v in rasterio.features.shapes(band, mask=band) if v == LANDSLIDE]
+        geoms = [_to_crs(g, ds.transform) for g in _landslide_regions(ds, strip_rows)]
         if not geoms:
             return []
         utm = scene_utm(ds.crs, tuple(ds.bounds))
