@@ -15,6 +15,7 @@ def test_small_demo_runs_end_to_end(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["demo", "--small", "--quiet", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "SYNTHETIC" in result.output
+    assert "against the synthetic truth: F1" in result.output
     det = out / "detection"
     for name in ("probability.tif", "landslides.tif", "landslides.geojson", "summary.json"):
         assert (det / name).is_file(), name

@@ -39,3 +39,8 @@ def demo(out: Path, small: bool, quiet: bool) -> None:
             f"  detected landslide area: {area:.3f} km² in {summary.get('polygon_count')} "
             f"polygons (true fraction {summary['demo']['true_landslide_fraction']:.2%})"
         )
+    sc = summary["demo"]["scores_against_truth"]
+    click.echo(
+        f"  against the synthetic truth: F1 {sc['f1']:.3f}, IoU {sc['iou']:.3f}, "
+        f"precision {sc['precision']:.3f}, recall {sc['recall']:.3f}"
+    )
