@@ -42,7 +42,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
             return None
-        module_name, attr = COMMANDS[cmd_name][0].split(":")
+        target = COMMANDS[cmd_name][0]
+        module_name, attr = target.split(":")
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -53,7 +54,8 @@ class LazyGroup(click.Group):
                 ) from exc
             raise
         cmd = getattr(module, attr)
-        assert isinstance(cmd, click.Command)
+        if not isinstance(cmd, click.Command):  # a wiring mistake in COMMANDS, not user input
+            raise TypeError(f"{target} is not a click command")
         return cmd
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -69,16 +71,14 @@ class UserError(click.ClickException):
     exit_code = EXIT_USER_ERROR
 
 
-def _as_user_error(exc: BaseException) -> click.ClickException | None:
-    if isinstance(exc, SlidewatchError):
-        return UserError(str(exc))
+def _as_user_error(exc: BaseException) -> click.ClickException:
     if isinstance(exc, FileNotFoundError):
         return UserError(f"{exc.filename or exc}: file not found; check the path")
     if isinstance(exc, PermissionError):
         return UserError(f"{exc.filename or exc}: permission denied; choose a writable location")
     if isinstance(exc, MemoryError):
         return UserError("out of memory; lower --batch-size or --tile")
-    return None
+    return UserError(str(exc))
 
 
 class SafeLazyGroup(LazyGroup):
@@ -88,9 +88,7 @@ class SafeLazyGroup(LazyGroup):
         try:
             return super().invoke(ctx)
         except (SlidewatchError, FileNotFoundError, PermissionError, MemoryError) as exc:
-            err = _as_user_error(exc)
-            assert err is not None
-            raise err from exc
+            raise _as_user_error(exc) from exc
 
 
 @click.group(cls=SafeLazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
