@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from slidewatch.cli.options import band_order_option, scale_option
+
 
 def _numbers(text: str, count: int, option: str) -> tuple[float, ...]:
     try:
@@ -102,21 +104,8 @@ def _regions(points: tuple[str, ...], boxes: tuple[str, ...]) -> list[Any]:
     help="Skip patches with fewer valid pixels: inside the scene, not nodata/NaN, and (when "
     "the scene declares no nodata) not 0 in every band. Edge patches are padded with 0.",
 )
-@click.option(
-    "--band-order",
-    default=None,
-    metavar="B4,B3,B2,B8",
-    help="The L4S band of each scene band, in file order, when the file's band "
-    "descriptions do not say.",
-)
-@click.option(
-    "--scale",
-    type=click.Choice(["auto", "l4s", "none"]),
-    default="auto",
-    show_default=True,
-    help="l4s: divide raw values by the L4S vector; none: keep values; auto: l4s when "
-    "band medians look raw.",
-)
+@band_order_option
+@scale_option
 @click.option(
     "--landslide-value",
     default=1,

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from slidewatch.cli.options import band_order_option, scale_option
+
 _DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writing to OUT_DIR.
 
 SCENE is one georeferenced raster (GeoTIFF, VRT; any CRS) holding the model's bands, matched
@@ -31,21 +33,8 @@ resampled onto the grid of the finest one. Outputs: probability.tif and landslid
     type=click.Path(path_type=Path),
     help="Output folder (created; existing outputs are replaced).",
 )
-@click.option(
-    "--band-order",
-    default=None,
-    help="Comma-separated band names of the scene's bands in file order, e.g. "
-    "B4,B3,B2,B8 (default: read from band descriptions).",
-)
-@click.option(
-    "--scale",
-    type=click.Choice(["auto", "l4s", "none"]),
-    default="auto",
-    show_default=True,
-    help="l4s: divide raw values by the L4S constants; none: values are already "
-    "L4S scale; auto: the SLIDEWATCH_SCALE tag, else l4s when band medians look raw "
-    "(the same rule as build-patches).",
-)
+@band_order_option
+@scale_option
 @click.option(
     "--tile",
     type=click.IntRange(min=16),
