@@ -79,6 +79,13 @@ resampled onto the grid of the finest one. Outputs: probability.tif and landslid
     default=None,
     help="Run on an existing Dask cluster, e.g. tcp://127.0.0.1:8786.",
 )
+@click.option(
+    "--panel-px",
+    type=click.IntRange(min=256),
+    default=None,
+    help="Columns processed at once (default 4096); lower it to cut memory on very wide "
+    "scenes. The outputs do not depend on it.",
+)
 @click.option("--gpkg", is_flag=True, help="Also write landslides.gpkg (needs fiona).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def detect(
@@ -94,6 +101,7 @@ def detect(
     min_area_m2: float,
     dask_workers: int | None,
     dask_address: str | None,
+    panel_px: int | None,
     gpkg: bool,
     quiet: bool,
 ) -> None:
@@ -115,6 +123,7 @@ def detect(
         dask_workers=dask_workers,
         dask_address=dask_address,
         gpkg=gpkg,
+        panel_px=panel_px,
         progress=not quiet,
     )
     click.echo(

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from slidewatch.atomic import write_text_atomic
 from slidewatch.errors import ConfigError, RasterError
+from slidewatch.inference import panels
 from slidewatch.inference.blending import window_weights
 from slidewatch.inference.cog import (
     PARTIAL_SUFFIX,
@@ -36,7 +37,7 @@ from slidewatch.inference.polygons import (
     write_gpkg,
 )
 from slidewatch.inference.quicklook import write_quicklook
-from slidewatch.inference.runner import RowBlock, predict_rows
+from slidewatch.inference.runner import predict_rows
 from slidewatch.inference.scene import Scene, SceneReader, open_scene
 from slidewatch.inference.windows import WindowGrid, window_grid
 
@@ -83,9 +84,9 @@ def _check_not_empty(scene: Scene) -> None:
     )
 
 
-def gdal_cache_bytes(scene: Scene) -> int:
-    """GDAL's block cache: enough for a strip of input blocks, not the whole scene."""
-    strip = len(scene.bands) * 512 * scene.width * 4
+def gdal_cache_bytes(scene: Scene, panel_px: int) -> int:
+    """GDAL's block cache: enough for a strip of one panel's input blocks, not the scene."""
+    strip = len(scene.bands) * 512 * min(scene.width, panel_px + 512) * 4
     return max(GDAL_CACHE_MIN_BYTES, strip)
 
 
@@ -97,20 +98,27 @@ def _blocks(
     batch_size: int,
     client: Any,
     predictor: Any,
-) -> Iterator[RowBlock]:
+    panel_px: int,
+) -> Iterator[panels.PanelBlock]:
     if client is not None:
         from slidewatch.inference.distributed import predict_rows_dask
 
-        yield from predict_rows_dask(client, scene, str(model_dir), device, grid, batch_size)
-        return
-    with SceneReader(scene) as reader:
-        yield from predict_rows(
-            reader, predictor.predict, grid, window_weights(grid.tile), batch_size=batch_size
+        yield from predict_rows_dask(
+            client, scene, str(model_dir), device, grid, batch_size, panel_px
         )
+        return
+    weights = window_weights(grid.tile)
+    with SceneReader(scene) as reader:
+        for panel in panels.column_panels(grid, panel_px):
+            rows = predict_rows(
+                panels.PanelReader(reader, panel), predictor.predict, panel.grid, weights,
+                batch_size=batch_size,
+            )  # fmt: skip
+            yield from panels.panel_blocks(rows, panel)
 
 
 def _write_rasters(
-    blocks: Iterator[RowBlock],
+    blocks: Iterator[panels.PanelBlock],
     scene: Scene,
     out: Path,
     threshold: float,
@@ -138,11 +146,11 @@ def _write_rasters(
                 unit_scale=True,
             )
         )
-        for row, probability, valid in blocks:
+        for row, col, probability, valid in blocks:
             landslide = (probability >= threshold).astype(np.uint8)
             landslide[~valid] = LANDSLIDE_NODATA
             probability = np.where(valid, probability, PROBABILITY_NODATA).astype(np.float32)
-            window = ((row, row + probability.shape[0]), (0, scene.width))
+            window = ((row, row + probability.shape[0]), (col, col + probability.shape[1]))
             prob.write(probability, 1, window=window)
             cls.write(landslide, 1, window=window)
             counts["valid"] += int(valid.sum())
@@ -188,6 +196,7 @@ def detect(
     gpkg: bool = False,
     progress: bool = True,
     grid_offset: tuple[int, int] = (0, 0),
+    panel_px: int | None = None,
 ) -> dict[str, Any]:
     """Detect landslides over ``scene`` with the model in ``model_dir``; write to ``out_dir``.
 
@@ -197,6 +206,8 @@ def detect(
     In the summary, ``scene_area_km2`` counts valid pixels only and ``landslide_area_km2``
     sums the polygons kept (at least ``min_area_m2``), both measured in local UTM.
     ``grid_offset`` shifts the window grid (for experiments; outputs barely change).
+    ``panel_px`` caps the columns processed at once (default :data:`panels.PANEL_PX`); the
+    outputs do not depend on it, memory does.
     """
     from slidewatch.models.modelfile import read_spec
 
@@ -205,8 +216,11 @@ def detect(
     if batch_size < 1:
         raise ConfigError(f"--batch-size {batch_size} must be at least 1")
     spec = read_spec(Path(model_dir))
+    panel_px = panels.PANEL_PX if panel_px is None else panel_px
+    if panel_px < 1:
+        raise ConfigError(f"panel width {panel_px} must be at least 1 pixel")
     opened = open_scene(paths, spec.bands, band_order=band_order, scale=scale)
-    options = {
+    options: dict[str, Any] = {
         "tile": tile,
         "overlap": overlap,
         "batch_size": batch_size,
@@ -214,12 +228,13 @@ def detect(
         "dask_workers": dask_workers,
         "dask_address": dask_address,
         "grid_offset": list(grid_offset),
+        "panel_px": panel_px,
         "min_area_m2": min_area_m2,
         "gpkg": gpkg,
     }
     out = Path(out_dir)
     try:
-        with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened)):
+        with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened, panel_px)):
             return _run(opened, spec, Path(model_dir), out, options, progress, start)
     except BaseException:
         if out.is_dir():  # a failed run leaves no temporary files behind (finals untouched)
@@ -257,8 +272,9 @@ def _run(
     client = _make_client(options["dask_workers"], options["dask_address"])
     try:
         blocks = _blocks(
-            scene, model_dir, options["device"], grid, options["batch_size"], client, predictor
-        )
+            scene, model_dir, options["device"], grid, options["batch_size"], client, predictor,
+            options["panel_px"],
+        )  # fmt: skip
         counts = _write_rasters(blocks, scene, out, spec.threshold, pixel_m2 / 1e6, progress)
     finally:
         if client is not None:

@@ -18,7 +18,8 @@ import numpy as np
 
 from slidewatch.errors import ConfigError
 from slidewatch.inference.blending import window_weights
-from slidewatch.inference.runner import RowBlock, predict_rows
+from slidewatch.inference.panels import Panel, PanelBlock, PanelReader, column_panels, panel_blocks
+from slidewatch.inference.runner import predict_rows
 from slidewatch.inference.scene import Scene, SceneReader
 from slidewatch.inference.windows import WindowGrid
 
@@ -46,29 +47,24 @@ def predict_block(
     scene: Scene,
     model_dir: str,
     device: str,
-    grid: WindowGrid,
+    panel: Panel,
     batch_size: int,
     rows: tuple[int, int],
-) -> RowBlock:
-    """Run on a worker: the blended probability and validity of scene rows ``rows``."""
+) -> PanelBlock:
+    """Run on a worker: the blended probability and validity of rows ``rows`` of a panel."""
     predictor = _cached_predictor(model_dir, device)
-    weights = window_weights(grid.tile)
+    weights = window_weights(panel.grid.tile)
     with SceneReader(scene) as reader:
-        parts = list(
-            predict_rows(
-                reader,
-                predictor.predict,
-                grid,
-                weights,
-                batch_size=batch_size,
-                first_row=rows[0],
-                last_row=rows[1],
-            )
-        )
+        blocks = predict_rows(
+            PanelReader(reader, panel), predictor.predict, panel.grid, weights,
+            batch_size=batch_size, first_row=rows[0], last_row=rows[1],
+        )  # fmt: skip
+        parts = list(panel_blocks(blocks, panel))
     return (
         rows[0],
-        np.concatenate([p for _, p, _ in parts]),
-        np.concatenate([v for _, _, v in parts]),
+        panel.col0,
+        np.concatenate([p for _, _, p, _ in parts]),
+        np.concatenate([v for _, _, _, v in parts]),
     )
 
 
@@ -79,11 +75,13 @@ def predict_rows_dask(
     device: str,
     grid: WindowGrid,
     batch_size: int,
-) -> Iterator[RowBlock]:
-    """Submit every block to ``client`` and yield the results in row order."""
+    panel_px: int | None = None,
+) -> Iterator[PanelBlock]:
+    """Submit every block of every panel to ``client``; yield the results in order."""
     futures = [
-        client.submit(predict_block, scene, model_dir, device, grid, batch_size, rows, pure=False)
-        for rows in row_blocks(grid)
+        client.submit(predict_block, scene, model_dir, device, panel, batch_size, rows, pure=False)
+        for panel in column_panels(grid, panel_px)
+        for rows in row_blocks(panel.grid)
     ]
     for future in futures:
         yield future.result()

@@ -19,18 +19,29 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from slidewatch.inference.blending import add_windows, blended
-from slidewatch.inference.scene import SceneReader
 from slidewatch.inference.windows import WindowGrid, pad_to_tile
 
 Predictor = Callable[[np.ndarray], np.ndarray]
 """N×C×H×W float32 (L4S scale) -> N×H×W float32 landslide probability."""
 
 RowBlock = tuple[int, np.ndarray, np.ndarray]
+
+
+class RowReader(Protocol):
+    """What the runner reads strips from (a SceneReader, or a panel of one)."""
+
+    def read(
+        self, row: int, height: int, col: int = 0, width: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """C×h×w float32 image and h×w bool validity of a block of rows."""
+        ...
+
+
 """(first row, h×W float32 probability, h×W bool valid) of finished output rows."""
 
 _DONE = object()
@@ -68,7 +79,7 @@ class _RowAccumulator:
 
 
 def _strip_reader(
-    reader: SceneReader, rows: list[int], tile: int, out: queue.Queue[Any], stop: threading.Event
+    reader: RowReader, rows: list[int], tile: int, out: queue.Queue[Any], stop: threading.Event
 ) -> None:
     try:
         for row in rows:
@@ -83,7 +94,7 @@ def _strip_reader(
 
 @contextmanager
 def _prefetched_strips(
-    reader: SceneReader, rows: list[int], tile: int, prefetch: int
+    reader: RowReader, rows: list[int], tile: int, prefetch: int
 ) -> Iterator[queue.Queue[Any]]:
     """A queue filled with (row, image, valid) strips by a reader thread, stopped on exit."""
     strips: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
@@ -111,7 +122,7 @@ def _window_range(grid: WindowGrid, first_row: int, last_row: int) -> tuple[int,
 
 
 def predict_rows(
-    reader: SceneReader,
+    reader: RowReader,
     predictor: Predictor,
     grid: WindowGrid,
     weights: np.ndarray,
