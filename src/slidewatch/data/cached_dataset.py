@@ -76,19 +76,17 @@ class CachedPatchDataset(Dataset[dict[str, Any]]):
         self.sources = [index["sources"][i] for i in rows]
         self._has_mask: list[bool] = [bool(index["has_mask"][i]) for i in rows]
         self._all_bands = self._band_idx == list(range(len(index["bands"])))
-        self._bias, self._gain = self._affine()
-        self._offset = (-self._bias / self._gain).ravel().numpy()
+        self._offset, self._bias, self._gain = self._affine()
         self._images: np.ndarray | None = None
         self._masks: np.ndarray | None = None
 
-    def _affine(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-band ``bias`` and ``gain`` (C×1×1) with ``normalised = x · gain + bias``."""
-        if self.normalization is None:
-            n = len(self.bands)
-            return torch.zeros(n, 1, 1), torch.ones(n, 1, 1)
-        off, scale = self.normalization.arrays(channel_axis=0, ndim=3)
+    def _affine(self) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+        """Per-band ``offset`` (C) and ``bias``, ``gain`` (C×1×1): ``(x - offset) · gain``
+        equals ``x · gain + bias``."""
+        norm = self.normalization or Normalization.identity(self.bands)
+        off, scale = norm.arrays(channel_axis=0, ndim=3)
         gain = (1.0 / scale).astype(np.float32)
-        return torch.from_numpy(-off * gain), torch.from_numpy(gain)
+        return off.ravel(), torch.from_numpy(-off * gain), torch.from_numpy(gain)
 
     def _arrays(self) -> tuple[np.ndarray, np.ndarray]:
         if self._images is None or self._masks is None:  # opened per process (worker-safe)
