@@ -36,3 +36,39 @@ def _no_external_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(available: bool, reason: str) -> None:
+    """Skip with ``reason`` when a system component (browser, database server) is missing,
+    except under ``CI=true``, where the test fails instead: CI installs everything."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: scripts/test.sh must install and start it)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's headless Chromium for browser tests (never Playwright's own download)."""
+    import shutil
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    require(path is not None, "no chromium on PATH; apt-get install chromium (scripts/test.sh does)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        require(False, "Python package playwright is not installed; pip install -e '.[dev]'")
+    assert path is not None
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A PostgreSQL URL from ``SLIDEWATCH_TEST_DB_URL`` (scripts/test.sh starts a local server)."""
+    url = os.environ.get("SLIDEWATCH_TEST_DB_URL", "")
+    require(bool(url), "SLIDEWATCH_TEST_DB_URL is not set; scripts/test.sh starts PostgreSQL")
+    return url
