@@ -152,7 +152,9 @@ def model_hash(directory: Path) -> str:
     for name in (WEIGHTS_FILE, SPEC_FILE):
         path = Path(directory) / name
         if not path.is_file():
-            raise ModelError(f"{path}: missing; a model directory holds {SPEC_FILE} and {WEIGHTS_FILE}")
+            raise ModelError(
+                f"{path}: missing; a model directory holds {SPEC_FILE} and {WEIGHTS_FILE}"
+            )
         digest.update(name.encode())
         with open(path, "rb") as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
