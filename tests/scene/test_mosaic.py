@@ -175,3 +175,15 @@ def test_chittagong_tiles_are_one_scene(shared_data: Path) -> None:
                                                        824.63171476, 1941.32229668])[:, None, None]  # fmt: skip
     np.testing.assert_allclose(image[:, valid], expected[:, valid])
     assert valid.mean() > 0.5  # the tiles leave gaps: not every window is covered
+
+
+def test_a_zero_in_one_band_of_a_tile_stays_a_value(tmp_path: Path) -> None:
+    data = values(10, 20)
+    data[0, 2, 3] = 0.0  # one band only: a real value
+    data[:, 5, 5] = 0.0  # every band: Sentinel-2 fill
+    a = write_tile(tmp_path / "a.tif", data[:, :, :10].copy(), 0, 0)
+    b = write_tile(tmp_path / "b.tif", data[:, :, 10:].copy(), 10, 0)
+    scene = open_scene([a, b], RGBN, band_order="rgbn", scale="none")
+    with SceneReader(scene) as reader:
+        _, valid = reader.read(0, 10)
+    assert valid[2, 3] and not valid[5, 5] and valid.sum() == 199

@@ -4,7 +4,9 @@ A :class:`Mosaic` answers the part of rasterio's dataset interface a scene needs
 band layout, ``read`` with a window, ``out_shape`` or ``masked``) by calling
 :func:`rasterio.merge.merge` with the bounds of each window: nothing is copied to disk and
 memory follows the window, not the scene. Where tiles overlap the first file wins (merge's
-``first`` method), as GDAL's own mosaics do. Pixels no tile covers are masked.
+``first`` method). Pixels no tile covers are masked, as are nodata pixels of tiles that
+declare a nodata value; tiles without one keep their zeros (merge alone would mask every 0,
+band by band, where the scene rule wants 0 in every band).
 """
 
 from __future__ import annotations
@@ -118,9 +120,27 @@ class Mosaic:
             dtype=out_dtype, resampling=self._resampling, masked=True,
         )  # fmt: skip
         data = _fit(np.ma.asarray(data), shape)
+        if self.nodata is None:  # merge masks every 0 then; only uncovered pixels are nodata
+            uncovered = ~self._coverage((left, top), res, shape)
+            data = np.ma.MaskedArray(np.ma.getdata(data), mask=np.broadcast_to(uncovered, data.shape))
         if not masked:
             data = data.filled(self.nodata if self.nodata is not None else 0)
         return data[0] if single else data
+
+    def _coverage(
+        self, origin: tuple[float, float], res: tuple[float, float], shape: tuple[int, int]
+    ) -> np.ndarray:
+        """Which pixels of a grid (top-left ``origin``, ``res``, ``shape``) a tile covers."""
+        covered = np.zeros(shape, dtype=bool)
+        for ds in self._datasets:
+            b = ds.bounds
+            c0 = max(0, round((b.left - origin[0]) / res[0]))
+            c1 = min(shape[1], round((b.right - origin[0]) / res[0]))
+            r0 = max(0, round((origin[1] - b.top) / res[1]))
+            r1 = min(shape[0], round((origin[1] - b.bottom) / res[1]))
+            if r1 > r0 and c1 > c0:
+                covered[r0:r1, c0:c1] = True
+        return covered
 
     def read_masks(self, indexes: int | Sequence[int] | None = None, **kwargs: Any) -> np.ndarray:
         """255 where a pixel is covered and not nodata, else 0 (rasterio's convention)."""
