@@ -182,7 +182,9 @@ def test_a_patch_of_another_size_is_an_error_naming_the_majority(dataset: Path) 
     report = check_dataset(dataset, progress=False)
     size = [i for i in report.issues if "training batches need one size" in i.problem]
     assert [i.file for i in size] == [str(odd.image)] and size[0].severity == "error"
-    assert "16×16" in size[0].problem and "2 of 3 images in this dataset are 32×32" in size[0].problem
+    assert (
+        "16×16" in size[0].problem and "2 of 3 images in this dataset are 32×32" in size[0].problem
+    )
     pair = [i for i in report.issues if "differs from its image" in i.problem]
     assert [i.file for i in pair] == [str(refs[2].mask)] and "(20, 20)" in pair[0].problem
 

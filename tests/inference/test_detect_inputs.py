@@ -17,7 +17,9 @@ from .conftest import scene_array, write_scene
 
 
 def run_detect(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["detect", *args, "--tile", "64", "--quiet", "--device", "cpu"])
+    result = CliRunner().invoke(
+        cli, ["detect", *args, "--tile", "64", "--quiet", "--device", "cpu"]
+    )
     return result.exit_code, result.output
 
 
@@ -38,10 +40,12 @@ def test_a_folder_of_tiles_gives_the_outputs_of_the_whole_scene(
     assert code == 0, output
     code, output = run_detect(str(tiles), *common, "--out", str(tmp_path / "b"))
     assert code == 0, output
-    with rasterio.open(tmp_path / "a" / "probability.tif") as a:
-        with rasterio.open(tmp_path / "b" / "probability.tif") as b:
-            assert (a.transform, a.shape) == (b.transform, b.shape)
-            np.testing.assert_array_equal(a.read(1), b.read(1))
+    with (
+        rasterio.open(tmp_path / "a" / "probability.tif") as a,
+        rasterio.open(tmp_path / "b" / "probability.tif") as b,
+    ):
+        assert (a.transform, a.shape) == (b.transform, b.shape)
+        np.testing.assert_array_equal(a.read(1), b.read(1))
 
 
 def test_wrong_paths_say_what_they_are(tiny_model: Path, tmp_path: Path) -> None:

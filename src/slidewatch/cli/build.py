@@ -165,7 +165,9 @@ def build_summary(result: Any) -> str:
         lines.append(
             f"skipped {result.skipped} of {total} windows: {result.skipped_empty} with no valid "
             f"pixel (outside the scene's data, nodata or fill), {result.skipped_sparse} below "
-            f"--min-valid-fraction" + (f", {rest} past the patch limit" if rest else "") + lost
+            f"--min-valid-fraction"
+            + (f", {rest} past the patch limit" if rest else "")
+            + lost
             + ("; lower --min-valid-fraction to keep more" if result.skipped_sparse else "")
         )
     return "\n".join(lines)

@@ -174,7 +174,9 @@ def _write_patch(
         return
     patch_id = f"image_{len(tally.kept) + 1}"
     bands = reader.scene.bands
-    write_image(folder / "img" / f"{patch_id}.h5", np.moveaxis(image, 0, -1).astype(np.float32), bands)
+    write_image(
+        folder / "img" / f"{patch_id}.h5", np.moveaxis(image, 0, -1).astype(np.float32), bands
+    )
     if mask is not None:
         mask[~valid] = 0
         write_mask(folder / "mask" / f"{mask_id(patch_id)}.h5", mask)

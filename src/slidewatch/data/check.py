@@ -246,9 +246,7 @@ def check_mask(path: Path, shape: tuple[int, int] | None) -> list[str]:
     return problems
 
 
-def _check_ref(
-    ref: PatchRef, labeled: bool, shapes: dict[str, tuple[int, int]]
-) -> Iterable[Issue]:
+def _check_ref(ref: PatchRef, labeled: bool, shapes: dict[str, tuple[int, int]]) -> Iterable[Issue]:
     image_problems, shape, all_zero = _check_image(ref.image)
     for p in image_problems:
         yield Issue(str(ref.image), ERROR, p)

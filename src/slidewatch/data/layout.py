@@ -103,7 +103,7 @@ def _refuse_rasters(root: Path) -> None:
     """A folder of GeoTIFF scenes or tiles (no HDF5) is a scene, not a patch dataset: say so."""
     folders = [root, root / "images", root / "img"]
     files = [p for f in folders if f.is_dir() for p in f.iterdir() if p.is_file()]
-    rasters = [p for p in files if p.suffix.lower() in _RASTER_SUFFIXES]
+    rasters = sorted(p for p in files if p.suffix.lower() in _RASTER_SUFFIXES)
     if rasters and not any(p.suffix == ".h5" for p in files):
         scene = rasters[0].parent
         raise DatasetError(

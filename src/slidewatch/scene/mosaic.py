@@ -115,14 +115,26 @@ class Mosaic:
             shape = (int(out_shape[-2]), int(out_shape[-1]))
         left, bottom, right, top = window_bounds(window, self.transform)
         res = ((right - left) / shape[1], (top - bottom) / shape[0])
-        data, _ = merge(
-            self._datasets, bounds=(left, bottom, right, top), res=res, indexes=idx,
-            dtype=out_dtype, resampling=self._resampling, masked=True,
-        )  # fmt: skip
-        data = _fit(np.ma.asarray(data), shape)
+        # merge looks at every file for every call: hand it only the tiles this window touches
+        touching = [
+            ds for ds in self._datasets
+            if ds.bounds.left < right and ds.bounds.right > left
+            and ds.bounds.bottom < top and ds.bounds.top > bottom
+        ]  # fmt: skip
+        if touching:
+            data, _ = merge(
+                touching, bounds=(left, bottom, right, top), res=res, indexes=idx,
+                dtype=out_dtype, resampling=self._resampling, masked=True,
+            )  # fmt: skip
+            data = _fit(np.ma.asarray(data), shape)
+        else:
+            dtype = out_dtype or self.dtypes[0]
+            data = np.ma.masked_all((len(idx), *shape), dtype=dtype)
         if self.nodata is None:  # merge masks every 0 then; only uncovered pixels are nodata
             uncovered = ~self._coverage((left, top), res, shape)
-            data = np.ma.MaskedArray(np.ma.getdata(data), mask=np.broadcast_to(uncovered, data.shape))
+            data = np.ma.MaskedArray(
+                np.ma.getdata(data), mask=np.broadcast_to(uncovered, data.shape)
+            )
         if not masked:
             data = data.filled(self.nodata if self.nodata is not None else 0)
         return data[0] if single else data

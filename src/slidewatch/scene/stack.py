@@ -224,22 +224,26 @@ class SceneReader:
         self, bands: Sequence[int] | None = None, **kwargs: Any
     ) -> tuple[np.ndarray, np.ndarray]:
         picks = list(range(len(self.scene.bands)) if bands is None else bands)
-        layers = [self._layer(index, **kwargs) for index in picks[:1]]
-        image = np.empty((len(picks), *layers[0][0].shape), dtype=self.dtype)
-        unmasked = np.ones(layers[0][0].shape, dtype=bool)
-        for k, index in enumerate(picks):
-            layer, mask = layers[0] if k == 0 else self._layer(index, **kwargs)
-            image[k] = layer
-            unmasked &= mask
+        image: np.ndarray | None = None
+        unmasked = np.ones((1, 1), dtype=bool)
+        by_source: dict[int, list[int]] = {}
+        for k, index in enumerate(picks):  # one read per source: a mosaic merges once
+            by_source.setdefault(self.scene.sources[index][0], []).append(k)
+        for source, ks in by_source.items():
+            bands_in = [self.scene.sources[picks[k]][1] for k in ks]
+            block = self._datasets[source].read(
+                bands_in, masked=True, out_dtype=self.dtype, **kwargs
+            )
+            if image is None:
+                image = np.empty((len(picks), *block.shape[1:]), dtype=self.dtype)
+                unmasked = np.ones(block.shape[1:], dtype=bool)
+            image[ks] = np.ma.getdata(block)
+            unmasked &= ~np.ma.getmaskarray(block).any(axis=0)
+        if image is None:
+            raise ValueError("no band to read; pass at least one band index")
         valid = valid_pixels(image, unmasked, self._zeros_are_nodata)
         if self.scene.to_l4s:
             names = [self.scene.bands[i] for i in picks]
             image /= scale_vector(names).astype(self.dtype)[:, None, None]
         image[:, ~valid] = 0.0
         return image, valid
-
-    def _layer(self, index: int, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
-        """(values h×w, unmasked h×w) of the scene's band ``index``."""
-        source, band = self.scene.sources[index]
-        layer = self._datasets[source].read([band], masked=True, out_dtype=self.dtype, **kwargs)
-        return np.ma.getdata(layer)[0], ~np.ma.getmaskarray(layer)[0]
