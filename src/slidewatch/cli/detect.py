@@ -11,8 +11,9 @@ from slidewatch.cli.options import band_order_option, scale_option
 _DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writing to OUT_DIR.
 
 SCENE is one georeferenced raster (GeoTIFF, VRT; any CRS) holding the model's bands, matched
-by band descriptions (B4, B04, red, slope...) or --band-order; or several single-band files,
-resampled onto the grid of the finest one. Outputs: probability.tif and landslides.tif
+by band descriptions (B4, B04, red, slope...) or --band-order; several band files, resampled
+onto the grid of the finest one; or tiles (files or a folder, as for build-patches)
+mosaicked into one scene. Outputs: probability.tif and landslides.tif
 (COGs on the scene's grid; 255 = no data), landslides.geojson, summary.json, quicklook.png.
 """
 
