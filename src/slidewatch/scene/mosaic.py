@@ -61,6 +61,8 @@ class Mosaic:
                     f"has {first.crs} and {first.count}; mosaic only files of one CRS and "
                     "band layout"
                 )
+        # (left, bottom, right, top) once: rasterio recomputes .bounds on every access
+        self._bounds = [tuple(ds.bounds) for ds in self._datasets]
         self.name = f"{self.paths[0]} (+{len(self.paths) - 1} files)"
         self.count, self.descriptions, self.nodata = first.count, first.descriptions, first.nodata
         self.dtypes, self._resampling = first.dtypes, resampling
@@ -77,10 +79,10 @@ class Mosaic:
     def _union_grid(self) -> Grid:
         first = self._datasets[0]
         xres, yres = first.res
-        left = min(ds.bounds.left for ds in self._datasets)
-        bottom = min(ds.bounds.bottom for ds in self._datasets)
-        right = max(ds.bounds.right for ds in self._datasets)
-        top = max(ds.bounds.top for ds in self._datasets)
+        left = min(b[0] for b in self._bounds)
+        bottom = min(b[1] for b in self._bounds)
+        right = max(b[2] for b in self._bounds)
+        top = max(b[3] for b in self._bounds)
         width, height = round((right - left) / xres), round((top - bottom) / yres)
         return Grid(first.crs, from_origin(left, top, xres, yres), height, width)
 
@@ -117,9 +119,8 @@ class Mosaic:
         res = ((right - left) / shape[1], (top - bottom) / shape[0])
         # merge looks at every file for every call: hand it only the tiles this window touches
         touching = [
-            ds for ds in self._datasets
-            if ds.bounds.left < right and ds.bounds.right > left
-            and ds.bounds.bottom < top and ds.bounds.top > bottom
+            ds for ds, (x0, y0, x1, y1) in zip(self._datasets, self._bounds, strict=True)
+            if x0 < right and x1 > left and y0 < top and y1 > bottom
         ]  # fmt: skip
         if touching:
             data, _ = merge(
@@ -144,12 +145,11 @@ class Mosaic:
     ) -> np.ndarray:
         """Which pixels of a grid (top-left ``origin``, ``res``, ``shape``) a tile covers."""
         covered = np.zeros(shape, dtype=bool)
-        for ds in self._datasets:
-            b = ds.bounds
-            c0 = max(0, round((b.left - origin[0]) / res[0]))
-            c1 = min(shape[1], round((b.right - origin[0]) / res[0]))
-            r0 = max(0, round((origin[1] - b.top) / res[1]))
-            r1 = min(shape[0], round((origin[1] - b.bottom) / res[1]))
+        for left, bottom, right, top in self._bounds:
+            c0 = max(0, round((left - origin[0]) / res[0]))
+            c1 = min(shape[1], round((right - origin[0]) / res[0]))
+            r0 = max(0, round((origin[1] - top) / res[1]))
+            r1 = min(shape[0], round((origin[1] - bottom) / res[1]))
             if r1 > r0 and c1 > c0:
                 covered[r0:r1, c0:c1] = True
         return covered
