@@ -187,3 +187,18 @@ def test_a_zero_in_one_band_of_a_tile_stays_a_value(tmp_path: Path) -> None:
     with SceneReader(scene) as reader:
         _, valid = reader.read(0, 10)
     assert valid[2, 3] and not valid[5, 5] and valid.sum() == 199
+
+
+def test_tiled_band_files_at_a_coarser_resolution_are_regridded(tmp_path: Path) -> None:
+    rgb = write_tile(tmp_path / "rgb.tif", values(40, 40, 3), descriptions=("B4", "B3", "B2"))
+    west = np.full((1, 20, 10), 1.0, np.float32)  # 20 m pixels: 200 m × 400 m each
+    east = np.full((1, 20, 10), 3.0, np.float32)
+    a = write_tile(tmp_path / "B8_a.tif", west, descriptions=("nir",), res=20.0)
+    b = write_tile(tmp_path / "B8_b.tif", east, 20, descriptions=("nir",), res=20.0)
+    scene = open_scene([rgb, a, b], RGBN, scale="none")
+    assert [len(g) for g in scene.groups] == [1, 2] and abs(scene.transform.a) == 10.0
+    with SceneReader(scene) as reader:
+        image, valid = reader.read(0, 40)
+    assert valid.all()
+    np.testing.assert_allclose(image[3, :, :18], 1.0)
+    np.testing.assert_allclose(image[3, :, 22:], 3.0)
