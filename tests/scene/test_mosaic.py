@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pytest
 import rasterio
+import rasterio.windows
 from rasterio.merge import merge
 from rasterio.transform import from_origin
 
@@ -202,3 +203,11 @@ def test_tiled_band_files_at_a_coarser_resolution_are_regridded(tmp_path: Path) 
     assert valid.all()
     np.testing.assert_allclose(image[3, :, :18], 1.0)
     np.testing.assert_allclose(image[3, :, 22:], 3.0)
+
+
+def test_a_window_no_tile_touches_reads_masked_zeros(tmp_path: Path) -> None:
+    a = write_tile(tmp_path / "a.tif", values(10, 10), 0, 0)
+    b = write_tile(tmp_path / "b.tif", values(10, 10), 30, 0)
+    with Mosaic([a, b]) as mosaic:
+        gap = mosaic.read(window=rasterio.windows.Window(12, 0, 16, 10), masked=True)
+    assert gap.mask.all() and (np.ma.getdata(gap) == 0).all()  # not uninitialised memory

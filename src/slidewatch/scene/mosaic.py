@@ -130,7 +130,7 @@ class Mosaic:
             data = _fit(np.ma.asarray(data), shape)
         else:
             dtype = out_dtype or self.dtypes[0]
-            data = np.ma.masked_all((len(idx), *shape), dtype=dtype)
+            data = _nothing((len(idx), *shape), dtype)
         if self.nodata is None:  # merge masks every 0 then; only uncovered pixels are nodata
             uncovered = ~self._coverage((left, top), res, shape)
             data = np.ma.MaskedArray(
@@ -174,10 +174,15 @@ def _fit(data: np.ma.MaskedArray, shape: tuple[int, int]) -> np.ma.MaskedArray:
     """Crop or pad (masked) a merge result to ``shape``: merge rounds sizes from bounds."""
     if data.shape[-2:] == shape:
         return data
-    out = np.ma.masked_all((data.shape[0], *shape), dtype=data.dtype)
+    out = _nothing((data.shape[0], *shape), data.dtype)
     h, w = min(shape[0], data.shape[1]), min(shape[1], data.shape[2])
     out[:, :h, :w] = data[:, :h, :w]
     return out
+
+
+def _nothing(shape: tuple[int, ...], dtype: Any) -> np.ma.MaskedArray:
+    """Masked zeros (``np.ma.masked_all`` leaves the data uninitialised: NaN, inf...)."""
+    return np.ma.MaskedArray(np.zeros(shape, dtype=dtype), mask=np.ones(shape, dtype=bool))
 
 
 def open_rasters(paths: Sequence[Path], what: str = "scene") -> Any:
