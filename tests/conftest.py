@@ -57,7 +57,7 @@ def chromium_path() -> str:
     import shutil
 
     path = shutil.which("chromium") or shutil.which("chromium-browser")
-    require(path is not None, "no chromium on PATH; apt-get install chromium (scripts/test.sh does)")
+    require(path is not None, "no chromium on PATH; apt-get install chromium (scripts/test.sh)")
     try:
         import playwright  # noqa: F401
     except ImportError:
