@@ -146,4 +146,10 @@ def scene_context(
         )
     divisors = scale_vector(bands) if scale == "l4s" else np.ones(len(bands))
     image = np.moveaxis(window[order] / divisors[:, None, None], 0, -1).astype(np.float32)
-    return Context(image, margin_px, ", ".join(map(str, paths)))
+    return Context(image, margin_px, _describe(paths))
+
+
+def _describe(paths: list[Path]) -> str:
+    if len(paths) == 1:
+        return str(paths[0])
+    return f"a mosaic of {len(paths)} files in {paths[0].parent}"

@@ -182,7 +182,7 @@ _DRAWERS: dict[str, Callable[..., np.ndarray]] = {
 
 def to_uint8(rgb: np.ndarray) -> np.ndarray:
     """[0, 1] floats -> uint8 (rounded)."""
-    return np.round(np.clip(rgb, 0, 1) * 255).astype(np.uint8)
+    return np.round(np.clip(np.nan_to_num(rgb), 0, 1) * 255).astype(np.uint8)
 
 
 def png_bytes(pixels: np.ndarray) -> bytes:
