@@ -82,7 +82,8 @@ def serve() -> Iterator[object]:
     def start(folders: dict[str, Path], models: dict[str, Path] | None = None) -> str:
         port = free_port()
         app = label_app(LabelDatasets(folders, models, annotator="tester"))
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         deadline = time.monotonic() + 20

@@ -28,7 +28,7 @@ def test_combinations_follow_the_patch_bands() -> None:
 
 def test_a_combination_the_patch_cannot_make_is_refused_with_the_valid_ones() -> None:
     image = np.ones((4, 4, 4), dtype=np.float32)
-    with pytest.raises(RegistryError, match="swir.*true-colour, false-colour, ndvi"):
+    with pytest.raises(RegistryError, match=r"swir.*true-colour, false-colour, ndvi"):
         render(image, ("B2", "B3", "B4", "B8"), "swir")
 
 
