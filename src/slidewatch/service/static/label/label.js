@@ -289,10 +289,14 @@ canvas.addEventListener("pointerdown", (ev) => {
   }
 });
 canvas.addEventListener("pointermove", (ev) => {
-  const p = position(ev);
-  S.pointer = [p.x, p.y];
-  if (S.drawing) { strokeLine(S.last, p.cell, S.tool === "brush" ? 1 : 0); S.last = p.cell; draw(); }
-  else if (S.polygon.length) draw();
+  // every position the pointer passed, also those the browser merged into this event
+  const merged = ev.getCoalescedEvents ? ev.getCoalescedEvents() : [];
+  for (const e of merged.length ? merged : [ev]) {
+    const p = position(e);
+    S.pointer = [p.x, p.y];
+    if (S.drawing) { strokeLine(S.last, p.cell, S.tool === "brush" ? 1 : 0); S.last = p.cell; }
+  }
+  if (S.drawing || S.polygon.length) draw();
 });
 const endStroke = () => { S.drawing = false; S.last = null; };
 canvas.addEventListener("pointerup", endStroke);
