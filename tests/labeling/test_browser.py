@@ -7,6 +7,7 @@ of the page's JavaScript (the polygon test uses matplotlib's point-in-polygon).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -68,7 +69,7 @@ def expected_stroke(cells: list[tuple[int, int]], size: int, shape: tuple[int, i
     out = np.zeros(shape, dtype=np.uint8)
     footprint = disc((size - 1) / 2)
     stamps = [cells[0]]
-    for (c0, r0), (c1, r1) in zip(cells, cells[1:], strict=False):
+    for (c0, r0), (c1, r1) in itertools.pairwise(cells):
         n = max(abs(c1 - c0), abs(r1 - r0))
         stamps += [
             (c0 + math.floor((c1 - c0) * t / n + 0.5), r0 + math.floor((r1 - r0) * t / n + 0.5))
@@ -118,7 +119,7 @@ def vertex_of(g: dict[str, float], x: int, y: int) -> tuple[float, float]:
 
 def assert_not_degenerate(vertices: list[tuple[float, float]]) -> None:
     """No pixel centre on an edge, no vertex on a centre row: the two rasterisers agree."""
-    for x, y in vertices:
+    for _x, y in vertices:
         assert abs((y % 1) - 0.5) > 1e-6, vertices
     rows, cols = np.mgrid[0:128, 0:128] + 0.5
     for (x0, y0), (x1, y1) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
