@@ -30,7 +30,8 @@ def test_label_on_a_folder_without_patches_is_a_clean_error(tmp_path: Path) -> N
 def test_label_export(generated: Path, tmp_path: Path) -> None:
     ws = Workspace(generated)
     ws.save("img/image_3", np.eye(32, dtype=np.uint8), 0, "save", "ana", 5.0, False)
-    result = CliRunner().invoke(cli, ["label", "export", str(generated), "--out", str(tmp_path / "o")])
+    out = str(tmp_path / "o")
+    result = CliRunner().invoke(cli, ["label", "export", str(generated), "--out", out])
     assert result.exit_code == 0, result.output
     assert "1 labeled patches written" in result.output and "3 not done" in result.output
     check = CliRunner().invoke(cli, ["data", "check", str(tmp_path / "o")])
@@ -45,7 +46,8 @@ def test_label_serves_the_page_and_never_imports_torch(
     probe = (
         "import sys, runpy; sys.argv = ['slidewatch', 'label', sys.argv[1], '--port', sys.argv[2], "
         "'--annotator', 'cli-user', '--model', sys.argv[3]];\n"
-        "import atexit; atexit.register(lambda: print('TORCH', 'torch' in sys.modules, flush=True))\n"
+        "import atexit\n"
+        "atexit.register(lambda: print('TORCH', 'torch' in sys.modules, flush=True))\n"
         "runpy.run_module('slidewatch', run_name='__main__')"
     )
     env = {**os.environ, "PYTHONPATH": str(SRC)}
@@ -66,7 +68,8 @@ def test_label_serves_the_page_and_never_imports_torch(
         assert listing.status_code == 200 and listing.json()["progress"]["total"] == 4
         page = httpx.get(f"{base}/label?dataset=gen", timeout=5)
         assert '"annotator": "cli-user"' in page.text
-        assert httpx.get(f"{base}/label/api/gen/view/ndvi/img/image_1", timeout=5).status_code == 200
+        view = httpx.get(f"{base}/label/api/gen/view/ndvi/img/image_1", timeout=5)
+        assert view.status_code == 200
         suggestion = httpx.get(f"{base}/label/api/gen/suggestion/img/image_1", timeout=30)
         assert suggestion.status_code == 200 and suggestion.json()["threshold"] == 0.5
         start = httpx.get(f"{base}/label/api/gen/mask/img/image_1", timeout=30).json()

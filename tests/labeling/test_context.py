@@ -23,8 +23,9 @@ def write_scene(path: Path, seed: int = 0) -> np.ndarray:
     """A 4-band 96×128 raw-valued GeoTIFF (UTM, 10 m) with band descriptions; returns data."""
     rng = np.random.default_rng(seed)
     data = rng.uniform(300, 3000, (4, 96, 128)).astype(np.float32)
+    transform = from_origin(400000.0, 2500000.0, 10.0, 10.0)
     profile = {"driver": "GTiff", "width": 128, "height": 96, "count": 4, "dtype": "float32",
-               "crs": "EPSG:32646", "transform": from_origin(400000.0, 2500000.0, 10.0, 10.0)}  # fmt: skip
+               "crs": "EPSG:32646", "transform": transform}  # fmt: skip
     with rasterio.open(path, "w", **profile) as ds:
         ds.write(data)
         ds.descriptions = SCENE_BANDS

@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "experiments": ("slidewatch.cli.train:experiments", "Run a grid of training experiments."),
     "detect": ("slidewatch.cli.detect:detect", "Detect landslides over a georeferenced scene."),
     "demo": ("slidewatch.cli.demo:demo", "Run the whole pipeline on synthetic data."),
-    "label": ("slidewatch.cli.label:label", "Label patches in the browser; export the labeled ones."),
+    "label": ("slidewatch.cli.label:label", "Label patches in the browser; export them."),
 }
 
 EXIT_USER_ERROR = 2
