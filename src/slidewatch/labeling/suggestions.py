@@ -24,8 +24,11 @@ from slidewatch.errors import BandError, ModelError
 class Engine(Protocol):
     """What the labeller needs of an inference engine."""
 
-    bands: tuple[str, ...] | list[str]
-    threshold: float
+    @property
+    def bands(self) -> tuple[str, ...]: ...
+
+    @property
+    def threshold(self) -> float: ...
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """N×C×H×W float32 L4S -> N×H×W probabilities."""
