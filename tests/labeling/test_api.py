@@ -182,3 +182,23 @@ def test_page_carries_the_dataset_and_its_assets(generated: Path) -> None:
     assert page.status_code == 200 and '"dataset": "gen"' in page.text
     assert c.get("/label/assets/label.js").headers["content-type"].startswith("text/javascript")
     assert c.get("/").url.path == "/label"
+
+
+def test_write_dependencies_guard_saves_only(generated: Path) -> None:
+    from fastapi import Depends, FastAPI, Header, HTTPException
+
+    from slidewatch.service.labeling import labeling_router
+
+    def key(x_api_key: str = Header(default="")) -> None:
+        if x_api_key != "secret":
+            raise HTTPException(401, "give X-API-Key")
+
+    app = FastAPI()
+    datasets = LabelDatasets({"gen": generated})
+    app.include_router(labeling_router(datasets, write_dependencies=[Depends(key)]))
+    c = TestClient(app)
+    assert c.get("/label/api/gen/patches").status_code == 200
+    payload = body(np.zeros((32, 32), np.uint8), 0)
+    assert c.put("/label/api/gen/mask/img/image_1", json=payload).status_code == 401
+    ok = c.put("/label/api/gen/mask/img/image_1", json=payload, headers={"X-API-Key": "secret"})
+    assert ok.status_code == 200
