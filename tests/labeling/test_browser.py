@@ -127,9 +127,9 @@ def assert_not_degenerate(vertices: list[tuple[float, float]]) -> None:
         assert np.abs(cross).min() > 1e-6, vertices
 
 
-def page_mask(page: Any) -> np.ndarray:
+def page_mask(page: Any, side: int = 128) -> np.ndarray:
     values = page.evaluate("() => Array.from(labeler.mask)")
-    return np.array(values, dtype=np.uint8).reshape(128, 128)
+    return np.array(values, dtype=np.uint8).reshape(side, side)
 
 
 def save_and_wait(page: Any, version: int) -> None:
@@ -206,3 +206,28 @@ def test_a_four_band_patch_offers_no_swir(
     page = browser_page(f"{base}/label?dataset=rgbn")
     options = page.eval_on_selector_all("#combo option", "os => os.map(o => o.value)")
     assert options == ["true-colour", "false-colour", "ndvi"]
+
+
+def test_two_annotators_on_one_patch_get_a_conflict_not_an_overwrite(
+    generated: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    base = serve({"gen": generated})
+    first = browser_page(f"{base}/label?dataset=gen")
+    second = browser_page(f"{base}/label?dataset=gen")
+    for page, name in ((first, "ana"), (second, "bob")):
+        assert page.evaluate("() => labeler.key") == "img/image_1"
+        page.fill("#annotator", name)
+    g = geometry(first)
+    stroke(first, g, [(5, 5), (20, 5)])
+    save_and_wait(first, 1)
+    ana = read_mask(generated / "mask" / "mask_1.h5")
+    g = geometry(second)
+    stroke(second, g, [(5, 25), (25, 25)])
+    second.click("#save")
+    second.wait_for_selector("#conflict:not([hidden])")
+    assert "saved by ana" in second.inner_text("#conflict-text")
+    assert (read_mask(generated / "mask" / "mask_1.h5") == ana).all()  # not overwritten
+    kept = list((generated / ".slidewatch-labels" / "conflicts").iterdir())
+    assert len(kept) == 1 and read_mask(kept[0])[25, 10] == 1  # bob's mask is kept
+    second.click("#conflict-theirs")
+    assert (page_mask(second, 32) == ana).all()
