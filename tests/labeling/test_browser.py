@@ -231,3 +231,17 @@ def test_two_annotators_on_one_patch_get_a_conflict_not_an_overwrite(
     assert len(kept) == 1 and read_mask(kept[0])[25, 10] == 1  # bob's mask is kept
     second.click("#conflict-theirs")
     assert (page_mask(second, 32) == ana).all()
+
+
+def test_without_a_dataset_the_page_lists_them(
+    generated: Path, four_band: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    base = serve({"gen": generated, "rgbn": four_band})
+    page = browser_page(f"{base}/label")
+    assert page.eval_on_selector_all("#patch-list a", "as => as.map(a => a.textContent)") == [
+        "gen", "rgbn",
+    ]  # fmt: skip
+    page.click("text=rgbn")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_function("() => labeler.key === 'img/image_1'")
+    assert page.inner_text("#dataset-name") == "rgbn"

@@ -401,7 +401,16 @@ window.addEventListener("beforeunload", (ev) => { if (S.dirty) ev.preventDefault
 async function start() {
   $("annotator").value = localStorage.getItem("slidewatch-annotator") || config.annotator || "";
   setTool("brush"); setSize(5);
-  if (!S.dataset) { banner(`choose a dataset: ${config.datasets.join(", ") || "none registered"} (?dataset=NAME)`, "error"); return; }
+  if (!S.dataset) {
+    banner(config.datasets.length ? "choose a dataset" : "no dataset is registered", "error");
+    for (const name of config.datasets) {
+      const li = document.createElement("li"), a = document.createElement("a");
+      a.href = `?dataset=${encodeURIComponent(name)}`; a.textContent = name; li.append(a);
+      $("patch-list").append(li);
+    }
+    document.body.dataset.ready = "1";
+    return;
+  }
   $("dataset-name").textContent = S.dataset;
   try {
     await loadList();
