@@ -202,3 +202,20 @@ def test_write_dependencies_guard_saves_only(generated: Path) -> None:
     assert c.put("/label/api/gen/mask/img/image_1", json=payload).status_code == 401
     ok = c.put("/label/api/gen/mask/img/image_1", json=payload, headers={"X-API-Key": "secret"})
     assert ok.status_code == 200
+
+
+@pytest.mark.parametrize("layout", ["official", "huggingface"])
+def test_saves_land_where_each_layout_keeps_masks(tmp_path: Path, layout: str) -> None:
+    from slidewatch.data.generate import make_l4s_dataset
+    from slidewatch.data.layout import discover
+
+    root = make_l4s_dataset(tmp_path / layout, layout=layout, n=5, size=16, with_masks=False).root
+    c = client({"d": root})
+    keys = [p["key"] for p in c.get("/label/api/d/patches").json()["patches"]]
+    mask = np.zeros((16, 16), np.uint8)
+    mask[3:6, 3:6] = 1
+    for key in keys:
+        assert c.put(f"/label/api/d/mask/{key}", json=body(mask, 0)).status_code == 200
+    refs = discover(root)
+    assert all(r.mask is not None and (read_mask(r.mask) == mask).all() for r in refs)
+    assert check_dataset(root).ok
