@@ -119,6 +119,7 @@ class TorchEngine(SpecProperties):
         if threads:
             torch.set_num_threads(threads)
         cuda = device.startswith("cuda")
+        self.device = device
         self.predictor = Predictor(model_dir, device=device, amp=cuda, channels_last=cuda)
         self.spec = self.predictor.spec
 
