@@ -245,3 +245,28 @@ def test_without_a_dataset_the_page_lists_them(
     page.wait_for_selector("body[data-ready='1']")
     page.wait_for_function("() => labeler.key === 'img/image_1'")
     assert page.inner_text("#dataset-name") == "rgbn"
+
+
+def test_a_server_that_needs_a_key_for_saves_gets_it_from_the_page(
+    generated: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    from fastapi import Depends, FastAPI, Header, HTTPException
+
+    from slidewatch.service.labeling import LabelDatasets, labeling_router
+
+    def needs_key(x_api_key: str = Header(default="")) -> None:
+        if x_api_key != "k3y":
+            raise HTTPException(401 if not x_api_key else 403, "X-API-Key needed")
+
+    app = FastAPI()
+    guard = [Depends(needs_key)]
+    app.include_router(labeling_router(LabelDatasets({"gen": generated}), write_dependencies=guard))
+    page = browser_page(serve({}, app=app) + "/label?dataset=gen")
+    stroke(page, geometry(page), [(3, 3), (9, 3)])
+    page.click("#save")
+    page.wait_for_selector("#api-key:not([hidden])")
+    assert "needs an API key" in page.inner_text("#banner")
+    assert not (generated / "mask" / "mask_1.h5").exists()
+    page.fill("#api-key", "k3y")
+    save_and_wait(page, 1)
+    assert read_mask(generated / "mask" / "mask_1.h5")[3, 6] == 1

@@ -32,7 +32,11 @@ function keyPath(key) { return key.split("/").map(encodeURIComponent).join("/");
 async function getJSON(url, options) {
   const res = await fetch(url, options);
   const body = await res.json().catch(() => ({}));
-  if (!res.ok && res.status !== 409) throw new Error(body.detail || `${res.status} ${res.statusText}`);
+  if (!res.ok && res.status !== 409) {
+    const err = new Error(body.detail || `${res.status} ${res.statusText}`);
+    err.status = res.status;
+    throw err;
+  }
   return { status: res.status, body };
 }
 
@@ -318,12 +322,26 @@ async function save(state) {
     annotator, seconds: secondsSpent(), from_suggestion: S.fromSuggestion, state };
   try {
     const res = await getJSON(api(`mask/${keyPath(S.key)}`), { method: "PUT",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      headers: writeHeaders(), body: JSON.stringify(body) });
     if (res.status === 409) return showConflict(res.body, state);
     S.version = res.body.version; S.dirty = false;
     banner(`saved ${state === "done" ? "as done" : "as draft"} (version ${S.version}, ${body.seconds.toFixed(0)} s)`, "saved");
     await loadList();
-  } catch (err) { banner(`save failed: ${err.message}`, "error"); }
+  } catch (err) { writeFailed(err, "save"); }
+}
+
+// A server that guards writes with an API key (slidewatch serve) answers 401/403: ask for it.
+function writeHeaders() {
+  const headers = { "Content-Type": "application/json" };
+  const key = $("api-key").value.trim();
+  if (key) headers["X-API-Key"] = key;
+  return headers;
+}
+function writeFailed(err, what) {
+  if (err.status === 401 || err.status === 403) {
+    $("api-key").hidden = false; $("api-key").focus();
+    banner(`${what} refused: this server needs an API key for saves; enter it and ${what} again`, "error");
+  } else banner(`${what} failed: ${err.message}`, "error");
 }
 
 function showConflict(body, state) {
@@ -343,10 +361,12 @@ $("conflict-mine").addEventListener("click", () => {
 
 async function skip() {
   const body = { base_version: S.version, annotator: $("annotator").value.trim(), seconds: secondsSpent() };
-  const res = await getJSON(api(`skip/${keyPath(S.key)}`), { method: "POST",
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  if (res.status === 409) return showConflict(res.body, "skip");
-  S.version = res.body.version; await loadList(); step(1);
+  try {
+    const res = await getJSON(api(`skip/${keyPath(S.key)}`), { method: "POST",
+      headers: writeHeaders(), body: JSON.stringify(body) });
+    if (res.status === 409) return showConflict(res.body, "skip");
+    S.version = res.body.version; await loadList(); step(1);
+  } catch (err) { writeFailed(err, "skip"); }
 }
 
 function step(delta) {
