@@ -56,6 +56,7 @@ def test_view_png_is_the_band_combination(real_copy: Path) -> None:
 
 def test_save_then_conflict_keeps_both_and_passes_data_check(real_copy: Path) -> None:
     c = client({"real": real_copy})
+    image_bytes = (real_copy / "img" / "image_16.h5").read_bytes()
     start = c.get("/label/api/real/mask/img/image_16").json()
     assert (start["version"], start["source"], start["state"]) == (0, "empty", "unlabeled")
     mine = np.zeros((128, 128), np.uint8)
@@ -77,6 +78,7 @@ def test_save_then_conflict_keeps_both_and_passes_data_check(real_copy: Path) ->
     assert report.ok, report.issues
     again = c.put("/label/api/real/mask/img/image_16", json=body(theirs, 1, "bob"))
     assert again.status_code == 200 and again.json()["version"] == 2
+    assert (real_copy / "img" / "image_16.h5").read_bytes() == image_bytes  # never written
 
 
 def test_skip_and_draft_states(generated: Path) -> None:
