@@ -270,3 +270,26 @@ def test_a_server_that_needs_a_key_for_saves_gets_it_from_the_page(
     page.fill("#api-key", "k3y")
     save_and_wait(page, 1)
     assert read_mask(generated / "mask" / "mask_1.h5")[3, 6] == 1
+
+
+def test_context_view_drawing_lands_on_the_patch_pixels(
+    tmp_path: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    from tests.labeling.test_context import write_scene
+
+    from slidewatch.data.build import build_patches
+
+    write_scene(tmp_path / "scene.tif")
+    build_patches(tmp_path / "scene.tif", None, tmp_path / "built", size=32, progress=False)
+    page = browser_page(serve({"built": tmp_path / "built"}) + "/label?dataset=built")
+    g = geometry(page)
+    assert g["margin"] == 32 and "context from" in page.inner_text("#info")
+    assert page.evaluate("() => [canvas.width, labeler.view.naturalWidth]") == [
+        96 * g["zoom"], 96,
+    ]  # fmt: skip
+    cells = [(-5, 10), (3, 10), (12, 18)]  # starts in the context: only patch pixels count
+    stroke(page, g, cells)
+    expected = expected_stroke(cells, int(g["size"]), (32, 32))
+    save_and_wait(page, 1)
+    saved = read_mask(tmp_path / "built" / "mask" / "mask_1.h5")
+    assert saved.shape == (32, 32) and (saved == expected).all() and saved[10, 0] == 1
