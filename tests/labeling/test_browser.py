@@ -293,3 +293,35 @@ def test_context_view_drawing_lands_on_the_patch_pixels(
     save_and_wait(page, 1)
     saved = read_mask(tmp_path / "built" / "mask" / "mask_1.h5")
     assert saved.shape == (32, 32) and (saved == expected).all() and saved[10, 0] == 1
+
+
+def test_fill_eraser_redo_and_clear(
+    generated: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    page = browser_page(serve({"gen": generated}) + "/label?dataset=gen")
+    g = geometry(page)
+    page.keyboard.press("[")
+    page.keyboard.press("[")  # diameter 1: single pixels
+    assert page.evaluate("() => labeler.size") == 1
+    stroke(page, g, [(4, 4), (20, 4), (20, 14), (4, 14), (4, 4)])  # a closed outline
+    outline = page_mask(page, 32)
+    assert outline.sum() == 2 * 17 + 2 * 9
+    page.keyboard.press("f")
+    page.mouse.click(*at_cell(g, 10, 8))  # inside the outline
+    filled = np.zeros((32, 32), np.uint8)
+    filled[4:15, 4:21] = 1
+    assert (page_mask(page, 32) == filled).all()
+    page.keyboard.press("e")
+    page.keyboard.press("]")  # diameter 3
+    stroke(page, g, [(10, 8), (10, 8)])
+    erased = filled.copy()
+    erased[7:10, 10] = erased[8, 9:12] = 0  # the diameter-3 disc is a plus
+    assert (page_mask(page, 32) == erased).all()
+    page.keyboard.press("Control+z")
+    assert (page_mask(page, 32) == filled).all()
+    page.keyboard.press("Control+y")
+    assert (page_mask(page, 32) == erased).all()
+    page.keyboard.press("Shift+C")
+    assert page_mask(page, 32).sum() == 0
+    page.keyboard.press("Control+z")
+    assert (page_mask(page, 32) == erased).all()
