@@ -221,3 +221,22 @@ def test_saves_land_where_each_layout_keeps_masks(tmp_path: Path, layout: str) -
     refs = discover(root)
     assert all(r.mask is not None and (read_mask(r.mask) == mask).all() for r in refs)
     assert check_dataset(root).ok
+
+
+def test_an_unreadable_or_wrong_size_stored_mask_starts_empty_and_says_why(
+    generated: Path,
+) -> None:
+    from slidewatch.data.hdf5 import write_mask
+
+    (generated / "mask").mkdir()
+    (generated / "mask" / "mask_1.h5").write_bytes(b"garbage")
+    write_mask(generated / "mask" / "mask_2.h5", np.ones((8, 8), np.uint8))
+    c = client({"gen": generated})
+    for n, why in ((1, "not a readable HDF5"), (2, "8×8")):
+        start = c.get(f"/label/api/gen/mask/img/image_{n}").json()
+        assert start["source"] == "empty" and why in start["problem"]
+    fixed = np.eye(32, dtype=np.uint8)
+    assert c.put("/label/api/gen/mask/img/image_2", json=body(fixed, 0)).status_code == 200
+    assert (read_mask(generated / "mask" / "mask_2.h5") == fixed).all()
+    history = list((generated / ".slidewatch-labels" / "history").iterdir())
+    assert len(history) == 1 and read_mask(history[0]).shape == (8, 8)

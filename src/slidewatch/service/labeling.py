@@ -202,7 +202,8 @@ def labeling_router(
             loaded = datasets.get(dataset).start_mask(key)
         h, w = loaded.mask.shape
         return {"version": loaded.version, "state": loaded.state, "source": loaded.source,
-                "height": h, "width": w, "mask": encode_mask(loaded.mask)}  # fmt: skip
+                "problem": loaded.problem, "height": h, "width": w,
+                "mask": encode_mask(loaded.mask)}  # fmt: skip
 
     @router.get("/api/{dataset}/suggestion/{key:path}")
     def suggestion(dataset: str, key: str) -> dict[str, Any]:

@@ -127,6 +127,7 @@ async function openPatch(key) {
     $("info").textContent = `${key} · ${meta.width}×${meta.height} · bands ${meta.bands.join(",")} · ${meta.state} v${meta.version} · ${ctxNote}`;
     if (S.fromSuggestion) banner(`SUGGESTION from the model (threshold ${S.suggestion ? S.suggestion.threshold : "?"}): not saved yet`, "suggestion");
     else banner(m.source === "draft" ? "draft (in progress)" : "", "");
+    if (m.problem) banner(`stored mask not used: ${m.problem}`, "error");
     S.activeMs = 0; S.dirty = false; startClock();
   } catch (err) {
     S.meta = null; S.mask = null; draw();
