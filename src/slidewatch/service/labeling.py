@@ -31,7 +31,11 @@ from slidewatch.labeling.store import VersionConflict
 from slidewatch.labeling.views import DEFAULT_HIGH_PERCENT, DEFAULT_LOW_PERCENT, png_bytes
 from slidewatch.labeling.workspace import PatchNotFound, Workspace
 
-ASSETS = {"label.js": "text/javascript", "label.css": "text/css"}
+ASSETS = {
+    "label.js": "text/javascript",
+    "mask-tools.js": "text/javascript",
+    "label.css": "text/css",
+}
 """The page's files (package data under ``service/static/label``), served by name only."""
 MAX_MASK_PIXELS = 4096 * 4096
 
