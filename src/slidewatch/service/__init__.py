@@ -1,0 +1,1 @@
+"""The web service: FastAPI routers and pages (no torch)."""
