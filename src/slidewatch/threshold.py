@@ -23,4 +23,4 @@ ArrayT = TypeVar("ArrayT")
 
 def is_landslide(probability: ArrayT, threshold: float) -> ArrayT:
     """Boolean landslide mask of ``probability`` (numpy array or torch tensor): ``p >= t``."""
-    return probability >= threshold  # type: ignore[operator,no-any-return]
+    return probability >= threshold  # type: ignore[operator,return-value]
