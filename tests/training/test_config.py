@@ -20,8 +20,8 @@ def test_defaults_are_the_papers_protocol() -> None:
 def test_yaml_round_trip(tmp_path: Path) -> None:
     c = TrainConfig(
         data=("a", "b"),
-        model="segformer",
-        model_options={"encoder_name": "mit_b1"},
+        arch="segformer",
+        arch_options={"encoder_name": "mit_b1"},
         bands=["B4", "B3"],
         beta=3.5,
         epochs=7,
@@ -69,7 +69,7 @@ def test_bad_band_set_is_a_band_error() -> None:
 
 
 def test_replace_ignores_none_and_rejects_unknown_keys() -> None:
-    c = TrainConfig().replace(epochs=5, model=None)
+    c = TrainConfig().replace(epochs=5, arch=None)
     assert c.epochs == 5 and c.model == "unet"
     with pytest.raises(ConfigError, match="epoch"):
         TrainConfig().replace(epoch=5)

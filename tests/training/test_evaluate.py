@@ -55,7 +55,7 @@ def test_val_split_is_the_runs_validation_split(trained: Path, flat_data: Path) 
     # The validation loss matches the one Lightning logged for the best epoch.
     logged = read_spec(trained).metrics
     assert result["losses"]["dice_wce"] == pytest.approx(logged["loss"], rel=1e-3)
-    assert result["losses"]["dice"] == pytest.approx(logged["dice"], rel=1e-3)
+    assert result["losses"]["dice"] == pytest.approx(logged["dice_loss"], rel=1e-3)
 
 
 def test_losses_do_not_depend_on_the_batch_size(trained: Path, flat_data: Path) -> None:

@@ -11,7 +11,7 @@ from slidewatch.cli import cli
 from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.models.modelfile import read_spec
 
-TINY = ["--model-option", "base_width=8", "--batch-size", "4", "--quiet"]
+TINY = ["--arch-option", "base_width=8", "--batch-size", "4", "--quiet"]
 
 
 def invoke(args: list[str]) -> tuple[int, str]:
@@ -26,7 +26,7 @@ def test_train_from_options_then_evaluate(tmp_path: Path, flat_data: Path) -> No
             "train",
             "--data",
             str(flat_data),
-            "--model",
+            "--arch",
             "unet",
             "--bands",
             "six10m",
@@ -48,7 +48,8 @@ def test_train_from_options_then_evaluate(tmp_path: Path, flat_data: Path) -> No
     assert spec.training["config"]["alpha"] == 0.3 and spec.training["beta"] == 5.0
     assert len(spec.bands) == 6
     metrics = tmp_path / "metrics.json"
-    code, output = invoke(
+    result = CliRunner().invoke(
+        cli,
         [
             "evaluate",
             "--model",
@@ -62,11 +63,12 @@ def test_train_from_options_then_evaluate(tmp_path: Path, flat_data: Path) -> No
             "--figure",
             str(tmp_path / "f.png"),
             "--quiet",
-        ]
+        ],
     )
-    assert code == 0, output
+    assert result.exit_code == 0, result.output
     assert json.loads(metrics.read_text())["n_patches"] == 2
-    assert json.loads(output)["split"] == "val"
+    assert json.loads(result.stdout)["split"] == "val"
+    assert "scored 2 patches: the val split of" in result.stderr
     assert (tmp_path / "f.png").is_file()
 
 
@@ -78,7 +80,7 @@ def test_cli_options_override_the_yaml(tmp_path: Path, flat_data: Path) -> None:
                 "data": [str(flat_data)],
                 "epochs": 5,
                 "bands": "rgb",
-                "model_options": {"base_width": 8},
+                "arch_options": {"base_width": 8},
                 "seed": 3,
             }
         )
@@ -106,11 +108,11 @@ def test_cli_options_override_the_yaml(tmp_path: Path, flat_data: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--model", "vgg16"], "unknown model 'vgg16'"),
+        (["--arch", "vgg16"], "unknown model 'vgg16'"),
         (["--bands", "six20m"], "six20m"),
-        (["--loss", "focal"], "loss 'focal' is not valid"),
+        (["--loss", "focal"], "'focal' is not one of"),
         (["--beta", "many"], "not a number"),
-        (["--model-option", "depth=3"], "depth"),
+        (["--arch-option", "depth=3"], "depth"),
     ],
 )
 def test_bad_training_input_is_a_clean_error(

@@ -275,7 +275,12 @@ def normalization(
 
 
 @data.command()
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the dataset to.",
+)
 @click.option(
     "--layout",
     type=click.Choice(["flat", "official", "huggingface"]),
@@ -284,7 +289,7 @@ def normalization(
     help="Folder layout to write.",
 )
 @click.option("-n", "--patches", default=16, show_default=True, help="Number of patches.")
-@click.option("--size", default=128, show_default=True, help="Patch size in pixels.")
+@click.option("--size-px", "size", default=128, show_default=True, help="Patch side in pixels.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 def generate(out: Path, layout: str, patches: int, size: int, seed: int) -> None:
     """Write a small synthetic L4S dataset (for trying things out and tests)."""

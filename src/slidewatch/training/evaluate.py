@@ -38,25 +38,63 @@ HIST_BINS = 1000
 FIGURE_PATCHES = 4
 
 
-def select_refs(model_dir: Path, data_dirs: Sequence[Path], split: str) -> list[PatchRef]:
-    """Labelled patches of ``split``: ``all``; ``train``/``val`` of the model's own run
-    (``RUN_DIR/split.json``) or else the official split; ``test``; or a split-file path."""
+def run_split_file(model_dir: Path) -> Path:
+    """``RUN_DIR/split.json`` of the run that wrote ``model_dir`` (``RUN_DIR/model``)."""
+    return Path(model_dir).parent / "split.json"
+
+
+def _run_split_keys(model_dir: Path) -> dict[str, set[str]]:
+    """The patch keys of each part of the model's own run split ({} when none recorded)."""
+    path = run_split_file(model_dir)
+    if not path.is_file():
+        return {}
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(payload, dict):
+        return {}
+    return {str(k): set(map(str, v)) for k, v in payload.items() if isinstance(v, list)}
+
+
+def select_refs(
+    model_dir: Path, data_dirs: Sequence[Path], split: str | None
+) -> tuple[list[PatchRef], str]:
+    """Labelled patches of ``split`` and a sentence saying which they are.
+
+    ``None`` (the default): the model's own validation patches when its run recorded a
+    split (``RUN_DIR/split.json``) and the data holds them, else every labelled patch;
+    ``all``; ``train``/``val`` of the model's own run, or else the official split;
+    ``test``; or the ``val`` entry of a split-file path.
+    """
     refs = [r for r in discover_many([Path(d) for d in data_dirs]) if r.mask is not None]
     if not refs:
         raise DatasetError(
             f"{', '.join(map(str, data_dirs))}: no labelled patches; evaluation needs masks"
         )
+    run_split = run_split_file(model_dir)
+    if split is None:
+        own_val = _run_split_keys(model_dir).get("val", set())
+        chosen = [r for r in refs if r.key in own_val]
+        if chosen:
+            return chosen, f"the validation split of the model's run ({run_split})"
+        return refs, "all labelled patches (the model's run recorded no split of this data)"
     if split == "all":
-        return refs
-    run_split = Path(model_dir).parent / "split.json"
+        return refs, "all labelled patches"
     if split in ("train", "val") and run_split.is_file():
-        return read_split(run_split, refs)[split]
+        return read_split(run_split, refs)[split], f"the {split} split of {run_split}"
     if split in SPLIT_NAMES:
-        return official_split(refs, split)
+        return official_split(refs, split), f"the official {split} split of the layout"
     parts = read_split(Path(split), refs)
     if "val" not in parts:
         raise DatasetError(f"{split}: the split file has no 'val' entry; name the split to use")
-    return parts["val"]
+    return parts["val"], f"the 'val' entry of {split}"
+
+
+def training_overlap(model_dir: Path, refs: Sequence[PatchRef]) -> int:
+    """How many of ``refs`` the model was trained on (by its run's split file)."""
+    trained_on = _run_split_keys(model_dir).get("train", set())
+    return sum(r.key in trained_on for r in refs)
 
 
 def check_bands(model_dir: Path, model_bands: Sequence[str], refs: Sequence[PatchRef]) -> None:
@@ -218,7 +256,7 @@ def calibrate_model(
 ) -> dict[str, float]:
     """Store the F1-optimal threshold on the validation split in the model file."""
     predictor = Predictor(model_dir)
-    refs = select_refs(model_dir, data_dirs, "val")
+    refs, _ = select_refs(model_dir, data_dirs, "val")
     check_bands(model_dir, predictor.bands, refs)
     acc, _ = run_model(predictor, refs, batch_size=batch_size, progress=progress)
     threshold, f1 = best_threshold(acc.hist_pos, acc.hist_neg)
@@ -232,7 +270,7 @@ def calibrate_model(
 def evaluate(
     model_dir: str | Path,
     data_dirs: Sequence[str | Path],
-    split: str = "all",
+    split: str | None = None,
     out: str | Path | None = None,
     predictions_dir: str | Path | None = None,
     figure: str | Path | None = None,
@@ -242,6 +280,10 @@ def evaluate(
 ) -> dict[str, Any]:
     """Evaluate ``model_dir`` on the labelled patches of ``split``; return the metrics.
 
+    ``split`` None scores the model's own validation patches when its run recorded a split
+    (see :func:`select_refs`); the result names the patches scored and counts those the
+    model was trained on (``training_patches_scored``; anything above 0 flatters it).
+
     ``out`` receives the metrics as JSON, ``predictions_dir`` one ``.npy`` probability map
     per patch (``SOURCE/ID.npy``), ``figure`` the paper's Figure 3. With
     ``calibrate`` the F1-optimal threshold on the validation split is first stored
@@ -250,7 +292,7 @@ def evaluate(
     model_dir, dirs = Path(model_dir), [Path(d) for d in data_dirs]
     calibration = calibrate_model(model_dir, dirs, batch_size, progress) if calibrate else None
     predictor = Predictor(model_dir)
-    refs = select_refs(model_dir, dirs, split)
+    refs, scored = select_refs(model_dir, dirs, split)
     check_bands(model_dir, predictor.bands, refs)
     acc, views = run_model(
         predictor,
@@ -262,7 +304,10 @@ def evaluate(
     result = {
         "model": str(model_dir),
         "data": [str(d) for d in dirs],
-        "split": split,
+        "split": split or ("val" if scored.startswith("the validation") else "all"),
+        "scored": scored,
+        "training_patches_scored": training_overlap(model_dir, refs),
+        "patches": [r.key for r in refs],
         **summarize(acc, predictor.threshold, loss_alpha(predictor)),
     }
     if calibration:
