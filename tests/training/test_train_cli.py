@@ -153,3 +153,32 @@ def test_evaluate_bad_model_dir_and_band_mismatch(
 def test_train_without_data_is_a_clean_error() -> None:
     code, output = invoke(["train", "--epochs", "1"])
     assert code == 2 and "--data" in output
+
+
+def test_help_shows_every_default_and_every_named_band_set() -> None:
+    code, output = invoke(["train", "--help"])
+    assert code == 0
+    text = " ".join(output.split()).replace("- ", "-")  # click may wrap at a hyphen
+    for shown in (
+        "[default: runs/run]", "[default: unet]", "[default: all14]", "[default: wce-dice]",
+        "[default: auto]", "[default: 100; x>=1]", "[default: no-augment]",
+        "[auto|cpu|cuda]", "[bce|wce|dice|wce-dice]", "[csv|tensorboard|wandb|mlflow]",
+    ):  # fmt: skip
+        assert shown in text, shown
+    for band_set in ("all14", "six10m: B2,B3,B4,B8,slope,dem", "rgb: B4,B3,B2", "rgbn: B4,B3,B2,B8"):
+        assert band_set in text, band_set
+    assert "--accelerator" not in text and "--model " not in text
+    for command in (["experiments", "--help"], ["demo", "--help"]):
+        assert "--device [auto|cpu|cuda]" in invoke(command)[1]
+
+
+def test_evaluate_warns_when_it_scores_training_patches(trained: Path, flat_data: Path) -> None:
+    args = ["evaluate", "--model", str(trained), "--data", str(flat_data), "--quiet"]
+    honest = CliRunner().invoke(cli, args)
+    assert honest.exit_code == 0, honest.output
+    assert "scored 2 patches: the validation split of the model's run" in honest.stderr
+    assert "Warning" not in honest.stderr
+    flattering = CliRunner().invoke(cli, [*args, "--split", "all"])
+    assert flattering.exit_code == 0, flattering.output
+    assert "Warning: 8 of the 10 scored patches were training patches" in flattering.stderr
+    assert json.loads(flattering.stdout)["training_patches_scored"] == 8

@@ -228,12 +228,13 @@ def train(
     from slidewatch.training.preflight import preflight
 
     config = TrainConfig.from_yaml(config_file) if config_file else TrainConfig()
-    overrides = dict(options)
+    overrides = _given(click.get_current_context(), options)
     overrides["data"] = tuple(str(d) for d in data) or None
-    overrides["beta"] = _beta(beta)
-    overrides["num_devices"] = (
-        int(num_devices) if num_devices and num_devices.isdigit() else num_devices
-    )
+    given = _given(click.get_current_context(), {"beta": beta, "num_devices": num_devices})
+    if "beta" in given:
+        overrides["beta"] = _beta(beta)
+    if num_devices is not None and "num_devices" in given:
+        overrides["num_devices"] = int(num_devices) if num_devices.isdigit() else num_devices
     if arch_option:
         overrides["arch_options"] = {
             **config.arch_options,
