@@ -165,7 +165,12 @@ def test_help_shows_every_default_and_every_named_band_set() -> None:
         "[auto|cpu|cuda]", "[bce|wce|dice|wce-dice]", "[csv|tensorboard|wandb|mlflow]",
     ):  # fmt: skip
         assert shown in text, shown
-    for band_set in ("all14", "six10m: B2,B3,B4,B8,slope,dem", "rgb: B4,B3,B2", "rgbn: B4,B3,B2,B8"):
+    for band_set in (
+        "all14",
+        "six10m: B2,B3,B4,B8,slope,dem",
+        "rgb: B4,B3,B2",
+        "rgbn: B4,B3,B2,B8",
+    ):
         assert band_set in text, band_set
     assert "--accelerator" not in text and "--model " not in text
     for command in (["experiments", "--help"], ["demo", "--help"]):
