@@ -10,8 +10,8 @@ from PIL import Image
 from slidewatch.cli import cli
 from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.errors import ConfigError
-from slidewatch.training.experiments import GridConfig, grid_file, plan_runs
 from slidewatch.training.evaluate import evaluate
+from slidewatch.training.experiments import GridConfig, grid_file, plan_runs
 from slidewatch.training.results import COLUMNS, metrics_row
 
 FAST = ["--set", "epochs=1", "--set", "batch_size=4", "--model-option", "unet.base_width=8"]
