@@ -7,6 +7,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from slidewatch.bands import BAND_SETS
 from slidewatch.cli import cli
 from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.models.modelfile import read_spec
@@ -175,6 +176,9 @@ def test_help_shows_every_default_and_every_named_band_set() -> None:
     assert "--accelerator" not in text and "--model " not in text
     for command in (["experiments", "--help"], ["demo", "--help"]):
         assert "--device [auto|cpu|cuda]" in invoke(command)[1]
+    for command in (["data", "stats", "--help"], ["data", "normalization", "--help"]):
+        listed = " ".join(invoke(command)[1].split())
+        assert all(name in listed for name in BAND_SETS), command
 
 
 def test_evaluate_warns_when_it_scores_training_patches(trained: Path, flat_data: Path) -> None:

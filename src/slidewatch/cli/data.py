@@ -123,7 +123,7 @@ def _print_table1(rows: Sequence[SourceStats]) -> None:
     "--bands",
     default="all14",
     show_default=True,
-    help="Bands to plot: a band set (all14, six10m) or names like B4,B3,B2,B8.",
+    help="Bands to plot: a band set (all14, six10m, rgb, rgbn) or names like B4,B3,B2,B8.",
 )
 def stats(
     directories: tuple[Path, ...],
@@ -246,7 +246,7 @@ def split(
     "--bands",
     default="all14",
     show_default=True,
-    help="Band set (all14, six10m) or names like B4,B3,B2,B8.",
+    help="Band set (all14, six10m, rgb, rgbn) or names like B4,B3,B2,B8.",
 )
 @click.option(
     "--percentiles",
