@@ -78,7 +78,7 @@ def run_demo(
     )  # fmt: skip
     log(f"      {built.n_patches} patches in {built.out}")
 
-    log(f"[3/4] training a small U-Net (base width {s.base_width}, {s.epochs} epochs) on the CPU")
+    log(f"[3/4] training a small U-Net (width {s.base_width}, {s.epochs} epochs, device {device})")
     config = replace(
         TrainConfig(),
         data=(str(built.out),), arch="unet", arch_options={"base_width": s.base_width},
