@@ -87,7 +87,17 @@ def test_dice_is_over_the_whole_batch() -> None:
 
 
 def test_empty_mask_and_empty_prediction_cost_nothing() -> None:
-    assert dice_loss(torch.full((1, 4, 4), -100.0), torch.zeros(1, 4, 4)).item() < 1e-6
+    # Logits -10 (p = 4.5e-5) over 2×128×128 pixels sum to ~1.5, which the smoothing alone
+    # scored 0.99999; the documented rule is 0 for a target without landslide pixels.
+    logits, empty = torch.full((2, 128, 128), -10.0), torch.zeros(2, 128, 128)
+    assert dice_loss(logits, empty).item() == 0.0
+    assert build_loss("wce-dice", alpha=0.5)(logits, empty).item() < 1e-4
+
+
+def test_an_empty_prediction_of_a_landslide_costs_the_whole_dice() -> None:
+    target = torch.zeros(2, 128, 128)
+    target[0, :8, :8] = 1
+    assert dice_loss(torch.full((2, 128, 128), -10.0), target).item() > 0.99
 
 
 @pytest.mark.parametrize("name", ["bce", "wce", "dice", "wce-dice"])

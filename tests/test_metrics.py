@@ -14,6 +14,7 @@ from slidewatch.metrics import (
     pixel_metrics,
     scores_from_counts,
 )
+from slidewatch.threshold import is_landslide
 
 
 def crafted_batches() -> list[tuple[np.ndarray, np.ndarray]]:
@@ -99,3 +100,23 @@ def test_shape_mismatch_is_a_clear_error() -> None:
         confusion_counts(np.zeros((2, 4)), np.zeros((4, 2)))
     with pytest.raises(DatasetError, match="expected two N×H×W arrays"):
         per_patch_scores(np.zeros((4, 4)), np.zeros((4, 4)))
+
+
+def test_one_threshold_rule_at_p_equal_t() -> None:
+    # p = t = 0.5 on a landslide: torchmetrics' own rule (p > t) gave F1 0, evaluate/detect 1.
+    prob = torch.full((1, 4, 4), 0.5)
+    target = torch.ones(1, 4, 4, dtype=torch.int64)
+    collection = pixel_metrics(threshold=0.5)
+    collection.update(prob, target)
+    assert float(collection.compute()["f1"]) == 1.0
+    decided = is_landslide(prob.numpy(), 0.5)
+    assert scores_from_counts(confusion_counts(decided, target.numpy()))["f1"] == 1.0
+    assert bool(is_landslide(torch.tensor(0.5), 0.5)) and not is_landslide(0.4999, 0.5)
+
+
+def test_evaluate_and_the_figure_use_the_same_rule() -> None:
+    from slidewatch.training.evaluate import Accumulator
+
+    acc = Accumulator()
+    acc.add(np.full((1, 2, 2), 0.5), np.ones((1, 2, 2), np.int64), 0.5)
+    assert acc.counts["tp"] == 4

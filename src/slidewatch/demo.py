@@ -7,6 +7,7 @@ seen working on any machine in a few minutes. The data are synthetic and the out
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -45,8 +46,12 @@ def run_demo(
     settings: DemoSettings = DemoSettings(),
     log: Callable[[str], Any] = print,
     progress: bool = True,
+    device: str = "cpu",
 ) -> dict[str, Any]:
-    """Run the whole pipeline into ``out``; returns the detection summary with paths added."""
+    """Run the whole pipeline into ``out``; returns the detection summary with paths added.
+
+    A previous demo's run folder in ``out`` is replaced (the demo owns that folder).
+    """
     from slidewatch.data.build import build_patches
     from slidewatch.data.synthetic import make_synthetic_area
     from slidewatch.inference.detect import detect
@@ -73,19 +78,21 @@ def run_demo(
     )  # fmt: skip
     log(f"      {built.n_patches} patches in {built.out}")
 
-    log(f"[3/4] training a small U-Net (base width {s.base_width}, {s.epochs} epochs) on the CPU")
+    log(f"[3/4] training a small U-Net (width {s.base_width}, {s.epochs} epochs, device {device})")
     config = replace(
         TrainConfig(),
-        data=(str(built.out),), model="unet", model_options={"base_width": s.base_width},
+        data=(str(built.out),), arch="unet", arch_options={"base_width": s.base_width},
         bands="all14", epochs=s.epochs, batch_size=s.batch_size, seed=s.seed,
-        out=str(out / "run"), accelerator="cpu", devices=1, augment=True,
+        out=str(out / "run"), device=device, num_devices=1, augment=True,
     )  # fmt: skip
+    if (out / "run" / "config.yaml").is_file():  # a previous demo's run
+        shutil.rmtree(out / "run")
     model_dir = train(config, progress=progress)
 
     log("[4/4] detecting landslides over the scene (blended overlapping windows → COGs)")
     summary = detect(
         scene.scene, model_dir, out / "detection", tile=128, overlap=32, batch_size=16,
-        scale="none", min_area_m2=1000.0, progress=progress,
+        scale="none", min_area_m2=1000.0, device=device, progress=progress,
     )  # fmt: skip
     summary["demo"] = {
         "synthetic": True,

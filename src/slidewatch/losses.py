@@ -5,7 +5,8 @@ With ŷ = sigmoid(logit), y ∈ {0, 1} and N pixels:
 - BCE      = −1/N Σ (y·log ŷ + (1−y)·log(1−ŷ))
 - WCE      = −1/N Σ (β·y·log ŷ + (1−y)·log(1−ŷ))   (β weighs the landslide class only)
 - Dice     = 1 − 2|X∩Y| / (|X| + |Y|)               (soft: |X∩Y| = Σ ŷ·y, |X| = Σ ŷ, |Y| = Σ y,
-                                                     over the whole batch, ε added above and below)
+                                                     over the whole batch, ε added above and below;
+                                                     0 when the batch has no landslide pixel)
 - WCE-Dice = (1−α)·WCE + α·Dice
 
 ``log ŷ`` and ``log(1−ŷ)`` are ``logsigmoid(x)`` and ``logsigmoid(−x)``, exact for logits of
@@ -25,7 +26,7 @@ from torch import nn
 from slidewatch.errors import ConfigError, ModelError, unknown_name
 
 DICE_EPS = 1e-6
-"""Smoothing of the soft Dice: an empty prediction of an empty mask scores loss 0."""
+"""Smoothing of the soft Dice (keeps the ratio finite; it does not decide empty masks)."""
 
 
 def _flat(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -51,11 +52,25 @@ def wce_loss(logits: torch.Tensor, target: torch.Tensor, beta: float) -> torch.T
     return -(beta * y * F.logsigmoid(x) + (1 - y) * F.logsigmoid(-x)).mean()
 
 
+def dice_from_sums(
+    intersection: torch.Tensor, prob_sum: torch.Tensor, target_sum: torch.Tensor, eps: float
+) -> torch.Tensor:
+    """Soft Dice loss from its three pixel sums (Σ ŷ·y, Σ ŷ, Σ y) over a batch or a whole set.
+
+    A target without any landslide pixel scores loss 0, whatever the prediction: Dice is
+    undefined there (the smoothing alone would give a near-perfect empty prediction a loss
+    near 1: logits −10 on 2×128×128 scored 0.99999), and WCE still penalises its false
+    positives. segmentation_models_pytorch's ``DiceLoss`` follows the same convention.
+    """
+    loss = 1 - (2 * intersection + eps) / (prob_sum + target_sum + eps)
+    return loss * (target_sum > 0)
+
+
 def dice_loss(logits: torch.Tensor, target: torch.Tensor, eps: float = DICE_EPS) -> torch.Tensor:
-    """Soft Dice loss on probabilities, over the whole batch."""
+    """Soft Dice loss on probabilities, over the whole batch (0 for an empty target)."""
     x, y = _flat(logits, target)
     p = torch.sigmoid(x)
-    return 1 - (2 * (p * y).sum() + eps) / (p.sum() + y.sum() + eps)
+    return dice_from_sums((p * y).sum(), p.sum(), y.sum(), eps)
 
 
 def wce_dice_loss(

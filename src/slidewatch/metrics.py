@@ -8,7 +8,9 @@ the per-patch mean as a secondary figure. A ratio 0/0 counts as 0 throughout (as
 torchmetrics' ``zero_division=0``).
 
 For training, :func:`pixel_metrics` returns a torchmetrics collection that sums the same
-counts across batches (and devices) internally.
+counts across batches (and devices) internally. Probabilities become decisions by the one
+rule of :mod:`slidewatch.threshold` (``p >= t``) also there: the collection is fed decisions,
+never probabilities (torchmetrics' own rule is ``p > t``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from torchmetrics.classification import (
 )
 
 from slidewatch.errors import DatasetError
+from slidewatch.threshold import is_landslide
 
 COUNT_KEYS = ("tp", "fp", "fn", "tn")
 SCORE_KEYS = ("precision", "recall", "f1", "iou")
@@ -82,16 +85,30 @@ def per_patch_scores(pred_bool: Any, target: Any) -> dict[str, float]:
     return {k: float(np.mean([r[k] for r in rows])) if rows else 0.0 for k in SCORE_KEYS}
 
 
+class ThresholdedMetrics(MetricCollection):
+    """A metric collection updated with probabilities, decided by :func:`is_landslide`."""
+
+    def __init__(self, metrics: dict[str, Any], threshold: float) -> None:
+        super().__init__(metrics)
+        self.threshold = float(threshold)
+
+    def update(self, probability: torch.Tensor, target: torch.Tensor) -> None:  # type: ignore[override]
+        """Add a batch: probabilities and integer targets of the same shape."""
+        super().update(is_landslide(probability, self.threshold).long(), target)
+
+
 def pixel_metrics(threshold: float = 0.5) -> MetricCollection:
     """torchmetrics collection (precision, recall, f1, iou) over pixel-summed counts.
 
-    Update it with probabilities N×H×W (or N×1×H×W) and integer targets of the same shape.
+    Update it with probabilities N×H×W (or N×1×H×W) and integer targets of the same shape;
+    a pixel counts as landslide when ``p >= threshold`` (:func:`is_landslide`).
     """
-    return MetricCollection(
+    return ThresholdedMetrics(
         {
-            "precision": BinaryPrecision(threshold=threshold),
-            "recall": BinaryRecall(threshold=threshold),
-            "f1": BinaryF1Score(threshold=threshold),
-            "iou": BinaryJaccardIndex(threshold=threshold),
-        }
+            "precision": BinaryPrecision(),
+            "recall": BinaryRecall(),
+            "f1": BinaryF1Score(),
+            "iou": BinaryJaccardIndex(),
+        },
+        threshold,
     )

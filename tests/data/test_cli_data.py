@@ -99,7 +99,16 @@ def test_cache_split_normalization_generate(tmp_path: Path, flat_dataset: Genera
     norm = json.loads((tmp_path / "n.json").read_text())
     assert code == 0 and norm["bands"][0] == "B2" and norm["percentiles"] == [1.0, 99.0]
     code, out = run(
-        "data", "generate", str(tmp_path / "gen"), "-n", "3", "--size", "32", "--layout", "official"
+        "data",
+        "generate",
+        "--out",
+        str(tmp_path / "gen"),
+        "-n",
+        "3",
+        "--size-px",
+        "32",
+        "--layout",
+        "official",
     )
     assert code == 0 and (tmp_path / "gen" / "TrainData" / "img").is_dir()
 

@@ -15,6 +15,8 @@ from slidewatch.data.layout import discover, discover_many
 from slidewatch.data.normalization import Normalization, normalization_from_arrays
 from slidewatch.errors import DatasetError
 
+from .conftest import which_variant
+
 torch.set_num_threads(1)
 
 
@@ -103,16 +105,18 @@ def test_augment_moves_image_and_mask_together(flat_dataset: GeneratedDataset) -
         img2, mask2 = augment_pair(image, mask, flips)
         assert mask2 is not None
         np.testing.assert_array_equal(mask2, (img2[0] % 3 == 0).astype(np.uint8))
+    # Each draw is one of the 8 flips/turns, mask moved with the image, and the draws vary
+    # (an augmentation that did nothing would give variant 0 every time).
     torch.manual_seed(0)
     ds = PatchDataset(discover(flat_dataset.root), "B4", augment=True)
-    plain = PatchDataset(discover(flat_dataset.root), "B4")
-    s, p = ds[0], plain[0]
-    assert sorted(s["image"].flatten().tolist()) == sorted(p["image"].flatten().tolist())
-    assert int(s["mask"].sum()) == int(p["mask"].sum())
-    # a landslide pixel stays under the same bright soil value
-    assert float(s["image"][0][s["mask"] == 1].mean()) == pytest.approx(
-        float(p["image"][0][p["mask"] == 1].mean()), rel=1e-5
-    )
+    plain = PatchDataset(discover(flat_dataset.root), "B4")[0]
+    seen = {
+        which_variant(
+            s["image"].numpy(), s["mask"].numpy(), plain["image"].numpy(), plain["mask"].numpy()
+        )
+        for s in (ds[0] for _ in range(32))
+    }
+    assert len(seen) >= 5 and seen != {0}
 
 
 def test_corrupt_file_raises_dataset_error(tmp_path: Path, make_dataset) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ def tiny_config(data: Path | list[Path], out: Path, **kw: object) -> TrainConfig
     dirs = [data] if isinstance(data, Path) else data
     options: dict[str, object] = {
         "data": tuple(str(d) for d in dirs),
-        "model_options": dict(TINY),
+        "arch_options": dict(TINY),
         "bands": "six10m",
         "epochs": 2,
         "batch_size": 4,

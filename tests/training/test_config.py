@@ -11,7 +11,7 @@ from slidewatch.training.config import TrainConfig, field_names
 
 def test_defaults_are_the_papers_protocol() -> None:
     c = TrainConfig()
-    assert (c.model, c.bands, c.loss, c.alpha) == ("unet", "all14", "wce-dice", 0.5)
+    assert (c.arch, c.bands, c.loss, c.alpha) == ("unet", "all14", "wce-dice", 0.5)
     assert (c.epochs, c.batch_size, c.lr, c.lr_step_epochs, c.lr_gamma) == (100, 16, 1e-3, 30, 0.1)
     assert (c.patience, c.split, c.val_fraction, c.seed) == (10, "random", 0.2, 42)
     assert c.normalization == "minmax" and c.logger == "csv" and c.beta == "auto"
@@ -20,8 +20,8 @@ def test_defaults_are_the_papers_protocol() -> None:
 def test_yaml_round_trip(tmp_path: Path) -> None:
     c = TrainConfig(
         data=("a", "b"),
-        model="segformer",
-        model_options={"encoder_name": "mit_b1"},
+        arch="segformer",
+        arch_options={"encoder_name": "mit_b1"},
         bands=["B4", "B3"],
         beta=3.5,
         epochs=7,
@@ -69,8 +69,8 @@ def test_bad_band_set_is_a_band_error() -> None:
 
 
 def test_replace_ignores_none_and_rejects_unknown_keys() -> None:
-    c = TrainConfig().replace(epochs=5, model=None)
-    assert c.epochs == 5 and c.model == "unet"
+    c = TrainConfig().replace(epochs=5, arch=None)
+    assert c.epochs == 5 and c.arch == "unet"
     with pytest.raises(ConfigError, match="epoch"):
         TrainConfig().replace(epoch=5)
 

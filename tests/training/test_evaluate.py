@@ -55,7 +55,29 @@ def test_val_split_is_the_runs_validation_split(trained: Path, flat_data: Path) 
     # The validation loss matches the one Lightning logged for the best epoch.
     logged = read_spec(trained).metrics
     assert result["losses"]["dice_wce"] == pytest.approx(logged["loss"], rel=1e-3)
-    assert result["losses"]["dice"] == pytest.approx(logged["dice"], rel=1e-3)
+    assert result["losses"]["dice"] == pytest.approx(logged["dice_loss"], rel=1e-3)
+
+
+def test_default_split_is_the_runs_validation_split(trained: Path, flat_data: Path) -> None:
+    result = evaluate(trained, [flat_data], progress=False)
+    own_val = json.loads((trained.parent / "split.json").read_text())["val"]
+    assert result["split"] == "val" and result["patches"] == own_val
+    assert "validation split of the model's run" in result["scored"]
+    assert result["training_patches_scored"] == 0
+    everything = evaluate(trained, [flat_data], split="all", progress=False)
+    assert everything["training_patches_scored"] == 8 and everything["n_patches"] == 10
+
+
+def test_losses_do_not_depend_on_the_batch_size(trained: Path, flat_data: Path) -> None:
+    # 10 patches in batches of 1, 3 (uneven: 3+3+3+1) and 16 (one batch).
+    losses = [
+        evaluate(trained, [flat_data], split="all", batch_size=b, progress=False)["losses"]
+        for b in (1, 3, 16)
+    ]
+    for key in ("dice_wce", "wce", "dice"):
+        assert losses[0][key] == pytest.approx(losses[1][key], rel=1e-9, abs=1e-12), key
+        assert losses[0][key] == pytest.approx(losses[2][key], rel=1e-9, abs=1e-12), key
+    assert 0.0 < losses[0]["dice"] < 1.0
 
 
 def test_calibration_stores_the_f1_optimal_threshold(

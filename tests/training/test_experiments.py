@@ -10,8 +10,9 @@ from PIL import Image
 from slidewatch.cli import cli
 from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.errors import ConfigError
+from slidewatch.training.evaluate import evaluate
 from slidewatch.training.experiments import GridConfig, grid_file, plan_runs
-from slidewatch.training.results import COLUMNS
+from slidewatch.training.results import COLUMNS, metrics_row
 
 FAST = ["--set", "epochs=1", "--set", "batch_size=4", "--model-option", "unet.base_width=8"]
 
@@ -37,7 +38,20 @@ def test_smoke_grid_writes_tables_and_skips_finished_runs(tmp_path: Path) -> Non
         ("smoke", "six10m", "unet"),
         ("smoke", "all14", "unet"),
     ]
-    assert all(float(r[c]) >= 0.0 for r in rows for c in COLUMNS)
+    for row in rows:
+        # Each row is the run's own model scored again on its run's validation split...
+        run_dir = out / row["dataset"] / row["bands"] / row["model"]
+        again = evaluate(run_dir / "model", [tmp_path / "data" / "smoke"], progress=False)
+        assert again["split"] == "val" and again["n_patches"] == 2
+        expected = metrics_row(again)
+        for column in COLUMNS:
+            assert float(row[column]) == pytest.approx(expected[column], abs=2e-6), column
+        # ...and the columns agree with each other (alpha 0.5 in the smoke grid).
+        p, r, f1 = (float(row[c]) for c in ("Precision", "Recall", "F1"))
+        assert f1 == pytest.approx(2 * p * r / (p + r) if p + r else 0.0, abs=1e-5)
+        wce, dice = float(row["WCE"]), float(row["Dice"])
+        assert float(row["Dice-WCE"]) == pytest.approx(0.5 * wce + 0.5 * dice, abs=1e-5)
+        assert wce > 0.0 and 0.0 < dice <= 1.0
     markdown = (out / "results.md").read_text()
     assert "## smoke" in markdown and "### bands: six10m" in markdown
     assert "| model | F1 | Precision | Recall | IoU | Dice-WCE | WCE | Dice |" in markdown

@@ -49,7 +49,9 @@ def test_model_spec_records_bands_normalisation_training_and_metrics(trained: Pa
     assert 0.0 < t["landslide_fraction"] < 0.2
     assert t["beta"] == pytest.approx((1 - t["landslide_fraction"]) / t["landslide_fraction"])
     assert t["data_sources"] == ["gen"]
-    assert {"f1", "iou", "precision", "recall", "loss", "wce", "dice"} <= set(spec.metrics)
+    assert {"f1", "iou", "precision", "recall", "loss", "wce_loss", "dice_loss"} <= set(
+        spec.metrics
+    )
     assert spec.metrics["n_patches"] == 2
 
 
@@ -129,7 +131,7 @@ def test_normalisation_options_with_augmentation(
 
 def test_unknown_model_is_a_registry_error(tmp_path: Path, flat_data: Path) -> None:
     with pytest.raises(RegistryError, match="unet-resnet34"):
-        train(tiny_config(flat_data, tmp_path / "r", model="vgg", model_options={}), False)
+        train(tiny_config(flat_data, tmp_path / "r", arch="vgg", arch_options={}), False)
     assert not (tmp_path / "r").exists()  # failed before writing anything
 
 
@@ -140,9 +142,9 @@ def test_too_few_labelled_patches(tmp_path: Path) -> None:
 
 
 def test_precision_is_mixed_only_on_gpu() -> None:
-    assert resolve_precision(TrainConfig(accelerator="cpu")) == "32-true"
-    assert resolve_precision(TrainConfig(accelerator="gpu")) == "16-mixed"
-    assert resolve_precision(TrainConfig(accelerator="gpu", precision="bf16-mixed")) == "bf16-mixed"
+    assert resolve_precision(TrainConfig(device="cpu")) == "32-true"
+    assert resolve_precision(TrainConfig(device="cuda")) == "16-mixed"
+    assert resolve_precision(TrainConfig(device="cuda", precision="bf16-mixed")) == "bf16-mixed"
 
 
 def test_csv_logger_and_missing_logger_packages(tmp_path: Path) -> None:

@@ -7,11 +7,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from slidewatch.bands import BAND_SETS
 from slidewatch.cli import cli
 from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.models.modelfile import read_spec
 
-TINY = ["--model-option", "base_width=8", "--batch-size", "4", "--quiet"]
+TINY = ["--arch-option", "base_width=8", "--batch-size", "4", "--quiet"]
 
 
 def invoke(args: list[str]) -> tuple[int, str]:
@@ -26,7 +27,7 @@ def test_train_from_options_then_evaluate(tmp_path: Path, flat_data: Path) -> No
             "train",
             "--data",
             str(flat_data),
-            "--model",
+            "--arch",
             "unet",
             "--bands",
             "six10m",
@@ -48,7 +49,8 @@ def test_train_from_options_then_evaluate(tmp_path: Path, flat_data: Path) -> No
     assert spec.training["config"]["alpha"] == 0.3 and spec.training["beta"] == 5.0
     assert len(spec.bands) == 6
     metrics = tmp_path / "metrics.json"
-    code, output = invoke(
+    result = CliRunner().invoke(
+        cli,
         [
             "evaluate",
             "--model",
@@ -62,11 +64,12 @@ def test_train_from_options_then_evaluate(tmp_path: Path, flat_data: Path) -> No
             "--figure",
             str(tmp_path / "f.png"),
             "--quiet",
-        ]
+        ],
     )
-    assert code == 0, output
+    assert result.exit_code == 0, result.output
     assert json.loads(metrics.read_text())["n_patches"] == 2
-    assert json.loads(output)["split"] == "val"
+    assert json.loads(result.stdout)["split"] == "val"
+    assert "scored 2 patches: the val split of" in result.stderr
     assert (tmp_path / "f.png").is_file()
 
 
@@ -78,7 +81,7 @@ def test_cli_options_override_the_yaml(tmp_path: Path, flat_data: Path) -> None:
                 "data": [str(flat_data)],
                 "epochs": 5,
                 "bands": "rgb",
-                "model_options": {"base_width": 8},
+                "arch_options": {"base_width": 8},
                 "seed": 3,
             }
         )
@@ -106,11 +109,11 @@ def test_cli_options_override_the_yaml(tmp_path: Path, flat_data: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--model", "vgg16"], "unknown model 'vgg16'"),
+        (["--arch", "vgg16"], "unknown model 'vgg16'"),
         (["--bands", "six20m"], "six20m"),
-        (["--loss", "focal"], "loss 'focal' is not valid"),
+        (["--loss", "focal"], "'focal' is not one of"),
         (["--beta", "many"], "not a number"),
-        (["--model-option", "depth=3"], "depth"),
+        (["--arch-option", "depth=3"], "depth"),
     ],
 )
 def test_bad_training_input_is_a_clean_error(
@@ -151,3 +154,40 @@ def test_evaluate_bad_model_dir_and_band_mismatch(
 def test_train_without_data_is_a_clean_error() -> None:
     code, output = invoke(["train", "--epochs", "1"])
     assert code == 2 and "--data" in output
+
+
+def test_help_shows_every_default_and_every_named_band_set() -> None:
+    code, output = invoke(["train", "--help"])
+    assert code == 0
+    text = " ".join(output.split()).replace("- ", "-")  # click may wrap at a hyphen
+    for shown in (
+        "[default: runs/run]", "[default: unet]", "[default: all14]", "[default: wce-dice]",
+        "[default: auto]", "[default: 100; x>=1]", "[default: no-augment]",
+        "[auto|cpu|cuda]", "[bce|wce|dice|wce-dice]", "[csv|tensorboard|wandb|mlflow]",
+    ):  # fmt: skip
+        assert shown in text, shown
+    for band_set in (
+        "all14",
+        "six10m: B2,B3,B4,B8,slope,dem",
+        "rgb: B4,B3,B2",
+        "rgbn: B4,B3,B2,B8",
+    ):
+        assert band_set in text, band_set
+    assert "--accelerator" not in text and "--model " not in text
+    for command in (["experiments", "--help"], ["demo", "--help"]):
+        assert "--device [auto|cpu|cuda]" in invoke(command)[1]
+    for command in (["data", "stats", "--help"], ["data", "normalization", "--help"]):
+        listed = " ".join(invoke(command)[1].split())
+        assert all(name in listed for name in BAND_SETS), command
+
+
+def test_evaluate_warns_when_it_scores_training_patches(trained: Path, flat_data: Path) -> None:
+    args = ["evaluate", "--model", str(trained), "--data", str(flat_data), "--quiet"]
+    honest = CliRunner().invoke(cli, args)
+    assert honest.exit_code == 0, honest.output
+    assert "scored 2 patches: the validation split of the model's run" in honest.stderr
+    assert "Warning" not in honest.stderr
+    flattering = CliRunner().invoke(cli, [*args, "--split", "all"])
+    assert flattering.exit_code == 0, flattering.output
+    assert "Warning: 8 of the 10 scored patches were training patches" in flattering.stderr
+    assert json.loads(flattering.stdout)["training_patches_scored"] == 8

@@ -24,7 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("slidewatch.cli.models:export", "Export a model directory to ONNX."),
     "train": ("slidewatch.cli.train:train", "Train a segmentation model on patch datasets."),
     "evaluate": ("slidewatch.cli.train:evaluate", "Evaluate a model on a patch dataset."),
-    "experiments": ("slidewatch.cli.train:experiments", "Run a grid of training experiments."),
+    "experiments": (
+        "slidewatch.cli.experiments:experiments",
+        "Run a grid of training experiments.",
+    ),
     "detect": ("slidewatch.cli.detect:detect", "Detect landslides over a georeferenced scene."),
     "demo": ("slidewatch.cli.demo:demo", "Run the whole pipeline on synthetic data."),
     "label": ("slidewatch.cli.label:label", "Label patches in the browser; export them."),

@@ -254,7 +254,7 @@ def split(
     "--bands",
     default="all14",
     show_default=True,
-    help="Band set (all14, six10m) or names like B4,B3,B2,B8.",
+    help="Band set (all14, six10m, rgb, rgbn) or names like B4,B3,B2,B8.",
 )
 @click.option(
     "--percentiles",
@@ -283,7 +283,12 @@ def normalization(
 
 
 @data.command()
-@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the dataset to.",
+)
 @click.option(
     "--layout",
     type=click.Choice(["flat", "official", "huggingface"]),
@@ -292,7 +297,7 @@ def normalization(
     help="Folder layout to write.",
 )
 @click.option("-n", "--patches", default=16, show_default=True, help="Number of patches.")
-@click.option("--size", default=128, show_default=True, help="Patch size in pixels.")
+@click.option("--size-px", "size", default=128, show_default=True, help="Patch side in pixels.")
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 def generate(out: Path, layout: str, patches: int, size: int, seed: int) -> None:
     """Write a small synthetic L4S dataset (for trying things out and tests)."""

@@ -16,8 +16,15 @@ import click
     help="Folder for the synthetic data, the model and the detection outputs.",
 )
 @click.option("--small", is_flag=True, help="A seconds-long variant (tiny areas, one epoch).")
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    default="auto",
+    show_default=True,
+    help="Where the model trains and runs.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def demo(out: Path, small: bool, quiet: bool) -> None:
+def demo(out: Path, small: bool, device: str, quiet: bool) -> None:
     """Generate a synthetic area, train a small model, detect over a larger scene.
 
     The data are SYNTHETIC: terrain, vegetation and bare-soil scars on steep slopes in the
@@ -25,7 +32,8 @@ def demo(out: Path, small: bool, quiet: bool) -> None:
     """
     from slidewatch.demo import SMALL, DemoSettings, run_demo
 
-    summary = run_demo(out, SMALL if small else DemoSettings(), log=click.echo, progress=not quiet)
+    settings = SMALL if small else DemoSettings()
+    summary = run_demo(out, settings, log=click.echo, progress=not quiet, device=device)
     det = out / "detection"
     click.echo("")
     click.echo(f"Done in {summary['demo']['elapsed_s']} s (synthetic data).")

@@ -1,4 +1,4 @@
-"""``slidewatch train``, ``slidewatch evaluate`` and ``slidewatch experiments``."""
+"""``slidewatch train`` and ``slidewatch evaluate``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,18 @@ from typing import Any
 
 import click
 import yaml
+from click.core import ParameterSource
 
+from slidewatch.bands import BAND_SETS
 from slidewatch.errors import ConfigError
+from slidewatch.training.config import (
+    DEVICES,
+    LOGGERS,
+    LOSSES,
+    NORMALIZATIONS,
+    PRECISIONS,
+    TrainConfig,
+)
 
 
 def _beta(value: str | None) -> float | str | None:
@@ -23,7 +33,7 @@ def _beta(value: str | None) -> float | str | None:
 
 
 def _silence_lightning(quiet: bool) -> None:
-    # Lightning reports hardware and checkpoint loading at INFO level.
+    # Lightning reports hardware, checkpoint loading and tips at INFO level.
     if quiet:
         logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
 
@@ -37,6 +47,29 @@ def _key_values(items: tuple[str, ...], what: str) -> dict[str, Any]:
             raise ConfigError(f"{what} {item!r} is not KEY=VALUE; write e.g. base_width=32")
         out[key.strip()] = yaml.safe_load(value)
     return out
+
+
+_DEFAULTS = TrainConfig()
+"""The defaults --help shows; an option left at its default does not override --config."""
+
+
+def _given(ctx: click.Context, values: dict[str, Any]) -> dict[str, Any]:
+    """The options typed on the command line (or from the environment), not defaults."""
+    return {
+        name: value
+        for name, value in values.items()
+        if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+    }
+
+
+BAND_HELP = (
+    "Band set ("
+    + "; ".join(
+        f"{name}: {','.join(bands) if len(bands) < 14 else 'all 14'}"
+        for name, bands in BAND_SETS.items()
+    )
+    + ") or band names, e.g. B2,B3,B4,B8."
+)
 
 
 @click.command()
@@ -53,66 +86,193 @@ def _key_values(items: tuple[str, ...], what: str) -> dict[str, Any]:
     type=click.Path(path_type=Path),
     help="Patch dataset folder; repeat to combine datasets.",
 )
-@click.option("--model", help="Architecture (see 'slidewatch models'). [default: unet]")
 @click.option(
-    "--model-option",
-    "model_option",
+    "--arch",
+    default=_DEFAULTS.arch,
+    show_default=True,
+    help="Architecture (see 'slidewatch models').",
+)
+@click.option(
+    "--arch-option",
+    "arch_option",
     multiple=True,
     metavar="KEY=VALUE",
     help="Architecture option, e.g. base_width=32; repeatable.",
 )
-@click.option("--bands", help="Band set (all14, six10m, ...) or names B2,B3,... [default: all14]")
-@click.option("--loss", help="bce, wce, dice or wce-dice. [default: wce-dice]")
-@click.option("--alpha", type=float, help="Dice weight of wce-dice. [default: 0.5]")
-@click.option("--beta", help="WCE landslide weight, or 'auto' from the class balance.")
-@click.option("--epochs", type=int, help="Maximum epochs. [default: 100]")
-@click.option("--batch-size", type=int, help="Patches per batch. [default: 16]")
-@click.option("--lr", type=float, help="Adam learning rate. [default: 0.001]")
-@click.option("--split", help="random, official, or a split file (.json). [default: random]")
-@click.option("--normalization", help="minmax, percentiles, standard or none.")
-@click.option("--augment/--no-augment", default=None, help="Random flips and 90° rotations.")
-@click.option("--num-workers", type=int, help="DataLoader worker processes.")
-@click.option("--accelerator", help="cpu, gpu or auto.")
-@click.option("--devices", help="Number of devices (with --strategy ddp for multi-GPU).")
-@click.option("--strategy", help="Lightning strategy, e.g. ddp.")
-@click.option("--precision", help="Lightning precision; auto = 16-mixed on GPU.")
-@click.option("--logger", help="csv, tensorboard, wandb (offline) or mlflow.")
-@click.option("--cache-dir", help="Consolidated patch cache to read from (built if absent).")
-@click.option("--seed", type=int, help="Seed of split, weights and order. [default: 42]")
+@click.option("--bands", default=_DEFAULTS.bands, show_default=True, help=BAND_HELP)
 @click.option(
-    "--resume", is_flag=True, default=None, help="Continue from RUN_DIR/checkpoints/last.ckpt."
+    "--loss", type=click.Choice(LOSSES), default=_DEFAULTS.loss, show_default=True, help="Loss."
 )
-@click.option("--out", help="Run directory RUN_DIR.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option(
+    "--alpha",
+    type=float,
+    default=_DEFAULTS.alpha,
+    show_default=True,
+    help="Dice weight of wce-dice.",
+)
+@click.option(
+    "--beta",
+    default=_DEFAULTS.beta,
+    show_default=True,
+    help="WCE landslide weight, or 'auto' from the training split's class balance.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=_DEFAULTS.epochs,
+    show_default=True,
+    help="Maximum epochs.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=_DEFAULTS.batch_size,
+    show_default=True,
+    help="Patches per batch.",
+)
+@click.option(
+    "--lr", type=float, default=_DEFAULTS.lr, show_default=True, help="Adam learning rate."
+)
+@click.option(
+    "--split",
+    default=_DEFAULTS.split,
+    show_default=True,
+    help="random (seeded 80/20), official, or a split file (.json).",
+)
+@click.option(
+    "--normalization",
+    type=click.Choice(NORMALIZATIONS),
+    default=_DEFAULTS.normalization,
+    show_default=True,
+    help="Per-band normalisation computed on the training split.",
+)
+@click.option(
+    "--augment/--no-augment",
+    default=_DEFAULTS.augment,
+    show_default=True,
+    help="Random flips and 90° rotations.",
+)
+@click.option(
+    "--num-workers",
+    type=click.IntRange(min=0),
+    default=_DEFAULTS.num_workers,
+    show_default=True,
+    help="DataLoader worker processes.",
+)
+@click.option(
+    "--device",
+    type=click.Choice(DEVICES),
+    default=_DEFAULTS.device,
+    show_default=True,
+    help="Where to train.",
+)
+@click.option(
+    "--num-devices",
+    default=_DEFAULTS.num_devices,
+    show_default=True,
+    help="How many devices (N GPUs with --strategy ddp).",
+)
+@click.option(
+    "--strategy",
+    default=_DEFAULTS.strategy,
+    show_default=True,
+    help="Lightning strategy, e.g. ddp.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(PRECISIONS),
+    default=_DEFAULTS.precision,
+    show_default=True,
+    help="Numeric precision; auto = 16-mixed on CUDA, else 32-true.",
+)
+@click.option(
+    "--logger",
+    type=click.Choice(LOGGERS),
+    default=_DEFAULTS.logger,
+    show_default=True,
+    help="Metrics logger.",
+)
+@click.option("--cache-dir", help="Consolidated patch cache to read from (built if absent).")
+@click.option(
+    "--seed",
+    type=int,
+    default=_DEFAULTS.seed,
+    show_default=True,
+    help="Seed of split, weights and order.",
+)
+@click.option("--resume", is_flag=True, help="Continue from RUN_DIR/checkpoints/last.ckpt.")
+@click.option(
+    "--out",
+    default=_DEFAULTS.out,
+    show_default=True,
+    help="Run directory RUN_DIR (must be empty unless --resume).",
+)
+@click.option("--quiet", is_flag=True, help="No per-epoch progress; the final summary only.")
+@click.option("--verbose", is_flag=True, help="Also Lightning's messages and the layer table.")
 def train(
     config_file: Path | None,
     data: tuple[Path, ...],
-    model_option: tuple[str, ...],
-    devices: str | None,
+    arch_option: tuple[str, ...],
+    num_devices: str | None,
     beta: str | None,
     quiet: bool,
+    verbose: bool,
     **options: Any,
 ) -> None:
-    """Train a model; writes RUN_DIR/model (safetensors + JSON), checkpoints and logs."""
-    from slidewatch.training.config import TrainConfig
-    from slidewatch.training.train import train as run_training
+    """Train a model; writes RUN_DIR/model (safetensors + JSON), checkpoints and logs.
+
+    On a terminal a progress bar shows each epoch; into a file or pipe one line per
+    epoch is printed instead. A summary (epochs, best epoch, validation scores, threshold,
+    model path) ends the run, also with --quiet.
+    """
+    from slidewatch.training.preflight import preflight
 
     config = TrainConfig.from_yaml(config_file) if config_file else TrainConfig()
-    overrides = dict(options)
+    overrides = _given(click.get_current_context(), options)
     overrides["data"] = tuple(str(d) for d in data) or None
-    overrides["beta"] = _beta(beta)
-    overrides["devices"] = int(devices) if devices and devices.isdigit() else devices
-    if model_option:
-        overrides["model_options"] = {
-            **config.model_options,
-            **_key_values(model_option, "--model-option"),
+    given = _given(click.get_current_context(), {"beta": beta, "num_devices": num_devices})
+    if "beta" in given:
+        overrides["beta"] = _beta(beta)
+    if num_devices is not None and "num_devices" in given:
+        overrides["num_devices"] = int(num_devices) if num_devices.isdigit() else num_devices
+    if arch_option:
+        overrides["arch_options"] = {
+            **config.arch_options,
+            **_key_values(arch_option, "--arch-option"),
         }
     config = config.replace(**overrides)
-    if not config.data and not config.cache_dir:
-        raise ConfigError("no training data; give --data DIR (repeatable) or data: in --config")
-    _silence_lightning(quiet)
-    model_dir = run_training(config, progress=not quiet)
-    click.echo(f"model written to {model_dir}")
+    preflight(config)  # bands and RUN_DIR checked before torch is imported
+    from slidewatch.training.train import train as run_training
+
+    model_dir = run_training(config, progress=not quiet, verbose=verbose)
+    click.echo(training_report(model_dir))
+
+
+def training_report(model_dir: Path) -> str:
+    """The closing summary of a run, read back from the model file."""
+    from slidewatch.models.modelfile import read_spec
+
+    spec = read_spec(model_dir)
+    t, m = spec.training, spec.metrics
+    early = " (stopped early)" if t.get("stopped_early") else ""
+    scores = "  ".join(
+        f"{label} {float(m[key]):.3f}"
+        for label, key in (
+            ("precision", "precision"),
+            ("recall", "recall"),
+            ("F1", "f1"),
+            ("IoU", "iou"),
+        )
+        if key in m
+    )
+    loss = (
+        f"  {m.get('loss_name', 'validation')} loss {float(m['loss']):.4f}" if "loss" in m else ""
+    )
+    epochs = f"{t.get('epochs_run')} epochs run{early}, best epoch {t.get('best_epoch')}"
+    validation = f"validation ({m.get('n_patches')} patches, threshold {spec.threshold:g})"
+    return "\n".join(
+        [f"slidewatch train: {epochs}", f"  {validation}: {scores}{loss}", f"  model: {model_dir}"]
+    )
 
 
 @click.command()
@@ -133,8 +293,8 @@ def train(
 )
 @click.option(
     "--split",
-    default="all",
-    show_default=True,
+    default=None,
+    show_default="the model's own validation split when its run recorded one, else all",
     help="all, train, val, test, or a split file (its 'val' entry).",
 )
 @click.option(
@@ -174,7 +334,7 @@ def train(
 def evaluate(
     model_dir: Path,
     data: tuple[Path, ...],
-    split: str,
+    split: str | None,
     out: Path | None,
     predictions: Path | None,
     figure: Path | None,
@@ -200,75 +360,15 @@ def evaluate(
         engine=engine,
         device=device,
     )
-    summary = {
-        k: result[k] for k in ("split", "engine", "n_patches", "threshold", "pixel", "losses")
-    }
+    click.echo(f"scored {result['n_patches']} patches: {result['scored']}", err=True)
+    if result["training_patches_scored"]:
+        click.secho(
+            f"Warning: {result['training_patches_scored']} of the {result['n_patches']} scored "
+            "patches were training patches of this model, so these scores flatter it; "
+            "use --split val (the default) for an honest figure",
+            fg="yellow",
+            err=True,
+        )
+    keys = ("split", "scored", "training_patches_scored", "engine", "n_patches", "threshold")
+    summary = {k: result[k] for k in (*keys, "pixel", "losses")}
     click.echo(json.dumps(summary, indent=2, default=float))
-
-
-@click.command()
-@click.argument("config", metavar="CONFIG")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("runs"),
-    show_default=True,
-    help="Folder of the runs and the results tables.",
-)
-@click.option(
-    "--data-root",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("data"),
-    show_default=True,
-    help="Folder the grid's dataset paths are relative to.",
-)
-@click.option("--only-datasets", help="Comma-separated datasets of the grid to run.")
-@click.option("--only-bands", help="Comma-separated band sets of the grid to run.")
-@click.option("--only-models", help="Comma-separated models of the grid to run.")
-@click.option(
-    "--set",
-    "train_set",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a training option of every run, e.g. epochs=1; repeatable.",
-)
-@click.option(
-    "--model-option",
-    "model_option",
-    multiple=True,
-    metavar="MODEL.KEY=VALUE",
-    help="Override a model option, e.g. unet.base_width=8; repeatable.",
-)
-@click.option("--quiet", is_flag=True, help="No progress bars.")
-def experiments(
-    config: str,
-    out: Path,
-    data_root: Path,
-    only_datasets: str | None,
-    only_bands: str | None,
-    only_models: str | None,
-    train_set: tuple[str, ...],
-    model_option: tuple[str, ...],
-    quiet: bool,
-) -> None:
-    """Run a grid of experiments (a YAML file or a shipped name: paper, leaderboard, smoke).
-
-    Finished runs are skipped; results.md, results.csv and results.png are written to OUT.
-    """
-    from slidewatch.training.experiments import GridConfig, grid_file, run_grid
-
-    split = lambda s: [x.strip() for x in s.split(",")] if s else None  # noqa: E731
-    options: dict[str, dict[str, Any]] = {}
-    for key, value in _key_values(model_option, "--model-option").items():
-        model, _, name = key.rpartition(".")
-        if not model:
-            raise ConfigError(f"--model-option {key!r} names no model; write MODEL.KEY=VALUE")
-        options.setdefault(model, {})[name] = value
-    grid = GridConfig.from_yaml(grid_file(config)).shrink(
-        datasets=split(only_datasets), bands=split(only_bands), models=split(only_models),
-        train=_key_values(train_set, "--set"), model_options=options,
-    )  # fmt: skip
-    _silence_lightning(quiet)
-    paths = run_grid(grid, out, data_root=data_root, progress=not quiet)
-    for path in paths.values():
-        click.echo(f"wrote {path}")

@@ -43,6 +43,7 @@ from slidewatch.inference.polygons import (
 from slidewatch.inference.quicklook import write_quicklook
 from slidewatch.inference.scene import Scene, SceneReader, open_scene
 from slidewatch.inference.windows import WindowGrid, window_grid
+from slidewatch.threshold import is_landslide
 
 PROBABILITY_NODATA = -1.0
 """Nodata value of ``probability.tif`` (float32)."""
@@ -133,7 +134,7 @@ def _write_rasters(
             )
         )
         for row, col, probability, valid in blocks:
-            landslide = (probability >= threshold).astype(np.uint8)
+            landslide = is_landslide(probability, threshold).astype(np.uint8)
             landslide[~valid] = LANDSLIDE_NODATA
             probability = np.where(valid, probability, PROBABILITY_NODATA).astype(np.float32)
             window = ((row, row + probability.shape[0]), (col, col + probability.shape[1]))

@@ -5,7 +5,7 @@ lr 1e-3 stepped ×0.1 every 30 epochs, 100 epochs with early stopping after 10 e
 a better validation loss, batch size 16, a seeded 80/20 split and min-max normalisation from
 the training split.
 
-Multi-GPU: ``devices: 4`` with ``strategy: ddp`` (and ``accelerator: gpu``) trains with
+Multi-GPU: ``num_devices: 4`` with ``strategy: ddp`` (and ``device: cuda``) trains with
 Lightning's DistributedDataParallel; launch it as a normal ``slidewatch train`` command,
 Lightning spawns one process per device. ``precision: auto`` picks ``16-mixed`` on GPU.
 """
@@ -27,6 +27,10 @@ LOSSES = ("bce", "wce", "dice", "wce-dice")
 NORMALIZATIONS = ("minmax", "percentiles", "standard", "none")
 LOGGERS = ("csv", "tensorboard", "wandb", "mlflow")
 SPLITS = ("random", "official")
+DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "32-true", "16-mixed", "bf16-mixed", "64-true")
+LIGHTNING_ACCELERATOR = {"auto": "auto", "cpu": "cpu", "cuda": "gpu"}
+"""``device`` (slidewatch's one vocabulary) -> Lightning's accelerator name."""
 
 
 @dataclass(frozen=True)
@@ -36,9 +40,9 @@ class TrainConfig:
     data: tuple[str, ...] = ()
     """Patch dataset folders (official, Hugging Face or flat layout); combined, each keeps
     its source name (the folder name)."""
-    model: str = "unet"
+    arch: str = "unet"
     """Architecture name from the model registry (``slidewatch models``)."""
-    model_options: dict[str, Any] = field(default_factory=dict)
+    arch_options: dict[str, Any] = field(default_factory=dict)
     """Keyword options of the architecture (e.g. ``base_width: 32`` for ``unet``)."""
     bands: str = "all14"
     """Band set name (``all14``, ``six10m``, ...) or comma-separated band names."""
@@ -77,10 +81,10 @@ class TrainConfig:
     """DataLoader worker processes."""
     precision: str = "auto"
     """Lightning precision; ``auto`` = ``16-mixed`` on GPU, else ``32-true``."""
-    accelerator: str = "auto"
-    """Lightning accelerator (``auto``, ``cpu``, ``gpu``...)."""
-    devices: int | str = "auto"
-    """Devices to use; an integer N with ``strategy: ddp`` trains on N GPUs."""
+    device: str = "auto"
+    """``auto`` (CUDA when available), ``cpu`` or ``cuda``."""
+    num_devices: int | str = "auto"
+    """How many devices; an integer N with ``strategy: ddp`` trains on N GPUs."""
     strategy: str = "auto"
     """Lightning strategy (``auto``, ``ddp``...)."""
     logger: str = "csv"
@@ -128,8 +132,8 @@ class TrainConfig:
             raise ConfigError(f"{origin}: expected a mapping of options, got {type(d).__name__}")
         _check_keys(d, origin)
         values = dict(d)
-        if values.get("model_options", {}) is None:  # an empty YAML mapping
-            values["model_options"] = {}
+        if values.get("arch_options", {}) is None:  # an empty YAML mapping
+            values["arch_options"] = {}
         if isinstance(values.get("data"), str):
             values["data"] = (values["data"],)
         try:
@@ -188,6 +192,8 @@ def _check(c: TrainConfig) -> None:
     _choice(c.loss, "loss", LOSSES)
     _choice(c.normalization, "normalization", NORMALIZATIONS)
     _choice(c.logger, "logger", LOGGERS)
+    _choice(c.device, "device", DEVICES)
+    _choice(c.precision, "precision", PRECISIONS)
     if c.split not in SPLITS and not c.split.endswith(".json"):
         raise ConfigError(
             f"split {c.split!r} is not valid; use random, official or a split file (.json)"
@@ -208,6 +214,6 @@ def _check(c: TrainConfig) -> None:
         raise ConfigError(f"threshold must lie in (0, 1), got {c.threshold}")
     if len(c.percentiles) != 2 or not 0 <= c.percentiles[0] < c.percentiles[1] <= 100:
         raise ConfigError(f"percentiles must be two increasing values in [0, 100]: {c.percentiles}")
-    if not isinstance(c.model_options, dict):
-        raise ConfigError("model_options must be a mapping of option names to values")
+    if not isinstance(c.arch_options, dict):
+        raise ConfigError("arch_options must be a mapping of option names to values")
     resolve_bands(c.bands)

@@ -22,40 +22,19 @@ from slidewatch.atomic import atomic_output, write_text_atomic
 from slidewatch.bands import band_indices
 from slidewatch.data.dataset import PatchDataset
 from slidewatch.data.hdf5 import read_bands
-from slidewatch.data.layout import PatchRef, discover_many
-from slidewatch.data.splits import official_split, read_split
-from slidewatch.errors import BandError, DatasetError
+from slidewatch.data.layout import PatchRef
+from slidewatch.errors import BandError
 from slidewatch.inference.engine import Engine, load_engine
-from slidewatch.losses import dice_loss, wce_dice_loss, wce_loss
+from slidewatch.losses import DICE_EPS, dice_from_sums
 from slidewatch.metrics import confusion_counts, per_patch_scores, scores_from_counts
 from slidewatch.models.modelfile import load_model, save_model
+from slidewatch.threshold import is_landslide
 from slidewatch.training.figures import PatchView, draw_predictions
+from slidewatch.training.scored_patches import select_refs, training_overlap
 
-SPLIT_NAMES = ("all", "train", "val", "test")
 HIST_BINS = 1000
 """Probability bins of the calibration histogram (threshold resolution 0.001)."""
 FIGURE_PATCHES = 4
-
-
-def select_refs(model_dir: Path, data_dirs: Sequence[Path], split: str) -> list[PatchRef]:
-    """Labelled patches of ``split``: ``all``; ``train``/``val`` of the model's own run
-    (``RUN_DIR/split.json``) or else the official split; ``test``; or a split-file path."""
-    refs = [r for r in discover_many([Path(d) for d in data_dirs]) if r.mask is not None]
-    if not refs:
-        raise DatasetError(
-            f"{', '.join(map(str, data_dirs))}: no labelled patches; evaluation needs masks"
-        )
-    if split == "all":
-        return refs
-    run_split = Path(model_dir).parent / "split.json"
-    if split in ("train", "val") and run_split.is_file():
-        return read_split(run_split, refs)[split]
-    if split in SPLIT_NAMES:
-        return official_split(refs, split)
-    parts = read_split(Path(split), refs)
-    if "val" not in parts:
-        raise DatasetError(f"{split}: the split file has no 'val' entry; name the split to use")
-    return parts["val"]
 
 
 def check_bands(model_dir: Path, model_bands: Sequence[str], refs: Sequence[PatchRef]) -> None:
@@ -85,41 +64,53 @@ def predict_batches(
             bar.update(len(batch["id"]))
 
 
-def loss_values(prob: np.ndarray, mask: np.ndarray, alpha: float, beta: float) -> np.ndarray:
-    """Dice-WCE, WCE and Dice of one batch (from probabilities, via clipped logits)."""
-    p = torch.from_numpy(np.clip(prob, 1e-7, 1 - 1e-7).astype(np.float64))
-    logits = torch.log(p) - torch.log1p(-p)
-    target = torch.from_numpy(mask)
-    return np.array(
-        [
-            float(wce_dice_loss(logits, target, alpha, beta)),
-            float(wce_loss(logits, target, beta)),
-            float(dice_loss(logits, target)),
-        ]
+LOSS_SUMS = ("intersection", "prob_sum", "target_sum", "wce_sum", "pixels")
+"""The pixel sums the reported losses are computed from (over the whole evaluated set)."""
+
+
+def loss_sums(prob: np.ndarray, mask: np.ndarray, beta: float) -> np.ndarray:
+    """The :data:`LOSS_SUMS` of one batch, in float64 (probabilities clipped to 1e-7)."""
+    p = np.clip(prob.astype(np.float64), 1e-7, 1 - 1e-7)
+    y = mask.astype(np.float64)
+    wce = -(beta * y * np.log(p) + (1 - y) * np.log1p(-p))
+    return np.array([(p * y).sum(), p.sum(), y.sum(), wce.sum(), float(y.size)])
+
+
+def losses_from_sums(sums: np.ndarray, alpha: float) -> dict[str, float]:
+    """Dice-WCE, WCE and Dice of the whole set: WCE is the mean over all pixels, Dice the
+    soft Dice of the summed intersection and sums, so neither depends on the batch size."""
+    inter, prob_sum, target_sum, wce_sum, pixels = (float(v) for v in sums)
+    wce = wce_sum / pixels if pixels else 0.0
+    dice = float(
+        dice_from_sums(
+            torch.tensor(inter), torch.tensor(prob_sum), torch.tensor(target_sum), DICE_EPS
+        )
     )
+    return {"dice_wce": (1 - alpha) * wce + alpha * dice, "wce": wce, "dice": dice}
 
 
 @dataclasses.dataclass
 class Accumulator:
     """Running sums over the evaluated patches (mutable, local to one evaluation)."""
 
+    beta: float = 1.0
     counts: dict[str, int] = dataclasses.field(
         default_factory=lambda: {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     )
     per_patch_sum: dict[str, float] = dataclasses.field(default_factory=dict)
-    loss_sum: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(3))
+    sums: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(len(LOSS_SUMS)))
     n: int = 0
     hist_pos: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(HIST_BINS, np.int64))
     hist_neg: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(HIST_BINS, np.int64))
 
-    def add(self, prob: np.ndarray, mask: np.ndarray, threshold: float, losses: np.ndarray) -> None:
+    def add(self, prob: np.ndarray, mask: np.ndarray, threshold: float) -> None:
         """Add one batch (N×H×W probabilities and masks)."""
-        pred = prob >= threshold
+        pred = is_landslide(prob, threshold)
         for k, v in confusion_counts(pred, mask).items():
             self.counts[k] += int(v)
         for name, score in per_patch_scores(pred, mask).items():
             self.per_patch_sum[name] = self.per_patch_sum.get(name, 0.0) + score * len(prob)
-        self.loss_sum += losses * len(prob)
+        self.sums += loss_sums(prob, mask, self.beta)
         self.n += len(prob)
         bins = np.minimum((prob * HIST_BINS).astype(np.int64), HIST_BINS - 1)
         positive = mask.astype(bool)
@@ -144,19 +135,24 @@ def best_threshold(hist_pos: np.ndarray, hist_neg: np.ndarray) -> tuple[float, f
     return float(thresholds[k]), float(max(f1[k], 0.0))
 
 
-def summarize(acc: Accumulator, threshold: float) -> dict[str, Any]:
+def summarize(acc: Accumulator, threshold: float, alpha: float) -> dict[str, Any]:
     """The metrics document of one evaluation."""
     pixel = {k: float(v) for k, v in scores_from_counts(acc.counts).items()}
     per_patch = {k: v / max(acc.n, 1) for k, v in acc.per_patch_sum.items()}
-    losses = acc.loss_sum / max(acc.n, 1)
     return {
         "n_patches": acc.n,
         "threshold": threshold,
         "pixel": pixel,
         "counts": dict(acc.counts),
         "per_patch_mean": per_patch,
-        "losses": {"dice_wce": float(losses[0]), "wce": float(losses[1]), "dice": float(losses[2])},
+        "losses": losses_from_sums(acc.sums, alpha),
+        "loss_aggregation": "pixel sums over the whole set (independent of --batch-size)",
     }
+
+
+def loss_alpha(predictor: Engine) -> float:
+    """The Dice weight of the model's training loss (0.5, the paper's, when unknown)."""
+    return float(predictor.spec.training.get("config", {}).get("alpha", 0.5))
 
 
 def write_json(path: Path, data: Any) -> Path:
@@ -180,14 +176,11 @@ def run_model(
     progress: bool = True,
 ) -> tuple[Accumulator, list[PatchView]]:
     """Predict every patch; accumulate metrics; keep a few patches for the figure."""
-    training = predictor.spec.training
-    alpha = float(training.get("config", {}).get("alpha", 0.5))
-    beta = float(training.get("beta", 1.0))
-    acc = Accumulator()
+    acc = Accumulator(beta=float(predictor.spec.training.get("beta", 1.0)))
     views: dict[bool, list[PatchView]] = {True: [], False: []}  # with / without landslides
     for batch, prob in predict_batches(predictor, refs, batch_size, progress):
         mask = batch["mask"].numpy()
-        acc.add(prob, mask, predictor.threshold, loss_values(prob, mask, alpha, beta))
+        acc.add(prob, mask, predictor.threshold)
         for i, (pid, source) in enumerate(zip(batch["id"], batch["source"], strict=True)):
             if predictions_dir is not None:
                 save_probability(predictions_dir, source, pid, prob[i])
@@ -208,7 +201,7 @@ def calibrate_model(
 ) -> dict[str, float]:
     """Store the F1-optimal threshold on the validation split in the model file."""
     predictor = load_engine(model_dir, engine, device)
-    refs = select_refs(model_dir, data_dirs, "val")
+    refs, _ = select_refs(model_dir, data_dirs, "val")
     check_bands(model_dir, predictor.bands, refs)
     acc, _ = run_model(predictor, refs, batch_size=batch_size, progress=progress)
     threshold, f1 = best_threshold(acc.hist_pos, acc.hist_neg)
@@ -222,7 +215,7 @@ def calibrate_model(
 def evaluate(
     model_dir: str | Path,
     data_dirs: Sequence[str | Path],
-    split: str = "all",
+    split: str | None = None,
     out: str | Path | None = None,
     predictions_dir: str | Path | None = None,
     figure: str | Path | None = None,
@@ -233,6 +226,10 @@ def evaluate(
     device: str = "cpu",
 ) -> dict[str, Any]:
     """Evaluate ``model_dir`` on the labelled patches of ``split``; return the metrics.
+
+    ``split`` None scores the model's own validation patches when its run recorded a split
+    (see :func:`select_refs`); the result names the patches scored and counts those the
+    model was trained on (``training_patches_scored``; anything above 0 flatters it).
 
     ``out`` receives the metrics as JSON, ``predictions_dir`` one ``.npy`` probability map
     per patch (``SOURCE/ID.npy``), ``figure`` the paper's Figure 3. With
@@ -247,7 +244,7 @@ def evaluate(
         else None
     )
     predictor = load_engine(model_dir, engine, device)
-    refs = select_refs(model_dir, dirs, split)
+    refs, scored = select_refs(model_dir, dirs, split)
     check_bands(model_dir, predictor.bands, refs)
     acc, views = run_model(
         predictor,
@@ -259,9 +256,12 @@ def evaluate(
     result = {
         "model": str(model_dir),
         "data": [str(d) for d in dirs],
-        "split": split,
+        "split": split or ("val" if scored.startswith("the validation") else "all"),
+        "scored": scored,
+        "training_patches_scored": training_overlap(model_dir, refs),
+        "patches": [r.key for r in refs],
         "engine": predictor.name,
-        **summarize(acc, predictor.threshold),
+        **summarize(acc, predictor.threshold, loss_alpha(predictor)),
     }
     if calibration:
         result["calibration"] = calibration

@@ -164,7 +164,7 @@ def plan_runs(grid: GridConfig, out: Path, data_root: Path) -> list[GridRun]:
             for model, options in grid.models.items():
                 run_dir = out / dataset / bands / model
                 config = dataclasses.replace(
-                    base, data=data, bands=bands, model=model, model_options=options,
+                    base, data=data, bands=bands, arch=model, arch_options=options,
                     out=str(run_dir),
                 )  # fmt: skip
                 runs.append(GridRun(dataset, bands, model, config))

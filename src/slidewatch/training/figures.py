@@ -18,6 +18,7 @@ import numpy as np
 
 from slidewatch.data.figures import save_figure
 from slidewatch.rgb import rgb_composite
+from slidewatch.threshold import is_landslide
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def draw_predictions(views: Sequence[PatchView], path: Path, threshold: float = 
         row[0].set_ylabel(view.id)
         if view.mask is not None:
             row[1].imshow(view.mask, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        row[2].imshow(view.probability >= threshold, cmap="gray", vmin=0, vmax=1)
+        row[2].imshow(is_landslide(view.probability, threshold), cmap="gray", vmin=0, vmax=1)
         for ax in row:
             ax.set_xticks([])
             ax.set_yticks([])

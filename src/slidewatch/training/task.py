@@ -61,8 +61,8 @@ class SegmentationTask(pl.LightningModule):
         if stage != "train":
             # The paper's tables also report the two terms of the loss.
             logits32 = logits.float()
-            self.log(f"{stage}_wce", wce_loss(logits32, target, self.beta), batch_size=n)
-            self.log(f"{stage}_dice", dice_loss(logits32, target), batch_size=n)
+            self.log(f"{stage}_wce_loss", wce_loss(logits32, target, self.beta), batch_size=n)
+            self.log(f"{stage}_dice_loss", dice_loss(logits32, target), batch_size=n)
         metrics = cast(MetricCollection, self.metrics[f"{stage}_"])
         metrics.update(torch.sigmoid(logits.detach().float()), target)
         self.log_dict(metrics, on_step=False, on_epoch=True, batch_size=n)

@@ -9,6 +9,7 @@ validation loss.
 from __future__ import annotations
 
 import re
+import shutil
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,9 +23,11 @@ from slidewatch.data.hdf5 import read_mask
 from slidewatch.losses import build_loss
 from slidewatch.models.modelfile import ModelSpec, save_model
 from slidewatch.models.registry import build_model
-from slidewatch.training.config import TrainConfig
+from slidewatch.training.config import LIGHTNING_ACCELERATOR, TrainConfig
 from slidewatch.training.datamodule import PatchDataModule, PreparedData, prepare_data
 from slidewatch.training.loggers import build_logger
+from slidewatch.training.preflight import preflight
+from slidewatch.training.progress import EpochLines, lightning_chatter, progress_style
 from slidewatch.training.task import SegmentationTask
 
 # Lightning 2.6 warns about its own use of torch's pytree API on every fit; not actionable.
@@ -37,8 +40,7 @@ def resolve_precision(config: TrainConfig) -> str:
     """``16-mixed`` on GPU when precision is ``auto``, else full precision."""
     if config.precision != "auto":
         return config.precision
-    accelerator = config.accelerator.lower()
-    on_gpu = accelerator in ("gpu", "cuda") or (accelerator == "auto" and torch.cuda.is_available())
+    on_gpu = config.device == "cuda" or (config.device == "auto" and torch.cuda.is_available())
     return "16-mixed" if on_gpu else "32-true"
 
 
@@ -57,9 +59,13 @@ def build_task(config: TrainConfig, model: torch.nn.Module, beta: float) -> Segm
 
 
 def build_trainer(
-    config: TrainConfig, run_dir: Path, progress: bool
+    config: TrainConfig, run_dir: Path, progress: bool, verbose: bool = False
 ) -> tuple[pl.Trainer, ModelCheckpoint]:
-    """A Lightning trainer with checkpointing (lowest val loss + last) and early stopping."""
+    """A Lightning trainer with checkpointing (lowest val loss + last) and early stopping.
+
+    Progress is Lightning's bar on a terminal and one line per epoch elsewhere (a log file
+    gets no carriage-return noise); the layer table only when ``verbose``.
+    """
     checkpoint = ModelCheckpoint(
         dirpath=run_dir / "checkpoints",
         filename=BEST_NAME,
@@ -72,17 +78,20 @@ def build_trainer(
     callbacks: list[pl.Callback] = [checkpoint]
     if config.patience > 0:
         callbacks.append(EarlyStopping(monitor="val_loss", mode="min", patience=config.patience))
+    style = progress_style(progress)
+    if style == "lines":
+        callbacks.append(EpochLines(config.loss))
     trainer = pl.Trainer(
         max_epochs=config.epochs,
-        accelerator=config.accelerator,
-        devices=config.devices,
+        accelerator=LIGHTNING_ACCELERATOR[config.device],
+        devices=config.num_devices,
         strategy=config.strategy,
         precision=resolve_precision(config),  # type: ignore[arg-type]
         logger=build_logger(config.logger, run_dir, run_name=run_dir.name),
         callbacks=callbacks,
         default_root_dir=run_dir,
-        enable_progress_bar=progress,
-        enable_model_summary=progress,
+        enable_progress_bar=style == "bar",
+        enable_model_summary=verbose,
         fast_dev_run=config.fast_dev_run,
         log_every_n_steps=1,
     )
@@ -99,6 +108,7 @@ def training_summary(
     config: TrainConfig, data: PreparedData, trainer: pl.Trainer, best: str
 ) -> dict[str, Any]:
     """The training record stored in the model file."""
+    early = trainer.early_stopping_callback
     return {
         "data_dirs": list(config.data),
         "data_sources": sorted({r.source for r in data.train + data.val}),
@@ -108,6 +118,7 @@ def training_summary(
         "beta": data.beta,
         "epochs_run": int(trainer.current_epoch),
         "best_epoch": best_epoch(best),
+        "stopped_early": bool(early is not None and early.stopped_epoch > 0),
         "seed": config.seed,
         "config": config.to_dict(),
     }
@@ -123,29 +134,57 @@ def validation_metrics(
     return metrics
 
 
-def train(config: TrainConfig, progress: bool = True) -> Path:
-    """Train one model as configured; return the model directory ``RUN_DIR/model``."""
+def train(config: TrainConfig, progress: bool = True, verbose: bool = False) -> Path:
+    """Train one model as configured; return the model directory ``RUN_DIR/model``.
+
+    Refuses a RUN_DIR holding files unless ``config.resume``; a run that fails before its
+    first checkpoint removes what it wrote (a fresh RUN_DIR is left as it was found).
+    """
+    preflight(config)
     run_dir = Path(config.out)
+    fresh = not run_dir.exists() or not any(run_dir.iterdir())
+    existed = run_dir.exists()
+    try:
+        with lightning_chatter(verbose):
+            return _train(config, run_dir, progress, verbose)
+    except BaseException:
+        if fresh and not any((run_dir / "checkpoints").glob("*.ckpt")):
+            _remove_run(run_dir, keep_folder=existed)
+        raise
+
+
+def _remove_run(run_dir: Path, keep_folder: bool) -> None:
+    if not run_dir.exists():
+        return
+    if not keep_folder:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        return
+    for child in run_dir.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child, ignore_errors=True)
+        else:
+            child.unlink(missing_ok=True)
+
+
+def _train(config: TrainConfig, run_dir: Path, progress: bool, verbose: bool) -> Path:
     pl.seed_everything(config.seed, workers=True, verbose=False)
     # The model first: a bad name or option fails before any data is read or written.
-    model = build_model(config.model, len(config.band_names), **config.model_options)
+    model = build_model(config.arch, len(config.band_names), **config.arch_options)
     run_dir.mkdir(parents=True, exist_ok=True)
     data = prepare_data(config, run_dir)
     config.to_yaml(run_dir / "config.yaml")
     task = build_task(config, model, data.beta)
     datamodule = PatchDataModule(config, data)
-    trainer, checkpoint = build_trainer(config, run_dir, progress)
+    trainer, checkpoint = build_trainer(config, run_dir, progress, verbose)
     last = run_dir / "checkpoints" / "last.ckpt"
     resume_from = str(last) if config.resume and last.exists() else None
     trainer.fit(task, datamodule=datamodule, ckpt_path=resume_from)
     best = checkpoint.best_model_path
     # validate() with the best checkpoint loads its weights into the task.
-    results = trainer.validate(
-        task, datamodule=datamodule, ckpt_path=best or None, verbose=progress
-    )
+    results = trainer.validate(task, datamodule=datamodule, ckpt_path=best or None, verbose=verbose)
     spec = ModelSpec(
-        architecture=config.model,
-        options=dict(config.model_options),
+        architecture=config.arch,
+        options=dict(config.arch_options),
         bands=data.bands,
         normalization=data.normalization,
         threshold=config.threshold,
