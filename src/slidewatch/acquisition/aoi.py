@@ -57,7 +57,7 @@ class AOI:
         from pyproj import Transformer
 
         to_utm = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
-        return shapely_transform(to_utm.transform, self.geometry)  # type: ignore[no-any-return]
+        return shapely_transform(to_utm.transform, self.geometry)
 
     @property
     def area_km2(self) -> float:
@@ -73,7 +73,7 @@ class AOI:
 
 def utm_epsg(lon: float, lat: float) -> int:
     """EPSG code of the UTM zone holding ``(lon, lat)``."""
-    zone = min(int(math.floor((lon + 180.0) / 6.0)) + 1, 60)
+    zone = min(math.floor((lon + 180.0) / 6.0) + 1, 60)
     return (32600 if lat >= 0 else 32700) + zone
 
 

@@ -50,7 +50,7 @@ def _acquisition_classes(channels: np.ndarray, spec: BlockSpec) -> tuple[np.ndar
     """(mask classes, cloud score) of one acquisition's K×H×W block (DN, offset removed)."""
     names = spec.loaded
     spectral = channels[: len(spec.s2_bands)]
-    seen = np.isfinite(spectral).all(axis=0) if len(spec.s2_bands) else np.ones(channels.shape[1:], bool)  # fmt: skip
+    seen = np.isfinite(spectral).all(axis=0)
     score = np.zeros(channels.shape[1:], dtype=np.float32)
     if spec.cloud_mask == "scl":
         classes = classes_from_scl(channels[names.index("SCL")])

@@ -38,6 +38,7 @@ class Provenance:
     def properties(self) -> dict[str, Any]:
         """Flat JSON-serialisable record (STAC item properties under ``slidewatch:``)."""
         acqs = self.acquisitions
+        scenes = [s for a in acqs for s in a.scenes]
         return {
             "slidewatch:version": __version__,
             "slidewatch:command": self.command or "",
@@ -55,7 +56,7 @@ class Provenance:
             "slidewatch:cloud_cover_scene": [s.cloud_cover for a in acqs for s in a.scenes],
             "slidewatch:cloud_cover_aoi": list(self.cloud_cover_aoi),
             "slidewatch:clear_fraction": round(self.clear_fraction, 6),
-            "slidewatch:offset_removed": [f"{s.id}: {s.offset_rule}" for a in acqs for s in a.scenes],
+            "slidewatch:offset_removed": [f"{s.id}: {s.offset_rule}" for s in scenes],
             "slidewatch:dem_source": self.dem_source or "",
             "slidewatch:resampling": "spectral and SCL nearest, DEM bilinear",
         }  # fmt: skip
@@ -101,4 +102,5 @@ def band_tags(bands: Sequence[str]) -> list[dict[str, str]]:
     """Per-band tags: the L4S name and divisor of each band."""
     from slidewatch.bands import scale_vector
 
-    return [{"L4S_NAME": b, "L4S_SCALE": f"{s:.8f}"} for b, s in zip(bands, scale_vector(bands), strict=True)]  # fmt: skip
+    scales = scale_vector(bands)
+    return [{"L4S_NAME": b, "L4S_SCALE": f"{s:.8f}"} for b, s in zip(bands, scales, strict=True)]

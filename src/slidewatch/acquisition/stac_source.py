@@ -96,7 +96,8 @@ class StacSource:
                 f"no elevation item in collection {collection!r} at {self.config.stac_url} "
                 f"covers the AOI {aoi.bounds}; choose another --dem-collection"
             )
-        key = asset_keys_for(["dem"], items[0].id, {k: a.to_dict() for k, a in items[0].assets.items()}, self.config.asset_key_overrides)["dem"]  # fmt: skip
+        assets = {k: a.to_dict() for k, a in items[0].assets.items()}
+        key = asset_keys_for(["dem"], items[0].id, assets, self.config.asset_key_overrides)["dem"]
         data = _odc_load(items, [key], geobox, chunk_px, {key: "bilinear"})
         ids = ", ".join(sorted(i.id for i in items))
         return _as_float(data[key]), f"{collection} ({ids})"

@@ -74,10 +74,11 @@ def usable_acquisitions(
     """The acquisitions to composite, or :class:`NoSceneError` saying what was searched."""
     lo, hi = as_utc_range(start, end)
     scenes = source.search(aoi, lo, hi, 100.0)
+    where = config.stac_url if config.kind == "stac" else "Earth Engine"
     what = (
-        f"collection {config.collection!r} at {config.stac_url if config.kind == 'stac' else 'Earth Engine'}, "
-        f"{lo.date()} to {hi.date()}, AOI {tuple(round(v, 5) for v in aoi.bounds)}"
-    )  # fmt: skip
+        f"collection {config.collection!r} at {where}, {lo.date()} to {hi.date()}, "
+        f"AOI {tuple(round(v, 5) for v in aoi.bounds)}"
+    )
     if not scenes:
         raise NoSceneError(f"no scene found ({what}); widen the dates or check the collection")
     ok = [s for s in scenes if s.cloud_cover is None or s.cloud_cover <= config.max_cloud]
@@ -85,8 +86,9 @@ def usable_acquisitions(
         lowest = min(float(s.cloud_cover or 0) for s in scenes)
         raise NoSceneError(
             f"all {len(scenes)} scenes found ({what}) are cloudier than --max-cloud "
-            f"{config.max_cloud:g}% (the clearest: {lowest:g}%); raise --max-cloud or widen the dates"
-        )  # fmt: skip
+            f"{config.max_cloud:g}% (the clearest: {lowest:g}%); raise --max-cloud or widen "
+            "the dates"
+        )
     return group_acquisitions(ok)
 
 
@@ -146,8 +148,8 @@ def composite_stack(
 
     t_count, n_s2 = len(acquisitions), len(spec.s2_bands)
     cube = build_cube(source, acquisitions, spec, geobox, chunk_px)
-    comp = cube.map_blocks(
-        composite_block, spec, dtype=np.float32, drop_axis=0,
+    comp = da.map_blocks(
+        composite_block, cube, spec, dtype=np.float32, drop_axis=0,
         chunks=((n_s2 + 1 + t_count,), *cube.chunks[2:]),
     )  # fmt: skip
     terrain, dem_source = None, None

@@ -156,7 +156,7 @@ def _item(
             "proj:epsg": epsg,
         },
     )  # fmt: skip
-    item.bbox = list(_bbox(item.geometry))
+    item.bbox = list(_bbox(item.geometry or {}))
     offset = 1000.0 if baseline_has_offset(scene.baseline) else 0.0
     for band, data in arrays.items():
         res = NATIVE_M[band]
@@ -207,7 +207,7 @@ def dem_item(
         id=item_id, geometry=_footprint(crs, bounds), bbox=None,
         datetime=datetime(2021, 4, 22, tzinfo=UTC), properties={},
     )  # fmt: skip
-    item.bbox = list(_bbox(item.geometry))
+    item.bbox = list(_bbox(item.geometry or {}))
     raster = {"nodata": -32767.0, "data_type": "float32", "unit": "metre"}
     item.add_asset("data", pystac.Asset(href=str(folder / "data.tif"), roles=["data"],
                                         media_type=pystac.MediaType.COG,

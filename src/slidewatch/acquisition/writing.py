@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from slidewatch.acquisition.clouds import CIRRUS, CLEAR, CLOUD, MASK_CLASSES, NODATA, SHADOW
+from slidewatch.acquisition.clouds import CIRRUS, CLEAR, CLOUD, MASK_CLASSES, SHADOW
 from slidewatch.acquisition.provenance import Provenance, band_tags, write_stac_item
 from slidewatch.atomic import atomic_output
 from slidewatch.errors import NoSceneError, SlidewatchError, SourceError
@@ -81,14 +81,17 @@ def write_stack(
     with ExitStack() as stack:
         tmp = stack.enter_context(atomic_output(out, suffix=".tif"))
         tmp_mask = stack.enter_context(atomic_output(mask_path, suffix=".tif"))
-        dst = stack.enter_context(rasterio.open(tmp, "w", **_profile(geobox, len(bands), "float32", float("nan"))))  # fmt: skip
-        msk = stack.enter_context(rasterio.open(tmp_mask, "w", **_profile(geobox, 1, "uint8", None)))  # fmt: skip
+        stack_profile = _profile(geobox, len(bands), "float32", float("nan"))
+        dst = stack.enter_context(rasterio.open(tmp, "w", **stack_profile))
+        msk = stack.enter_context(
+            rasterio.open(tmp_mask, "w", **_profile(geobox, 1, "uint8", None))
+        )
         writer = BlockWriter(dst, msk, len(bands), n_acq)
         try:
             with dask.config.set(scheduler="threads"):
                 import dask.array as da
 
-                da.store(lazy, writer, lock=False)
+                da.store(lazy, writer, lock=False)  # type: ignore[arg-type]
         except SlidewatchError:
             raise
         except Exception as exc:  # rasterio/odc-stac/GDAL errors reading assets
@@ -110,7 +113,7 @@ def write_stack(
         for i, tags in enumerate(band_tags(bands), start=1):
             dst.update_tags(i, **tags)
         msk.descriptions = ("mask",)
-        msk.update_tags(**{f"CLASS_{v}": name for v, name in MASK_CLASSES.items()}, NODATA_CLASS=str(NODATA))  # fmt: skip
+        msk.update_tags(**{f"CLASS_{v}": name for v, name in MASK_CLASSES.items()})
         dst.close()
         msk.close()
         write_stac_item(tmp, out, mask_path, item_path, record, MASK_CLASSES)

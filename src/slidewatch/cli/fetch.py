@@ -43,13 +43,19 @@ def _remember_aoi(ctx: click.Context) -> None:
 
 
 def _report(result: Any) -> None:
-    click.echo(f"wrote {result.path} ({len(result.bands)} bands, {result.shape[0]}×{result.shape[1]} px, {result.crs})")  # fmt: skip
+    height, width = result.shape
+    click.echo(
+        f"wrote {result.path} ({len(result.bands)} bands, {height}×{width} px, {result.crs})"
+    )
     click.echo(f"  mask {result.mask_path}, provenance {result.item_path}")
     for acq, cover in zip(result.acquisitions, result.cloud_cover_aoi, strict=True):
         scene = "n/a" if acq.cloud_cover is None else f"{acq.cloud_cover:.1f}%"
         aoi = "n/a" if cover is None else f"{cover:.1f}%"
         click.echo(f"  {acq.date}: {', '.join(acq.scene_ids)} (cloud: scene {scene}, AOI {aoi})")
-    click.echo(f"  clear: {100 * result.clear_fraction:.1f}% of the AOI; cloud mask: {result.cloud_mask}; DEM: {result.dem_source or 'none'}")  # fmt: skip
+    click.echo(
+        f"  clear: {100 * result.clear_fraction:.1f}% of the AOI; cloud mask: "
+        f"{result.cloud_mask}; DEM: {result.dem_source or 'none'}"
+    )
 
 
 @click.group(help=_FETCH_HELP, invoke_without_command=True)
@@ -63,9 +69,10 @@ def fetch(ctx: click.Context, aoi: Any, start: datetime | None, end: datetime | 
           out: Path | None, source: Any) -> None:  # fmt: skip
     if ctx.invoked_subcommand is not None:
         return
-    missing = [f"--{n}" for n, v in (("aoi", aoi), ("start", start), ("end", end), ("out", out)) if v is None]  # fmt: skip
+    given = {"aoi": aoi, "start": start, "end": end, "out": out}
+    missing = [f"--{name}" for name, value in given.items() if value is None]
     if missing:
-        raise click.UsageError(f"missing option(s) {', '.join(missing)}; see slidewatch fetch --help")  # fmt: skip
+        raise click.UsageError(f"missing {', '.join(missing)}; see slidewatch fetch --help")
     from slidewatch.acquisition.stack import fetch_stack
 
     _remember_aoi(ctx)

@@ -59,9 +59,10 @@ _SOURCE_OPTIONS = (
                  show_default=True,
                  help="best: per pixel the clearest acquisition (ties: the latest); "
                  "median: median of clear observations."),
-    click.option("--cloud-mask", type=click.Choice(["auto", "scl", "s2cloudless", "probability", "none"]),
+    click.option("--cloud-mask",
+                 type=click.Choice(["auto", "scl", "s2cloudless", "probability", "none"]),
                  default="auto", show_default=True,
-                 help="auto: SCL when the items have it, else s2cloudless; gee: cloud probability."),
+                 help="auto: SCL when items have it, else s2cloudless; gee: cloud probability."),
     click.option("--dn-offset", type=click.Choice(["auto", "0", "1000"]), default="auto",
                  show_default=True,
                  help="Baseline-04.00 offset to subtract; auto reads it from the metadata."),
@@ -110,7 +111,7 @@ def source_options(func: F) -> F:
     decorated: Any = wrapper
     for option in reversed(_SOURCE_OPTIONS):
         decorated = option(decorated)
-    return decorated  # type: ignore[no-any-return]
+    return decorated
 
 
 def _parse_aoi(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
