@@ -23,7 +23,7 @@ from slidewatch.acquisition.blocks import BlockSpec, composite_block, finish_blo
 from slidewatch.acquisition.clouds import S2CLOUDLESS_BANDS
 from slidewatch.acquisition.provenance import Provenance
 from slidewatch.acquisition.sources import ImagerySource, SourceConfig, make_source
-from slidewatch.bands import resolve_bands, scale_vector
+from slidewatch.bands import BAND_NAMES, resolve_bands, scale_vector
 from slidewatch.errors import NoSceneError, SourceError
 
 if TYPE_CHECKING:
@@ -193,7 +193,7 @@ def fetch_stack(
     from slidewatch.acquisition.writing import write_stack
 
     config = replace(config, bands=bands or config.bands, composite=composite or config.composite)
-    names = resolve_bands(config.bands)
+    names = tuple(sorted(resolve_bands(config.bands), key=BAND_NAMES.index))  # L4S order
     source = make_source(config)
     acqs = (
         list(acquisitions) if acquisitions else usable_acquisitions(source, config, aoi, start, end)

@@ -4,6 +4,7 @@ the STAC item, each under a temporary name until everything succeeded."""
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -74,7 +75,9 @@ def write_stack(
     """Compute ``lazy`` ((C + 1 + T)×H×W) and write ``out``, its mask and STAC item;
     return (per-acquisition AOI cloud cover, clear fraction of the AOI)."""
     import dask
+    import dask.array as da
     import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
 
     mask_path, item_path = beside
     n_acq = lazy.shape[0] - len(bands) - 1
@@ -88,9 +91,10 @@ def write_stack(
         )
         writer = BlockWriter(dst, msk, len(bands), n_acq)
         try:
-            with dask.config.set(scheduler="threads"):
-                import dask.array as da
-
+            with dask.config.set(scheduler="threads"), warnings.catch_warnings():
+                # odc-stac's reprojection of 20/60 m bands makes rasterio create in-memory
+                # datasets before giving them a transform: a harmless warning.
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
                 da.store(lazy, writer, lock=False)  # type: ignore[arg-type]
         except SlidewatchError:
             raise

@@ -1,0 +1,88 @@
+"""Searching a STAC API (pystac-client), with retries and clear errors.
+
+Requests that answer 500/502/503/504 or time out are retried ``config.retries`` times with
+exponential backoff (0.5 s, 1 s, 2 s, …; urllib3's ``Retry``, POST included); then a
+:class:`~slidewatch.errors.SourceError` names the URL and what failed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from slidewatch.acquisition.stac_source import ItemFinder, matches
+from slidewatch.acquisition.sources import SourceConfig
+from slidewatch.errors import SourceError
+
+if TYPE_CHECKING:
+    import pystac
+
+    from slidewatch.acquisition.aoi import AOI
+
+RETRY_STATUS = (500, 502, 503, 504)
+BACKOFF_S = 0.5
+
+
+def retry_policy(retries: int, backoff_s: float = BACKOFF_S) -> Any:
+    """urllib3 ``Retry`` for catalogue requests: 5xx and timeouts, any method, backoff."""
+    from urllib3.util.retry import Retry
+
+    return Retry(
+        total=retries, connect=retries, read=retries, status=retries,
+        status_forcelist=RETRY_STATUS, allowed_methods=None, backoff_factor=backoff_s,
+        raise_on_status=True,
+    )  # fmt: skip
+
+
+class ApiFinder(ItemFinder):
+    """Items from a STAC API's ``/search`` (the cloud limit is also checked locally)."""
+
+    def __init__(self, config: SourceConfig, backoff_s: float = BACKOFF_S) -> None:
+        self._config = config
+        self._backoff_s = backoff_s
+        self._client: Any = None
+
+    def _open(self) -> Any:
+        if self._client is None:
+            from pystac_client import Client
+            from pystac_client.stac_api_io import StacApiIO
+
+            io = StacApiIO(
+                timeout=self._config.timeout_s,
+                max_retries=retry_policy(self._config.retries, self._backoff_s),
+            )
+            self._client = self._call(lambda: Client.open(self._config.stac_url, stac_io=io))
+        return self._client
+
+    def _call(self, request: Any) -> Any:
+        import requests
+        from pystac_client.exceptions import APIError
+
+        url = self._config.stac_url
+        try:
+            return request()
+        except requests.exceptions.RetryError as exc:
+            raise SourceError(
+                f"the STAC API {url} kept failing after {self._config.retries} retries "
+                f"({exc}); try again later or check --stac-url"
+            ) from exc
+        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
+            raise SourceError(
+                f"the STAC API {url} did not answer within {self._config.timeout_s:g} s after "
+                f"{self._config.retries} retries ({type(exc).__name__}); try again later or "
+                "check --stac-url"
+            ) from exc
+        except APIError as exc:
+            raise SourceError(f"the STAC API {url} answered an error: {exc}; check --stac-url "
+                              "and --collection") from exc  # fmt: skip
+
+    def items(
+        self, collection: str, aoi: AOI, dates: tuple[datetime, datetime] | None,
+        max_cloud: float | None,
+    ) -> list[pystac.Item]:  # fmt: skip
+        client = self._open()
+        search: dict[str, Any] = {"collections": [collection], "intersects": aoi.to_geojson()}
+        if dates is not None:
+            search["datetime"] = [dates[0].isoformat(), dates[1].isoformat()]
+        found = self._call(lambda: list(client.search(**search).items()))
+        return [it for it in found if matches(it, aoi, dates, max_cloud)]
