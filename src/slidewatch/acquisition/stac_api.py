@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from slidewatch.acquisition.stac_source import ItemFinder, matches
 from slidewatch.acquisition.sources import SourceConfig
+from slidewatch.acquisition.stac_source import ItemFinder, matches
 from slidewatch.errors import SourceError
 
 if TYPE_CHECKING:
