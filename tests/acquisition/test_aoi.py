@@ -32,9 +32,11 @@ def test_geojson_file_forms(tmp_path: Path, wrap: str) -> None:
     data = {
         "geometry": geom,
         "feature": {"type": "Feature", "properties": {}, "geometry": geom},
-        "collection": {"type": "FeatureCollection",
-                       "features": [{"type": "Feature", "properties": {}, "geometry": geom}]},
-    }[wrap]  # fmt: skip
+        "collection": {
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": {}, "geometry": geom}],
+        },
+    }[wrap]
     aoi = parse_aoi(write(tmp_path, data))
     assert aoi.epsg == 32718 and aoi.geometry.geom_type == "Polygon"
 
@@ -65,17 +67,24 @@ def test_grid_is_snapped_to_10_m_and_covers_the_aoi() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
-         "invalid polygon .*Self-intersection"),
+        (
+            {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]},
+            "invalid polygon .*Self-intersection",
+        ),
         ({"type": "Point", "coordinates": [0, 0]}, "a Point is not an area"),
         ({"type": "LineString", "coordinates": [[0, 0], [1, 1]]}, "LineString is not an area"),
         ({"type": "Polygon", "coordinates": []}, "empty"),
         ({"type": "FeatureCollection", "features": []}, "has no features"),
-        ({"type": "Polygon", "coordinates": [[[170, 0], [-170, 0], [-170, 1], [170, 1], [170, 0]]]},
-         "antimeridian"),
+        (
+            {
+                "type": "Polygon",
+                "coordinates": [[[170, 0], [-170, 0], [-170, 1], [170, 1], [170, 0]]],
+            },
+            "antimeridian",
+        ),
         ({"type": "Nonsense"}, "not a GeoJSON geometry"),
     ],
-)  # fmt: skip
+)
 def test_bad_geojson_is_refused_clearly(tmp_path: Path, data: object, message: str) -> None:
     with pytest.raises(AOIError, match=message):
         parse_aoi(write(tmp_path, data))

@@ -24,8 +24,9 @@ from .conftest import SLOPE_DEG, Catalogue, aoi_from_utm
 NATIVE = {"B1": 60, "B5": 20, "B6": 20, "B7": 20, "B9": 60, "B10": 60, "B11": 20, "B12": 20}
 
 
-def expected_l4s(bands: dict[str, np.ndarray], name: str, rows: slice, cols: slice,
-                 offset_in_file: float = 0.0) -> np.ndarray:  # fmt: skip
+def expected_l4s(
+    bands: dict[str, np.ndarray], name: str, rows: slice, cols: slice, offset_in_file: float = 0.0
+) -> np.ndarray:
     """Independent computation: native block means, rounded to uint16 as written, each
     10 m pixel taking its native parent pixel, offset removed, divided by the L4S divisor."""
     f = NATIVE.get(name, 10) // 10
@@ -43,8 +44,14 @@ def config(cat: Catalogue, **kw: object) -> SourceConfig:
 @pytest.fixture(scope="module")
 def stack_2021(catalogue: Catalogue, aoi_t1, tmp_path_factory) -> object:
     out = tmp_path_factory.mktemp("s2021") / "stack.tif"
-    return fetch_stack(config(catalogue), aoi_t1, date(2021, 5, 1), date(2021, 6, 30), out,
-                       command="slidewatch fetch test")  # fmt: skip
+    return fetch_stack(
+        config(catalogue),
+        aoi_t1,
+        date(2021, 5, 1),
+        date(2021, 6, 30),
+        out,
+        command="slidewatch fetch test",
+    )
 
 
 def test_grid_band_order_and_descriptions(stack_2021) -> None:
@@ -65,9 +72,11 @@ def test_values_are_l4s_of_the_raw_numbers(stack_2021, catalogue: Catalogue) -> 
         data = ds.read()
     for i, name in enumerate(BAND_NAMES[:12]):
         np.testing.assert_allclose(
-            data[i], expected_l4s(catalogue.bands_t1, name, rows, cols), rtol=1e-6,
+            data[i],
+            expected_l4s(catalogue.bands_t1, name, rows, cols),
+            rtol=1e-6,
             err_msg=name,
-        )  # fmt: skip
+        )
 
 
 def test_slope_of_a_planar_dem_and_elevation(stack_2021, catalogue: Catalogue) -> None:
@@ -83,8 +92,9 @@ def test_slope_of_a_planar_dem_and_elevation(stack_2021, catalogue: Catalogue) -
 def test_offset_removed_once_on_both_sides_of_2022(
     stack_2021, catalogue: Catalogue, aoi_t1, tmp_path: Path
 ) -> None:
-    after = fetch_stack(config(catalogue), aoi_t1, date(2023, 5, 30), date(2023, 6, 2),
-                        tmp_path / "s.tif")  # fmt: skip
+    after = fetch_stack(
+        config(catalogue), aoi_t1, date(2023, 5, 30), date(2023, 6, 2), tmp_path / "s.tif"
+    )
     with rasterio.open(stack_2021.path) as a, rasterio.open(after.path) as b:
         np.testing.assert_array_equal(a.read(), b.read())
     assert "1000 DN removed" in after.offsets_removed[0]
@@ -98,16 +108,18 @@ def test_offset_from_the_processing_baseline_alone(
     from .conftest import build_catalogue
 
     cat = build_catalogue(tmp_path / "cat", raster_offset=raster_offset, style="earthsearch")
-    after = fetch_stack(config(cat), aoi_t1, date(2023, 5, 30), date(2023, 6, 2),
-                        tmp_path / "s.tif")  # fmt: skip
+    after = fetch_stack(
+        config(cat), aoi_t1, date(2023, 5, 30), date(2023, 6, 2), tmp_path / "s.tif"
+    )
     assert "s2:processing_baseline 05.09" in after.offsets_removed[0]
     with rasterio.open(stack_2021.path) as a, rasterio.open(after.path) as b:
         np.testing.assert_array_equal(a.read(), b.read())
 
 
 def test_cloud_pixels_are_nodata_and_masked(catalogue: Catalogue, aoi_t1, tmp_path: Path) -> None:
-    result = fetch_stack(config(catalogue), aoi_t1, date(2023, 6, 10), date(2023, 6, 12),
-                         tmp_path / "c.tif")  # fmt: skip
+    result = fetch_stack(
+        config(catalogue), aoi_t1, date(2023, 6, 10), date(2023, 6, 12), tmp_path / "c.tif"
+    )
     cloud = catalogue.cloud[10:50, 10:50]
     with rasterio.open(result.path) as ds, rasterio.open(result.mask_path) as m:
         data, mask = ds.read(), m.read(1)
@@ -122,13 +134,20 @@ def test_cloud_pixels_are_nodata_and_masked(catalogue: Catalogue, aoi_t1, tmp_pa
 def test_best_composite_fills_the_cloud_from_an_earlier_date(
     catalogue: Catalogue, aoi_t1, tmp_path: Path
 ) -> None:
-    result = fetch_stack(config(catalogue), aoi_t1, date(2023, 5, 30), date(2023, 6, 12),
-                         tmp_path / "b.tif", bands="B4,B3,B2")  # fmt: skip
+    result = fetch_stack(
+        config(catalogue),
+        aoi_t1,
+        date(2023, 5, 30),
+        date(2023, 6, 12),
+        tmp_path / "b.tif",
+        bands="B4,B3,B2",
+    )
     with rasterio.open(result.path) as ds:
         data = ds.read()
         assert ds.descriptions == ("B2", "B3", "B4")  # always L4S order
-    np.testing.assert_allclose(data[2], expected_l4s(catalogue.bands_t1, "B4", slice(10, 50),
-                                                     slice(10, 50)), rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        data[2], expected_l4s(catalogue.bands_t1, "B4", slice(10, 50), slice(10, 50)), rtol=1e-6
+    )
     assert result.clear_fraction == 1.0
     assert [a.date.isoformat() for a in result.acquisitions] == ["2023-06-01", "2023-06-11"]
 
@@ -136,26 +155,36 @@ def test_best_composite_fills_the_cloud_from_an_earlier_date(
 def test_reprocessed_duplicate_is_used_once_the_newest(
     catalogue: Catalogue, aoi_t1, tmp_path: Path
 ) -> None:
-    result = fetch_stack(config(catalogue), aoi_t1, date(2023, 7, 1), date(2023, 7, 1),
-                         tmp_path / "d.tif", bands="B2", composite="median")  # fmt: skip
+    result = fetch_stack(
+        config(catalogue),
+        aoi_t1,
+        date(2023, 7, 1),
+        date(2023, 7, 1),
+        tmp_path / "d.tif",
+        bands="B2",
+        composite="median",
+    )
     assert result.scene_ids == ("D_new",)
     with rasterio.open(result.path) as ds:
         b2 = ds.read(1)
     plus50 = {"B2": catalogue.bands_t1["B2"] + 50}
-    np.testing.assert_allclose(b2, expected_l4s(plus50, "B2", slice(10, 50), slice(10, 50)),
-                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        b2, expected_l4s(plus50, "B2", slice(10, 50), slice(10, 50)), rtol=1e-6
+    )
 
 
 def test_two_adjacent_tiles_are_mosaicked(catalogue: Catalogue, tmp_path: Path) -> None:
     aoi = aoi_from_utm(300, 100, 900, 500)  # 30 px in T1, 30 px in T2
-    result = fetch_stack(config(catalogue), aoi, date(2023, 8, 1), date(2023, 8, 1),
-                         tmp_path / "m.tif", bands="B8")  # fmt: skip
+    result = fetch_stack(
+        config(catalogue), aoi, date(2023, 8, 1), date(2023, 8, 1), tmp_path / "m.tif", bands="B8"
+    )
     assert result.scene_ids == ("E_T1", "E_T2")
     with rasterio.open(result.path) as ds:
         b8 = ds.read(1)
     both = {"B8": np.concatenate([catalogue.bands_t1["B8"], catalogue.bands_t2["B8"]], axis=1)}
-    np.testing.assert_allclose(b8, expected_l4s(both, "B8", slice(10, 50), slice(30, 90)),
-                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        b8, expected_l4s(both, "B8", slice(10, 50), slice(30, 90)), rtol=1e-6
+    )
 
 
 def test_pixels_outside_a_polygon_aoi_are_nodata(catalogue: Catalogue, tmp_path: Path) -> None:
@@ -166,8 +195,14 @@ def test_pixels_outside_a_polygon_aoi_are_nodata(catalogue: Catalogue, tmp_path:
     square = aoi_from_utm(100, 100, 500, 500).geometry
     x0, y0, x1, y1 = square.bounds
     triangle = validate_aoi(Polygon([(x0, y0), (x1, y0), (x0, y1)]))
-    result = fetch_stack(config(catalogue), triangle, date(2021, 6, 1), date(2021, 6, 1),
-                         tmp_path / "t.tif", bands="B4")  # fmt: skip
+    result = fetch_stack(
+        config(catalogue),
+        triangle,
+        date(2021, 6, 1),
+        date(2021, 6, 1),
+        tmp_path / "t.tif",
+        bands="B4",
+    )
     with rasterio.open(result.path) as ds, rasterio.open(result.mask_path) as m:
         b4, mask = ds.read(1), m.read(1)
     assert (mask == OUTSIDE).any() and (mask == CLEAR).any()
@@ -197,10 +232,16 @@ def test_provenance_tags_and_stac_item(stack_2021) -> None:
 def test_no_scene_and_all_too_cloudy_say_what_was_searched(
     catalogue: Catalogue, aoi_t1, tmp_path: Path
 ) -> None:
-    with pytest.raises(NoSceneError, match=r"no scene found .*sentinel-2-l2a.*2020-01-01 to 2020-02-01"):  # fmt: skip
-        fetch_stack(config(catalogue), aoi_t1, date(2020, 1, 1), date(2020, 2, 1), tmp_path / "x.tif")  # fmt: skip
+    with pytest.raises(
+        NoSceneError, match=r"no scene found .*sentinel-2-l2a.*2020-01-01 to 2020-02-01"
+    ):
+        fetch_stack(
+            config(catalogue), aoi_t1, date(2020, 1, 1), date(2020, 2, 1), tmp_path / "x.tif"
+        )
     with pytest.raises(NoSceneError, match=r"cloudier than --max-cloud 30%.*clearest: 95%"):
-        fetch_stack(config(catalogue), aoi_t1, date(2023, 9, 1), date(2023, 9, 1), tmp_path / "x.tif")  # fmt: skip
+        fetch_stack(
+            config(catalogue), aoi_t1, date(2023, 9, 1), date(2023, 9, 1), tmp_path / "x.tif"
+        )
     assert not list(tmp_path.iterdir())
 
 
