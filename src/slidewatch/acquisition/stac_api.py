@@ -51,30 +51,49 @@ class ApiFinder(ItemFinder):
                 timeout=self._config.timeout_s,
                 max_retries=retry_policy(self._config.retries, self._backoff_s),
             )
-            self._client = self._call(lambda: Client.open(self._config.stac_url, stac_io=io))
+            timeout = self._config.timeout_s
+            self._client = self._call(
+                lambda: Client.open(self._config.stac_url, stac_io=io, timeout=timeout)
+            )
         return self._client
 
     def _call(self, request: Any) -> Any:
-        import requests
         from pystac_client.exceptions import APIError
 
-        url = self._config.stac_url
         try:
             return request()
-        except requests.exceptions.RetryError as exc:
+        except APIError as exc:  # pystac-client wraps the requests error: judge its cause
+            cause = exc.__cause__ or exc.__context__
+            if cause is not None and not isinstance(cause, APIError):
+                self._raise_for(cause)
+            raise SourceError(
+                f"the STAC API {self._config.stac_url} answered an error: {exc}; check "
+                "--stac-url and --collection"
+            ) from exc
+        except Exception as exc:
+            self._raise_for(exc)
+            raise
+
+    def _raise_for(self, exc: BaseException) -> None:
+        import requests
+
+        url = self._config.stac_url
+        if isinstance(exc, requests.exceptions.RetryError):
             raise SourceError(
                 f"the STAC API {url} kept failing after {self._config.retries} retries "
                 f"({exc}); try again later or check --stac-url"
             ) from exc
-        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
+        timed_out = isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc)
+        if timed_out:  # urllib3 reports read timeouts after retries as a ConnectionError
             raise SourceError(
                 f"the STAC API {url} did not answer within {self._config.timeout_s:g} s after "
-                f"{self._config.retries} retries ({type(exc).__name__}); try again later or "
-                "check --stac-url"
+                f"{self._config.retries} retries; try again later or check --stac-url"
             ) from exc
-        except APIError as exc:
-            raise SourceError(f"the STAC API {url} answered an error: {exc}; check --stac-url "
-                              "and --collection") from exc  # fmt: skip
+        if isinstance(exc, requests.exceptions.ConnectionError):
+            raise SourceError(
+                f"the STAC API {url} could not be reached after {self._config.retries} retries "
+                f"({exc}); check --stac-url and the network"
+            ) from exc
 
     def items(
         self, collection: str, aoi: AOI, dates: tuple[datetime, datetime] | None,
