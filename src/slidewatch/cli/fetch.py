@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 def _command(ctx: click.Context) -> str:
     """The command as a reproducible line (option values as parsed)."""
-    words = [ctx.command_path]
+    words = ["slidewatch", *ctx.command_path.split()[1:]]
     for name, value in ctx.params.items():
         if value is None or value == () or name == "aoi":
             continue
@@ -36,10 +37,15 @@ def _command(ctx: click.Context) -> str:
 
 
 def _remember_aoi(ctx: click.Context) -> None:
-    # The parsed AOI's bounds stand in for the text given (a file may change or move).
+    # The AOI itself stands in for the text given (a file may change or move): its bounds
+    # when it is a rectangle, else its GeoJSON.
     aoi = ctx.params.get("aoi")
-    if aoi is not None:
-        ctx.meta["slidewatch.aoi_text"] = ",".join(f"{v:.6f}" for v in aoi.bounds)
+    if aoi is None:
+        return
+    if aoi.geometry.equals(aoi.geometry.envelope):
+        ctx.meta["slidewatch.aoi_text"] = ",".join(f"{v:.7f}" for v in aoi.bounds)
+    else:
+        ctx.meta["slidewatch.aoi_text"] = json.dumps(aoi.to_geojson(), separators=(",", ":"))
 
 
 def _report(result: Any) -> None:
