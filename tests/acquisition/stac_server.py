@@ -75,17 +75,28 @@ def make_app(items: list[dict[str, Any]], faults: Faults) -> Any:
     def landing(request: Request) -> dict[str, Any]:
         base = str(request.base_url).rstrip("/")
         return {
-            "type": "Catalog", "id": "test", "stac_version": "1.0.0", "description": "test",
+            "type": "Catalog",
+            "id": "test",
+            "stac_version": "1.0.0",
+            "description": "test",
             "conformsTo": CONFORMS,
             "links": [
                 {"rel": "self", "href": f"{base}/", "type": "application/json"},
                 {"rel": "root", "href": f"{base}/", "type": "application/json"},
-                {"rel": "search", "href": f"{base}/search", "method": "GET",
-                 "type": "application/geo+json"},
-                {"rel": "search", "href": f"{base}/search", "method": "POST",
-                 "type": "application/geo+json"},
+                {
+                    "rel": "search",
+                    "href": f"{base}/search",
+                    "method": "GET",
+                    "type": "application/geo+json",
+                },
+                {
+                    "rel": "search",
+                    "href": f"{base}/search",
+                    "method": "POST",
+                    "type": "application/geo+json",
+                },
             ],
-        }  # fmt: skip
+        }
 
     app.get("/")(landing)
 
@@ -130,8 +141,9 @@ def serve(items: list[dict[str, Any]], faults: Faults) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
-    config = uvicorn.Config(make_app(items, faults), host="127.0.0.1", port=port,
-                            log_level="warning")  # fmt: skip
+    config = uvicorn.Config(
+        make_app(items, faults), host="127.0.0.1", port=port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

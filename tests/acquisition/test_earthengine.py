@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ ee = pytest.importorskip("ee")
 
 
 def ms(*args: int) -> int:
-    return int(datetime(*args, tzinfo=timezone.utc).timestamp() * 1000)
+    return int(datetime(*args, tzinfo=UTC).timestamp() * 1000)
 
 
 SCENES = [
@@ -69,7 +69,6 @@ class FakeEarthEngine:
         grid = params["grid"]
         h, w = grid["dimensions"]["height"], grid["dimensions"]["width"]
         x0 = grid["affineTransform"]["translateX"]
-        y0 = grid["affineTransform"]["translateY"]
         text = json.dumps(ee.serializer.encode(params["expression"]))
         names = [
             n for n in (*[f"B{i}" for i in range(1, 13)], "B8A", "CLOUDPROB") if f'"{n}"' in text
@@ -79,7 +78,6 @@ class FakeEarthEngine:
         later = "20230601" in text and not self.harmonized
         out = np.zeros((h, w), dtype=[(n, "<f4") for n in names])
         xx = x0 + 10 * np.arange(w)[None, :] + np.zeros((h, 1))
-        yy = y0 - 10 * np.arange(h)[:, None] + np.zeros((1, w))
         for i, n in enumerate(names):
             if n == "dem":
                 out[n] = 1000.0 + 0.01 * (xx - 215000)

@@ -18,9 +18,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from slidewatch.acquisition.gee_requests import (
-    CLOUD_PROBABILITY, DEM_BANDS, FILL, SCENE_PROPERTIES, band_list, request_chunks,
-    request_grid, scene_from_properties,
-)  # fmt: skip
+    CLOUD_PROBABILITY,
+    DEM_BANDS,
+    FILL,
+    SCENE_PROPERTIES,
+    band_list,
+    request_chunks,
+    request_grid,
+    scene_from_properties,
+)
 from slidewatch.acquisition.sources import SceneInfo, SourceConfig
 from slidewatch.errors import SourceError
 
@@ -68,9 +74,11 @@ def properties_expression(images: Any) -> Any:
 
     def props(image: Any) -> Any:
         return ee.Feature(None, image.toDictionary(list(SCENE_PROPERTIES[2:]))).set(
-            "system:index", image.get("system:index"),
-            "system:time_start", image.get("system:time_start"),
-        )  # fmt: skip
+            "system:index",
+            image.get("system:index"),
+            "system:time_start",
+            image.get("system:time_start"),
+        )
 
     return images.limit(MAX_SCENES).map(props).aggregate_array(".all")
 
@@ -81,13 +89,17 @@ def acquisition_image(collection: str, ids: Sequence[str], bands: Sequence[str])
 
     s2_bands, with_prob = band_list(bands)
     scenes = ee.ImageCollection(collection).filter(ee.Filter.inList("system:index", list(ids)))
-    image = scenes.select(s2_bands).mosaic().toFloat() if s2_bands else None
+    image: Any = scenes.select(s2_bands).mosaic().toFloat() if s2_bands else None
     if with_prob:
         prob = (
             ee.ImageCollection(CLOUD_PROBABILITY)
             .filter(ee.Filter.inList("system:index", list(ids)))
-            .select(["probability"]).mosaic().divide(100).toFloat().rename("CLOUDPROB")
-        )  # fmt: skip
+            .select(["probability"])
+            .mosaic()
+            .divide(100)
+            .toFloat()
+            .rename("CLOUDPROB")
+        )
         image = prob if image is None else image.addBands(prob)
     return image.unmask(FILL, False)
 
@@ -119,26 +131,32 @@ class EarthEngineSource:
         try:
             return ee.data.computeValue(expression)
         except ee.EEException as exc:
-            raise SourceError(f"Earth Engine refused the search: {exc}; check --collection") from exc  # fmt: skip
+            raise SourceError(
+                f"Earth Engine refused the search: {exc}; check --collection"
+            ) from exc
 
     def _compute_pixels(self, expression: Any, grid: dict[str, Any]) -> np.ndarray:
         import ee
 
         try:
-            return ee.data.computePixels(  # type: ignore[no-any-return]
+            return ee.data.computePixels(
                 {"expression": expression, "fileFormat": "NUMPY_NDARRAY", "grid": grid}
             )
         except ee.EEException as exc:
             raise SourceError(f"Earth Engine refused a pixel request: {exc}") from exc
 
-    def search(self, aoi: AOI, start: datetime, end: datetime, max_cloud: float) -> list[SceneInfo]:  # fmt: skip
+    def search(self, aoi: AOI, start: datetime, end: datetime, max_cloud: float) -> list[SceneInfo]:
         images = scene_collection(self.config.collection, aoi, start, end)
         answer = self._compute_value(properties_expression(images))
         rows = answer.get("value", answer) if isinstance(answer, dict) else answer
-        scenes = [scene_from_properties(p, self.config.collection, self.config.dn_offset) for p in rows]  # fmt: skip
+        scenes = [
+            scene_from_properties(p, self.config.collection, self.config.dn_offset) for p in rows
+        ]
         return [s for s in scenes if s.cloud_cover is None or s.cloud_cover <= max_cloud]
 
-    def _lazy(self, image: Any, names: Sequence[str], geobox: GeoBox, chunk_px: int) -> dict[str, da.Array]:  # fmt: skip
+    def _lazy(
+        self, image: Any, names: Sequence[str], geobox: GeoBox, chunk_px: int
+    ) -> dict[str, da.Array]:
         import dask
         import dask.array as da
 
@@ -157,13 +175,15 @@ class EarthEngineSource:
         stack = da.block([blocks])  # C×H×W: requests tile rows and columns
         return {name: stack[i] for i, name in enumerate(names)}
 
-    def _read_block(self, image: Any, grid: dict[str, Any], names: tuple[str, ...]) -> np.ndarray:  # fmt: skip
+    def _read_block(self, image: Any, grid: dict[str, Any], names: tuple[str, ...]) -> np.ndarray:
         data = self._compute_pixels(image, grid)
         out = np.stack([np.asarray(data[n], dtype=np.float32) for n in names])
         out[out == FILL] = np.nan
         return out
 
-    def load(self, scenes: Sequence[SceneInfo], bands: Sequence[str], geobox: GeoBox, chunk_px: int) -> dict[str, da.Array]:  # fmt: skip
+    def load(
+        self, scenes: Sequence[SceneInfo], bands: Sequence[str], geobox: GeoBox, chunk_px: int
+    ) -> dict[str, da.Array]:
         image = acquisition_image(self.config.collection, [s.id for s in scenes], bands)
         return self._lazy(image, bands, geobox, chunk_px)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from slidewatch.acquisition.offset import date_rule_offset, forced_offset
@@ -22,14 +22,20 @@ FILL = -32768.0
 """Value given to masked pixels on the server (``unmask``): no data."""
 CLOUD_PROBABILITY = "COPERNICUS/S2_CLOUD_PROBABILITY"
 SCENE_PROPERTIES = (
-    "system:index", "system:time_start", "MGRS_TILE", "PROCESSING_BASELINE",
-    "CLOUDY_PIXEL_PERCENTAGE", "GENERATION_TIME",
-)  # fmt: skip
+    "system:index",
+    "system:time_start",
+    "MGRS_TILE",
+    "PROCESSING_BASELINE",
+    "CLOUDY_PIXEL_PERCENTAGE",
+    "GENERATION_TIME",
+)
 """Image properties a search reads."""
 DEM_BANDS: dict[str, str] = {
-    "COPERNICUS/DEM/GLO30": "DEM", "USGS/SRTMGL1_003": "elevation",
-    "NASA/NASADEM_HGT/001": "elevation", "JAXA/ALOS/AW3D30/V3_2": "DSM",
-}  # fmt: skip
+    "COPERNICUS/DEM/GLO30": "DEM",
+    "USGS/SRTMGL1_003": "elevation",
+    "NASA/NASADEM_HGT/001": "elevation",
+    "JAXA/ALOS/AW3D30/V3_2": "DSM",
+}
 """Elevation band of the known Earth Engine DEMs (others: the first band)."""
 
 
@@ -63,37 +69,47 @@ def request_chunks(
     return request_sizes(height, chunk_px, side), request_sizes(width, chunk_px, side)
 
 
-def request_grid(crs: str, affine: Any, row: int, col: int, height: int, width: int) -> dict[str, Any]:  # fmt: skip
+def request_grid(
+    crs: str, affine: Any, row: int, col: int, height: int, width: int
+) -> dict[str, Any]:
     """The ``grid`` of a ``computePixels`` request for a window of a north-up grid."""
     x0 = affine.c + col * affine.a
     y0 = affine.f + row * affine.e
     return {
         "dimensions": {"width": width, "height": height},
         "affineTransform": {
-            "scaleX": affine.a, "shearX": 0, "translateX": x0,
-            "shearY": 0, "scaleY": affine.e, "translateY": y0,
+            "scaleX": affine.a,
+            "shearX": 0,
+            "translateX": x0,
+            "shearY": 0,
+            "scaleY": affine.e,
+            "translateY": y0,
         },
         "crsCode": crs,
-    }  # fmt: skip
+    }
 
 
 def scene_from_properties(
     props: Mapping[str, Any], collection: str, dn_offset: str = "auto"
 ) -> SceneInfo:
     """A :class:`SceneInfo` of an Earth Engine image from its properties."""
-    when = datetime.fromtimestamp(float(props["system:time_start"]) / 1000, tz=timezone.utc)
+    when = datetime.fromtimestamp(float(props["system:time_start"]) / 1000, tz=UTC)
     if dn_offset != "auto":
         offset, rule = forced_offset(dn_offset)
     else:
         offset, rule = date_rule_offset(when, is_harmonized(collection))
     cover = props.get("CLOUDY_PIXEL_PERCENTAGE")
     return SceneInfo(
-        id=str(props["system:index"]), datetime=when, tile=str(props.get("MGRS_TILE", "")),
+        id=str(props["system:index"]),
+        datetime=when,
+        tile=str(props.get("MGRS_TILE", "")),
         processing_baseline=str(props.get("PROCESSING_BASELINE", "") or ""),
-        cloud_cover=None if cover is None else float(cover), dn_offset=offset,
-        offset_rule=rule, processed=str(props.get("GENERATION_TIME", "") or ""),
+        cloud_cover=None if cover is None else float(cover),
+        dn_offset=offset,
+        offset_rule=rule,
+        processed=str(props.get("GENERATION_TIME", "") or ""),
         handle=str(props["system:index"]),
-    )  # fmt: skip
+    )
 
 
 def band_list(bands: Sequence[str]) -> tuple[list[str], bool]:

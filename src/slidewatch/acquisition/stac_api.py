@@ -28,10 +28,15 @@ def retry_policy(retries: int, backoff_s: float = BACKOFF_S) -> Any:
     from urllib3.util.retry import Retry
 
     return Retry(
-        total=retries, connect=retries, read=retries, status=retries,
-        status_forcelist=RETRY_STATUS, allowed_methods=None, backoff_factor=backoff_s,
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        status_forcelist=RETRY_STATUS,
+        allowed_methods=None,
+        backoff_factor=backoff_s,
         raise_on_status=True,
-    )  # fmt: skip
+    )
 
 
 class ApiFinder(ItemFinder):
@@ -96,9 +101,12 @@ class ApiFinder(ItemFinder):
             ) from exc
 
     def items(
-        self, collection: str, aoi: AOI, dates: tuple[datetime, datetime] | None,
+        self,
+        collection: str,
+        aoi: AOI,
+        dates: tuple[datetime, datetime] | None,
         max_cloud: float | None,
-    ) -> list[pystac.Item]:  # fmt: skip
+    ) -> list[pystac.Item]:
         client = self._open()
         search: dict[str, Any] = {"collections": [collection], "intersects": aoi.to_geojson()}
         if dates is not None:

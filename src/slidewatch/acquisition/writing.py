@@ -27,13 +27,24 @@ N_CLASSES = len(MASK_CLASSES)
 
 def _profile(geobox: GeoBox, count: int, dtype: str, nodata: float | None) -> dict[str, Any]:
     return {
-        "driver": "GTiff", "count": count, "dtype": dtype, "nodata": nodata,
-        "height": geobox.shape.y, "width": geobox.shape.x, "crs": str(geobox.crs),
-        "transform": geobox.affine, "tiled": True, "blockxsize": TILE_PX,
-        "blockysize": TILE_PX, "compress": "zstd", "zstd_level": 1, "interleave": "pixel",
-        "predictor": 3 if dtype == "float32" else 2, "bigtiff": "if_safer",
+        "driver": "GTiff",
+        "count": count,
+        "dtype": dtype,
+        "nodata": nodata,
+        "height": geobox.shape.y,
+        "width": geobox.shape.x,
+        "crs": str(geobox.crs),
+        "transform": geobox.affine,
+        "tiled": True,
+        "blockxsize": TILE_PX,
+        "blockysize": TILE_PX,
+        "compress": "zstd",
+        "zstd_level": 1,
+        "interleave": "pixel",
+        "predictor": 3 if dtype == "float32" else 2,
+        "bigtiff": "if_safer",
         "num_threads": "all_cpus",
-    }  # fmt: skip
+    }
 
 
 class BlockWriter:
@@ -69,9 +80,13 @@ def cover_in_aoi(counts: np.ndarray) -> tuple[float | None, ...]:
 
 
 def write_stack(
-    lazy: da.Array, out: Path, bands: Sequence[str], geobox: GeoBox, beside: tuple[Path, Path],
+    lazy: da.Array,
+    out: Path,
+    bands: Sequence[str],
+    geobox: GeoBox,
+    beside: tuple[Path, Path],
     provenance: Callable[[tuple[float | None, ...], float], Provenance],
-) -> tuple[tuple[float | None, ...], float]:  # fmt: skip
+) -> tuple[tuple[float | None, ...], float]:
     """Compute ``lazy`` ((C + 1 + T)×H×W) and write ``out``, its mask and STAC item;
     return (per-acquisition AOI cloud cover, clear fraction of the AOI)."""
     import dask

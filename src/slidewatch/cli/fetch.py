@@ -71,8 +71,14 @@ def _report(result: Any) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Output GeoTIFF.")
 @source_options
 @click.pass_context
-def fetch(ctx: click.Context, aoi: Any, start: datetime | None, end: datetime | None,
-          out: Path | None, source: Any) -> None:  # fmt: skip
+def fetch(
+    ctx: click.Context,
+    aoi: Any,
+    start: datetime | None,
+    end: datetime | None,
+    out: Path | None,
+    source: Any,
+) -> None:
     if ctx.invoked_subcommand is not None:
         return
     given = {"aoi": aoi, "start": start, "end": end, "out": out}
@@ -90,14 +96,24 @@ def fetch(ctx: click.Context, aoi: Any, start: datetime | None, end: datetime | 
 @fetch.command("pair")
 @aoi_option()
 @click.option("--event-date", type=_DATE, required=True, help="Day of the event (YYYY-MM-DD).")
-@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
-              help="Days searched before and after the event.")  # fmt: skip
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Output folder: pre.tif and post.tif (+ masks and STAC items).")  # fmt: skip
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    help="Days searched before and after the event.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder: pre.tif and post.tif (+ masks and STAC items).",
+)
 @source_options
 @click.pass_context
-def pair(ctx: click.Context, aoi: Any, event_date: datetime, days: int, out: Path,
-         source: Any) -> None:  # fmt: skip
+def pair(
+    ctx: click.Context, aoi: Any, event_date: datetime, days: int, out: Path, source: Any
+) -> None:
     """The clearest acquisition before EVENT_DATE and the clearest after it, as two stacks."""
     from slidewatch.acquisition.pair import fetch_pair
 
