@@ -254,3 +254,51 @@ def test_unreadable_asset_leaves_no_partial_stack(aoi_t1, tmp_path: Path) -> Non
     with pytest.raises(SourceError, match="reading the imagery failed"):
         fetch_stack(config(cat), aoi_t1, date(2021, 6, 1), date(2021, 6, 1), out)
     assert not out.exists() and not list(out.parent.glob("*"))
+
+
+def test_l1c_catalogue_is_masked_by_s2cloudless(aoi_t1, tmp_path: Path) -> None:
+    from slidewatch.acquisition.synthetic import SyntheticScene, write_catalog
+
+    from .conftest import utc
+
+    base = build_catalogue_bands()
+    cloud = np.zeros((60, 60), bool)
+    cloud[10:30, 10:30] = True
+    scene = SyntheticScene("L1C_cloudy", utc(2023, 6, 11, 15), base, cloud=cloud)
+    cat = write_catalog(tmp_path / "l1c", [scene], collection="sentinel-2-l1c", with_scl=False)
+    config = SourceConfig(stac_url=str(cat), collection="sentinel-2-l1c")
+    result = fetch_stack(
+        config, aoi_t1, date(2023, 6, 11), date(2023, 6, 11), tmp_path / "s.tif", bands="B4"
+    )
+    assert result.cloud_mask == "s2cloudless"
+    with rasterio.open(result.mask_path) as m:
+        mask = m.read(1)
+    inside = cloud[10:50, 10:50]
+    assert (mask[inside] == CLOUD).mean() > 0.95  # edges: 60 m bands mix cloud and ground
+    assert (mask[~inside] == CLEAR).mean() > 0.95
+
+
+def test_a_second_date_can_be_added_to_a_catalogue(aoi_t1, tmp_path: Path) -> None:
+    from slidewatch.acquisition.acquisitions import search_acquisitions
+    from slidewatch.acquisition.synthetic import SyntheticScene, write_catalog
+
+    from .conftest import utc
+
+    bands = build_catalogue_bands()
+    root = tmp_path / "grow"
+    cat = write_catalog(root, [SyntheticScene("first", utc(2023, 3, 1, 15), bands)])
+    config = SourceConfig(stac_url=str(cat))
+    assert [
+        a.scene_ids
+        for a in search_acquisitions(config, aoi_t1, date(2023, 1, 1), date(2023, 12, 31))
+    ] == [("first",)]
+    write_catalog(root, [SyntheticScene("second", utc(2023, 3, 6, 15), bands)])
+    found = search_acquisitions(config, aoi_t1, date(2023, 1, 1), date(2023, 12, 31))
+    assert [a.scene_ids for a in found] == [("first",), ("second",)]
+
+
+def build_catalogue_bands() -> dict[str, np.ndarray]:
+    from slidewatch.acquisition.synthetic import area_bands
+
+    bands, _, _ = area_bands(60, 60, seed=5)
+    return bands

@@ -155,7 +155,12 @@ def _scene_arrays(scene: SyntheticScene) -> dict[str, np.ndarray]:
 
 
 def _item(
-    scene: SyntheticScene, folder: Path, collection: str, style: str, raster_offset: bool
+    scene: SyntheticScene,
+    folder: Path,
+    collection: str,
+    style: str,
+    raster_offset: bool,
+    with_scl: bool = True,
 ) -> Any:
     import pystac
     from rasterio.transform import from_origin
@@ -185,6 +190,8 @@ def _item(
     item.bbox = list(_bbox(item.geometry or {}))
     offset = 1000.0 if baseline_has_offset(scene.baseline) else 0.0
     for band, data in arrays.items():
+        if band == "SCL" and not with_scl:
+            continue
         res = NATIVE_M[band]
         native = _downsample(data, res // 10, categorical=band == "SCL")
         dtype = np.uint8 if band == "SCL" else np.uint16
@@ -277,33 +284,53 @@ def write_catalog(
     asset_style: str = "esa",
     raster_offset: bool = True,
     dem_origin: tuple[float, float] = ORIGIN,
+    with_scl: bool = True,
 ) -> Path:
     """Write a static STAC catalogue of ``scenes`` (and ``dem``, 10 m grid at ``dem_origin``)
     under ``root``; return the path of its ``catalog.json``.
 
     ``asset_style``: ``esa`` (``B04``) or ``earthsearch`` (``red``) asset keys.
     ``raster_offset``: also state the offset in ``raster:bands`` (else only the baseline).
+    ``with_scl``: write the L2A scene classification (without it: an L1C-like catalogue,
+    masked by s2cloudless). Into an existing catalogue at ``root``, items are added.
     """
     import pystac
 
     root = Path(root)
-    catalog = pystac.Catalog(id="slidewatch-synthetic", description="synthetic Sentinel-2 + DEM")
-    s2 = pystac.Collection(collection, "synthetic Sentinel-2", _extent())
+    catalog = _open_or_new(root)
+    s2 = _collection(catalog, collection, "synthetic Sentinel-2")
     for scene in scenes:
-        s2.add_item(
-            _item(scene, root / collection / scene.id, collection, asset_style, raster_offset)
-        )
-    catalog.add_child(s2)
+        folder = root / collection / scene.id
+        s2.add_item(_item(scene, folder, collection, asset_style, raster_offset, with_scl))
     if dem is not None:
-        dems = pystac.Collection(dem_collection, "synthetic elevation", _extent())
-        dems.add_item(
-            dem_item(dem, root / dem_collection / "dem", dem_collection, origin=dem_origin)
-        )
-        catalog.add_child(dems)
+        dems = _collection(catalog, dem_collection, "synthetic elevation")
+        folder = root / dem_collection / "dem"
+        dems.add_item(dem_item(dem, folder, dem_collection, origin=dem_origin))
     catalog.normalize_hrefs(str(root))
     catalog.make_all_asset_hrefs_relative()
     catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
     return root / "catalog.json"
+
+
+def _open_or_new(root: Path) -> Any:
+    import pystac
+
+    if (root / "catalog.json").exists():
+        catalog = pystac.Catalog.from_file(str(root / "catalog.json"))
+        catalog.make_all_asset_hrefs_absolute()
+        return catalog
+    return pystac.Catalog(id="slidewatch-synthetic", description="synthetic Sentinel-2 + DEM")
+
+
+def _collection(catalog: Any, name: str, description: str) -> Any:
+    import pystac
+
+    existing = catalog.get_child(name)
+    if existing is not None:
+        return existing
+    collection = pystac.Collection(name, description, _extent())
+    catalog.add_child(collection)
+    return collection
 
 
 def _extent() -> Any:
