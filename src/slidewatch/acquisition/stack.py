@@ -131,15 +131,26 @@ def build_cube(
     geobox: GeoBox,
     chunk_px: int,
 ) -> da.Array:
-    """T×K×H×W lazy raw digital numbers of every acquisition's loaded channels."""
+    """T×K×H×W lazy raw digital numbers of every acquisition's loaded channels.
+
+    Assembled blockwise (one task per chunk taking that chunk of every band), not with
+    ``stack`` + ``rechunk``: dask then finishes a chunk before loading the next, and
+    memory stays per chunk instead of holding every band of the whole grid."""
     import dask.array as da
 
-    planes = []
+    arrays = []
     for acq in acquisitions:
-        arrays = source.load(acq.scenes, spec.loaded, geobox, chunk_px)
-        planes.append(da.stack([arrays[b] for b in spec.loaded]))
-    cube = da.stack(planes)
-    return cube.rechunk((len(acquisitions), len(spec.loaded), chunk_px, chunk_px))
+        loaded = source.load(acq.scenes, spec.loaded, geobox, chunk_px)
+        arrays += [loaded[b].rechunk(chunk_px) for b in spec.loaded]
+    t_count, k_count = len(acquisitions), len(spec.loaded)
+    return da.map_blocks(
+        _cube_block, *arrays, t_count=t_count, k_count=k_count, new_axis=[0, 1],
+        chunks=((t_count,), (k_count,), *arrays[0].chunks), dtype=np.float32,
+    )  # fmt: skip
+
+
+def _cube_block(*blocks: np.ndarray, t_count: int, k_count: int) -> np.ndarray:
+    return np.stack(blocks).reshape(t_count, k_count, *blocks[0].shape)
 
 
 def composite_stack(
