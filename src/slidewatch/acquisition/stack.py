@@ -124,33 +124,20 @@ def _acquisition_offset(acq: Acquisition) -> float:
     return offsets.pop()
 
 
-def build_cube(
+def load_channels(
     source: ImagerySource,
     acquisitions: Sequence[Acquisition],
     spec: BlockSpec,
     geobox: GeoBox,
     chunk_px: int,
-) -> da.Array:
-    """T×K×H×W lazy raw digital numbers of every acquisition's loaded channels.
-
-    Assembled blockwise (one task per chunk taking that chunk of every band), not with
-    ``stack`` + ``rechunk``: dask then finishes a chunk before loading the next, and
-    memory stays per chunk instead of holding every band of the whole grid."""
-    import dask.array as da
-
+) -> list[da.Array]:
+    """Lazy raw digital numbers (H×W, chunked alike) of every acquisition's loaded channels,
+    in acquisition then :attr:`BlockSpec.loaded` order."""
     arrays = []
     for acq in acquisitions:
         loaded = source.load(acq.scenes, spec.loaded, geobox, chunk_px)
         arrays += [loaded[b].rechunk(chunk_px) for b in spec.loaded]
-    t_count, k_count = len(acquisitions), len(spec.loaded)
-    return da.map_blocks(
-        _cube_block, *arrays, t_count=t_count, k_count=k_count, new_axis=[0, 1],
-        chunks=((t_count,), (k_count,), *arrays[0].chunks), dtype=np.float32,
-    )  # fmt: skip
-
-
-def _cube_block(*blocks: np.ndarray, t_count: int, k_count: int) -> np.ndarray:
-    return np.stack(blocks).reshape(t_count, k_count, *blocks[0].shape)
+    return arrays
 
 
 def composite_stack(
@@ -169,14 +156,16 @@ def composite_stack(
     from slidewatch.acquisition.terrain import padded, terrain_on_grid
 
     t_count, n_s2 = len(acquisitions), len(spec.s2_bands)
-    cube = build_cube(source, acquisitions, spec, geobox, chunk_px)
+    # Blockwise over all channels (no stack + rechunk): dask finishes one chunk of the grid
+    # before loading the next, so memory stays per chunk.
+    channels = load_channels(source, acquisitions, spec, geobox, chunk_px)
     comp = da.map_blocks(
         composite_block,
-        cube,
-        spec,
+        *channels,
+        spec=spec,
         dtype=np.float32,
-        drop_axis=0,
-        chunks=((n_s2 + 1 + t_count,), *cube.chunks[2:]),
+        new_axis=0,
+        chunks=((n_s2 + 1 + t_count,), *channels[0].chunks),
     )
     terrain, dem_source = None, None
     if any(b in TERRAIN for b in bands):
