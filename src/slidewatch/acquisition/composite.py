@@ -22,9 +22,11 @@ COMPOSITE_FUNCTIONS = ("best", "median")
 
 def best_composite(values: np.ndarray, clear: np.ndarray, score: np.ndarray) -> np.ndarray:
     """``values`` T×C×H×W (oldest first), ``clear`` T×H×W bool, ``score`` T×H×W (lower is
-    clearer) → C×H×W; NaN where no acquisition is clear."""
-    if values.shape[0] == 1:  # one acquisition: no choice to make
-        return np.where(clear[0], values[0], np.float32(np.nan)).astype(np.float32, copy=False)
+    clearer) → C×H×W; NaN where no acquisition is clear. ``values`` may be overwritten."""
+    if values.shape[0] == 1:  # one acquisition: no choice to make (NaN set in place: no copy)
+        out = values[0]
+        np.copyto(out, np.float32(np.nan), where=~clear[0][None])
+        return out
     ranked = np.where(clear, score, np.inf)[::-1]  # newest first: argmin's first = latest
     latest_best = values.shape[0] - 1 - np.argmin(ranked, axis=0)
     out = np.take_along_axis(values, latest_best[None, None], axis=0)[0]

@@ -155,16 +155,17 @@ def _as_float(array: Any) -> da.Array:
     import numpy as np
 
     nodata = array.attrs.get("nodata")
-    data = array.data.astype(np.float32)
-    if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
-        data = data.map_blocks(_nodata_to_nan, float(nodata), dtype=np.float32)
-    return data
+    if nodata is None or (isinstance(nodata, float) and np.isnan(nodata)):
+        return array.data.astype(np.float32)
+    return array.data.map_blocks(_nodata_to_nan, float(nodata), dtype=np.float32)
 
 
 def _nodata_to_nan(block: Any, nodata: float) -> Any:
     import numpy as np
 
-    return np.where(block == nodata, np.float32(np.nan), block)
+    out = block.astype(np.float32)
+    np.copyto(out, np.float32(np.nan), where=block == nodata)
+    return out
 
 
 class ItemFinder:
