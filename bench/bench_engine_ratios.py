@@ -103,8 +103,10 @@ def first_window(scene: Path, model: Path, tmp: Path, args: argparse.Namespace) 
         done = subprocess.run(cmd, check=True, capture_output=True, text=True)
         stamp = next(ln for ln in done.stdout.splitlines() if ln.startswith("FIRST_WINDOW"))
         times.append(float(stamp.split()[1]) - t0)
-    print(f"    process start to first window (onnx engine, cached graph): median "
-          f"{sorted(times)[1]:.2f} s of {', '.join(f'{t:.2f}' for t in times)} (goal < 2 s)")  # fmt: skip
+    print(
+        f"    process start to first window (onnx engine, cached graph): median "
+        f"{sorted(times)[1]:.2f} s of {', '.join(f'{t:.2f}' for t in times)} (goal < 2 s)"
+    )
 
 
 def dask_workers(scene: Path, model: Path, tmp: Path, args: argparse.Namespace) -> None:

@@ -133,8 +133,10 @@ def fill_bias(tmp: Path, model: Path, args: argparse.Namespace) -> None:
     near[134:246, 104:276] = True
     near[150:230, 120:260] = False
     biases = {m: float(np.abs(run(tmp / "holed.tif", m) - truth)[near].mean()) for m in FILLS}
-    print("fill of invalid pixels (well-trained model): mean |Δp| of valid pixels within 16 px "
-          "of an 80×140 px hole: " + ", ".join(f"{m} {b:.4f}" for m, b in biases.items()))  # fmt: skip
+    print(
+        "fill of invalid pixels (well-trained model): mean |Δp| of valid pixels within 16 px "
+        "of an 80×140 px hole: " + ", ".join(f"{m} {b:.4f}" for m, b in biases.items())
+    )
 
 
 def main() -> None:
