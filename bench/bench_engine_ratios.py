@@ -33,6 +33,24 @@ main(sys.argv[1:])
 """
 
 
+def reader_clock() -> list[float]:
+    """Make SceneReader.read add its thread CPU seconds to the returned one-item list."""
+    from slidewatch.inference.scene import SceneReader
+
+    clock = [0.0]
+    original = SceneReader.read
+
+    def timed(self: SceneReader, *a: object, **k: object) -> object:
+        start = time.thread_time()
+        try:
+            return original(self, *a, **k)  # type: ignore[arg-type]
+        finally:
+            clock[0] += time.thread_time() - start
+
+    SceneReader.read = timed  # type: ignore[method-assign,assignment]
+    return clock
+
+
 def save_arch(folder: Path, architecture: str) -> Path:
     import torch
 
@@ -127,6 +145,7 @@ def engine_ratios(tmp: Path, args: argparse.Namespace) -> None:
     windows = len(window_grid(args.size, args.size, args.tile, args.overlap))
     batch = scene_batch(scene, args.tile, args.batch_size)
     inside = forward_clock()
+    reading = reader_clock()
     print(f"(0) engines: {args.size}² × 4 bands, {windows} windows of {args.tile}² px, "
           f"batch {args.batch_size}, {os.cpu_count()} cores")  # fmt: skip
     for k, arch in enumerate(args.architectures.split(",")):
@@ -134,15 +153,16 @@ def engine_ratios(tmp: Path, args: argparse.Namespace) -> None:
         runs = []
         for _ in range(max(1, min(args.repeats, 3))):
             raw = raw_seconds(model, batch, windows)
-            inside[0] = 0.0
+            inside[0] = reading[0] = 0.0
             stage = stage_seconds(scene, model, tmp / f"o_{arch}", args)
-            runs.append((min(raw.values()) / stage, raw, stage, inside[0]))
-        ratio, raw, stage, fwd = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+            runs.append((min(raw.values()) / stage, raw, stage, inside[0], reading[0]))
+        ratio, raw, stage, fwd, read = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
         print(f"  {arch}: raw torch {windows / raw['torch']:.1f}, onnx "
               f"{windows / raw['onnx']:.1f} windows/s; detect (auto = "
               f"{choose_engine(arch, 'cpu')}) {windows / stage:.1f} windows/s: ratio "
               f"{ratio:.3f} (goal >= 0.85; runs {', '.join(f'{r[0]:.3f}' for r in runs)}); "
-              f"forward share of the stage {fwd / stage:.3f}")  # fmt: skip
+              f"forward share of the stage {fwd / stage:.3f}; reader thread CPU "
+              f"{read:.2f} s = {read / stage:.3f} of the stage")  # fmt: skip
         if k == 0:
             first_window(scene, model, tmp, args)
             dask_workers(scene, model, tmp, args)
