@@ -95,8 +95,8 @@ mosaicked into one scene. Outputs: probability.tif and landslides.tif
     "--panel-px",
     type=click.IntRange(min=256),
     default=None,
-    help="Columns processed at once (default 4096); lower it to cut memory on very wide "
-    "scenes. The outputs do not depend on it.",
+    help="Columns processed at once; lower it to cut memory on very wide scenes. The "
+    "outputs do not depend on it.  [default: 4096]",
 )
 @click.option("--gpkg", is_flag=True, help="Also write landslides.gpkg (needs fiona).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
