@@ -46,3 +46,7 @@ class ConfigError(SlidewatchError, ValueError):
 def unknown_name(kind: str, name: str, valid: list[str] | tuple[str, ...]) -> RegistryError:
     """Build the standard 'unknown X' error that lists the valid names."""
     return RegistryError(f"unknown {kind} {name!r}; valid names: {', '.join(valid)}")
+
+
+class DataContractError(SlidewatchError, ValueError):
+    """The input's values do not look like the model's training data (``--strict``)."""

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from slidewatch.cli.contract import contract_warnings_shown, strict_option
 from slidewatch.cli.options import band_order_option, scale_option
 
 _DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writing to OUT_DIR.
@@ -87,7 +88,9 @@ resampled onto the grid of the finest one. Outputs: probability.tif and landslid
     "scenes. The outputs do not depend on it.",
 )
 @click.option("--gpkg", is_flag=True, help="Also write landslides.gpkg (needs fiona).")
+@strict_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@contract_warnings_shown()
 def detect(
     scene: tuple[Path, ...],
     model_dir: Path,
@@ -103,6 +106,7 @@ def detect(
     dask_address: str | None,
     panel_px: int | None,
     gpkg: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     from slidewatch.inference.detect import detect as run_detect
@@ -125,6 +129,7 @@ def detect(
         gpkg=gpkg,
         panel_px=panel_px,
         progress=not quiet,
+        strict=strict,
     )
     click.echo(
         f"{summary['polygon_count']} landslide polygons, "

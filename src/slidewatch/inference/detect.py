@@ -23,6 +23,7 @@ from slidewatch.atomic import write_text_atomic
 from slidewatch.errors import ConfigError, RasterError
 from slidewatch.inference import panels
 from slidewatch.inference.blending import window_weights
+from slidewatch.inference.contract import check_scene
 from slidewatch.inference.cog import (
     PARTIAL_SUFFIX,
     open_tiled,
@@ -197,6 +198,7 @@ def detect(
     progress: bool = True,
     grid_offset: tuple[int, int] = (0, 0),
     panel_px: int | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Detect landslides over ``scene`` with the model in ``model_dir``; write to ``out_dir``.
 
@@ -208,6 +210,9 @@ def detect(
     ``grid_offset`` shifts the window grid (for experiments; outputs barely change).
     ``panel_px`` caps the columns processed at once (default :data:`panels.PANEL_PX`); the
     outputs do not depend on it, memory does.
+    The scene's sampled values are checked against the model's training data
+    (:mod:`slidewatch.inference.contract`): a mismatch warns (``DataContractWarning``) and
+    is listed under ``data_contract`` in the summary; ``strict=True`` raises instead.
     """
     from slidewatch.models.modelfile import read_spec
 
@@ -220,6 +225,7 @@ def detect(
     if panel_px < 1:
         raise ConfigError(f"panel width {panel_px} must be at least 1 pixel")
     opened = open_scene(paths, spec.bands, band_order=band_order, scale=scale)
+    contract = check_scene(opened, spec, strict)
     options: dict[str, Any] = {
         "tile": tile,
         "overlap": overlap,
@@ -231,11 +237,12 @@ def detect(
         "panel_px": panel_px,
         "min_area_m2": min_area_m2,
         "gpkg": gpkg,
+        "strict": strict,
     }
     out = Path(out_dir)
     try:
         with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened, panel_px)):
-            return _run(opened, spec, Path(model_dir), out, options, progress, start)
+            return _run(opened, spec, Path(model_dir), out, options, progress, start, contract)
     except BaseException:
         if out.is_dir():  # a failed run leaves no temporary files behind (finals untouched)
             remove_partials(out)
@@ -250,6 +257,7 @@ def _run(
     options: dict[str, Any],
     progress: bool,
     start: float,
+    contract: dict[str, Any],
 ) -> dict[str, Any]:
     """Check, predict block by block into temporary rasters, then finish the outputs."""
     from slidewatch.models.predictor import Predictor
@@ -282,7 +290,9 @@ def _run(
 
             close_client(client)
     timings["predict"] = time.perf_counter() - t
-    return _finish(scene, out, grid, spec, model_dir, counts, pixel_m2, timings, options)
+    return _finish(
+        scene, out, grid, spec, model_dir, counts, pixel_m2, timings, options, contract
+    )
 
 
 def _finish(
@@ -295,6 +305,7 @@ def _finish(
     pixel_m2: float,
     timings: dict[str, float],
     options: dict[str, Any],
+    contract: dict[str, Any],
 ) -> dict[str, Any]:
     """COGs, polygons, quicklook and the summary from the temporary rasters."""
     t = time.perf_counter()
@@ -338,6 +349,7 @@ def _finish(
         },
         "input_sha256": checksums,
         "model": _model_summary(model_dir, spec),
+        "data_contract": contract,
         "options": options,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "outputs": sorted(
