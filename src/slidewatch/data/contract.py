@@ -200,7 +200,7 @@ def _order_issues(found: BandStats, expected: BandStats) -> list[ContractIssue]:
     if found.greater is None or expected.greater is None:
         return []
     flips, involved = [], []
-    optical = [b for b in expected.bands if b in _S2_BANDS and b in found.bands]
+    optical = [b for b in BAND_NAMES if b in _S2_BANDS and b in expected.bands and b in found.bands]
     for a, b in itertools.combinations(optical, 2):
         t = expected.greater[expected.bands.index(a)][expected.bands.index(b)]
         s = found.greater[found.bands.index(a)][found.bands.index(b)]
@@ -215,7 +215,7 @@ def _order_issues(found: BandStats, expected: BandStats) -> list[ContractIssue]:
     )  # L4S scale, p2-p98
     return [ContractIssue(
         "order", tuple(names),
-        f"bands {' and '.join(names)} look swapped: {'; '.join(flips)} ({ranges}); check "
+        f"bands {', '.join(names[:-1])} and {names[-1]} look swapped: {'; '.join(flips)} ({ranges}); check "
         "--band-order (or the input comes from another processing level, e.g. L1C "
         "top-of-atmosphere instead of L2A surface reflectance)",
     )]  # fmt: skip
