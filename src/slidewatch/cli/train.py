@@ -10,6 +10,7 @@ from typing import Any
 import click
 import yaml
 
+from slidewatch.cli.contract import contract_warnings_shown, strict_option
 from slidewatch.errors import ConfigError
 
 
@@ -156,7 +157,9 @@ def train(
     help="First store the F1-optimal threshold on the validation split in the model.",
 )
 @click.option("--batch-size", default=8, show_default=True, help="Patches per batch.")
+@strict_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@contract_warnings_shown()
 def evaluate(
     model_dir: Path,
     data: tuple[Path, ...],
@@ -166,6 +169,7 @@ def evaluate(
     figure: Path | None,
     calibrate: bool,
     batch_size: int,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Evaluate a model: pixel-summed precision, recall, F1, IoU and the paper's losses."""
@@ -181,8 +185,11 @@ def evaluate(
         calibrate=calibrate,
         batch_size=batch_size,
         progress=not quiet,
+        strict=strict,
     )
-    summary = {k: result[k] for k in ("split", "n_patches", "threshold", "pixel", "losses")}
+    keys = ("split", "n_patches", "threshold", "pixel", "losses", "data_contract")
+    summary = {k: result[k] for k in keys}
+    summary["data_contract"] = {k: result["data_contract"][k] for k in ("ok", "warnings")}
     click.echo(json.dumps(summary, indent=2, default=float))
 
 

@@ -291,3 +291,11 @@ def patch_band_stats(
         parts.append(pixels[take].T)
     samples = np.concatenate(parts, axis=1)
     return band_stats(samples, bands, seed) if samples.shape[1] else None
+
+
+def check_patches(
+    refs: Sequence[PatchRef], spec: Any, source: str, strict: bool = False
+) -> dict[str, Any]:
+    """:func:`check` of patches against the model ``spec`` (a ModelSpec) they are fed to."""
+    found = patch_band_stats(refs, spec.bands)
+    return check(found, spec.band_stats, spec.normalization, source, strict)

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from slidewatch.atomic import atomic_output, write_text_atomic
 from slidewatch.bands import band_indices
+from slidewatch.data.contract import check_patches
 from slidewatch.data.dataset import PatchDataset
 from slidewatch.data.hdf5 import read_bands
 from slidewatch.data.layout import PatchRef, discover_many
@@ -224,19 +225,23 @@ def evaluate(
     calibrate: bool = False,
     batch_size: int = 8,
     progress: bool = True,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``model_dir`` on the labelled patches of ``split``; return the metrics.
 
     ``out`` receives the metrics as JSON, ``predictions_dir`` one ``.npy`` probability map
     per patch (``SOURCE/ID.npy``), ``figure`` the paper's Figure 3. With
     ``calibrate`` the F1-optimal threshold on the validation split is first stored
-    in the model file and then used.
+    in the model file and then used. The patches' values are checked against the model's
+    training data first (:mod:`slidewatch.data.contract`): a mismatch warns and is listed
+    under ``data_contract``; ``strict=True`` raises instead.
     """
     model_dir, dirs = Path(model_dir), [Path(d) for d in data_dirs]
     calibration = calibrate_model(model_dir, dirs, batch_size, progress) if calibrate else None
     predictor = Predictor(model_dir)
     refs = select_refs(model_dir, dirs, split)
     check_bands(model_dir, predictor.bands, refs)
+    contract = check_patches(refs, predictor.spec, ", ".join(map(str, dirs)), strict)
     acc, views = run_model(
         predictor,
         refs,
@@ -249,6 +254,7 @@ def evaluate(
         "data": [str(d) for d in dirs],
         "split": split,
         **summarize(acc, predictor.threshold),
+        "data_contract": contract,
     }
     if calibration:
         result["calibration"] = calibration
