@@ -86,7 +86,8 @@ def test_swapped_band_order_warns_in_cli_output_and_summary(
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     warned = [line for line in result.output.splitlines() if line.startswith("Warning: ")]
-    assert len(warned) == 1 and "look swapped" in warned[0]
+    assert len(warned) == 2 and "look swapped" in warned[0]
+    assert "1 data-contract warning(s) above" in warned[1]
     assert "B2 > B4 in 100% of the training pixels but 0% of these" in warned[0]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert not summary["data_contract"]["ok"] and summary["options"]["strict"] is False

@@ -65,9 +65,11 @@ resampled onto the grid of the finest one. Outputs: probability.tif and landslid
 @click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),
-    default=0.0,
+    default=250.0,
     show_default=True,
-    help="Drop landslide polygons smaller than this area.",
+    help="Drop landslide polygons smaller than this area (m², local UTM). The default drops "
+    "one- and two-pixel specks of 10 m imagery (100 and 200 m²) and keeps three pixels and "
+    "more; 0 keeps everything. The dropped count and area are reported.",
 )
 @click.option(
     "--dask-workers",
@@ -131,8 +133,17 @@ def detect(
         progress=not quiet,
         strict=strict,
     )
+    dropped = summary["dropped_polygons"]
     click.echo(
         f"{summary['polygon_count']} landslide polygons, "
         f"{summary['landslide_area_km2']:.4f} km² of {summary['scene_area_km2']:.2f} km² "
-        f"scene; outputs in {out_dir}"
+        f"scene ({dropped['count']} smaller than {dropped['min_area_m2']:g} m² dropped, "
+        f"{dropped['area_m2'] / 1e6:.4f} km²); outputs in {out_dir}"
     )
+    if not summary["data_contract"]["ok"] and summary["data_contract"]["checked"]:
+        click.secho(
+            f"Warning: {len(summary['data_contract']['warnings'])} data-contract warning(s) "
+            f"above, also in {out_dir / 'summary.json'}; check the results",
+            fg="yellow",
+            err=True,
+        )

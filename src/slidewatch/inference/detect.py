@@ -32,7 +32,8 @@ from slidewatch.inference.cog import (
     write_cog,
 )
 from slidewatch.inference.polygons import (
-    landslide_polygons,
+    MIN_AREA_M2,
+    find_polygons,
     pixel_area_m2,
     write_geojson,
     write_gpkg,
@@ -191,7 +192,7 @@ def detect(
     device: str = "cpu",
     band_order: Sequence[str] | str | None = None,
     scale: str | None = None,
-    min_area_m2: float = 0.0,
+    min_area_m2: float = MIN_AREA_M2,
     dask_workers: int | None = None,
     dask_address: str | None = None,
     gpkg: bool = False,
@@ -206,7 +207,9 @@ def detect(
     ``landslides.tif`` (COGs on the scene's grid), ``landslides.geojson`` (+ ``.gpkg`` with
     ``gpkg=True``), ``quicklook.png`` and ``summary.json``; returns the summary.
     In the summary, ``scene_area_km2`` counts valid pixels only and ``landslide_area_km2``
-    sums the polygons kept (at least ``min_area_m2``), both measured in local UTM.
+    sums the polygons kept (at least ``min_area_m2``, default :data:`MIN_AREA_M2`: one- and
+    two-pixel specks of 10 m imagery are dropped), both measured in local UTM;
+    ``dropped_polygons`` counts the regions dropped and their area.
     ``grid_offset`` shifts the window grid (for experiments; outputs barely change).
     ``panel_px`` caps the columns processed at once (default :data:`panels.PANEL_PX`); the
     outputs do not depend on it, memory does.
@@ -316,9 +319,10 @@ def _finish(
     timings["cog"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    features = landslide_polygons(
+    polygons = find_polygons(
         out / "landslides.tif", out / "probability.tif", options["min_area_m2"]
     )
+    features = polygons.features
     write_geojson(features, out / "landslides.geojson", scene.crs)
     if options["gpkg"]:
         write_gpkg(features, out / "landslides.gpkg")
@@ -335,6 +339,11 @@ def _finish(
     summary = {
         "landslide_area_km2": sum(f["properties"]["area_m2"] for f in features) / 1e6,
         "polygon_count": len(features),
+        "dropped_polygons": {
+            "count": polygons.dropped_count,
+            "area_m2": round(polygons.dropped_area_m2, 2),
+            "min_area_m2": options["min_area_m2"],
+        },
         "landslide_pixels": counts["landslide"],
         "scene_area_km2": counts["valid"] * pixel_m2 / 1e6,
         "scene": {
