@@ -55,3 +55,17 @@ def test_summary_and_cli_report_the_dropped_polygons(tiny_model: Path, tmp_path:
     assert summary["polygon_count"] == 0 and dropped["min_area_m2"] == 1e9
     assert dropped["count"] > 0 and dropped["area_m2"] == summary["landslide_pixels"] * 100
     assert f"({dropped['count']} smaller than 1e+09 m² dropped" in result.output
+
+
+def test_help_and_files_state_both_nodata_values(tiny_model: Path, tmp_path: Path) -> None:
+    help_text = " ".join(CliRunner().invoke(cli, ["detect", "--help"]).output.split())
+    assert "probability.tif (COG, float32 0-1; -1 = no data)" in help_text
+    assert "landslides.tif (COG, uint8 0/1; 255 = no data)" in help_text
+    scene = write_scene(tmp_path / "s.tif", scene_array(64, 64))
+    from slidewatch.inference.detect import detect
+
+    detect(scene, tiny_model, tmp_path / "o", tile=64, overlap=16, progress=False)
+    with rasterio.open(tmp_path / "o" / "probability.tif") as ds:
+        assert ds.nodata == -1.0 and ds.dtypes[0] == "float32"
+    with rasterio.open(tmp_path / "o" / "landslides.tif") as ds:
+        assert ds.nodata == 255 and ds.dtypes[0] == "uint8"

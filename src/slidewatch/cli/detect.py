@@ -13,8 +13,10 @@ _DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writ
 
 SCENE is one georeferenced raster (GeoTIFF, VRT; any CRS) holding the model's bands, matched
 by band descriptions (B4, B04, red, slope...) or --band-order; or several single-band files,
-resampled onto the grid of the finest one. Outputs: probability.tif and landslides.tif
-(COGs on the scene's grid; 255 = no data), landslides.geojson, summary.json, quicklook.png.
+resampled onto the grid of the finest one. Outputs, on the scene's grid: probability.tif
+(COG, float32 0-1; -1 = no data) and landslides.tif (COG, uint8 0/1; 255 = no data), both
+declaring their no-data value; landslides.geojson, summary.json, quicklook.png. The scene's
+values are checked against the model's training data first (see --strict).
 """
 
 

@@ -44,9 +44,10 @@ from slidewatch.inference.scene import Scene, SceneReader, open_scene
 from slidewatch.inference.windows import WindowGrid, window_grid
 
 PROBABILITY_NODATA = -1.0
-"""Nodata value of ``probability.tif`` (float32)."""
+"""Nodata value of ``probability.tif`` (float32, valid values 0-1): -1, outside the range of
+probabilities. Two values because each suits its type; both are declared in the files."""
 LANDSLIDE_NODATA = 255
-"""Nodata value of ``landslides.tif``: 'cannot see'."""
+"""Nodata value of ``landslides.tif`` (uint8, valid values 0 and 1): 'cannot see'."""
 DEVICES = ("cpu", "cuda", "auto")
 GDAL_CACHE_MIN_BYTES = 64 * 2**20
 """Lower bound of GDAL's block cache during a run (its default, 5% of RAM, would let the
@@ -203,8 +204,8 @@ def detect(
 ) -> dict[str, Any]:
     """Detect landslides over ``scene`` with the model in ``model_dir``; write to ``out_dir``.
 
-    ``scene`` is one raster or a list of single-band rasters. Outputs: ``probability.tif``,
-    ``landslides.tif`` (COGs on the scene's grid), ``landslides.geojson`` (+ ``.gpkg`` with
+    ``scene`` is one raster or a list of single-band rasters. Outputs: ``probability.tif``
+    (no data -1) and ``landslides.tif`` (no data 255), COGs on the scene's grid, ``landslides.geojson`` (+ ``.gpkg`` with
     ``gpkg=True``), ``quicklook.png`` and ``summary.json``; returns the summary.
     In the summary, ``scene_area_km2`` counts valid pixels only and ``landslide_area_km2``
     sums the polygons kept (at least ``min_area_m2``, default :data:`MIN_AREA_M2`: one- and
