@@ -237,7 +237,7 @@ def report(
         "checked": checked,
         "basis": None if expected is None else (
             "normalisation" if expected.approximate else "training statistics"),
-        "ok": checked and not issues,
+        "ok": not issues,
         "warnings": [i.message for i in issues],
         "bands": sorted({b for i in issues for b in i.bands}, key=BAND_NAMES.index),
         "found": found.to_dict() if found is not None else None,

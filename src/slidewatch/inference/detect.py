@@ -162,6 +162,12 @@ def _write_rasters(
     return counts
 
 
+def _model_label(model_dir: Path) -> str:
+    """``RUN/model`` for a run's model folder, else the folder's name."""
+    path = Path(model_dir).resolve()
+    return f"{path.parent.name}/{path.name}" if path.name == "model" else path.name
+
+
 def _model_summary(model_dir: Path, spec: Any) -> dict[str, Any]:
     return {
         "path": str(model_dir),
@@ -331,7 +337,10 @@ def _finish(
 
     t = time.perf_counter()
     with SceneReader(scene) as reader:
-        write_quicklook(reader, out / "landslides.tif", out / "quicklook.png")
+        write_quicklook(
+            reader, out / "landslides.tif", out / "quicklook.png", threshold=spec.threshold,
+            model_name=f"{spec.architecture} ({_model_label(model_dir)})",
+        )  # fmt: skip
     timings["quicklook"] = time.perf_counter() - t
 
     t = time.perf_counter()
