@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -108,7 +109,7 @@ def test_check_warns_or_raises_and_reports(trained: BandStats) -> None:
     assert str(caught[0].message).startswith("scene.tif: band B2 (L4S scale, p2-p98): expected")
     assert not result["ok"] and result["bands"] == list(SIX)
     assert len(result["warnings"]) == len(SIX)
-    with pytest.raises(DataContractError, match="(?s)scene.tif does not look like .*band dem"):
+    with pytest.raises(DataContractError, match=r"(?s)scene.tif does not look like .*band dem"):
         check(raw, trained, norm, "scene.tif", strict=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -118,7 +119,7 @@ def test_check_warns_or_raises_and_reports(trained: BandStats) -> None:
     assert not unchecked["checked"] and unchecked["basis"] is None
 
 
-def test_patch_band_stats_match_the_patches(tmp_path) -> None:  # noqa: ANN001
+def test_patch_band_stats_match_the_patches(tmp_path: Path) -> None:
     make_l4s_dataset(tmp_path / "d", n=4, seed=1)
     stats = patch_band_stats(discover(tmp_path / "d"), SIX)
     assert stats is not None and stats.bands == SIX and stats.pixels > 1000

@@ -116,7 +116,8 @@ def test_strict_cli_exits_2_with_the_message(
             "--scale", "none", "--strict", "--quiet"]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
-    assert "Error: " in result.output and "does not look like the model's training data" in result.output
+    assert result.output.startswith("Error: ")
+    assert "does not look like the model's training data" in result.output
     assert "band B8 (L4S scale, p2-p98): expected" in result.output
     assert "Traceback" not in result.output and not list(tmp_path.iterdir())
 

@@ -49,11 +49,11 @@ def test_quicklook_carries_legend_threshold_model_scale_bar_and_coordinates(
         ds.write(classes, 1)
     scene = open_scene([scene_path], BAND_SETS["rgbn"], scale="none")
     with SceneReader(scene) as reader:
-        fig = draw_quicklook(reader, tmp_path / "c.tif", threshold=0.42, model_name="unet (r/model)")
+        fig = draw_quicklook(reader, tmp_path / "c.tif", threshold=0.42, model_name="unet (r/m)")
         write_quicklook(reader, tmp_path / "c.tif", tmp_path / "q.png", threshold=0.42)
     try:
         ax = fig.axes[0]
-        assert "model unet (r/model), threshold 0.42" in fig._suptitle.get_text()
+        assert "model unet (r/m), threshold 0.42" in fig._suptitle.get_text()
         labels = [t.get_text() for t in ax.get_legend().get_texts()]
         assert labels == ["landslide (p ≥ 0.42)", "no data"]
         texts = [t.get_text() for a in ax.artists for t in a.findobj(plt.Text)]

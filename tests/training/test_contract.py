@@ -46,9 +46,7 @@ def test_model_files_without_statistics_still_load(trained: Path, tmp_path: Path
     assert read_spec(old).band_stats is None
 
 
-def test_evaluate_on_the_models_kind_of_data_raises_nothing(
-    trained: Path, flat_data: Path
-) -> None:
+def test_evaluate_on_the_models_kind_of_data_raises_nothing(trained: Path, flat_data: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataContractWarning)
         result = evaluate(trained, [flat_data], split="val", progress=False, strict=True)

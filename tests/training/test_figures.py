@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image

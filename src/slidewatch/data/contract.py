@@ -9,11 +9,12 @@ same statistics are sampled from the input and :func:`compare` applies three rul
   smaller than in training (raw digital numbers read as L4S, slope in radians, a band scaled
   twice);
 - **range**: a band's median lies more than :data:`SHIFT_WIDTHS` training ranges (p2-p98)
-  away from the training median (another unit or offset, a wrong band); not for ``dem``;
-- **order**: two Sentinel-2 bands whose order was clear in training (one brighter in at
-  least :data:`ORDER_CLEAR` of the pixels) are clearly in the opposite order in the input
-  (swapped bands, or another processing level: blue outshines red at top of atmosphere,
-  not at the surface).
+  away from the training median (another unit or offset, a wrong band); not for ``dem``
+  and ``B10``;
+- **order** (judged only when no band breaks the scale rule): two Sentinel-2 bands whose
+  order was clear in training (one brighter in at least :data:`ORDER_CLEAR` of the pixels)
+  are clearly in the opposite order in the input (swapped bands, or another processing
+  level: blue outshines red at top of atmosphere, not at the surface).
 
 Old model files without statistics are checked against their normalisation
 (:func:`stats_from_normalization`: scale and range rules only, on approximate ranges).
@@ -45,8 +46,9 @@ SCALE_FACTOR = 20.0
 a 128-px patch of real L4S data stays within 0.15-1.5 of the training p98)."""
 SHIFT_WIDTHS = 1.0
 """Range rule: median shift in training ranges (single real L4S patches shift up to 0.65)."""
-RANGE_EXEMPT = frozenset({"dem"})
-"""Bands the range rule skips: a scene's elevation depends on where it is, not on a mistake."""
+RANGE_EXEMPT = frozenset({"dem", "B10"})
+"""Bands the range rule skips: a scene's elevation depends on where it is, and the cirrus band
+on thin cloud (medians 9× the training median in real L4S patches), not on a mistake."""
 ORDER_CLEAR = 0.8
 """Order rule: a pair is ordered when one band is brighter in at least this share of pixels."""
 _S2_BANDS = frozenset(BAND_NAMES[:12])
@@ -96,7 +98,7 @@ class BandStats:
     def from_dict(cls, d: dict[str, Any]) -> BandStats:
         """Rebuild from :meth:`to_dict` output (KeyError/TypeError/ValueError if malformed)."""
         if tuple(float(p) for p in d["percentiles"]) != PERCENTILES:
-            raise ValueError(f"band statistics at percentiles {d['percentiles']}, not {PERCENTILES}")
+            raise ValueError(f"statistics at percentiles {d['percentiles']}, not {PERCENTILES}")
         greater = d.get("greater")
         return cls(
             resolve_bands(list(d["bands"])),
@@ -204,7 +206,8 @@ def _order_issues(found: BandStats, expected: BandStats) -> list[ContractIssue]:
     for a, b in itertools.combinations(optical, 2):
         t = expected.greater[expected.bands.index(a)][expected.bands.index(b)]
         s = found.greater[found.bands.index(a)][found.bands.index(b)]
-        if (t >= ORDER_CLEAR and s <= 1 - ORDER_CLEAR) or (t <= 1 - ORDER_CLEAR and s >= ORDER_CLEAR):
+        low = 1 - ORDER_CLEAR
+        if (t >= ORDER_CLEAR and s <= low) or (t <= low and s >= ORDER_CLEAR):
             flips.append(f"{a} > {b} in {t:.0%} of the training pixels but {s:.0%} of these")
             involved += [x for x in (a, b) if x not in involved]
     if not flips:
@@ -215,9 +218,9 @@ def _order_issues(found: BandStats, expected: BandStats) -> list[ContractIssue]:
     )  # L4S scale, p2-p98
     return [ContractIssue(
         "order", tuple(names),
-        f"bands {', '.join(names[:-1])} and {names[-1]} look swapped: {'; '.join(flips)} ({ranges}); check "
-        "--band-order (or the input comes from another processing level, e.g. L1C "
-        "top-of-atmosphere instead of L2A surface reflectance)",
+        f"bands {', '.join(names[:-1])} and {names[-1]} look swapped: {'; '.join(flips)} "
+        f"({ranges}); check --band-order (or the input comes from another processing "
+        "level, e.g. L1C top-of-atmosphere instead of L2A surface reflectance)",
     )]  # fmt: skip
 
 
@@ -225,6 +228,8 @@ def compare(found: BandStats, expected: BandStats) -> list[ContractIssue]:
     """Every rule broken by ``found`` (the input) against ``expected`` (the training data)."""
     shared = [b for b in expected.bands if b in found.bands]
     issues = [i for b in shared if (i := _band_issue(b, found, expected)) is not None]
+    if any(i.rule == "scale" for i in issues):
+        return issues  # the order is judged in raw units, meaningless on the wrong scale
     return issues + _order_issues(found, expected)
 
 

@@ -23,7 +23,6 @@ from slidewatch.atomic import write_text_atomic
 from slidewatch.errors import ConfigError, RasterError
 from slidewatch.inference import panels
 from slidewatch.inference.blending import window_weights
-from slidewatch.inference.contract import check_scene
 from slidewatch.inference.cog import (
     PARTIAL_SUFFIX,
     open_tiled,
@@ -31,6 +30,7 @@ from slidewatch.inference.cog import (
     remove_partials,
     write_cog,
 )
+from slidewatch.inference.contract import check_scene
 from slidewatch.inference.polygons import (
     MIN_AREA_M2,
     find_polygons,
@@ -211,8 +211,9 @@ def detect(
     """Detect landslides over ``scene`` with the model in ``model_dir``; write to ``out_dir``.
 
     ``scene`` is one raster or a list of single-band rasters. Outputs: ``probability.tif``
-    (no data -1) and ``landslides.tif`` (no data 255), COGs on the scene's grid, ``landslides.geojson`` (+ ``.gpkg`` with
-    ``gpkg=True``), ``quicklook.png`` and ``summary.json``; returns the summary.
+    (no data -1) and ``landslides.tif`` (no data 255), COGs on the scene's grid,
+    ``landslides.geojson`` (+ ``.gpkg`` with ``gpkg=True``), ``quicklook.png`` and
+    ``summary.json``; returns the summary.
     In the summary, ``scene_area_km2`` counts valid pixels only and ``landslide_area_km2``
     sums the polygons kept (at least ``min_area_m2``, default :data:`MIN_AREA_M2`: one- and
     two-pixel specks of 10 m imagery are dropped), both measured in local UTM;
@@ -300,9 +301,7 @@ def _run(
 
             close_client(client)
     timings["predict"] = time.perf_counter() - t
-    return _finish(
-        scene, out, grid, spec, model_dir, counts, pixel_m2, timings, options, contract
-    )
+    return _finish(scene, out, grid, spec, model_dir, counts, pixel_m2, timings, options, contract)
 
 
 def _finish(
