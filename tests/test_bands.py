@@ -7,6 +7,7 @@ from slidewatch.bands import (
     BAND_NAMES,
     BAND_SETS,
     L4S_SCALE,
+    band_from_description,
     band_indices,
     l4s_to_raw,
     raw_to_l4s,
@@ -62,3 +63,41 @@ def test_scaling_round_trip() -> None:
     np.testing.assert_allclose(l4s_to_raw(l4s, ["B4", "dem"]), raw)
     hwc = np.ones((3, 3, 2))
     np.testing.assert_allclose(raw_to_l4s(hwc, ["slope", "dem"], axis=-1)[..., 0], 1 / 20.29228266)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("B04,B03,B02,B08", ("B4", "B3", "B2", "B8")),
+        ("red,green,blue,nir", ("B4", "B3", "B2", "B8")),
+        ("swir1,swir2,Elevation", ("B11", "B12", "dem")),
+        (["NIR"], ("B8",)),
+    ],
+)
+def test_every_band_option_takes_the_documented_aliases(
+    spec: str | list[str], expected: tuple[str, ...]
+) -> None:
+    assert resolve_bands(spec) == expected
+
+
+def test_an_unknown_band_lists_the_aliases_too() -> None:
+    with pytest.raises(BandError, match=r"unknown band 'B8A'.*red, .*nir"):
+        resolve_bands("B4,B8A")
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        ("scene_sub12", None),
+        ("web1", None),
+        ("B8A", None),
+        ("T45QYF_20230101T043159_B04_10m", "B4"),
+        ("S2_B12", "B12"),
+        ("B8 (nir)", "B8"),
+        ("nir, 842 nm", "B8"),
+        ("dem_30m", "dem"),
+        ("B4 and B8", None),
+    ],
+)
+def test_only_real_band_names_come_from_descriptions(text: str, band: str | None) -> None:
+    assert band_from_description(text) == band

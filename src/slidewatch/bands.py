@@ -78,7 +78,14 @@ DESCRIPTION_ALIASES: dict[str, str] = {
     "swir22": "B12", "slope": "slope", "dem": "dem", "elevation": "dem", "height": "dem",
 }  # fmt: skip
 """Band descriptions recognised as band names besides ``B4``/``B04``, as lower-case letters
-and digits only ("Near Infrared" and "near-infrared" are both ``nearinfrared``)."""
+and digits only ("Near Infrared" and "near-infrared" are both ``nearinfrared``). Every band
+option accepts them too (``--band-order red,green,blue,nir``)."""
+
+COMMON_NAMES: tuple[str, ...] = (
+    "coastal", "blue", "green", "red", "rededge1", "rededge2", "rededge3", "nir",
+    "watervapour", "cirrus", "swir1", "swir2", "slope", "elevation",
+)  # fmt: skip
+"""The aliases an error message lists (one per band)."""
 
 SCALES: tuple[str, ...] = ("l4s", "none")
 """How scene values are read: ``l4s`` divides raw values by the L4S vector (:func:`raw_to_l4s`),
@@ -95,14 +102,25 @@ TERRAIN_L4S_MAX: dict[str, float] = {"slope": 4.5, "dem": 10.0}
 
 
 def canonical_name(name: str) -> str:
-    """Return the catalogue spelling of a band name (case-insensitive), or raise BandError."""
+    """Return the catalogue spelling of a band name, or raise BandError.
+
+    Case-insensitive; also accepts zero-padded numbers (``B04``) and the common names of
+    :data:`DESCRIPTION_ALIASES` (``red``, ``nir``, ``swir1``, ``elevation``...).
+
+    >>> canonical_name("b04"), canonical_name("NIR"), canonical_name("swir2")
+    ('B4', 'B8', 'B12')
+    """
     key = name.strip().lower()
-    if key not in _INDEX:
-        raise BandError(
-            f"unknown band {name!r}; valid bands: {', '.join(BAND_NAMES)} "
-            f"(or a band set: {', '.join(BAND_SETS)})"
-        )
-    return BAND_NAMES[_INDEX[key]]
+    if key in _INDEX:
+        return BAND_NAMES[_INDEX[key]]
+    alias = _band_number(_compact(key)) or DESCRIPTION_ALIASES.get(_compact(key))
+    if alias is not None:
+        return alias
+    raise BandError(
+        f"unknown band {name!r}; valid bands: {', '.join(BAND_NAMES)} (also B01-style "
+        f"numbers and the names {', '.join(COMMON_NAMES)}) or a band set: "
+        f"{', '.join(BAND_SETS)}"
+    )
 
 
 def resolve_bands(spec: str | Sequence[str]) -> tuple[str, ...]:
@@ -165,31 +183,39 @@ def _compact(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+def _band_number(token: str) -> str | None:
+    """``B4`` for a token that is exactly a band number (``b4``, ``b04``), else None."""
+    number = re.fullmatch(r"b0*(\d{1,2})", token)
+    name = f"B{int(number.group(1))}" if number else None
+    return name if name in BAND_NAMES else None
+
+
 def band_from_description(text: str | None) -> str | None:
     """The band a band description or file-name part names, or None.
 
-    Recognised: band numbers at the start or end ("B04", "b8", "B8 (nir)", "S2_B12"; B8A is
-    no L4S band), the names of :data:`DESCRIPTION_ALIASES` ("Red", "Near Infrared", "SWIR 1",
-    "nir, 842 nm") and a trailing "slope" or "dem".
+    Recognised: a whole description that is a band number or a name of
+    :data:`DESCRIPTION_ALIASES` ("B04", "b8", "Red", "Near Infrared", "SWIR 1"), the same
+    before a bracket or comma ("B8 (nir)", "nir, 842 nm"), or exactly one such word among
+    the words of the text ("S2_B12", "T45QYF_20230101_B04_10m", "dem_30m"). Anything else
+    is unknown: "scene_sub12" and "web1" end in digits but name no band, and B8A is no
+    L4S band.
 
     >>> band_from_description("B04"), band_from_description("Red"), band_from_description("x")
     ('B4', 'B4', None)
+    >>> band_from_description("S2_B12"), band_from_description("scene_sub12")
+    ('B12', None)
     """
     if not text or not text.strip():
         return None
     lowered = text.strip().lower()
-    key = _compact(lowered)
-    for number in (
-        re.match(r"b0*(\d{1,2})(?![a-z0-9])", lowered),
-        re.search(r"b0?(\d{1,2})$", key),
-    ):
-        if number and f"B{int(number.group(1))}" in BAND_NAMES:
-            return f"B{int(number.group(1))}"
-    head = _compact(re.split(r"[(\[,;:]", lowered)[0])
-    for candidate in (key, head):
-        if candidate in DESCRIPTION_ALIASES:
-            return DESCRIPTION_ALIASES[candidate]
-    return next((name for name in ("slope", "dem") if key.endswith(name)), None)
+    head = re.split(r"[(\[,;:]", lowered)[0]
+    for candidate in (_compact(lowered), _compact(head)):
+        name = _band_number(candidate) or DESCRIPTION_ALIASES.get(candidate)
+        if name is not None:
+            return name
+    words = [w for w in re.split(r"[^a-z0-9]+", lowered) if w]
+    found = {n for w in words if (n := _band_number(w) or DESCRIPTION_ALIASES.get(w))}
+    return found.pop() if len(found) == 1 else None
 
 
 def raw_optical_bands(medians: Mapping[str, float]) -> list[str]:

@@ -272,6 +272,7 @@ def test_regions_of_interest(scene, tmp_path: Path) -> None:
         band_order=FILE_BANDS,
         rois=[shapely.box(minx, miny, maxx, maxy)],
         roi_crs="scene",
+        landslide_value=2,
         progress=False,
     )
     index = json.loads(res.index.read_text())
@@ -286,6 +287,7 @@ def test_regions_of_interest(scene, tmp_path: Path) -> None:
         size=64,
         band_order=FILE_BANDS,
         rois=[shapely.Point(lon[0], lat[0])],
+        landslide_value=2,
         progress=False,
     )
     index = json.loads(res.index.read_text())
@@ -361,7 +363,10 @@ def test_out_not_empty_is_refused_unless_overwrite(scene, tmp_path: Path) -> Non
     with pytest.raises(DatasetError, match=r"not empty.*--overwrite"):
         build_patches(s, lab, out, size=64, band_order=FILE_BANDS, progress=False)
     assert (out / "keep.txt").exists()
-    res = build_patches(s, lab, out, size=64, band_order=FILE_BANDS, overwrite=True, progress=False)
+    res = build_patches(
+        s, lab, out, size=64, band_order=FILE_BANDS, landslide_value=2, overwrite=True,
+        progress=False,
+    )  # fmt: skip
     assert not (out / "keep.txt").exists() and (out / "index.csv").exists()
     assert res.n_patches == 6
     assert sorted(p.name for p in tmp_path.iterdir()) == ["labels.tif", "out", "scene.tif"]

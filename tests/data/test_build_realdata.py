@@ -109,3 +109,41 @@ def test_whole_area_keeps_every_landslide_pixel(chittagong: Path, tmp_path: Path
     labels, _ = place_tiles(chittagong, "labels", names)
     # Patches tile the mosaic without overlap, so every landslide pixel lands in one patch.
     assert res.landslide_pixels == int((labels == 2).sum()) > 1000
+
+
+def test_labels_with_other_classes_need_landslide_value(chittagong: Path, tmp_path: Path) -> None:
+    from slidewatch.errors import DatasetError
+
+    with rasterio.open(chittagong / "labels" / f"{TILES[3]}.tif") as ds:
+        values, counts = np.unique(ds.read(1), return_counts=True)
+    assert set(values.tolist()) >= {0, 1, 2}
+    with pytest.raises(DatasetError, match="--landslide-value") as info:
+        build_patches(
+            chittagong / "images" / f"{TILES[3]}.tif",
+            chittagong / "labels" / f"{TILES[3]}.tif",
+            tmp_path / "o",
+            band_order="red,green,blue,nir",
+            progress=False,
+        )
+    for v, n in zip(values.tolist(), counts.tolist(), strict=True):
+        assert f"{v} ({n:,} px)" in str(info.value)
+    assert not (tmp_path / "o").exists()
+
+
+def test_skips_are_explained_on_the_whole_mosaic(chittagong: Path, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from slidewatch.cli import cli
+
+    args = ["data", "build-patches", "--scene", str(chittagong / "images"), "--labels",
+            str(chittagong / "labels"), "--band-order", "B4,B3,B2,B8", "--landslide-value", "2",
+            "--size", "256", "--out", str(tmp_path / "o")]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    index = json.loads((tmp_path / "o" / "index.geojson").read_text())
+    kept = len(index["features"])
+    assert f"wrote {kept} patches" in result.output
+    line = next(x for x in result.output.splitlines() if x.startswith("skipped"))
+    total = (2048 // 256) * (1152 // 256 + 1)  # 1152 = 4.5 windows: a padded fifth column
+    assert f"of {total} windows" in line and "below --min-valid-fraction" in line
+    assert "landslide px" in line and "with no valid pixel" in line

@@ -169,3 +169,38 @@ def test_official_test_split_without_masks_is_a_note(tmp_path: Path) -> None:
     report = check_dataset(root, progress=False)
     assert report.ok and not report.issues and report.labeled
     assert report.notes == ("split(s) test have no masks: checked as unlabeled",)
+
+
+def test_a_patch_of_another_size_is_an_error_naming_the_majority(dataset: Path) -> None:
+    refs = discover(dataset)
+    odd = refs[1]
+    _rewrite(odd.image, "img", _img(odd)[:16, :16])
+    with h5py.File(odd.mask, "r") as f:
+        mask = np.asarray(f["mask"][()])
+    _rewrite(odd.mask, "mask", mask[:16, :16])  # a matching mask: only the size is odd
+    _rewrite(refs[2].mask, "mask", mask[:20, :20])  # and a mask that fits no image
+    report = check_dataset(dataset, progress=False)
+    size = [i for i in report.issues if "training batches need one size" in i.problem]
+    assert [i.file for i in size] == [str(odd.image)] and size[0].severity == "error"
+    assert (
+        "16×16" in size[0].problem and "2 of 3 images in this dataset are 32×32" in size[0].problem
+    )
+    pair = [i for i in report.issues if "differs from its image" in i.problem]
+    assert [i.file for i in pair] == [str(refs[2].mask)] and "(20, 20)" in pair[0].problem
+
+
+def test_an_all_zero_image_is_reported_by_name(dataset: Path) -> None:
+    refs = discover(dataset)
+    _rewrite(refs[0].image, "img", np.zeros_like(_img(refs[0])))
+    report = check_dataset(dataset, progress=False)
+    assert [(i.file, i.severity) for i in report.issues] == [(str(refs[0].image), "warning")]
+    assert "all zeros" in report.issues[0].problem
+
+
+def test_a_folder_of_geotiffs_points_to_build_patches(tmp_path: Path) -> None:
+    from slidewatch.errors import DatasetError
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "000000000001.tif").write_bytes(b"II*\x00")
+    with pytest.raises(DatasetError, match=r"it is a scene.*slidewatch data build-patches --scene"):
+        check_dataset(tmp_path, progress=False)

@@ -131,3 +131,29 @@ def test_data_help_survives_missing_build_module(monkeypatch: pytest.MonkeyPatch
     assert code == 0 and "build-patches" in out and "check" in out
     code, out = run("data", "build-patches")
     assert code != 0 and "not available" in out
+
+
+def test_stats_plot_defaults_to_the_bands_every_source_holds(tmp_path: Path) -> None:
+    four = make_l4s_dataset(tmp_path / "four", n=2, size=32, bands="rgbn", seed=1)
+    full = make_l4s_dataset(tmp_path / "full", n=2, size=32, seed=2)
+    plot = tmp_path / "bands.png"
+    code, out = run("data", "stats", str(four.root), str(full.root), "--plot", str(plot))
+    assert code == 0, out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    from slidewatch.data.layout import discover_many
+    from slidewatch.data.stats import common_bands
+
+    assert common_bands(discover_many([four.root, full.root])) == ("B2", "B3", "B4", "B8")
+
+
+def test_stats_count_all_zero_images(tmp_path: Path) -> None:
+    import h5py
+
+    made = make_l4s_dataset(tmp_path / "ds", n=3, size=32, seed=3)
+    image = made.root / "img" / f"{made.ids[1]}.h5"
+    with h5py.File(image, "r+") as f:
+        f["img"][...] = 0
+    code, out = run("data", "stats", str(made.root), "--json")
+    assert code == 0 and [r["empty_images"] for r in json.loads(out)["sources"]] == [1, 1]
+    code, out = run("data", "stats", str(made.root))
+    assert "1 of 3 images are all zeros" in out

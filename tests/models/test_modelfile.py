@@ -120,7 +120,7 @@ def test_corrupt_json(tiny_model_dir: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        ({"bands": ["B2", "nir"]}, "malformed model description.*unknown band 'nir'"),
+        ({"bands": ["B2", "B8A"]}, "malformed model description.*unknown band 'B8A'"),
         ({"normalization": None}, "malformed model description"),
         ({"format_version": 99}, "format_version 99 is newer.*upgrade slidewatch"),
     ],

@@ -108,10 +108,10 @@ def _regions(points: tuple[str, ...], boxes: tuple[str, ...]) -> list[Any]:
 @scale_option
 @click.option(
     "--landslide-value",
-    default=1,
-    show_default=True,
+    default=None,
     type=int,
-    help="Label raster value meaning landslide; every other value is background.",
+    help="Label raster value meaning landslide; every other value is background. Needed "
+    "when the labels hold other values than 0 and 1 [default: 1 for 0/1 labels].",
 )
 @click.option(
     "--reproject-labels",
@@ -123,7 +123,7 @@ def _regions(points: tuple[str, ...], boxes: tuple[str, ...]) -> list[Any]:
 def build_patches(scenes: tuple[Path, ...], labels: tuple[Path, ...], out: Path, size: int,
                   stride: int | None, points: tuple[str, ...], boxes: tuple[str, ...],
                   roi_crs: str, min_valid_fraction: float, band_order: str | None, scale: str,
-                  landslide_value: int, reproject_labels: bool, overwrite: bool,
+                  landslide_value: int | None, reproject_labels: bool, overwrite: bool,
                   quiet: bool) -> None:  # fmt: skip
     """Cut a georeferenced scene (and labels) into L4S-format HDF5 patches plus an index.
 
@@ -144,10 +144,30 @@ def build_patches(scenes: tuple[Path, ...], labels: tuple[Path, ...], out: Path,
         progress=not quiet,
     )  # fmt: skip
     if not quiet:
-        pixels = (
-            "" if result.landslide_pixels is None else f", {result.landslide_pixels} landslide px"
+        click.echo(build_summary(result))
+
+
+def build_summary(result: Any) -> str:
+    """What was written and why windows were skipped, for a person."""
+    pixels = "" if result.landslide_pixels is None else f", {result.landslide_pixels} landslide px"
+    lines = [
+        f"wrote {result.n_patches} patches ({','.join(result.bands)}, scale {result.scale}"
+        f"{pixels}) to {result.out}; index {result.index}"
+    ]
+    if result.skipped:
+        total = result.n_patches + result.skipped
+        lost = (
+            ""
+            if result.skipped_landslide_pixels is None
+            else f"; the skipped windows held {result.skipped_landslide_pixels} landslide px"
         )
-        click.echo(
-            f"wrote {result.n_patches} patches ({','.join(result.bands)}, scale {result.scale}"
-            f"{pixels}; {result.skipped} windows skipped) to {result.out}; index {result.index}"
+        rest = result.skipped - result.skipped_empty - result.skipped_sparse
+        lines.append(
+            f"skipped {result.skipped} of {total} windows: {result.skipped_empty} with no valid "
+            f"pixel (outside the scene's data, nodata or fill), {result.skipped_sparse} below "
+            f"--min-valid-fraction"
+            + (f", {rest} past the patch limit" if rest else "")
+            + lost
+            + ("; lower --min-valid-fraction to keep more" if result.skipped_sparse else "")
         )
+    return "\n".join(lines)

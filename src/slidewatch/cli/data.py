@@ -108,6 +108,12 @@ def _print_table1(rows: Sequence[SourceStats]) -> None:
         )
     if any(r.labeled_patches < r.patches for r in rows):
         click.echo("(areas and percentages count labeled patches only)")
+    for r in rows[:-1]:
+        if r.empty_images:
+            click.echo(
+                f"{r.source}: {r.empty_images} of {r.patches} images are all zeros (no data); "
+                "'slidewatch data check' names them"
+            )
 
 
 @data.command()
@@ -121,28 +127,30 @@ def _print_table1(rows: Sequence[SourceStats]) -> None:
 )
 @click.option(
     "--bands",
-    default="all14",
-    show_default=True,
-    help="Bands to plot: a band set (all14, six10m) or names like B4,B3,B2,B8.",
+    default=None,
+    help="Bands to plot: a band set (all14, six10m, rgb, rgbn) or names like B4,B3,B2,B8 "
+    "[default: the bands every dataset holds].",
 )
 def stats(
     directories: tuple[Path, ...],
     sources: tuple[str, ...],
     as_json: bool,
     plot: Path | None,
-    bands: str,
+    bands: str | None,
 ) -> None:
     """Table 1 of the paper per source and combined: landslide km², %, patches."""
     from slidewatch.bands import resolve_bands
-    from slidewatch.data.stats import table1
+    from slidewatch.data.stats import common_bands, table1
 
-    resolve_bands(bands)  # fail on a bad name before any work
+    if bands is not None:
+        resolve_bands(bands)  # fail on a bad name before any work
     refs = _refs(directories, sources)
     rows = table1(refs, progress=not as_json)
     if plot is not None:
         from slidewatch.data.figures import plot_band_distributions
 
-        plot_band_distributions(refs, plot, bands, progress=not as_json)
+        chosen = bands if bands is not None else common_bands(refs)
+        plot_band_distributions(refs, plot, chosen, progress=not as_json)
     if as_json:
         click.echo(
             json.dumps(

@@ -12,11 +12,12 @@ from slidewatch.cli.options import band_order_option, scale_option
 _DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writing to OUT_DIR.
 
 SCENE is one georeferenced raster (GeoTIFF, VRT; any CRS) holding the model's bands, matched
-by band descriptions (B4, B04, red, slope...) or --band-order; or several single-band files,
-resampled onto the grid of the finest one. Outputs, on the scene's grid: probability.tif
-(COG, float32 0-1; -1 = no data) and landslides.tif (COG, uint8 0/1; 255 = no data), both
-declaring their no-data value; landslides.geojson, summary.json, quicklook.png. The scene's
-values are checked against the model's training data first (see --strict).
+by band descriptions (B4, B04, red, slope...) or --band-order; several band files, resampled
+onto the grid of the finest one; or tiles (files or a folder, as for build-patches)
+mosaicked into one scene. Outputs, on the scene's grid: probability.tif (COG, float32 0-1;
+-1 = no data) and landslides.tif (COG, uint8 0/1; 255 = no data), both declaring their
+no-data value; landslides.geojson, summary.json, quicklook.png. The scene's values are
+checked against the model's training data first (see --strict).
 """
 
 

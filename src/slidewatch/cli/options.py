@@ -9,7 +9,8 @@ band_order_option = click.option(
     default=None,
     metavar="B4,B3,B2,B8",
     help="The L4S band of each scene band, in file order, when the file's band "
-    "descriptions do not say.",
+    "descriptions do not say (B4 or B04; also red, green, blue, nir, swir1, swir2...). "
+    "For tiles, name the bands of one tile.",
 )
 
 scale_option = click.option(

@@ -25,7 +25,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ import numpy as np
 import rasterio.errors
 from tqdm.auto import tqdm
 
-from slidewatch.bands import BAND_NAMES, SCALES, looks_raw, raw_to_l4s
+from slidewatch.bands import SCALES
 from slidewatch.data.hdf5 import write_image, write_mask
 from slidewatch.data.labels import VECTOR_SUFFIXES, LabelReader, open_labels
 from slidewatch.data.patch_index import (
@@ -43,16 +43,8 @@ from slidewatch.data.patch_index import (
     select_windows,
     write_index,
 )
-from slidewatch.data.scene import (
-    RASTER_SUFFIXES,
-    band_medians,
-    expand_folders,
-    open_scene,
-    read_padded,
-    scene_bands,
-    zeros_are_nodata,
-)
 from slidewatch.errors import ConfigError, DatasetError, RasterError
+from slidewatch.scene import RASTER_SUFFIXES, Scene, SceneReader, expand_folders, open_scene
 
 PathArg = str | os.PathLike[str]
 
@@ -81,6 +73,14 @@ class BuildResult:
     """Landslide pixels over all masks, or None without labels."""
     index: Path
     """The ``index.geojson`` file."""
+    skipped_empty: int = 0
+    """Skipped windows without any valid pixel: outside the scene's data (mosaic gaps,
+    nodata, Sentinel-2 fill)."""
+    skipped_sparse: int = 0
+    """Skipped windows with some valid pixels, fewer than ``min_valid_fraction``."""
+    skipped_landslide_pixels: int | None = None
+    """Landslide pixels the labels hold inside the skipped windows (a pixel shared by
+    overlapping windows counts once per window), or None without labels."""
 
     @property
     def n_patches(self) -> int:
@@ -128,57 +128,59 @@ class _Plan:
     """How to turn a window of the scene into a patch."""
 
     size: int
-    order: tuple[int, ...]
-    """Scene band indexes (1-based) in L4S order."""
-    bands: tuple[str, ...]
-    scale: str
     min_valid_fraction: float
-    zero_is_nodata: bool
-    """True when the scene declares no nodata: all-zero pixels are then nodata."""
+    max_patches: int | None
+
+
+@dataclass
+class _Tally:
+    """Windows kept and skipped, and why (for the summary and the no-patch error)."""
+
+    kept: list[tuple[int, int, float, int | None]] = field(default_factory=list)
+    empty: int = 0
+    sparse: int = 0
+    past_max: int = 0
+    skipped_landslide: int = 0
+
+    def explain(self, min_valid_fraction: float) -> str:
+        """Why windows were skipped, in words."""
+        parts = [
+            f"{self.empty} held no valid pixel (outside the scene's data, nodata or fill)",
+            f"{self.sparse} had fewer valid pixels than --min-valid-fraction "
+            f"{min_valid_fraction:g}",
+        ]
+        if self.past_max:
+            parts.append(f"{self.past_max} came after the patch limit")
+        return "; ".join(parts)
 
 
 def _write_patch(
-    ds: Any,
+    reader: SceneReader,
     labels: LabelReader | None,
     plan: _Plan,
-    row: int,
-    col: int,
+    window: tuple[int, int],
     folder: Path,
-    patch_id: str,
-) -> tuple[float, int | None] | None:
-    """Write one patch; return (valid fraction, landslide pixels), or None if skipped."""
-    data, valid = read_padded(ds, row, col, plan.size, plan.order, plan.zero_is_nodata)
+    tally: _Tally,
+) -> None:
+    """Write the patch of one window, or count it as skipped (with its landslide pixels)."""
+    row, col = window
+    image, valid = reader.read_padded(row, col, plan.size)
     fraction = float(valid.mean())
+    mask = labels(row, col, plan.size) if labels is not None else None
     if fraction < plan.min_valid_fraction or fraction == 0.0:
-        return None
-    image = np.moveaxis(data, 0, -1)
-    if plan.scale == "l4s":
-        image = raw_to_l4s(image, plan.bands, axis=-1)
-    image[~valid] = 0.0
-    write_image(folder / "img" / f"{patch_id}.h5", image.astype(np.float32), plan.bands)
-    if labels is None:
-        return fraction, None
-    mask = labels(row, col, plan.size)
-    mask[~valid] = 0
-    write_mask(folder / "mask" / f"{mask_id(patch_id)}.h5", mask)
-    return fraction, int(mask.sum())
-
-
-def _plan(
-    ds: Any,
-    band_order: str | Sequence[str] | None,
-    scale: str | None,
-    size: int,
-    min_valid_fraction: float,
-) -> _Plan:
-    order_text = band_order if isinstance(band_order, str) else ",".join(band_order or ())
-    names = scene_bands(ds.name, ds.count, ds.descriptions, order_text or None)
-    order = sorted(range(len(names)), key=lambda i: BAND_NAMES.index(names[i]))
-    bands = tuple(names[i] for i in order)
-    if scale in (None, "auto"):
-        scale = "l4s" if looks_raw(band_medians(ds, names)) else "none"
-    order1 = tuple(i + 1 for i in order)
-    return _Plan(size, order1, bands, scale, min_valid_fraction, zeros_are_nodata([ds]))
+        tally.empty += fraction == 0.0
+        tally.sparse += fraction > 0.0
+        tally.skipped_landslide += int(mask.sum()) if mask is not None else 0
+        return
+    patch_id = f"image_{len(tally.kept) + 1}"
+    bands = reader.scene.bands
+    write_image(
+        folder / "img" / f"{patch_id}.h5", np.moveaxis(image, 0, -1).astype(np.float32), bands
+    )
+    if mask is not None:
+        mask[~valid] = 0
+        write_mask(folder / "mask" / f"{mask_id(patch_id)}.h5", mask)
+    tally.kept.append((row, col, fraction, None if mask is None else int(mask.sum())))
 
 
 def _bbox(row: np.ndarray) -> tuple[float, float, float, float]:
@@ -186,29 +188,30 @@ def _bbox(row: np.ndarray) -> tuple[float, float, float, float]:
 
 
 def _write_all(
-    ds: Any,
+    reader: SceneReader,
     labels: LabelReader | None,
     plan: _Plan,
     windows: list[tuple[int, int]],
     folder: Path,
-    max_patches: int | None,
     progress: bool,
-) -> list[PatchRecord]:
-    kept: list[tuple[int, int, float, int | None]] = []
-    for row, col in tqdm(windows, desc="patches", unit="patch", disable=None if progress else True):
-        if max_patches is not None and len(kept) >= max_patches:
+) -> tuple[list[PatchRecord], _Tally]:
+    tally = _Tally()
+    bar = tqdm(windows, desc="patches", unit="patch", disable=None if progress else True)
+    for done, window in enumerate(bar):
+        if plan.max_patches is not None and len(tally.kept) >= plan.max_patches:
+            tally.past_max = len(windows) - done
             break
-        done = _write_patch(ds, labels, plan, row, col, folder, f"image_{len(kept) + 1}")
-        if done is not None:
-            kept.append((row, col, *done))
-    if not kept:
-        return []
-    rows, cols = np.array([(k[0], k[1]) for k in kept]).T
-    bounds, lonlat = patch_bounds(ds.transform, ds.crs, rows, cols, plan.size)
-    return [
+        _write_patch(reader, labels, plan, window, folder, tally)
+    if not tally.kept:
+        return [], tally
+    scene = reader.scene
+    rows, cols = np.array([(k[0], k[1]) for k in tally.kept]).T
+    bounds, lonlat = patch_bounds(scene.transform, scene.crs, rows, cols, plan.size)
+    records = [
         PatchRecord(f"image_{i + 1}", k[0], k[1], _bbox(bounds[i]), _bbox(lonlat[i]), k[2], k[3])
-        for i, k in enumerate(kept)
+        for i, k in enumerate(tally.kept)
     ]
+    return records, tally
 
 
 def build_patches(
@@ -220,7 +223,7 @@ def build_patches(
     stride: int | None = None,
     band_order: str | Sequence[str] | None = None,
     scale: str | None = None,
-    landslide_value: int = 1,
+    landslide_value: int | None = None,
     reproject_labels: bool = False,
     rois: Sequence[Any] | None = None,
     roi_crs: Any = "EPSG:4326",
@@ -233,7 +236,8 @@ def build_patches(
 
     ``scene``/``labels``: one path or several (mosaicked; a folder stands for its raster
     files, or for labels also its polygon files). Labels are a class raster on the
-    scene's grid (``landslide_value`` = landslide) or polygon files (every polygon a
+    scene's grid (``landslide_value`` = landslide; None: the labels must hold only 0
+    and 1, else a DatasetError lists their values) or polygon files (every polygon a
     landslide); without labels only images are written. A label raster on another grid is
     an error unless ``reproject_labels`` (nearest-neighbour onto the scene grid).
     ``band_order`` names the L4S band of each scene band when the file's descriptions do
@@ -276,42 +280,56 @@ def build_patches(
 def _build_into(
     tmp: Path, out: Path, scenes: list[Path], label_paths: list[Path], opts: dict[str, Any]
 ) -> BuildResult:
-    work = Path(tempfile.mkdtemp(prefix=".mosaic-", dir=tmp))
-    with open_scene(scenes, work) as ds:
-        plan = _plan(
-            ds, opts["band_order"], opts["scale"], opts["size"], opts["min_valid_fraction"]
-        )
-        windows = select_windows(ds, plan.size, opts["stride"], opts["rois"], opts["roi_crs"])
-        label_ctx = (
-            open_labels(label_paths, ds, work, opts["landslide_value"], opts["reproject_labels"])
-            if label_paths
-            else contextlib.nullcontext(None)
-        )
-        with label_ctx as read_labels:
-            records = _write_all(
-                ds, read_labels, plan, windows, tmp, opts["max_patches"], opts["progress"]
-            )
-        crs = ds.crs
-    shutil.rmtree(work, ignore_errors=True)
+    scale = None if opts["scale"] in (None, "auto") else opts["scale"]
+    scene = open_scene(scenes, None, band_order=opts["band_order"] or None, scale=scale)
+    plan = _Plan(opts["size"], opts["min_valid_fraction"], opts["max_patches"])
+    windows = select_windows(scene, plan.size, opts["stride"], opts["rois"], opts["roi_crs"])
+    label_ctx = (
+        open_labels(label_paths, scene, None, opts["landslide_value"], opts["reproject_labels"])
+        if label_paths
+        else contextlib.nullcontext(None)
+    )
+    # float64 reads, divided by the L4S vector in float64, then stored as float32.
+    with label_ctx as read_labels, SceneReader(scene, dtype=np.float64) as reader:
+        records, tally = _write_all(reader, read_labels, plan, windows, tmp, opts["progress"])
     if not records:
         raise DatasetError(
             f"no patch of {len(windows)} candidate windows in {', '.join(map(str, scenes))} "
-            f"reached --min-valid-fraction {plan.min_valid_fraction} (or none touched the ROIs); "
-            "lower it, check the scene's nodata, or widen the regions of interest"
+            f"was kept ({tally.explain(plan.min_valid_fraction)}; or none touched the ROIs); "
+            "lower --min-valid-fraction, check the scene's nodata, or widen the regions of "
+            "interest"
         )
-    meta = {"bands": list(plan.bands), "scale": plan.scale, "size": plan.size,
+    return _result(scene, out, tmp, records, tally, plan, opts, bool(label_paths), scenes)
+
+
+def _result(
+    scene: Scene,
+    out: Path,
+    tmp: Path,
+    records: list[PatchRecord],
+    tally: _Tally,
+    plan: _Plan,
+    opts: dict[str, Any],
+    labeled: bool,
+    scenes: list[Path],
+) -> BuildResult:
+    scale = "l4s" if scene.to_l4s else "none"
+    meta = {"bands": list(scene.bands), "scale": scale, "size": plan.size,
             "stride": opts["stride"], "scenes": [str(s) for s in scenes]}  # fmt: skip
-    index = write_index(tmp, records, crs, meta)
+    index = write_index(tmp, records, scene.crs, meta)
     pixels = [r.landslide_pixels for r in records]
     return BuildResult(
         out=out,
         patch_ids=tuple(r.id for r in records),
-        bands=plan.bands,
-        scale=plan.scale,
-        crs=crs.to_string(),
+        bands=scene.bands,
+        scale=scale,
+        crs=scene.crs.to_string(),
         size=plan.size,
         stride=opts["stride"],
-        skipped=len(windows) - len(records),
-        landslide_pixels=None if not label_paths else int(sum(p or 0 for p in pixels)),
+        skipped=tally.empty + tally.sparse + tally.past_max,
+        landslide_pixels=None if not labeled else int(sum(p or 0 for p in pixels)),
         index=out / index.name,
+        skipped_empty=tally.empty,
+        skipped_sparse=tally.sparse,
+        skipped_landslide_pixels=tally.skipped_landslide if labeled else None,
     )

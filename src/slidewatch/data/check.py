@@ -11,6 +11,7 @@ there the slope band peaks at 1.7-3.7, the DEM at 0.3-4.9, optical band medians 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,18 +189,30 @@ def _read(path: Path, key: str) -> tuple[np.ndarray | None, tuple[str, ...] | No
 
 def check_image(path: Path) -> tuple[list[str], tuple[int, int] | None]:
     """Problems of one image file (all errors) and its H×W when readable."""
+    problems, shape, _ = _check_image(path)
+    return problems, shape
+
+
+def _check_image(path: Path) -> tuple[list[str], tuple[int, int] | None, bool]:
+    """(problems, H×W when readable, whether every value is 0)."""
+    problems, shape, data = _image_problems(path)
+    all_zero = data is not None and not np.any(data)
+    return problems, shape, all_zero
+
+
+def _image_problems(path: Path) -> tuple[list[str], tuple[int, int] | None, np.ndarray | None]:
     data, bands, problems = _read(path, IMAGE_KEY)
     if data is None:
-        return problems, None
+        return problems, None, None
     if data.ndim != 3:
-        return [*problems, f"'img' has shape {data.shape}; expected H×W×C"], None
+        return [*problems, f"'img' has shape {data.shape}; expected H×W×C"], None, None
     bands = bands or BAND_NAMES
     if data.shape[-1] != len(bands):
         problems.append(
             f"'img' has {data.shape[-1]} bands but {len(bands)} are expected "
             f"({','.join(bands)}); add a 'bands' attribute or fix the file"
         )
-        return problems, data.shape[:2]
+        return problems, data.shape[:2], data
     if not np.issubdtype(data.dtype, np.floating):
         problems.append(f"'img' dtype is {data.dtype}; L4S images are float (L4S scale)")
         data = data.astype(np.float64)
@@ -207,7 +220,9 @@ def check_image(path: Path) -> tuple[list[str], tuple[int, int] | None]:
     if not finite.all():
         problems.append(f"{int((~finite).sum())} NaN/inf values; fill or drop the patch")
         data = np.where(finite, data, 0.0)
-    return problems + band_problems(data, bands), data.shape[:2]
+    if not np.any(data):  # Sentinel-2's fill: nothing to judge the scale by
+        return problems, data.shape[:2], data
+    return problems + band_problems(data, bands), data.shape[:2], data
 
 
 def check_mask(path: Path, shape: tuple[int, int] | None) -> list[str]:
@@ -231,10 +246,19 @@ def check_mask(path: Path, shape: tuple[int, int] | None) -> list[str]:
     return problems
 
 
-def _check_ref(ref: PatchRef, labeled: bool) -> Iterable[Issue]:
-    image_problems, shape = check_image(ref.image)
+def _check_ref(ref: PatchRef, labeled: bool, shapes: dict[str, tuple[int, int]]) -> Iterable[Issue]:
+    image_problems, shape, all_zero = _check_image(ref.image)
     for p in image_problems:
         yield Issue(str(ref.image), ERROR, p)
+    if shape is not None:
+        shapes[str(ref.image)] = (int(shape[0]), int(shape[1]))
+    if all_zero:
+        yield Issue(
+            str(ref.image),
+            WARNING,
+            "image is all zeros (Sentinel-2's fill value: no data at all); remove the patch "
+            "(and its mask) or rebuild it with a higher --min-valid-fraction",
+        )
     if ref.mask is not None:
         for p in check_mask(ref.mask, shape):
             yield Issue(str(ref.mask), ERROR, p)
@@ -246,6 +270,26 @@ def _check_ref(ref: PatchRef, labeled: bool) -> Iterable[Issue]:
         )
 
 
+def size_outliers(shapes: dict[str, tuple[int, int]]) -> list[Issue]:
+    """Errors for images whose H×W differs from the dataset's majority (batching fails)."""
+    if not shapes:
+        return []
+    counts = Counter(shapes.values())
+    (majority, n), *_ = counts.most_common(1)
+    text = f"{majority[0]}×{majority[1]}"
+    return [
+        Issue(
+            file,
+            ERROR,
+            f"image is {shape[0]}×{shape[1]} but {n} of {len(shapes)} images in this dataset "
+            f"are {text}; training batches need one size: re-cut the patch to {text} or move "
+            "it out",
+        )
+        for file, shape in shapes.items()
+        if shape != majority
+    ]
+
+
 def check_dataset(root: Path, progress: bool = True) -> CheckReport:
     """Check every file of the dataset at ``root``; DatasetError only if no dataset is found.
 
@@ -255,8 +299,10 @@ def check_dataset(root: Path, progress: bool = True) -> CheckReport:
     refs = discover(Path(root))
     labeled_splits = {r.split for r in refs if r.mask is not None}
     issues: list[Issue] = []
+    shapes: dict[str, tuple[int, int]] = {}
     for ref in tqdm(refs, desc="checking", unit="patch", disable=None if progress else True):
-        issues.extend(_check_ref(ref, ref.split in labeled_splits))
+        issues.extend(_check_ref(ref, ref.split in labeled_splits, shapes))
+    issues.extend(size_outliers(shapes))
     for mask in orphan_masks(Path(root), refs):
         issues.append(Issue(str(mask), WARNING, "mask without image; add the image or remove it"))
     unlabeled = sorted({str(r.split) for r in refs if r.split not in labeled_splits})

@@ -21,13 +21,11 @@ import numpy as np
 from rasterio.crs import CRS
 from rasterio.enums import Resampling
 from rasterio.errors import CRSError
-from rasterio.io import DatasetReader
-from rasterio.vrt import WarpedVRT
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
-from slidewatch.data.scene import open_scene, read_padded
-from slidewatch.errors import RasterError
+from slidewatch.errors import DatasetError, RasterError
+from slidewatch.scene import Grid, on_grid, open_rasters, read_padded
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 """Label files with these suffixes are read as polygons; anything else as a raster."""
@@ -44,15 +42,18 @@ def is_vector(path: Path) -> bool:
 @contextmanager
 def open_labels(
     paths: Sequence[Path],
-    scene: DatasetReader,
-    workdir: Path,
-    landslide_value: int = 1,
+    scene: Any,
+    workdir: Path | None = None,
+    landslide_value: int | None = 1,
     reproject: bool = False,
 ) -> Iterator[LabelReader]:
     """Open label rasters or polygon files as a :data:`LabelReader` on ``scene``'s grid.
 
-    A label raster on another grid is an error, or with ``reproject`` is warped onto the
-    scene's grid with nearest-neighbour resampling (class values stay classes).
+    ``scene`` is anything with ``crs``, ``transform``, ``height`` and ``width`` (a
+    :class:`slidewatch.scene.Scene`). A label raster on another grid is an error, or with
+    ``reproject`` is resampled onto the scene's grid with nearest neighbour (class values
+    stay classes). ``landslide_value`` None: the labels must hold only 0 and 1 (see
+    :func:`decide_landslide_value`). ``workdir`` is unused (mosaics are read in place).
     """
     kinds = {is_vector(Path(p)) for p in paths}
     if len(kinds) > 1:
@@ -61,27 +62,53 @@ def open_labels(
         yield polygon_reader([Path(p) for p in paths], scene)
         return
     with contextlib.ExitStack() as stack:
-        ds = stack.enter_context(open_scene([Path(p) for p in paths], workdir, what="labels"))
+        ds = stack.enter_context(open_rasters([Path(p) for p in paths], what="labels"))
         if reproject:
-            ds = stack.enter_context(on_scene_grid(ds, scene))
-        check_same_grid(ds, scene, Path(paths[0]) if len(paths) == 1 else Path("label mosaic"))
+            grid = Grid(scene.crs, scene.transform, scene.height, scene.width)
+            ds = on_grid(ds, grid, Resampling.nearest, stack)
+        name = Path(paths[0]) if len(paths) == 1 else Path(f"{paths[0]} (+{len(paths) - 1} tiles)")
+        check_same_grid(ds, scene, name)
+        value = decide_landslide_value(ds, landslide_value, name)
 
         def read(row: int, col: int, size: int) -> np.ndarray:
             data, valid = read_padded(ds, row, col, size, indexes=[1])
-            return ((data[0] == landslide_value) & valid).astype(np.uint8)
+            return ((data[0] == value) & valid).astype(np.uint8)
 
         yield read
 
 
-def on_scene_grid(labels: DatasetReader, scene: DatasetReader) -> WarpedVRT:
-    """A nearest-neighbour view of ``labels`` on ``scene``'s CRS, transform and shape."""
-    return WarpedVRT(
-        labels, crs=scene.crs, transform=scene.transform, width=scene.width,
-        height=scene.height, resampling=Resampling.nearest,
-    )  # fmt: skip
+def label_values(ds: Any, rows_per_read: int = 1024) -> dict[int, int]:
+    """Pixel count of every value of a label raster's first band (nodata excluded)."""
+    counts: dict[int, int] = {}
+    for row in range(0, ds.height, rows_per_read):
+        window = Window(0, row, ds.width, min(rows_per_read, ds.height - row))
+        block = ds.read(1, window=window, masked=True)
+        values, n = np.unique(np.ma.compressed(block), return_counts=True)
+        for v, c in zip(values.tolist(), n.tolist(), strict=True):
+            counts[int(v)] = counts.get(int(v), 0) + int(c)
+    return dict(sorted(counts.items()))
 
 
-def check_same_grid(labels: DatasetReader, scene: DatasetReader, name: Path) -> None:
+def decide_landslide_value(ds: Any, landslide_value: int | None, name: Path) -> int:
+    """``landslide_value``, or 1 when None and the labels hold only 0 and 1.
+
+    Labels with other classes (the Chittagong export: 2 = landslide, 1 = drawn as not
+    landslide) are ambiguous: DatasetError listing each value with its pixel count.
+    """
+    if landslide_value is not None:
+        return landslide_value
+    counts = label_values(ds)
+    if set(counts) <= {0, 1}:
+        return 1
+    listed = ", ".join(f"{v} ({n:,} px)" for v, n in counts.items())
+    raise DatasetError(
+        f"labels {name} hold the values {listed}, not only 0 and 1; say which value "
+        "means landslide with --landslide-value (e.g. --landslide-value 2); every other "
+        "value is background"
+    )
+
+
+def check_same_grid(labels: Any, scene: Any, name: Path) -> None:
     """Raise RasterError unless the label raster has the scene's CRS, transform and shape."""
     problems = []
     if labels.crs != scene.crs:
@@ -98,7 +125,7 @@ def check_same_grid(labels: DatasetReader, scene: DatasetReader, name: Path) -> 
         )
 
 
-def polygon_reader(paths: list[Path], scene: DatasetReader) -> LabelReader:
+def polygon_reader(paths: list[Path], scene: Any) -> LabelReader:
     """A label reader that rasterises the polygons of ``paths`` window by window."""
     import shapely
     from rasterio.features import rasterize
@@ -119,7 +146,7 @@ def polygon_reader(paths: list[Path], scene: DatasetReader) -> LabelReader:
     return reader_with_scene_extent(read, scene)
 
 
-def reader_with_scene_extent(read: LabelReader, scene: DatasetReader) -> LabelReader:
+def reader_with_scene_extent(read: LabelReader, scene: Any) -> LabelReader:
     """Zero a polygon mask outside the scene (polygons may reach past its edge)."""
 
     def clipped(row: int, col: int, size: int) -> np.ndarray:

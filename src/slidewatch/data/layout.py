@@ -84,6 +84,7 @@ def detect_layout(root: Path) -> str:
         raise DatasetError(f"{root}: dataset folder not found; check the path")
     if any((root / name / "img").is_dir() for name in OFFICIAL_SPLITS):
         return "official"
+    _refuse_rasters(root)
     if (root / "images").is_dir() and any((root / "images").iterdir()):
         return "huggingface"
     if _h5_files(root / "img") or any(not _is_mask(p) for p in _h5_files(root)):
@@ -93,6 +94,24 @@ def detect_layout(root: Path) -> str:
         f"{root}: no L4S patches found (accepted layouts: {accepted}); "
         "point to a folder in one of these layouts"
     )
+
+
+_RASTER_SUFFIXES = (".tif", ".tiff", ".vrt", ".jp2")
+
+
+def _refuse_rasters(root: Path) -> None:
+    """A folder of GeoTIFF scenes or tiles (no HDF5) is a scene, not a patch dataset: say so."""
+    folders = [root, root / "images", root / "img"]
+    files = [p for f in folders if f.is_dir() for p in f.iterdir() if p.is_file()]
+    rasters = sorted(p for p in files if p.suffix.lower() in _RASTER_SUFFIXES)
+    if rasters and not any(p.suffix == ".h5" for p in files):
+        scene = rasters[0].parent
+        raise DatasetError(
+            f"{root}: holds {len(rasters)} GeoTIFF/raster files ({rasters[0].name}, ...) and no "
+            "L4S patches (HDF5); it is a scene, not a patch dataset. Cut it into patches with "
+            f"'slidewatch data build-patches --scene {scene} --out PATCHES' (add --labels), "
+            f"or run 'slidewatch detect {scene}' on it"
+        )
 
 
 def _pair(

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from slidewatch.bands import band_indices, resolve_bands
+from slidewatch.bands import BAND_NAMES, band_indices, resolve_bands
 from slidewatch.data.hdf5 import read_bands, read_image, read_mask
 from slidewatch.data.layout import PatchRef
 from slidewatch.data.normalization import Normalization, normalization_from_arrays
@@ -94,6 +94,8 @@ class SourceStats:
     """Pixels with mask value 1."""
     total_pixels: int
     """Pixels of all labeled patches."""
+    empty_images: int = 0
+    """Patches whose image is all zeros (Sentinel-2's fill value: no data at all)."""
 
     @property
     def landslide_km2(self) -> float:
@@ -122,17 +124,30 @@ class SourceStats:
 def table1(refs: Sequence[PatchRef], progress: bool = False) -> list[SourceStats]:
     """Table 1 per source (in first-seen order) and for all sources combined (last row)."""
     counts: dict[str, list[int]] = {}
-    for ref in tqdm(refs, desc="masks", unit="patch", disable=None if progress else True):
-        row = counts.setdefault(ref.source, [0, 0, 0, 0])
+    for ref in tqdm(refs, desc="patches", unit="patch", disable=None if progress else True):
+        row = counts.setdefault(ref.source, [0, 0, 0, 0, 0])
         row[0] += 1
+        row[4] += not np.any(read_image(ref.image))
         if ref.mask is not None:
             mask = read_mask(ref.mask)
             row[1] += 1
             row[2] += int(np.count_nonzero(mask == 1))
             row[3] += mask.size
     rows = [SourceStats(s, *c) for s, c in counts.items()]
-    combined = SourceStats("all", *(int(sum(c[i] for c in counts.values())) for i in range(4)))
+    combined = SourceStats("all", *(int(sum(c[i] for c in counts.values())) for i in range(5)))
     return [*rows, combined]
+
+
+def common_bands(refs: Sequence[PatchRef]) -> tuple[str, ...]:
+    """The bands every patch of ``refs`` holds, in L4S order (the default for plots)."""
+    held: set[str] | None = None
+    for bands in {read_bands(ref.image) for ref in refs}:
+        held = set(bands) if held is None else held & set(bands)
+    if not held:
+        raise DatasetError(
+            "the datasets hold no band in common; give --bands with bands of one source"
+        )
+    return tuple(b for b in BAND_NAMES if b in held)
 
 
 def band_distributions(

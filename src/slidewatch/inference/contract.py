@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from slidewatch.data.contract import BandStats, band_stats, check
-from slidewatch.inference.scene import Scene, SceneReader
+from slidewatch.scene import Scene, SceneReader
 
 SAMPLE_WINDOWS = 8
 """Sample windows per side of the scene (8 × 8 windows)."""

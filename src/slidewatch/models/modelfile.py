@@ -125,6 +125,12 @@ def read_spec(directory: Path) -> ModelSpec:
             f"{SPEC_FILE} and {WEIGHTS_FILE} (RUN_DIR/model)"
         )
     if not path.is_file():
+        inner = Path(directory) / "model"
+        if (inner / SPEC_FILE).is_file():
+            raise ModelError(
+                f"{directory} is a run folder, not a model directory; its model is in "
+                f"{inner}: pass --model {inner}"
+            )
         raise ModelError(f"{path}: missing; a model directory holds {SPEC_FILE} and {WEIGHTS_FILE}")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
