@@ -109,7 +109,9 @@ def test_check_warns_or_raises_and_reports(trained: BandStats) -> None:
     assert str(caught[0].message).startswith("scene.tif: band B2 (L4S scale, p2-p98): expected")
     assert not result["ok"] and result["bands"] == list(SIX)
     assert len(result["warnings"]) == len(SIX)
-    with pytest.raises(DataContractError, match=r"(?s)scene.tif does not look like .*band dem"):
+    with pytest.raises(
+        DataContractError, match=r"(?s)scene.tif: the values do not look like .*band dem"
+    ):
         check(raw, trained, norm, "scene.tif", strict=True)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -117,7 +117,7 @@ def test_strict_cli_exits_2_with_the_message(
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert result.output.startswith("Error: ")
-    assert "does not look like the model's training data" in result.output
+    assert "do not look like the model's training data" in result.output
     assert "band B8 (L4S scale, p2-p98): expected" in result.output
     assert "Traceback" not in result.output and not list(tmp_path.iterdir())
 

@@ -69,4 +69,4 @@ def test_evaluate_on_raw_patches_warns_and_strict_stops(
     assert saved["data_contract"]["warnings"] == result["data_contract"]["warnings"]
     strict = CliRunner().invoke(cli, [*args, "--strict"])
     assert strict.exit_code == 2
-    assert "Error: " in strict.output and "does not look like the model's training" in strict.output
+    assert "Error: " in strict.output and "do not look like the model's training" in strict.output

@@ -256,7 +256,7 @@ def enforce(issues: Sequence[ContractIssue], source: str, strict: bool) -> None:
     if strict:
         lines = "\n  ".join(i.message for i in issues)
         raise DataContractError(
-            f"{source} does not look like the model's training data:\n  {lines}\n"
+            f"{source}: the values do not look like the model's training data:\n  {lines}\n"
             "fix the band order or scaling, or run without --strict to proceed anyway"
         )
     for issue in issues:
