@@ -6,8 +6,8 @@ which one is brighter than the other, in raw units). At ``detect`` and ``evaluat
 same statistics are sampled from the input and :func:`compare` applies three rules:
 
 - **scale**: a band's 98th percentile is more than :data:`SCALE_FACTOR` times larger or
-  smaller than in training (raw digital numbers read as L4S, slope in radians, a band scaled
-  twice);
+  smaller than in training (``dem``: 100 times larger, see :data:`SCALE_LIMITS`): raw
+  digital numbers read as L4S, slope in radians, a band scaled twice;
 - **range**: a band's median lies more than :data:`SHIFT_WIDTHS` training ranges (p2-p98)
   away from the training median (another unit or offset, a wrong band); not for ``dem``
   and ``B10``;
@@ -44,6 +44,10 @@ SAMPLE_PIXELS = 20_000
 SCALE_FACTOR = 20.0
 """Scale rule: p98 ratio beyond this either way (raw/L4S is 450-1900, degrees/radians 57;
 a 128-px patch of real L4S data stays within 0.15-1.5 of the training p98)."""
+SCALE_LIMITS: dict[str, tuple[float, float]] = {"dem": (100.0, float("inf"))}
+"""Per-band (larger, smaller) factors where :data:`SCALE_FACTOR` does not fit: a scene's
+elevation depends on where it is (a real lowland L4S patch has 1/20 of the training p98), so
+only raw metres read as L4S (773× at equal elevation) are looked for."""
 SHIFT_WIDTHS = 1.0
 """Range rule: median shift in training ranges (single real L4S patches shift up to 0.65)."""
 RANGE_EXEMPT = frozenset({"dem", "B10"})
@@ -181,7 +185,8 @@ def _band_issue(band: str, found: BandStats, expected: BandStats) -> ContractIss
         f"found {found.range_text(band)}"
     )
     ratio = abs(s[-1]) / max(abs(t[-1]), 1e-9)
-    if ratio > SCALE_FACTOR or ratio < 1 / SCALE_FACTOR:
+    larger, smaller = SCALE_LIMITS.get(band, (SCALE_FACTOR, SCALE_FACTOR))
+    if ratio > larger or ratio < 1 / smaller:
         size = f"{ratio:,.0f}× larger" if ratio > 1 else f"{1 / ratio:,.0f}× smaller"
         return ContractIssue(
             "scale", (band,),
