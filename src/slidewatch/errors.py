@@ -58,3 +58,7 @@ class SourceError(SlidewatchError, RuntimeError):
 
 class NoSceneError(SourceError):
     """A search found no usable scene (none at all, or every one too cloudy)."""
+
+
+class DataContractError(SlidewatchError, ValueError):
+    """The input's values do not look like the model's training data (``--strict``)."""

@@ -18,7 +18,7 @@ from .conftest import scene_array, write_scene
 
 def run_detect(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(
-        cli, ["detect", *args, "--tile", "64", "--quiet", "--device", "cpu"]
+        cli, ["detect", *args, "--tile-px", "64", "--quiet", "--device", "cpu"]
     )
     return result.exit_code, result.output
 

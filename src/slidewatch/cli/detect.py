@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from slidewatch.cli.contract import contract_warnings_shown, strict_option
 from slidewatch.cli.options import band_order_option, scale_option
 
 _DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writing to OUT_DIR.
@@ -13,8 +14,10 @@ _DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writ
 SCENE is one georeferenced raster (GeoTIFF, VRT; any CRS) holding the model's bands, matched
 by band descriptions (B4, B04, red, slope...) or --band-order; several band files, resampled
 onto the grid of the finest one; or tiles (files or a folder, as for build-patches)
-mosaicked into one scene. Outputs: probability.tif and landslides.tif
-(COGs on the scene's grid; 255 = no data), landslides.geojson, summary.json, quicklook.png.
+mosaicked into one scene. Outputs, on the scene's grid: probability.tif (COG, float32 0-1;
+-1 = no data) and landslides.tif (COG, uint8 0/1; 255 = no data), both declaring their
+no-data value; landslides.geojson, summary.json, quicklook.png. The scene's values are
+checked against the model's training data first (see --strict).
 """
 
 
@@ -76,9 +79,11 @@ mosaicked into one scene. Outputs: probability.tif and landslides.tif
 @click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),
-    default=0.0,
+    default=250.0,
     show_default=True,
-    help="Drop landslide polygons smaller than this area.",
+    help="Drop landslide polygons smaller than this area (m², local UTM). The default drops "
+    "one- and two-pixel specks of 10 m imagery (100 and 200 m²) and keeps three pixels and "
+    "more; 0 keeps everything. The dropped count and area are reported.",
 )
 @click.option(
     "--dask-workers",
@@ -99,7 +104,9 @@ mosaicked into one scene. Outputs: probability.tif and landslides.tif
     "outputs do not depend on it.  [default: 4096]",
 )
 @click.option("--gpkg", is_flag=True, help="Also write landslides.gpkg (needs fiona).")
+@strict_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@contract_warnings_shown()
 def detect(
     scene: tuple[Path, ...],
     model_dir: Path,
@@ -116,6 +123,7 @@ def detect(
     dask_address: str | None,
     panel_px: int | None,
     gpkg: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     from slidewatch.inference.detect import detect as run_detect
@@ -138,12 +146,22 @@ def detect(
         gpkg=gpkg,
         panel_px=panel_px,
         progress=not quiet,
+        strict=strict,
     )
+    dropped = summary["dropped_polygons"]
     click.echo(
         f"{summary['polygon_count']} landslide polygons, "
         f"{summary['landslide_area_km2']:.4f} km² of {summary['scene_area_km2']:.2f} km² "
-        f"scene; outputs in {out_dir}"
+        f"scene ({dropped['count']} smaller than {dropped['min_area_m2']:g} m² dropped, "
+        f"{dropped['area_m2'] / 1e6:.4f} km²); outputs in {out_dir}"
     )
+    if not summary["data_contract"]["ok"]:
+        click.secho(
+            f"Warning: {len(summary['data_contract']['warnings'])} data-contract warning(s) "
+            f"above, also in {out_dir / 'summary.json'}; check the results",
+            fg="yellow",
+            err=True,
+        )
 
 
 def _patch_size(model: Path) -> int:

@@ -12,6 +12,7 @@ import yaml
 from click.core import ParameterSource
 
 from slidewatch.bands import BAND_SETS
+from slidewatch.cli.contract import contract_warnings_shown, strict_option
 from slidewatch.errors import ConfigError
 from slidewatch.training.config import (
     DEVICES,
@@ -330,7 +331,9 @@ def training_report(model_dir: Path) -> str:
     show_default=True,
     help="Inference engine; auto takes the one measured fastest for the architecture.",
 )
+@strict_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@contract_warnings_shown()
 def evaluate(
     model_dir: Path,
     data: tuple[Path, ...],
@@ -342,6 +345,7 @@ def evaluate(
     batch_size: int,
     device: str,
     engine: str,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Evaluate a model: pixel-summed precision, recall, F1, IoU and the paper's losses."""
@@ -359,6 +363,7 @@ def evaluate(
         progress=not quiet,
         engine=engine,
         device=device,
+        strict=strict,
     )
     click.echo(f"scored {result['n_patches']} patches: {result['scored']}", err=True)
     if result["training_patches_scored"]:
@@ -370,5 +375,6 @@ def evaluate(
             err=True,
         )
     keys = ("split", "scored", "training_patches_scored", "engine", "n_patches", "threshold")
-    summary = {k: result[k] for k in (*keys, "pixel", "losses")}
+    summary = {k: result[k] for k in (*keys, "pixel", "losses", "data_contract")}
+    summary["data_contract"] = {k: result["data_contract"][k] for k in ("ok", "warnings")}
     click.echo(json.dumps(summary, indent=2, default=float))

@@ -29,6 +29,7 @@ from slidewatch.inference.cog import (
     remove_partials,
     write_cog,
 )
+from slidewatch.inference.contract import check_scene
 from slidewatch.inference.engine import DEVICES as DEVICES
 from slidewatch.inference.engine import Engine, available_cores, load_engine
 from slidewatch.inference.engine import resolve_device as resolve_device
@@ -38,9 +39,10 @@ from slidewatch.inference.windows import WindowGrid, window_grid
 from slidewatch.threshold import is_landslide
 
 PROBABILITY_NODATA = -1.0
-"""Nodata value of ``probability.tif`` (float32)."""
+"""Nodata value of ``probability.tif`` (float32, valid values 0-1): -1, outside the range of
+probabilities. Two values because each suits its type; both are declared in the files."""
 LANDSLIDE_NODATA = 255
-"""Nodata value of ``landslides.tif``: 'cannot see'."""
+"""Nodata value of ``landslides.tif`` (uint8, valid values 0 and 1): 'cannot see'."""
 GDAL_CACHE_MIN_BYTES = 64 * 2**20
 """Lower bound of GDAL's block cache during a run (its default, 5% of RAM, would let the
 cache grow with the scene up to gigabytes)."""
@@ -140,6 +142,12 @@ def _write_rasters(
     return counts
 
 
+def _model_label(model_dir: Path) -> str:
+    """``RUN/model`` for a run's model folder, else the folder's name."""
+    path = Path(model_dir).resolve()
+    return f"{path.parent.name}/{path.name}" if path.name == "model" else path.name
+
+
 def _model_summary(model_dir: Path, spec: Any) -> dict[str, Any]:
     return {
         "path": str(model_dir),
@@ -172,26 +180,37 @@ def detect(
     engine: str = "auto",
     band_order: Sequence[str] | str | None = None,
     scale: str | None = None,
-    min_area_m2: float = 0.0,
+    min_area_m2: float | None = None,
     dask_workers: int | None = None,
     dask_address: str | None = None,
     gpkg: bool = False,
     progress: bool = True,
     grid_offset: tuple[int, int] = (0, 0),
     panel_px: int | None = None,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Detect landslides over ``scene`` with the model in ``model_dir``; write to ``out_dir``.
 
-    ``scene`` is one raster or a list of single-band rasters. Outputs: ``probability.tif``,
-    ``landslides.tif`` (COGs on the scene's grid), ``landslides.geojson`` (+ ``.gpkg`` with
-    ``gpkg=True``), ``quicklook.png`` and ``summary.json``; returns the summary.
+    ``scene`` is one raster or a list of single-band rasters. Outputs: ``probability.tif``
+    (no data -1) and ``landslides.tif`` (no data 255), COGs on the scene's grid,
+    ``landslides.geojson`` (+ ``.gpkg`` with ``gpkg=True``), ``quicklook.png`` and
+    ``summary.json``; returns the summary.
     In the summary, ``scene_area_km2`` counts valid pixels only and ``landslide_area_km2``
-    sums the polygons kept (at least ``min_area_m2``), both measured in local UTM.
+    sums the polygons kept (at least ``min_area_m2``, default ``polygons.MIN_AREA_M2``: one- and
+    two-pixel specks of 10 m imagery are dropped), both measured in local UTM;
+    ``dropped_polygons`` counts the regions dropped and their area.
     ``grid_offset`` shifts the window grid (for experiments; outputs barely change).
     ``panel_px`` caps the columns processed at once (default :data:`panels.PANEL_PX`); the
     outputs do not depend on it, memory does.
+    The scene's sampled values are checked against the model's training data
+    (:mod:`slidewatch.inference.contract`): a mismatch warns (``DataContractWarning``) and
+    is listed under ``data_contract`` in the summary; ``strict=True`` raises instead.
     """
     start = time.perf_counter()
+    if min_area_m2 is None:
+        from slidewatch.inference.polygons import MIN_AREA_M2
+
+        min_area_m2 = MIN_AREA_M2
     paths = [Path(scene)] if isinstance(scene, str | Path) else [Path(p) for p in scene]
     if batch_size < 1:
         raise ConfigError(f"--batch-size {batch_size} must be at least 1")
@@ -201,6 +220,7 @@ def detect(
     if panel_px < 1:
         raise ConfigError(f"panel width {panel_px} must be at least 1 pixel")
     opened = open_scene(paths, spec.bands, band_order=band_order, scale=scale)
+    contract = check_scene(opened, spec, strict)
     options: dict[str, Any] = {
         "tile": tile,
         "overlap": overlap,
@@ -213,11 +233,12 @@ def detect(
         "panel_px": panel_px,
         "min_area_m2": min_area_m2,
         "gpkg": gpkg,
+        "strict": strict,
     }
     out = Path(out_dir)
     try:
         with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened, panel_px)):
-            return _run(opened, loaded, Path(model_dir), out, options, progress, start)
+            return _run(opened, loaded, Path(model_dir), out, options, progress, start, contract)
     except BaseException:
         if out.is_dir():  # a failed run leaves no temporary files behind (finals untouched)
             remove_partials(out)
@@ -237,6 +258,7 @@ def _run(
     options: dict[str, Any],
     progress: bool,
     start: float,
+    contract: dict[str, Any],
 ) -> dict[str, Any]:
     """Check, predict block by block into temporary rasters, then finish the outputs."""
     from slidewatch.inference.polygons import pixel_area_m2  # shapely: not before it is needed
@@ -268,7 +290,7 @@ def _run(
 
             close_client(client)
     timings["predict"] = time.perf_counter() - t
-    return _finish(scene, out, grid, spec, model_dir, counts, pixel_m2, timings, options)
+    return _finish(scene, out, grid, spec, model_dir, counts, pixel_m2, timings, options, contract)
 
 
 def _finish(
@@ -281,9 +303,10 @@ def _finish(
     pixel_m2: float,
     timings: dict[str, float],
     options: dict[str, Any],
+    contract: dict[str, Any],
 ) -> dict[str, Any]:
     """COGs, polygons, quicklook and the summary from the temporary rasters."""
-    from slidewatch.inference.polygons import landslide_polygons, write_geojson, write_gpkg
+    from slidewatch.inference.polygons import find_polygons, write_geojson, write_gpkg
     from slidewatch.inference.quicklook import write_quicklook
 
     t = time.perf_counter()
@@ -294,9 +317,10 @@ def _finish(
     timings["cog"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    features = landslide_polygons(
+    polygons = find_polygons(
         out / "landslides.tif", out / "probability.tif", options["min_area_m2"]
     )
+    features = polygons.features
     write_geojson(features, out / "landslides.geojson", scene.crs)
     if options["gpkg"]:
         write_gpkg(features, out / "landslides.gpkg")
@@ -304,7 +328,10 @@ def _finish(
 
     t = time.perf_counter()
     with SceneReader(scene) as reader:
-        write_quicklook(reader, out / "landslides.tif", out / "quicklook.png")
+        write_quicklook(
+            reader, out / "landslides.tif", out / "quicklook.png", threshold=spec.threshold,
+            model_name=f"{spec.architecture} ({_model_label(model_dir)})",
+        )  # fmt: skip
     timings["quicklook"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -313,6 +340,11 @@ def _finish(
     summary = {
         "landslide_area_km2": sum(f["properties"]["area_m2"] for f in features) / 1e6,
         "polygon_count": len(features),
+        "dropped_polygons": {
+            "count": polygons.dropped_count,
+            "area_m2": round(polygons.dropped_area_m2, 2),
+            "min_area_m2": options["min_area_m2"],
+        },
         "landslide_pixels": counts["landslide"],
         "scene_area_km2": counts["valid"] * pixel_m2 / 1e6,
         "scene": {
@@ -327,6 +359,7 @@ def _finish(
         },
         "input_sha256": checksums,
         "model": _model_summary(model_dir, spec),
+        "data_contract": contract,
         "options": options,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "outputs": sorted(

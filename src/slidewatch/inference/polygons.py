@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,24 @@ from slidewatch.inference.cog import PARTIAL_SUFFIX
 LANDSLIDE = 1
 NODATA = 255
 STRIP_ROWS = 1024
+MIN_AREA_M2 = 250.0
+"""``detect``'s default smallest polygon: between two and three 10 m pixels, so one- and
+two-pixel specks (below any mapping unit at 10 m; a third of the polygons of a real run
+were single pixels) are dropped and three-pixel regions kept, also on grids of slightly
+smaller pixels (about 92 m² in EPSG:4326 at 22° N). No labelled Chittagong landslide is
+that small (the smallest of 121 is 12 pixels)."""
+
+
+@dataclass(frozen=True)
+class Polygons:
+    """The kept polygons and what the minimum area dropped."""
+
+    features: list[dict[str, Any]]
+    """GeoJSON features (EPSG:4326), largest first, at least ``min_area_m2`` each."""
+    dropped_count: int
+    """Regions smaller than ``min_area_m2``."""
+    dropped_area_m2: float
+    """Their total area (local UTM)."""
 
 
 def utm_crs(lon: float, lat: float) -> CRS:
@@ -214,13 +233,25 @@ def landslide_polygons(
     Properties: ``area_m2`` (local UTM), ``mean_probability``; regions below
     ``min_area_m2`` are dropped. The raster is read ``strip_rows`` rows at a time.
     """
+    return find_polygons(landslides, probability, min_area_m2, strip_rows=strip_rows).features
+
+
+def find_polygons(
+    landslides: Path,
+    probability: Path,
+    min_area_m2: float = 0.0,
+    *,
+    strip_rows: int = STRIP_ROWS,
+) -> Polygons:
+    """:func:`landslide_polygons` with the count and area of the regions dropped."""
     with rasterio.open(landslides) as ds, rasterio.open(probability) as prob:
         geoms = [_to_crs(g, ds.transform) for g in _landslide_regions(ds, strip_rows)]
         if not geoms:
-            return []
+            return Polygons([], 0, 0.0)
         utm = scene_utm(ds.crs, tuple(ds.bounds))
         areas = [shape(g).area for g in transform_geom(ds.crs, utm, geoms)]
         kept = [(a, g) for a, g in zip(areas, geoms, strict=True) if a >= min_area_m2]
+        dropped = [a for a in areas if a < min_area_m2]
         means = _mean_probabilities(prob, [g for _, g in kept], strip_rows)
         lonlat = transform_geom(ds.crs, "EPSG:4326", [g for _, g in kept]) if kept else []
     features = [
@@ -235,7 +266,7 @@ def landslide_polygons(
     for i, feature in enumerate(features, start=1):
         feature["id"] = i
         feature["properties"] = {"id": i, **feature["properties"]}
-    return features
+    return Polygons(features, len(dropped), float(sum(dropped)))
 
 
 def write_geojson(features: list[dict[str, Any]], path: Path, scene_crs: Any) -> None:

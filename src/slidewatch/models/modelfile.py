@@ -17,6 +17,7 @@ from slidewatch import __version__
 from slidewatch.atomic import atomic_output as atomic_output  # re-exported for callers
 from slidewatch.atomic import write_text_atomic
 from slidewatch.bands import resolve_bands
+from slidewatch.data.contract import BandStats
 from slidewatch.data.normalization import Normalization
 from slidewatch.errors import ConfigError, ModelError, SlidewatchError
 
@@ -52,12 +53,17 @@ class ModelSpec:
     """Validation metrics, free-form JSON."""
     format_version: int = FORMAT_VERSION
     """Layout version of ``model.json``."""
+    band_stats: BandStats | None = None
+    """Value statistics of the training split (the data contract); None in files written
+    before 0.2, which are then checked against ``normalization`` alone."""
 
     def __post_init__(self) -> None:
         bands = resolve_bands(list(self.bands))
         object.__setattr__(self, "bands", bands)
         if self.normalization.bands != bands:
             object.__setattr__(self, "normalization", self.normalization.select(bands))
+        if self.band_stats is not None and self.band_stats.bands != bands:
+            object.__setattr__(self, "band_stats", self.band_stats.select(bands))
         if not 0.0 < float(self.threshold) < 1.0:
             raise ConfigError(f"threshold must lie strictly between 0 and 1, got {self.threshold}")
         if int(self.patch_size) < 1:
@@ -73,6 +79,7 @@ class ModelSpec:
         d = asdict(self)
         d["bands"] = list(self.bands)
         d["normalization"] = self.normalization.to_dict()
+        d["band_stats"] = self.band_stats.to_dict() if self.band_stats is not None else None
         d["in_channels"] = self.in_channels
         d["slidewatch_version"] = __version__
         return d
@@ -92,6 +99,7 @@ class ModelSpec:
             training=dict(d.get("training") or {}),
             metrics=dict(d.get("metrics") or {}),
             format_version=int(d.get("format_version", FORMAT_VERSION)),
+            band_stats=BandStats.from_dict(d["band_stats"]) if d.get("band_stats") else None,
         )
 
 

@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from slidewatch.atomic import atomic_output, write_text_atomic
 from slidewatch.bands import band_indices
+from slidewatch.data.contract import check_patches
 from slidewatch.data.dataset import PatchDataset
 from slidewatch.data.hdf5 import read_bands
 from slidewatch.data.layout import PatchRef
@@ -224,6 +225,7 @@ def evaluate(
     progress: bool = True,
     engine: str = "auto",
     device: str = "cpu",
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Evaluate ``model_dir`` on the labelled patches of ``split``; return the metrics.
 
@@ -235,7 +237,9 @@ def evaluate(
     per patch (``SOURCE/ID.npy``), ``figure`` the paper's Figure 3. With
     ``calibrate`` the F1-optimal threshold on the validation split is first stored
     in the model file and then used. ``engine`` and ``device`` choose where the model runs
-    (:func:`slidewatch.inference.engine.load_engine`).
+    (:func:`slidewatch.inference.engine.load_engine`). The patches' values are checked
+    against the model's training data first (:mod:`slidewatch.data.contract`): a mismatch
+    warns and is listed under ``data_contract``; ``strict=True`` raises instead.
     """
     model_dir, dirs = Path(model_dir), [Path(d) for d in data_dirs]
     calibration = (
@@ -246,6 +250,7 @@ def evaluate(
     predictor = load_engine(model_dir, engine, device)
     refs, scored = select_refs(model_dir, dirs, split)
     check_bands(model_dir, predictor.bands, refs)
+    contract = check_patches(refs, predictor.spec, ", ".join(map(str, dirs)), strict)
     acc, views = run_model(
         predictor,
         refs,
@@ -262,6 +267,7 @@ def evaluate(
         "patches": [r.key for r in refs],
         "engine": predictor.name,
         **summarize(acc, predictor.threshold, loss_alpha(predictor)),
+        "data_contract": contract,
     }
     if calibration:
         result["calibration"] = calibration

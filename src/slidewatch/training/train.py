@@ -19,6 +19,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 
+from slidewatch.data.contract import patch_band_stats
 from slidewatch.data.hdf5 import read_mask
 from slidewatch.losses import build_loss
 from slidewatch.models.modelfile import ModelSpec, save_model
@@ -191,6 +192,7 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, verbose: bool) ->
         patch_size=int(read_mask(data.train[0].mask).shape[0]) if data.train[0].mask else 128,
         training=training_summary(config, data, trainer, best),
         metrics=validation_metrics(results, len(data.val), config.loss),
+        band_stats=patch_band_stats(data.train, data.bands),  # the data contract
     )
     model_dir = run_dir / "model"
     if trainer.is_global_zero:
