@@ -82,7 +82,7 @@ def test_swapped_band_order_warns_in_cli_output_and_summary(
     undescribed_scene: Path, contract_model: Path, tmp_path: Path
 ) -> None:
     args = ["detect", str(undescribed_scene), "--model", str(contract_model), "--out",
-            str(tmp_path), "--tile", "64", "--quiet", "--band-order", "B2,B3,B4,B8"]  # fmt: skip
+            str(tmp_path), "--tile-px", "64", "--quiet", "--band-order", "B2,B3,B4,B8"]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     warned = [line for line in result.output.splitlines() if line.startswith("Warning: ")]

@@ -45,7 +45,7 @@ def test_cli_default_is_the_library_default_and_help_says_why() -> None:
 def test_summary_and_cli_report_the_dropped_polygons(tiny_model: Path, tmp_path: Path) -> None:
     scene = write_scene(tmp_path / "s.tif", scene_array(96, 96))
     args = ["detect", str(scene), "--model", str(tiny_model), "--out", str(tmp_path / "o"),
-            "--tile", "64", "--quiet", "--device", "cpu", "--min-area-m2", "1e9"]  # fmt: skip
+            "--tile-px", "64", "--quiet", "--device", "cpu", "--min-area-m2", "1e9"]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     import json
