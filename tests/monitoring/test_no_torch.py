@@ -1,0 +1,24 @@
+"""Monitoring must run on a small install: importing it never loads torch or Lightning."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+MODULES = [
+    "slidewatch.monitoring",
+    "slidewatch.monitoring.registry",
+    "slidewatch.monitoring.aois",
+    "slidewatch.monitoring.tables",
+]
+
+
+def test_monitoring_imports_no_torch() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in MODULES)
+        + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lightning'))\n"
+        + "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
