@@ -78,7 +78,7 @@ def _as_user_error(exc: BaseException) -> click.ClickException:
     if isinstance(exc, PermissionError):
         return UserError(f"{exc.filename or exc}: permission denied; choose a writable location")
     if isinstance(exc, MemoryError):
-        return UserError("out of memory; lower --batch-size or --tile")
+        return UserError("out of memory; lower --batch-size or --tile-px")
     return UserError(str(exc))
 
 
