@@ -11,8 +11,11 @@ an untrained U-Net (``--base-width``) with its ONNX graph, and ``--aois`` AOIs o
    change, archive, recording) over the run's time (goal < 5 %), and the time ``run_once``
    spends outside the looks (schedule, deliveries) per run.
 
-Also prints the per-run fetch and detect times and the km² per run, which docs/scale.md
-uses. Run: ``.venv/bin/python bench/bench_monitor.py [--aois 50] [--aoi-px 100]``.
+4. one large AOI (``--large-px`` square, default the whole scene less a margin): fetch,
+   detect and overhead per km² at a size where fixed costs no longer dominate (what
+   docs/scale.md extrapolates from).
+
+Run: ``.venv/bin/python bench/bench_monitor.py [--aois 50] [--aoi-px 200] [--scene-px 1614]``.
 """
 
 from __future__ import annotations
@@ -87,11 +90,11 @@ def register(db_url: str, boxes: list[dict[str, Any]], model: Path, catalog: Pat
 
 
 def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
-            workers: int | None) -> dict[str, Any]:  # fmt: skip
+            workers: int | None, label: str = "") -> dict[str, Any]:  # fmt: skip
     from slidewatch.monitoring.cycle import run_once
     from slidewatch.monitoring.example import FIRST
 
-    home = root / f"home-{workers or 1}"
+    home = root / f"home-{workers or 1}{label}"
     home.mkdir()
     config = MonitorConfig(f"sqlite:///{home / 'registry.db'}", str(home / "archive"),
                            str(home / "work"))  # fmt: skip
@@ -117,9 +120,10 @@ def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--aois", type=int, default=50)
-    parser.add_argument("--aoi-px", type=int, default=100, help="AOI side (10 m pixels)")
-    parser.add_argument("--scene-px", type=int, default=816, help="multiple of 6")
+    parser.add_argument("--aoi-px", type=int, default=200, help="AOI side (10 m pixels)")
+    parser.add_argument("--scene-px", type=int, default=1614, help="multiple of 6")
     parser.add_argument("--base-width", type=int, default=16)
+    parser.add_argument("--large-px", type=int, default=None, help="default: scene - 12")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
         root = Path(tmp)
@@ -128,12 +132,22 @@ def main() -> None:
         boxes = aoi_boxes(args.aois, args.aoi_px, args.scene_px)
         one = measure(root, boxes, model, catalog, None)
         two = measure(root, boxes, model, catalog, 2)
+        large_px = args.large_px or args.scene_px - 12
+        large = measure(root, aoi_boxes(1, large_px, args.scene_px), model, catalog, None, "L")
     km2 = (args.aoi_px * 10 / 1000) ** 2
+    large_km2 = (large_px * 10 / 1000) ** 2
+    large |= {
+        "aoi_km2": large_km2,
+        "fetch_s_per_km2": large["fetch_s_median"] / large_km2,
+        "detect_s_per_km2": large["detect_s_median"] / large_km2,
+        "run_s_per_km2": large["run_s_median"] / large_km2,
+    }
     report = {
         "aois": args.aois, "aoi_km2": km2, "model": f"unet base width {args.base_width}, ONNX",
         "one_process": one, "local_cluster_2_workers": two,
         "speedup_2_workers": two["runs_per_minute"] / one["runs_per_minute"],
         "overhead_goal_met": one["overhead_share_of_run"] < 0.05,
+        "large_aoi": large,
     }  # fmt: skip
     print(json.dumps(report, indent=1))
 
