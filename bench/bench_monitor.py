@@ -106,13 +106,19 @@ def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
     with Registry(config.db_url) as registry:
         timings = [r.timings for a in registry.list_aois() for r in registry.runs(a.name)]
     looks = sum(t["total_s"] for t in timings)
+    archive = sum(p.stat().st_size for p in (home / "archive").rglob("*") if p.is_file())
     return {
+        "archive_bytes_per_run": archive / max(1, len(outcomes)),
         "workers": workers or 1, "runs": len(outcomes), "states": states, "wall_s": wall,
         "runs_per_minute": 60 * len(outcomes) / wall,
         "fetch_s_median": statistics.median(t["fetch_s"] for t in timings),
         "detect_s_median": statistics.median(t["detect_s"] for t in timings),
         "run_s_median": statistics.median(t["total_s"] for t in timings),
         "overhead_share_of_run": sum(t["overhead_s"] for t in timings) / looks,
+        "overhead_parts_s_median": {
+            k: statistics.median(t.get(k, 0.0) for t in timings)
+            for k in ("search_s", "change_s", "store_s", "record_s")
+        },
         "outside_looks_s_per_run": max(0.0, wall - looks / (workers or 1)) / len(outcomes),
     }  # fmt: skip
 
@@ -124,14 +130,17 @@ def main() -> None:
     parser.add_argument("--scene-px", type=int, default=1614, help="multiple of 6")
     parser.add_argument("--base-width", type=int, default=16)
     parser.add_argument("--large-px", type=int, default=None, help="default: scene - 12")
+    parser.add_argument("--only-large", action="store_true", help="skip (1)-(3)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
         root = Path(tmp)
         catalog = make_catalog(root / "catalog", args.scene_px)
         model = make_model(root / "model", args.base_width)
         boxes = aoi_boxes(args.aois, args.aoi_px, args.scene_px)
-        one = measure(root, boxes, model, catalog, None)
-        two = measure(root, boxes, model, catalog, 2)
+        one = two = {"runs_per_minute": float("nan"), "overhead_share_of_run": float("nan")}
+        if not args.only_large:
+            one = measure(root, boxes, model, catalog, None)
+            two = measure(root, boxes, model, catalog, 2)
         large_px = args.large_px or args.scene_px - 12
         large = measure(root, aoi_boxes(1, large_px, args.scene_px), model, catalog, None, "L")
     km2 = (args.aoi_px * 10 / 1000) ** 2
@@ -141,6 +150,7 @@ def main() -> None:
         "fetch_s_per_km2": large["fetch_s_median"] / large_km2,
         "detect_s_per_km2": large["detect_s_median"] / large_km2,
         "run_s_per_km2": large["run_s_median"] / large_km2,
+        "archive_bytes_per_km2": large["archive_bytes_per_run"] / large_km2,
     }
     report = {
         "aois": args.aois, "aoi_km2": km2, "model": f"unet base width {args.base_width}, ONNX",

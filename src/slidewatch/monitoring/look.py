@@ -126,7 +126,7 @@ def _process(
     work.mkdir(parents=True)
     try:
         with runs.heartbeat(registry, run_id):
-            return _produce(registry, config, aoi, found, run_id, work, t0 - search_s)
+            return _produce(registry, config, aoi, found, run_id, work, t0 - search_s, search_s)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         detail = "".join(traceback.format_exception_only(exc)).strip()
@@ -149,7 +149,7 @@ def _check_model(aoi: Aoi) -> None:
 
 def _produce(
     registry: Registry, config: MonitorConfig, aoi: Aoi, found: imagery.Found, run_id: int,
-    work: Path, t0: float,
+    work: Path, t0: float, search_s: float = 0.0,
 ) -> Outcome:  # fmt: skip
     """Fetch, detect, change, archive, record; ``t0``: when the run began (with its share of
     the search), so that ``overhead_s`` is everything outside fetch and detect."""
@@ -169,12 +169,16 @@ def _produce(
     imagery.detect(stack, aoi.model_path, work / "detect")
     timings["detect_s"] = time.perf_counter() - t
     stage(aoi.name, found.date, "change")
+    t = time.perf_counter()
     archive = Archive(config.storage)
     results = compute_results(registry, archive, aoi, found, run_id, work, cloud)
     files = {n: work / "detect" / n for n in DETECT_FILES} | results.files
+    timings["change_s"], t = time.perf_counter() - t, time.perf_counter()
     stage(aoi.name, found.date, "store")
     products = archive.store_run(aoi.name, found.date, files, results.stac_item)
+    timings["store_s"], t = time.perf_counter() - t, time.perf_counter()
     alerts = record_results(registry, aoi, run_id, found, results, products, cloud, timings)
+    timings["record_s"], timings["search_s"] = time.perf_counter() - t, search_s
     timings["total_s"] = time.perf_counter() - t0
     timings["overhead_s"] = timings["total_s"] - timings["fetch_s"] - timings["detect_s"]
     runs.set_timings(registry, run_id, timings)  # the recording included
