@@ -96,7 +96,13 @@ def cloud_pct(result: Any) -> float:
 
 
 def detect(stack: Path, model_dir: str, out: Path) -> dict[str, Any]:
+    """``slidewatch detect`` with its CLI defaults (windows of the model's patch size, a
+    quarter overlap) and the ONNX engine."""
     from slidewatch.inference.detect import detect as run_detect
+    from slidewatch.models.modelfile import read_spec
 
-    summary: dict[str, Any] = run_detect(stack, model_dir, out, engine=ENGINE, progress=False)
+    tile = read_spec(Path(model_dir)).patch_size
+    summary: dict[str, Any] = run_detect(
+        stack, model_dir, out, tile=tile, overlap=tile // 4, engine=ENGINE, progress=False
+    )
     return summary
