@@ -34,7 +34,7 @@ def due_aois(registry: Registry, now: datetime, names: Sequence[str] | None = No
 def _look_safely(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
     """A look that turns even an unexpected error into a failed outcome (never stops others)."""
     try:
-        return look_at(config, name, now)
+        return look_at(config, name, now, force=False)
     except Exception as exc:
         return [Outcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")]
 

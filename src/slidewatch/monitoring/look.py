@@ -24,7 +24,7 @@ from slidewatch.monitoring.alerts import RetryPolicy, SmtpSettings
 from slidewatch.monitoring.archive import Archive
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.results import Results, compute_results, record_results
-from slidewatch.monitoring.schedule import NOTHING_NEW
+from slidewatch.monitoring.schedule import NOTHING_NEW, due
 from slidewatch.monitoring.tables import Aoi, Run
 
 DETECT_FILES = ("probability.tif", "landslides.tif", "landslides.geojson", "quicklook.png",
@@ -84,29 +84,44 @@ def _record_outcome(
     return Outcome(aoi.name, state, claimed.run_id, None, reason)
 
 
-def look_at(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
-    """Look at AOI ``name`` as of ``now``; never raises for a problem of this AOI."""
+def look_at(config: MonitorConfig, name: str, now: datetime, force: bool = True) -> list[Outcome]:
+    """Look at AOI ``name`` as of ``now`` (with ``force=False``: only if it is still due, as
+    ``run-once`` asks); never raises for a problem of this AOI. One look per AOI at a time:
+    a look already under way elsewhere gives a ``busy`` outcome."""
     with Registry(config.db_url) as registry:
         aoi = registry.get_aoi(name)
-        hour = now.strftime("%Y-%m-%dT%H")
+        if not runs.lock_aoi(registry, aoi.id):
+            return [Outcome(name, "busy", reason="another process is looking at it")]
         try:
-            t = time.perf_counter()
-            start, end = _search_window(registry, aoi, now)
-            found = imagery.search(aoi.source, aoi.geometry, start, end)
-            search_s = (time.perf_counter() - t) / max(1, len(found))  # shared by its runs
-        except Exception as exc:
-            reason = f"search failed: {type(exc).__name__}: {exc}"
-            return [_record_outcome(registry, aoi, f"search:{hour}", now, "failed", reason)]
-        if not found:
-            reason = f"{NOTHING_NEW} between {start} and {end}"
-            return [_record_outcome(registry, aoi, f"none:{hour}", now, "skipped", reason)]
-        outcomes = []
-        for acquisition in found:
-            outcome = _process(registry, config, aoi, acquisition, now, search_s)
-            outcomes.append(outcome)
-            if outcome.state in ("failed", "busy"):
-                break  # later acquisitions need this one as their baseline
-        return outcomes
+            # due again under the lock: a look that just finished elsewhere makes it not due
+            if force or due(aoi.active, aoi.cadence_days, runs.looks(registry, aoi.id), now).due:
+                return _look(registry, config, aoi, now)
+            return []
+        finally:
+            runs.unlock_aoi(registry, aoi.id)
+
+
+def _look(registry: Registry, config: MonitorConfig, aoi: Aoi, now: datetime) -> list[Outcome]:
+    """Search, then one run per new acquisition, oldest first."""
+    hour = now.strftime("%Y-%m-%dT%H")
+    try:
+        t = time.perf_counter()
+        start, end = _search_window(registry, aoi, now)
+        found = imagery.search(aoi.source, aoi.geometry, start, end)
+        search_s = (time.perf_counter() - t) / max(1, len(found))  # shared by its runs
+    except Exception as exc:
+        reason = f"search failed: {type(exc).__name__}: {exc}"
+        return [_record_outcome(registry, aoi, f"search:{hour}", now, "failed", reason)]
+    if not found:
+        reason = f"{NOTHING_NEW} between {start} and {end}"
+        return [_record_outcome(registry, aoi, f"none:{hour}", now, "skipped", reason)]
+    outcomes = []
+    for acquisition in found:
+        outcome = _process(registry, config, aoi, acquisition, now, search_s)
+        outcomes.append(outcome)
+        if outcome.state in ("failed", "busy"):
+            break  # later acquisitions need this one as their baseline
+    return outcomes
 
 
 def _process(
@@ -125,7 +140,7 @@ def _process(
     shutil.rmtree(work, ignore_errors=True)  # what a killed run left
     work.mkdir(parents=True)
     try:
-        with runs.heartbeat(registry, run_id):
+        with runs.heartbeat(registry, run_id, aoi.id):
             return _produce(registry, config, aoi, found, run_id, work, t0 - search_s, search_s)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"

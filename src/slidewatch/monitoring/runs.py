@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from slidewatch.monitoring.schedule import Look
-from slidewatch.monitoring.tables import Run, utcnow
+from slidewatch.monitoring.tables import Aoi, Run, utcnow
 
 STALE_AFTER = timedelta(minutes=10)
 HEARTBEAT_S = 60.0
@@ -103,15 +103,49 @@ def claim(registry: Any, aoi_id: int, key: str, now: datetime, **fields: Any) ->
         return Claim(row.id) if taken == 1 else Claim(None, busy=True)
 
 
+def lock_aoi(registry: Any, aoi_id: int) -> bool:
+    """Take the AOI for one look (no other process looks at it meanwhile); False if taken.
+    A lock whose owner is dead, or silent for ``STALE_AFTER``, is taken over."""
+    me = owner_id()
+    with registry.session() as s:
+        owner, beat = s.execute(
+            select(Aoi.look_owner, Aoi.look_heartbeat).where(Aoi.id == aoi_id)
+        ).one()
+        free = (
+            owner is None or not owner_alive(owner) or (beat or utcnow()) < utcnow() - STALE_AFTER
+        )
+        if not free and owner != me:
+            return False
+        same = Aoi.look_owner.is_(None) if owner is None else Aoi.look_owner == owner
+        taken = s.execute(
+            update(Aoi).where(Aoi.id == aoi_id, same)
+            .values(look_owner=me, look_heartbeat=utcnow(), updated_at=Aoi.updated_at)
+        ).rowcount  # fmt: skip
+        return bool(taken == 1)
+
+
+def unlock_aoi(registry: Any, aoi_id: int) -> None:
+    with registry.session() as s:
+        s.execute(
+            update(Aoi).where(Aoi.id == aoi_id, Aoi.look_owner == owner_id())
+            .values(look_owner=None, look_heartbeat=None, updated_at=Aoi.updated_at)
+        )  # fmt: skip
+
+
 @contextmanager
-def heartbeat(registry: Any, run_id: int, every_s: float = HEARTBEAT_S) -> Iterator[None]:
-    """Refresh the run's heartbeat in a thread while the body works on it."""
+def heartbeat(
+    registry: Any, run_id: int, aoi_id: int | None = None, every_s: float = HEARTBEAT_S
+) -> Iterator[None]:
+    """Refresh the run's (and the AOI lock's) heartbeat in a thread while the body works."""
     stop = threading.Event()
 
     def beat() -> None:
         while not stop.wait(every_s):
             with registry.session() as s:
                 s.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
+                if aoi_id is not None:
+                    s.execute(update(Aoi).where(Aoi.id == aoi_id).values(
+                        look_heartbeat=utcnow(), updated_at=Aoi.updated_at))  # fmt: skip
 
     thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
     thread.start()

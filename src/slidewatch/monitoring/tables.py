@@ -85,6 +85,9 @@ class Aoi(Base):
     webhooks: Mapped[list[str]] = mapped_column(JSON, default=list)
     emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    look_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """``host:pid`` of the process looking at the AOI now (one look at a time)."""
+    look_heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

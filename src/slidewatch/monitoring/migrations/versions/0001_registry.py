@@ -33,6 +33,8 @@ def upgrade() -> None:
         sa.Column("webhooks", sa.JSON(), nullable=False),
         sa.Column("emails", sa.JSON(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("look_owner", sa.String(length=200), nullable=True),
+        sa.Column("look_heartbeat", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_aois")),
