@@ -302,3 +302,21 @@ def build_catalogue_bands() -> dict[str, np.ndarray]:
 
     bands, _, _ = area_bands(60, 60, seed=5)
     return bands
+
+
+def test_a_missing_band_asset_names_the_item_and_its_keys(aoi_t1, tmp_path: Path) -> None:
+    import pystac
+
+    from .conftest import build_catalogue
+
+    cat = build_catalogue(tmp_path / "cat")
+    catalog = pystac.Catalog.from_file(str(cat.path))
+    for item in catalog.get_items(recursive=True):
+        item.assets.pop("B10", None)  # like L2A products, which have no cirrus band
+    catalog.save()
+    out = tmp_path / "s.tif"
+    with pytest.raises(SourceError, match=r"item A_2021 has no asset for band B10 .*B09, B11"):
+        fetch_stack(config(cat), aoi_t1, date(2021, 6, 1), date(2021, 6, 1), out)
+    assert not out.exists()
+    fetch_stack(config(cat), aoi_t1, date(2021, 6, 1), date(2021, 6, 1), out, bands="six10m")
+    assert out.exists()

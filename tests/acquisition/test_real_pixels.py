@@ -3,7 +3,7 @@ served as a static STAC item and fetched: the stack is the same numbers in the L
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,7 @@ def write_item(root: Path, real: dict[str, object]) -> Path:
         "sample",
         pystac.Extent(
             pystac.SpatialExtent([[-180.0, -90.0, 180.0, 90.0]]),
-            pystac.TemporalExtent([[datetime(2015, 6, 23, tzinfo=timezone.utc), None]]),
+            pystac.TemporalExtent([[datetime(2015, 6, 23, tzinfo=UTC), None]]),
         ),
     )
     footprint = transform_geom(CRS, "EPSG:4326", mapping(box(600000, 4696020, 606000, 4700020)))
@@ -47,7 +47,7 @@ def write_item(root: Path, real: dict[str, object]) -> Path:
         "xrspatial-s2",
         footprint,
         list(shape(footprint).bounds),
-        datetime(2020, 1, 1, tzinfo=timezone.utc),
+        datetime(2020, 1, 1, tzinfo=UTC),
         {"eo:cloud_cover": 0.0},
     )
     for name, key in NAMES.items():

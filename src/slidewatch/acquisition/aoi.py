@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import shapely
 from shapely import MultiPolygon, Polygon, box, make_valid
 from shapely.geometry import shape
-from shapely.ops import transform as shapely_transform
 from shapely.validation import explain_validity
 
 from slidewatch.errors import AOIError
@@ -57,7 +57,7 @@ class AOI:
         from pyproj import Transformer
 
         to_utm = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
-        return shapely_transform(to_utm.transform, self.geometry)
+        return shapely.transform(self.geometry, to_utm.transform, interleaved=False)
 
     @property
     def area_km2(self) -> float:

@@ -46,43 +46,53 @@ class BlockSpec:
         return self.s2_bands + self.cloud_inputs
 
 
-def _acquisition_classes(channels: np.ndarray, spec: BlockSpec) -> tuple[np.ndarray, np.ndarray]:
-    """(mask classes, cloud score) of one acquisition's K×H×W block (DN, offset removed)."""
-    names = spec.loaded
-    spectral = channels[: len(spec.s2_bands)]
-    seen = np.isfinite(spectral).all(axis=0)
-    score = np.zeros(channels.shape[1:], dtype=np.float32)
+def _acquisition_classes(
+    values: np.ndarray, extra: dict[str, np.ndarray], spec: BlockSpec, offset: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mask classes, cloud score) of one acquisition: ``values`` C×H×W (DN, offset
+    removed) and the raw cloud inputs ``extra`` (name → H×W)."""
+    seen = np.isfinite(values).all(axis=0)
+    score = np.zeros(values.shape[1:], dtype=np.float32)
     if spec.cloud_mask == "scl":
-        classes = classes_from_scl(channels[names.index("SCL")])
+        classes = classes_from_scl(extra["SCL"])
     elif spec.cloud_mask in ("s2cloudless", "probability"):
         if spec.cloud_mask == "s2cloudless":
-            refl = {b: channels[names.index(b)] * REFLECTANCE_SCALE for b in S2CLOUDLESS_BANDS}
+            # The offset applies to spectral digital numbers, never to SCL or probabilities.
+            refl = {
+                b: (values[spec.s2_bands.index(b)] if b in spec.s2_bands else extra[b] - offset)
+                * REFLECTANCE_SCALE
+                for b in S2CLOUDLESS_BANDS
+            }
             prob = s2cloudless_probability(refl)
         else:
-            prob = channels[names.index("CLOUDPROB")]
+            prob = extra["CLOUDPROB"]
         classes, score = classes_from_probability(prob), np.nan_to_num(prob, nan=1.0)
     else:
-        classes = np.full(channels.shape[1:], CLEAR, dtype=np.uint8)
+        classes = np.full(values.shape[1:], CLEAR, dtype=np.uint8)
     classes[~seen] = NODATA
     return classes, score
 
 
-def composite_block(cube: np.ndarray, spec: BlockSpec) -> np.ndarray:
-    """T×K×H×W raw digital numbers → (C + 1 + T)×H×W: composite bands (DN, offset removed),
-    the composite's class, each acquisition's class."""
-    t_count, _, h, w = cube.shape
-    values = np.empty((t_count, len(spec.s2_bands), h, w), dtype=np.float32)
+def composite_block(*blocks: np.ndarray, spec: BlockSpec) -> np.ndarray:
+    """The H×W blocks of every acquisition's loaded channels (raw digital numbers, in
+    acquisition then :attr:`BlockSpec.loaded` order) → (C + 1 + T)×H×W: composite bands
+    (DN, offset removed), the composite's class, each acquisition's class."""
+    t_count, k_count, n_s2 = len(spec.offsets), len(spec.loaded), len(spec.s2_bands)
+    h, w = blocks[0].shape
+    values = np.empty((t_count, n_s2, h, w), dtype=np.float32)
     classes = np.empty((t_count, h, w), dtype=np.uint8)
     scores = np.empty((t_count, h, w), dtype=np.float32)
     for t in range(t_count):
-        # The offset applies to spectral digital numbers only, never to SCL or probabilities.
-        channels = cube[t].astype(np.float32)
-        n_offset = len(spec.s2_bands) + sum(b in S2CLOUDLESS_BANDS for b in spec.cloud_inputs)
-        channels[:n_offset] -= spec.offsets[t]
-        values[t] = channels[: len(spec.s2_bands)]
-        classes[t], scores[t] = _acquisition_classes(channels, spec)
-    out, cls = composite(spec.composite, values, classes, scores)
-    return np.concatenate([out, cls[None].astype(np.float32), classes.astype(np.float32)])
+        mine = blocks[t * k_count : (t + 1) * k_count]
+        for c in range(n_s2):
+            np.subtract(mine[c], np.float32(spec.offsets[t]), out=values[t, c])
+        extra = dict(zip(spec.cloud_inputs, mine[n_s2:], strict=True))
+        classes[t], scores[t] = _acquisition_classes(values[t], extra, spec, spec.offsets[t])
+    out = np.empty((n_s2 + 1 + t_count, h, w), dtype=np.float32)
+    out[:n_s2], cls = composite(spec.composite, values, classes, scores)
+    out[n_s2] = cls
+    out[n_s2 + 1 :] = classes
+    return out
 
 
 def finish_block(
@@ -102,9 +112,14 @@ def finish_block(
     per_acq[:, ~inside] = OUTSIDE
     if terrain is not None:  # a pixel without elevation cannot be used either
         cls[(cls == CLEAR) & ~np.isfinite(terrain).all(axis=0)] = NODATA
-    stack = bands[list(order)] / divisors[:, None, None]
-    stack[:, cls != CLEAR] = np.nan
-    return np.concatenate([stack.astype(np.float32), cls[None].astype(np.float32), per_acq])
+    # One pass: divide by the L4S divisor and turn every pixel that is not clear into NaN.
+    factor = np.where(cls == CLEAR, np.float32(1), np.float32(np.nan))
+    out = np.empty((len(order) + 1 + per_acq.shape[0], *cls.shape), dtype=np.float32)
+    for i, source in enumerate(order):
+        np.multiply(bands[source], factor / np.float32(divisors[i]), out=out[i])
+    out[len(order)] = cls
+    out[len(order) + 1 :] = per_acq
+    return out
 
 
 def inside_aoi(geometry: Any, transform: Any, shape: tuple[int, int]) -> np.ndarray:

@@ -22,14 +22,15 @@ COMPOSITE_FUNCTIONS = ("best", "median")
 
 def best_composite(values: np.ndarray, clear: np.ndarray, score: np.ndarray) -> np.ndarray:
     """``values`` T×C×H×W (oldest first), ``clear`` T×H×W bool, ``score`` T×H×W (lower is
-    clearer) → C×H×W; NaN where no acquisition is clear."""
-    out = np.full(values.shape[1:], np.nan, dtype=np.float32)
-    best = np.full(values.shape[2:], np.inf, dtype=np.float64)
-    for t in range(values.shape[0]):  # ascending time: '<=' hands ties to the latest
-        take = clear[t] & (score[t] <= best)
-        best[take] = score[t][take]
-        out[:, take] = values[t][:, take]
-    return out
+    clearer) → C×H×W; NaN where no acquisition is clear. ``values`` may be overwritten."""
+    if values.shape[0] == 1:  # one acquisition: no choice to make (NaN set in place: no copy)
+        out = values[0]
+        np.copyto(out, np.float32(np.nan), where=~clear[0][None])
+        return out
+    ranked = np.where(clear, score, np.inf)[::-1]  # newest first: argmin's first = latest
+    latest_best = values.shape[0] - 1 - np.argmin(ranked, axis=0)
+    out = np.take_along_axis(values, latest_best[None, None], axis=0)[0]
+    return np.where(clear.any(axis=0), out, np.float32(np.nan)).astype(np.float32, copy=False)
 
 
 def median_composite(values: np.ndarray, clear: np.ndarray) -> np.ndarray:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
     from slidewatch.acquisition.aoi import AOI
 
+HTTP_RETRY: dict[str, Any] = {"GDAL_HTTP_MAX_RETRY": 4, "GDAL_HTTP_RETRY_DELAY": 1}
+"""GDAL's own retries (with backoff) of HTTP range requests answering 429/5xx."""
 SPECTRAL_ASSETS = ("B2", "B3", "B4", "B8")
 """Bands whose raster:bands offset decides the item's offset (all bands share it)."""
 
@@ -138,6 +140,8 @@ def _odc_load(
 ) -> Any:
     import odc.stac
 
+    # Remote COGs: GDAL retries 5xx answers itself (odc-stac applies this in every thread).
+    odc.stac.configure_rio(cloud_defaults=True, **HTTP_RETRY)
     # One pixel plane for all items: the caller passes one acquisition (or the DEM tiles).
     return odc.stac.load(
         items,
@@ -155,16 +159,17 @@ def _as_float(array: Any) -> da.Array:
     import numpy as np
 
     nodata = array.attrs.get("nodata")
-    data = array.data.astype(np.float32)
-    if nodata is not None and not (isinstance(nodata, float) and np.isnan(nodata)):
-        data = data.map_blocks(_nodata_to_nan, float(nodata), dtype=np.float32)
-    return data
+    if nodata is None or (isinstance(nodata, float) and np.isnan(nodata)):
+        return array.data.astype(np.float32)
+    return array.data.map_blocks(_nodata_to_nan, float(nodata), dtype=np.float32)
 
 
 def _nodata_to_nan(block: Any, nodata: float) -> Any:
     import numpy as np
 
-    return np.where(block == nodata, np.float32(np.nan), block)
+    out = block.astype(np.float32)
+    np.copyto(out, np.float32(np.nan), where=block == nodata)
+    return out
 
 
 class ItemFinder:

@@ -124,22 +124,20 @@ def _acquisition_offset(acq: Acquisition) -> float:
     return offsets.pop()
 
 
-def build_cube(
+def load_channels(
     source: ImagerySource,
     acquisitions: Sequence[Acquisition],
     spec: BlockSpec,
     geobox: GeoBox,
     chunk_px: int,
-) -> da.Array:
-    """T×K×H×W lazy raw digital numbers of every acquisition's loaded channels."""
-    import dask.array as da
-
-    planes = []
+) -> list[da.Array]:
+    """Lazy raw digital numbers (H×W, chunked alike) of every acquisition's loaded channels,
+    in acquisition then :attr:`BlockSpec.loaded` order."""
+    arrays = []
     for acq in acquisitions:
-        arrays = source.load(acq.scenes, spec.loaded, geobox, chunk_px)
-        planes.append(da.stack([arrays[b] for b in spec.loaded]))
-    cube = da.stack(planes)
-    return cube.rechunk((len(acquisitions), len(spec.loaded), chunk_px, chunk_px))
+        loaded = source.load(acq.scenes, spec.loaded, geobox, chunk_px)
+        arrays += [loaded[b].rechunk(chunk_px) for b in spec.loaded]
+    return arrays
 
 
 def composite_stack(
@@ -158,14 +156,16 @@ def composite_stack(
     from slidewatch.acquisition.terrain import padded, terrain_on_grid
 
     t_count, n_s2 = len(acquisitions), len(spec.s2_bands)
-    cube = build_cube(source, acquisitions, spec, geobox, chunk_px)
+    # Blockwise over all channels (no stack + rechunk): dask finishes one chunk of the grid
+    # before loading the next, so memory stays per chunk.
+    channels = load_channels(source, acquisitions, spec, geobox, chunk_px)
     comp = da.map_blocks(
         composite_block,
-        cube,
-        spec,
+        *channels,
+        spec=spec,
         dtype=np.float32,
-        drop_axis=0,
-        chunks=((n_s2 + 1 + t_count,), *cube.chunks[2:]),
+        new_axis=0,
+        chunks=((n_s2 + 1 + t_count,), *channels[0].chunks),
     )
     terrain, dem_source = None, None
     if any(b in TERRAIN for b in bands):

@@ -1,0 +1,145 @@
+"""Fetching from a local STAC catalogue: time against odc-stac's own load, and memory.
+
+Writes a static catalogue of one synthetic Sentinel-2 scene (SIDE+40 px square at 10 m,
+every band at its native 10/20/60 m, SCL, a 30 m DEM), then prints:
+
+1. ``fetch_stack`` of a SIDE × SIDE px AOI (20 km × 20 km at the default 2000 px, all14:
+   load, offset, SCL mask, composite, DEM + slope, L4S, written block by block) against
+   ``odc.stac.load`` of the same assets on the same grid computed into memory, in the same
+   process (best of ``--repeat``, alternating); goal: ratio <= 1.25;
+2. peak memory (max RSS of a child process) of fetching the AOI and one of a quarter of its
+   area (half the side), and their ratio; goal: well under 4 (memory does not follow area).
+
+Run: ``.venv/bin/python bench/bench_fetch.py [--side-px 2000] [--repeat 2]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+PAD_PX = 20
+
+
+def make_catalogue(root: Path, side_px: int) -> Path:
+    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
+
+    size = side_px + 2 * PAD_PX
+    size += -size % 6  # whole 60 m pixels
+    bands, dem, _ = area_bands(size, size, seed=1)
+    scene = SyntheticScene("BENCH", datetime(2023, 6, 1, 15, tzinfo=UTC), bands)
+    return write_catalog(root, [scene], dem)
+
+
+def aoi_of(side_px: int) -> object:
+    from rasterio.warp import transform_geom
+    from shapely.geometry import box, mapping, shape
+
+    from slidewatch.acquisition.aoi import validate_aoi
+    from slidewatch.acquisition.synthetic import CRS, ORIGIN
+
+    x0, y0 = ORIGIN[0] + 10 * PAD_PX, ORIGIN[1] - 10 * PAD_PX
+    inner = box(x0, y0 - 10 * side_px, x0 + 10 * side_px, y0)
+    return validate_aoi(shape(transform_geom(CRS, "EPSG:4326", mapping(inner))), max_km2=1e6)
+
+
+def run_fetch(catalogue: Path, side_px: int, out: Path) -> float:
+    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.acquisition.stack import fetch_stack
+
+    t0 = time.perf_counter()
+    fetch_stack(SourceConfig(stac_url=str(catalogue)), aoi_of(side_px), date(2023, 6, 1),
+                date(2023, 6, 1), out)  # fmt: skip
+    return time.perf_counter() - t0
+
+
+def run_odc_load(catalogue: Path, side_px: int) -> float:
+    """odc-stac's own load of the same assets (13 + SCL, and the DEM on the padded grid)."""
+    import dask
+    import odc.stac
+    import pystac
+
+    from slidewatch.acquisition.aoi import utm_grid
+    from slidewatch.acquisition.stack import CHUNK_PX
+    from slidewatch.acquisition.terrain import padded
+
+    items = list(pystac.Catalog.from_file(str(catalogue)).get_items(recursive=True))
+    s2 = [i for i in items if i.collection_id == "sentinel-2-l2a"]
+    dem = [i for i in items if i.collection_id == "cop-dem-glo-30"]
+    keys = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B09", "B10", "B11",
+            "B12", "SCL"]  # fmt: skip
+    grid = utm_grid(aoi_of(side_px))  # type: ignore[arg-type]
+    chunks = {"x": CHUNK_PX, "y": CHUNK_PX}
+    t0 = time.perf_counter()
+    a = odc.stac.load(s2, bands=keys, geobox=grid, chunks=chunks, resampling="nearest")
+    b = odc.stac.load(dem, bands=["data"], geobox=padded(grid), chunks=chunks,
+                      resampling="bilinear")  # fmt: skip
+    with dask.config.set(scheduler="threads"):
+        dask.compute(a, b)
+    return time.perf_counter() - t0
+
+
+def child(catalogue: Path, side_px: int) -> None:
+    """Fetch once and print the peak RSS in MB (run in a fresh process)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        seconds = run_fetch(catalogue, side_px, Path(tmp) / "stack.tif")
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak_mb = next(int(s.split()[1]) for s in status if s.startswith("VmHWM")) / 1024
+    print(json.dumps({"side_px": side_px, "seconds": seconds, "peak_mb": peak_mb}))
+
+
+def peak_of(catalogue: Path, side_px: int) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(catalogue), "--side-px", str(side_px)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--side-px", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.side_px)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-fetch-") as tmp:
+        t0 = time.perf_counter()
+        catalogue = make_catalogue(Path(tmp) / "stac", args.side_px)
+        print(f"catalogue: {args.side_px + 2 * PAD_PX} px square, {time.perf_counter() - t0:.1f} s")
+        run_fetch(catalogue, 256, Path(tmp) / "warm.tif")  # imports and JIT, not timed
+        fetch_s, odc_s = [], []
+        for _ in range(args.repeat):
+            odc_s.append(run_odc_load(catalogue, args.side_px))
+            fetch_s.append(run_fetch(catalogue, args.side_px, Path(tmp) / "stack.tif"))
+        ratio = min(fetch_s) / min(odc_s)
+        km = args.side_px / 100
+        print(
+            f"fetch_stack all14 {km:g} km × {km:g} km ({args.side_px}² px): "
+            f"{min(fetch_s):.2f} s (runs {', '.join(f'{s:.2f}' for s in fetch_s)})"
+        )
+        print(
+            f"odc.stac.load of the same assets:   {min(odc_s):.2f} s "
+            f"(runs {', '.join(f'{s:.2f}' for s in odc_s)})"
+        )
+        print(f"ratio fetch / odc-stac load: {ratio:.2f} (goal <= 1.25)")
+        small = peak_of(catalogue, args.side_px // 2)
+        large = peak_of(catalogue, args.side_px)
+        print(
+            f"peak RSS: {small['peak_mb']:.0f} MB at {args.side_px // 2}² px, "
+            f"{large['peak_mb']:.0f} MB at {args.side_px}² px (×4 area): "
+            f"ratio {large['peak_mb'] / small['peak_mb']:.2f} (goal well under 4)"
+        )
+
+
+if __name__ == "__main__":
+    main()
