@@ -1,8 +1,14 @@
-"""Large-area detection: throughput, peak memory and a naive baseline, in one run.
+"""Large-area detection: engines, throughput, start-up, Dask, memory and a naive baseline.
 
 Generates a 14-band L4S-scale scene (SIZE × SIZE, float32 GeoTIFF) and one four times
 larger (2·SIZE × 2·SIZE), and an untrained unet (``--base-width``), then prints:
 
+0. per architecture (unet-mobilenetv2, unet-resnet34, vanilla unet at width 64; 4 bands):
+   the raw forward throughput of both engines, detect's predict stage (engine ``auto``) on
+   the same windows and its ratio to the fastest raw forward (goal >= 0.85); for the first
+   architecture also a whole ``slidewatch detect`` process on a BIG² scene against the raw
+   forward (goal >= 0.7), the time from process start to the first window with the onnx
+   engine (goal < 2 s), and the predict stage with 1 and 2 local Dask workers;
 1. throughput of ``detect``'s streaming stage (read, forward, blend, write) in km²/s and
    windows/s, and its ratio to the model's pure forward throughput on the same number of
    windows (goal >= 0.85); also the end-to-end time including COGs, polygons, quicklook;
@@ -12,7 +18,8 @@ larger (2·SIZE × 2·SIZE), and an untrained unet (``--base-width``), then prin
    and its seam strength (mean |jump| of the probability across tile borders / inside
    tiles) beside ours (across window borders / inside).
 
-Run: ``.venv/bin/python bench/bench_detect.py [--size 1024] [--base-width 8]``.
+Run: ``.venv/bin/python bench/bench_detect.py [--size 1024] [--big 4096] [--base-width 8]``.
+Seam strength by overlap and training, and the fill of invalid pixels: bench/bench_seams.py.
 """
 
 from __future__ import annotations
@@ -35,16 +42,18 @@ from slidewatch.bands import BAND_NAMES
 from slidewatch.inference.windows import window_grid
 
 
-def make_scene(path: Path, size: int, seed: int = 0) -> Path:
-    """A smooth, textured 14-band L4S-scale scene, written 256 rows at a time."""
+def make_scene(path: Path, size: int, seed: int = 0, bands: tuple[str, ...] = BAND_NAMES) -> Path:
+    """A smooth, textured L4S-scale scene of ``bands``, written 256 rows at a time."""
     rng = np.random.default_rng(seed)
-    means = np.array([1.1, 1.0, 1.0, 1.0, 1.2, 1.6, 1.7, 1.7, 1.5, 1.0, 1.6, 1.3, 1.5, 3.0])
-    phases = rng.uniform(0, 2 * np.pi, size=(14, 2))
+    all_means = np.array([1.1, 1.0, 1.0, 1.0, 1.2, 1.6, 1.7, 1.7, 1.5, 1.0, 1.6, 1.3, 1.5, 3.0])
+    means = all_means[[BAND_NAMES.index(b) for b in bands]]
+    count = len(bands)
+    phases = rng.uniform(0, 2 * np.pi, size=(count, 2))
     profile = {
         "driver": "GTiff",
         "width": size,
         "height": size,
-        "count": 14,
+        "count": count,
         "dtype": "float32",
         "crs": "EPSG:32646",
         "tiled": True,
@@ -54,12 +63,12 @@ def make_scene(path: Path, size: int, seed: int = 0) -> Path:
     }
     xx = np.arange(size, dtype=np.float32)
     with rasterio.open(path, "w", **profile) as ds:
-        ds.descriptions = BAND_NAMES
+        ds.descriptions = bands
         for row in range(0, size, 256):
             h = min(256, size - row)
             yy = np.arange(row, row + h, dtype=np.float32)[:, None]
-            block = np.empty((14, h, size), np.float32)
-            for b in range(14):
+            block = np.empty((count, h, size), np.float32)
+            for b in range(count):
                 wave = np.sin(yy / 37.0 + phases[b, 0]) * np.cos(xx / 53.0 + phases[b, 1])
                 block[b] = means[b] * (1 + 0.3 * wave + 0.05 * rng.standard_normal((h, size)))
             ds.write(block, window=Window(0, row, size, h))
@@ -107,20 +116,22 @@ def forward_seconds(predictor: object, batch: np.ndarray, windows: int) -> float
 
 
 def forward_clock() -> list[float]:
-    """Make every Predictor.predict add its seconds to the returned one-item list."""
-    from slidewatch.models.predictor import Predictor
+    """Make every engine's predict add its seconds to the returned one-item list."""
+    from slidewatch.inference.engine import TorchEngine
+    from slidewatch.inference.onnx_engine import OnnxEngine
 
     clock = [0.0]
-    original = Predictor.predict
+    for cls in (TorchEngine, OnnxEngine):
+        original = cls.predict
 
-    def timed(self: Predictor, batch: np.ndarray) -> np.ndarray:
-        start = time.perf_counter()
-        try:
-            return original(self, batch)
-        finally:
-            clock[0] += time.perf_counter() - start
+        def timed(self: object, batch: np.ndarray, original: object = original) -> np.ndarray:
+            start = time.perf_counter()
+            try:
+                return original(self, batch)  # type: ignore[operator]
+            finally:
+                clock[0] += time.perf_counter() - start
 
-    Predictor.predict = timed  # type: ignore[method-assign]
+        cls.predict = timed  # type: ignore[method-assign]
     return clock
 
 
@@ -139,9 +150,9 @@ def jumps(prob: np.ndarray, borders: list[int], margin: int) -> tuple[float, flo
 
 def naive(scene: Path, model_dir: Path, tile: int, batch_size: int) -> tuple[float, np.ndarray]:
     """The paper's way: whole scene in memory, tiles without overlap, no blending."""
-    from slidewatch.models.predictor import Predictor
+    from slidewatch.inference.engine import load_engine
 
-    predictor = Predictor(model_dir)
+    predictor = load_engine(model_dir)
     start = time.perf_counter()
     with rasterio.open(scene) as ds:
         image = ds.read().astype(np.float32)
@@ -175,9 +186,10 @@ def child_detect(args: argparse.Namespace) -> None:
     import threading
 
     from slidewatch.inference.detect import detect
-    from slidewatch.models.predictor import Predictor
+    from slidewatch.inference.engine import load_engine
 
-    Predictor(args.model, "cpu").predict(np.zeros((1, 14, args.tile, args.tile), np.float32))
+    engine = load_engine(args.model, "auto", "cpu")  # imports and (once) the ONNX export
+    engine.predict(np.zeros((1, len(engine.bands), args.tile, args.tile), np.float32))
     before = _rss_mib()
     peak = [before]
     stop = threading.Event()
@@ -236,6 +248,13 @@ def main() -> None:
     parser.add_argument("--overlap", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5, help="alternating runs of (1)")
+    parser.add_argument("--big", type=int, default=4096, help="side of the whole-process scene")
+    parser.add_argument(
+        "--architectures",
+        default="unet-mobilenetv2,unet-resnet34,unet",
+        help="architectures of (0), comma-separated (unet at base width 64)",
+    )
+    parser.add_argument("--skip-engines", action="store_true", help="skip (0)")
     parser.add_argument(
         "--panel-px",
         type=int,
@@ -257,7 +276,7 @@ def main() -> None:
 def throughput(tmp: Path, small: Path, model: Path, args: argparse.Namespace) -> float:
     """Print (1); return the streaming stage's seconds of the median run."""
     from slidewatch.inference.detect import detect
-    from slidewatch.models.predictor import Predictor
+    from slidewatch.inference.engine import load_engine
 
     size, tile = args.size, args.tile
     km2, windows = size * size * 100 / 1e6, len(window_grid(size, size, tile, args.overlap))
@@ -265,7 +284,7 @@ def throughput(tmp: Path, small: Path, model: Path, args: argparse.Namespace) ->
     inside = forward_clock()
     runs = []
     for _ in range(args.repeats):  # alternate: the machine may be busy with other work
-        forward = forward_seconds(Predictor(model), batch, windows)  # cold, like detect's
+        forward = forward_seconds(load_engine(model), batch, windows)  # cold, like detect's
         inside[0] = 0.0
         summary = detect(
             small,
@@ -300,6 +319,10 @@ def throughput(tmp: Path, small: Path, model: Path, args: argparse.Namespace) ->
 
 
 def report(tmp: Path, args: argparse.Namespace) -> None:
+    from bench_engine_ratios import engine_ratios  # type: ignore[import-not-found]
+
+    if not args.skip_engines:
+        engine_ratios(tmp, args)
     size, tile = args.size, args.tile
     model = make_model(tmp / "model", args.base_width)
     small = make_scene(tmp / "small.tif", size)

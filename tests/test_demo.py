@@ -28,6 +28,16 @@ def test_small_demo_runs_end_to_end(tmp_path: Path) -> None:
     summary = json.loads((out / "demo.json").read_text())
     assert summary["demo"]["synthetic"] is True
     assert set(summary["demo"]["scores_against_truth"]) == {"precision", "recall", "f1", "iou"}
+    assert summary["options"]["engine"] == "onnx"  # the fast CPU engine for its detection
+
+
+def test_demo_defaults_stay_within_the_time_budget() -> None:
+    from slidewatch.demo import DemoSettings
+
+    s = DemoSettings()
+    patches = ((s.train_size_px - 128) // s.stride_px + 1) ** 2
+    # measured budget: <= 12 epochs of <= 81 patches, a scene of <= 1536² px
+    assert patches * s.epochs <= 81 * 12 and s.scene_size_px <= 1536 and s.patience <= 3
 
 
 def test_demo_refuses_a_foreign_folder(tmp_path: Path) -> None:

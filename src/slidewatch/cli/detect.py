@@ -94,8 +94,8 @@ resampled onto the grid of the finest one. Outputs: probability.tif and landslid
     "--panel-px",
     type=click.IntRange(min=256),
     default=None,
-    help="Columns processed at once (default 4096); lower it to cut memory on very wide "
-    "scenes. The outputs do not depend on it.",
+    help="Columns processed at once; lower it to cut memory on very wide scenes. The "
+    "outputs do not depend on it.  [default: 4096]",
 )
 @click.option("--gpkg", is_flag=True, help="Also write landslides.gpkg (needs fiona).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import rasterio
-from rio_cogeo.cogeo import cog_translate, cog_validate
-from rio_cogeo.profiles import cog_profiles
 
 from slidewatch.atomic import atomic_output
 from slidewatch.errors import RasterError
@@ -63,6 +61,11 @@ def write_cog(source: Path, destination: Path, resampling: Literal["average", "n
     ``resampling`` builds the overviews: ``average`` for probabilities, ``nearest`` for
     classes (so overview pixels stay 0, 1 or 255).
     """
+    # rio-cogeo (with morecantile and pydantic) costs ~0.3 s to import: only when writing,
+    # so that detection reaches its first window fast
+    from rio_cogeo.cogeo import cog_translate, cog_validate
+    from rio_cogeo.profiles import cog_profiles
+
     profile = cog_profiles.get("deflate")
     profile.update(blockxsize=BLOCK_SIZE, blockysize=BLOCK_SIZE, BIGTIFF="IF_SAFER")
     with atomic_output(destination, PARTIAL_SUFFIX) as tmp:

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import rasterio
-from tqdm.auto import tqdm
 
 from slidewatch.atomic import write_text_atomic
 from slidewatch.errors import ConfigError, RasterError
@@ -34,13 +33,6 @@ from slidewatch.inference.engine import DEVICES as DEVICES
 from slidewatch.inference.engine import Engine, available_cores, load_engine
 from slidewatch.inference.engine import resolve_device as resolve_device
 from slidewatch.inference.fill import make_filler
-from slidewatch.inference.polygons import (
-    landslide_polygons,
-    pixel_area_m2,
-    write_geojson,
-    write_gpkg,
-)
-from slidewatch.inference.quicklook import write_quicklook
 from slidewatch.inference.scene import Scene, SceneReader, open_scene
 from slidewatch.inference.windows import WindowGrid, window_grid
 
@@ -112,6 +104,8 @@ def _write_rasters(
     progress: bool,
 ) -> dict[str, int]:
     """Write the streamed rows into the temporary tiled rasters; return pixel counts."""
+    from tqdm.auto import tqdm  # lazily: it probes for notebooks (~0.1 s) before any window
+
     counts = {"valid": 0, "landslide": 0}
     total_km2 = scene.height * scene.width * pixel_km2
     with ExitStack() as stack:
@@ -244,6 +238,8 @@ def _run(
     start: float,
 ) -> dict[str, Any]:
     """Check, predict block by block into temporary rasters, then finish the outputs."""
+    from slidewatch.inference.polygons import pixel_area_m2  # shapely: not before it is needed
+
     spec = engine.spec
     _check_not_empty(scene)
     grid = window_grid(
@@ -286,6 +282,9 @@ def _finish(
     options: dict[str, Any],
 ) -> dict[str, Any]:
     """COGs, polygons, quicklook and the summary from the temporary rasters."""
+    from slidewatch.inference.polygons import landslide_polygons, write_geojson, write_gpkg
+    from slidewatch.inference.quicklook import write_quicklook
+
     t = time.perf_counter()
     for name in ("probability", "landslides"):
         raw = partial_path(out / f"{name}.raw.tif")

@@ -32,8 +32,11 @@ ENGINE_CHOICES = ("auto", *ENGINES)
 DEVICES = ("cpu", "cuda", "auto")
 
 MEASURED_WINDOWS_PER_S: dict[tuple[str, str], dict[str, float]] = {
-    # Windows/s, batch 8 of 128² px × 14 bands, eval mode, all (2) cores, measured with
-    # bench/bench_engines.py on the 2-core development machine (shared, so ±15 %).
+    # Windows/s, batch 8 of 128² px × 14 bands, eval mode, 2 threads, measured in one run on
+    # the 2-core development machine while it was quiet (issue 7's table). Reruns with
+    # bench/bench_engines.py while 8 sessions shared the machine (load 8-12) were too noisy
+    # to replace them (torch fell to 1-7 windows/s under contention, ONNX Runtime without
+    # spin-waiting kept 10-28); rerun it quiet to refresh these rows.
     ("unet-mobilenetv2", "cpu"): {"torch": 28.2, "onnx": 59.4},
     ("unet-resnet34", "cpu"): {"torch": 17.8, "onnx": 27.0},
     ("unet", "cpu"): {"torch": 3.7, "onnx": 5.0},
