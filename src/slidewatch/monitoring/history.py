@@ -87,12 +87,13 @@ def plot_history(points: list[Point], name: str, path: Path) -> None:
     plt.close(fig)
 
 
-def _read(url: str, band_count: int | None = None) -> np.ndarray:
+def _read(url: str) -> np.ndarray:
+    """A product raster as float32, NaN where it holds nodata."""
     import fsspec
     from rasterio.io import MemoryFile
 
     with fsspec.open(url, "rb") as f, MemoryFile(f.read()) as memory, memory.open() as ds:
-        return ds.read() if band_count is None else ds.read(list(range(1, band_count + 1)))
+        return np.asarray(ds.read(masked=True).astype(np.float32).filled(np.nan))
 
 
 def _rgb_pair(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +147,7 @@ def draw_panels(registry: Any, name: str, run_ids: list[int] | None, path: Path)
     for row, run in zip(axes, chosen, strict=True):
         pre_run = registry.run(run.stats["previous_run"]["id"])
         pre, post = _rgb_pair(_read(pre_run.products["rgb.tif"]), _read(run.products["rgb.tif"]))
-        change = _read(run.products["change.tif"])[0]
+        change = np.nan_to_num(_read(run.products["change.tif"])[0], nan=255)
         overlay = post.copy()
         colours = {1: (1.0, 0.1, 0.1), 2: (1.0, 0.85, 0.0), 3: (0.1, 0.6, 1.0)}
         for value, colour in colours.items():

@@ -70,13 +70,23 @@ def write_change_raster(change: np.ndarray, grid: Grid, path: Path) -> None:
 
 
 def write_rgb(stack: Path, path: Path) -> None:
-    """B4, B3, B2 of the stack (L4S scale, float32, NaN where unseen) as a COG."""
+    """B4, B3, B2 of the stack as a COG: raw digital numbers (uint16, 0 where unseen), which
+    is exact, half the size of float32 and quicker to compress; the first three bands as
+    float32 (NaN where unseen) when the stack has no B4, B3, B2."""
+    from slidewatch.bands import l4s_to_raw
+
     with rasterio.open(stack) as ds:
         names = [d or "" for d in ds.descriptions]
-        indexes = [names.index(b) + 1 for b in RGB] if all(b in names for b in RGB) else [1, 2, 3]
-        data = ds.read(indexes[: ds.count], masked=True).astype(np.float32).filled(np.nan)
+        has_rgb = all(b in names for b in RGB)
+        indexes = [names.index(b) + 1 for b in RGB] if has_rgb else [1, 2, 3][: ds.count]
+        data = ds.read(indexes, masked=True)
         grid = Grid(ds.crs, ds.transform, (ds.height, ds.width))
-    _write_cog(data, grid, path, float("nan"), "average")
+    if not has_rgb:
+        _write_cog(data.astype(np.float32).filled(np.nan), grid, path, float("nan"), "average")
+        return
+    raw = np.clip(np.round(l4s_to_raw(data.filled(0).astype(np.float64), RGB)), 1, 65535)
+    raw[np.ma.getmaskarray(data)] = 0
+    _write_cog(raw.astype(np.uint16), grid, path, 0, "average")
 
 
 def write_change_geojson(features: list[dict[str, Any]], path: Path) -> None:
