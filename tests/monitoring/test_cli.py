@@ -47,5 +47,10 @@ def test_add_refuses_a_missing_model_and_a_duplicate(tmp_path: Path) -> None:
     assert code == 2 and "already exists" in out
     code, out = invoke("monitor", "list", "--home", home)
     assert "a " in out and "due now" in out
+    assert invoke("monitor", "pause", "a", "--home", home)[0] == 0
+    assert "paused" in invoke("monitor", "list", "--home", home)[1]
+    assert "nothing due" in invoke("monitor", "run-once", "--home", home)[1]
+    assert invoke("monitor", "resume", "a", "--home", home)[0] == 0
+    assert "due now" in invoke("monitor", "list", "--home", home)[1]
     assert invoke("monitor", "remove", "a", "--home", home)[0] == 0
     assert "no AOIs" in invoke("monitor", "list", "--home", home)[1]

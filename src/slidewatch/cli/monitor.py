@@ -142,7 +142,11 @@ def list_aois(home: Path, db: str | None, storage: str | None) -> None:
             decision = due(aoi.active, aoi.cadence_days, runs.looks(registry, aoi.id), now)
             last_text = (f"last {last[0].acquisition_date or '-'} {last[0].state}"
                          if last else "never run")  # fmt: skip
-            when = "due now" if decision.due else f"next {decision.next_at:%Y-%m-%d %H:%M}Z"
+            when = (
+                "due now" if decision.due
+                else f"next {decision.next_at:%Y-%m-%d %H:%M}Z" if decision.next_at
+                else decision.reason
+            )  # fmt: skip
             state = "active" if aoi.active else "paused"
             click.echo(f"{aoi.name:<16} {state:<7} every {aoi.cadence_days:g} d  {last_text}  "
                        f"{when}  model {aoi.model_hash[:12]}")  # fmt: skip
@@ -272,3 +276,23 @@ def remove(name: str, home: Path, db: str | None, storage: str | None) -> None:
     with _registry(_config(home, db, storage)) as registry:
         registry.delete_aoi(name)
     click.echo(f"removed AOI {name}")
+
+
+@monitor.command()
+@click.argument("name")
+@_home_options
+def pause(name: str, home: Path, db: str | None, storage: str | None) -> None:
+    """Stop looking at AOI NAME (its history stays); 'monitor resume' starts again."""
+    with _registry(_config(home, db, storage)) as registry:
+        registry.update_aoi(name, active=False)
+    click.echo(f"paused AOI {name}")
+
+
+@monitor.command()
+@click.argument("name")
+@_home_options
+def resume(name: str, home: Path, db: str | None, storage: str | None) -> None:
+    """Look at AOI NAME again on its schedule."""
+    with _registry(_config(home, db, storage)) as registry:
+        registry.update_aoi(name, active=True)
+    click.echo(f"resumed AOI {name}")
