@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "detect": ("slidewatch.cli.detect:detect", "Detect landslides over a georeferenced scene."),
     "demo": ("slidewatch.cli.demo:demo", "Run the whole pipeline on synthetic data."),
     "label": ("slidewatch.cli.label:label", "Label patches in the browser; export them."),
+    "monitor": ("slidewatch.cli.monitor:monitor", "Watch areas on a schedule; alert on change."),
     "fetch": ("slidewatch.cli.fetch:fetch", "Fetch a Sentinel-2 + DEM stack of an area."),
 }
 

@@ -1,0 +1,30 @@
+"""Monitoring must run on a small install: importing it never loads torch or Lightning."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+MODULES = [
+    "slidewatch.monitoring",
+    *(
+        f"slidewatch.monitoring.{m}"
+        for m in ("aois", "alerts", "archive", "change", "cycle", "example", "history",
+                  "imagery", "look", "products", "registry", "results", "runs", "schedule",
+                  "tables")
+    ),
+    "slidewatch.cli.monitor",
+    "slidewatch.inference.detect",  # what a run calls, with the onnx engine
+    "slidewatch.acquisition.stack",
+]  # fmt: skip
+
+
+def test_monitoring_imports_no_torch() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in MODULES)
+        + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'lightning'))\n"
+        + "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
