@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "experiments": ("slidewatch.cli.train:experiments", "Run a grid of training experiments."),
     "detect": ("slidewatch.cli.detect:detect", "Detect landslides over a georeferenced scene."),
     "demo": ("slidewatch.cli.demo:demo", "Run the whole pipeline on synthetic data."),
+    "serve": ("slidewatch.cli.serve:serve", "Serve the REST API, map tiles and the web map."),
 }
 
 EXIT_USER_ERROR = 2
