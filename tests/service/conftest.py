@@ -36,8 +36,12 @@ def monitored(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
 
 
 def settings_for(fixture: Fixture, **extra: object) -> ServiceSettings:
-    values: dict[str, object] = {"home": fixture.home, "db_url": fixture.db_url,
-                                 "storage": str(fixture.archive), "api_keys": API_KEY}  # fmt: skip
+    values: dict[str, object] = {
+        "home": fixture.home,
+        "db_url": fixture.db_url,
+        "storage": str(fixture.archive),
+        "api_keys": API_KEY,
+    }
     return ServiceSettings(**{**values, **extra})  # type: ignore[arg-type]
 
 

@@ -49,13 +49,21 @@ class Fixture:
 def write_cog(path: Path, data: np.ndarray, nodata: float, resampling: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".raw.tif")
-    profile = {"driver": "GTiff", "width": data.shape[-1], "height": data.shape[-2],
-               "count": data.shape[0], "dtype": data.dtype.name, "crs": CRS, "nodata": nodata,
-               "transform": from_origin(*ORIGIN, PIXEL_M, PIXEL_M)}  # fmt: skip
+    profile = {
+        "driver": "GTiff",
+        "width": data.shape[-1],
+        "height": data.shape[-2],
+        "count": data.shape[0],
+        "dtype": data.dtype.name,
+        "crs": CRS,
+        "nodata": nodata,
+        "transform": from_origin(*ORIGIN, PIXEL_M, PIXEL_M),
+    }
     with rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data)
-    cog_translate(str(tmp), str(path), cog_profiles.get("deflate"), overview_resampling=resampling,
-                  quiet=True)  # fmt: skip
+    cog_translate(
+        str(tmp), str(path), cog_profiles.get("deflate"), overview_resampling=resampling, quiet=True
+    )
     tmp.unlink()
 
 
@@ -95,8 +103,14 @@ def build(home: Path, model_dir: Path) -> Fixture:
     archive = home / "archive"
     db_url = f"sqlite:///{home / 'registry.db'}"
     registry = Registry(db_url)
-    aoi = registry.add_aoi(AoiSettings(name=AOI_NAME, geometry=aoi_geometry(),
-                                       model_path=str(model_dir), model_hash=model_hash(model_dir)))  # fmt: skip
+    aoi = registry.add_aoi(
+        AoiSettings(
+            name=AOI_NAME,
+            geometry=aoi_geometry(),
+            model_path=str(model_dir),
+            model_hash=model_hash(model_dir),
+        )
+    )
     run_ids: list[int] = []
     identity: dict[int, int] = {}  # square index -> landslide id
     for k, (day, squares) in enumerate(zip(DATES, SQUARES, strict=True)):
@@ -106,9 +120,14 @@ def build(home: Path, model_dir: Path) -> Fixture:
 
 
 def _record_run(
-    registry: Registry, aoi: Aoi, archive: Path, k: int, day: str,
-    squares: list[tuple[int, int, int]], identity: dict[int, int],
-) -> int:  # fmt: skip
+    registry: Registry,
+    aoi: Aoi,
+    archive: Path,
+    k: int,
+    day: str,
+    squares: list[tuple[int, int, int]],
+    identity: dict[int, int],
+) -> int:
     folder = archive / AOI_NAME / day
     products = {}
     for name, data in rasters(squares, k).items():
@@ -120,9 +139,19 @@ def _record_run(
     ]
     when = datetime.fromisoformat(f"{day}T12:00:00+00:00").astimezone(UTC)
     with registry.session() as s:
-        run = Run(aoi_id=aoi.id, acquisition_key=f"{day}:{k}", acquisition_date=day, scenes=scenes,
-                  cloud_pct=3.0, state="done", model_hash=aoi.model_hash, created_at=when,
-                  started_at=when, finished_at=when, products=products)  # fmt: skip
+        run = Run(
+            aoi_id=aoi.id,
+            acquisition_key=f"{day}:{k}",
+            acquisition_date=day,
+            scenes=scenes,
+            cloud_pct=3.0,
+            state="done",
+            model_hash=aoi.model_hash,
+            created_at=when,
+            started_at=when,
+            finished_at=when,
+            products=products,
+        )
         s.add(run)
         s.flush()
         masks = rasters(squares, k)["landslides"][0]
@@ -137,19 +166,48 @@ def _record_run(
                 else ("grown" if size > SQUARES[0][i][2] else "unchanged")
             )
             if i not in identity:
-                slide = Landslide(aoi_id=aoi.id, first_run_id=run.id, last_run_id=run.id,
-                                  first_seen=day, last_seen=day, area_m2=area, geometry=geometry)  # fmt: skip
+                slide = Landslide(
+                    aoi_id=aoi.id,
+                    first_run_id=run.id,
+                    last_run_id=run.id,
+                    first_seen=day,
+                    last_seen=day,
+                    area_m2=area,
+                    geometry=geometry,
+                )
                 s.add(slide)
                 s.flush()
                 identity[i] = slide.id
-                s.add(Alert(aoi_id=aoi.id, run_id=run.id, landslide_id=slide.id, created_at=when,
-                            payload={"aoi": AOI_NAME, "area_m2": area, "acquisition_date": day}))  # fmt: skip
+                s.add(
+                    Alert(
+                        aoi_id=aoi.id,
+                        run_id=run.id,
+                        landslide_id=slide.id,
+                        created_at=when,
+                        payload={"aoi": AOI_NAME, "area_m2": area, "acquisition_date": day},
+                    )
+                )
             else:
                 slide = s.get_one(Landslide, identity[i])
                 slide.last_run_id, slide.last_seen, slide.area_m2 = run.id, day, area
-            s.add(Detection(run_id=run.id, landslide_id=identity[i], geometry=geometry,
-                            area_m2=area, mean_probability=0.9))  # fmt: skip
+            s.add(
+                Detection(
+                    run_id=run.id,
+                    landslide_id=identity[i],
+                    geometry=geometry,
+                    area_m2=area,
+                    mean_probability=0.9,
+                )
+            )
             if k > 0:
-                s.add(Change(run_id=run.id, landslide_id=identity[i], kind=kind, area_m2=area,
-                             changed_area_m2=area if kind == "new" else 0.0, geometry=geometry))  # fmt: skip
+                s.add(
+                    Change(
+                        run_id=run.id,
+                        landslide_id=identity[i],
+                        kind=kind,
+                        area_m2=area,
+                        changed_area_m2=area if kind == "new" else 0.0,
+                        geometry=geometry,
+                    )
+                )
         return run.id

@@ -13,8 +13,7 @@ KEY = {"X-API-Key": API_KEY}
 
 
 def _inputs(**extra: Any) -> dict[str, Any]:
-    return {"inputs": {"aoi": aoi_geometry(), "model": "tiny", "event_date": "2024-06-01",
-                       **extra}}  # fmt: skip
+    return {"inputs": {"aoi": aoi_geometry(), "model": "tiny", "event_date": "2024-06-01", **extra}}
 
 
 def test_process_list_and_description(fresh: TestClient) -> None:
@@ -35,8 +34,14 @@ def test_execution_validates_inputs(fresh: TestClient) -> None:
     assert fresh.post(url, json={"inputs": {"model": "tiny"}}, headers=KEY).status_code == 422
     both = _inputs(start="2024-01-01", end="2024-02-01")
     assert fresh.post(url, json=both, headers=KEY).status_code == 422
-    backwards = {"inputs": {**_inputs()["inputs"], "event_date": None,
-                            "start": "2024-03-01", "end": "2024-02-01"}}  # fmt: skip
+    backwards = {
+        "inputs": {
+            **_inputs()["inputs"],
+            "event_date": None,
+            "start": "2024-03-01",
+            "end": "2024-02-01",
+        }
+    }
     assert fresh.post(url, json=backwards, headers=KEY).status_code == 422
     assert fresh.post(url, json=_inputs(model="nope"), headers=KEY).status_code == 422
     point = {"inputs": {**_inputs()["inputs"], "aoi": {"type": "Point", "coordinates": [1, 2]}}}

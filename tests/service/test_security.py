@@ -39,9 +39,18 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.mark.parametrize("evil", TRAVERSALS)
 def test_traversal_in_every_path_parameter_is_404(client: TestClient, evil: str) -> None:
-    urls = [f"/aois/{evil}", f"/aois/{evil}/runs", f"/runs/{evil}", f"/runs/{evil}/detections",
-            f"/tiles/{evil}/rgb/1/0/0.png", f"/tiles/1/{evil}/1/0/0.png", f"/jobs/{evil}",
-            f"/jobs/{evil}/results", f"/processes/{evil}", f"/static/{evil}"]  # fmt: skip
+    urls = [
+        f"/aois/{evil}",
+        f"/aois/{evil}/runs",
+        f"/runs/{evil}",
+        f"/runs/{evil}/detections",
+        f"/tiles/{evil}/rgb/1/0/0.png",
+        f"/tiles/1/{evil}/1/0/0.png",
+        f"/jobs/{evil}",
+        f"/jobs/{evil}/results",
+        f"/processes/{evil}",
+        f"/static/{evil}",
+    ]
     for url in urls:
         response = client.get(url)
         assert response.status_code in (404, 422), url
@@ -112,8 +121,11 @@ def test_inside_archive_admits_only_regular_files_inside(tmp_path: Path) -> None
 
 
 def _feature(name: str = "new-area", **props: object) -> dict[str, object]:
-    return {"type": "Feature", "geometry": aoi_geometry(),
-            "properties": {"name": name, "model": "tiny", **props}}  # fmt: skip
+    return {
+        "type": "Feature",
+        "geometry": aoi_geometry(),
+        "properties": {"name": name, "model": "tiny", **props},
+    }
 
 
 def test_writes_need_a_valid_key(fresh: TestClient) -> None:
@@ -183,8 +195,9 @@ def test_too_many_vertices_and_too_large_body(fresh: TestClient) -> None:
     response = fresh.post("/aois", json=body, headers={"X-API-Key": API_KEY})
     assert response.status_code == 413
     huge = b'{"x": "' + b"a" * 3_000_000 + b'"}'
-    response = fresh.post("/aois", content=huge, headers={"X-API-Key": API_KEY,
-                                                          "content-type": "application/json"})  # fmt: skip
+    response = fresh.post(
+        "/aois", content=huge, headers={"X-API-Key": API_KEY, "content-type": "application/json"}
+    )
     assert response.status_code == 413
 
 
