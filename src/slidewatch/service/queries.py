@@ -76,7 +76,7 @@ def detections(
             props = {
                 "id": row.id, "landslide_id": row.landslide_id, "area_m2": row.area_m2,
                 "mean_probability": row.mean_probability, "first_seen": row.first_seen,
-                "last_seen": row.last_seen, "change": row.kind or "unchanged",
+                "last_seen": row.last_seen, "change": row.kind,
                 "run_id": run_id, "acquisition_date": run.acquisition_date,
             }  # fmt: skip
             features.append({"type": "Feature", "id": row.id, "geometry": row.geometry,

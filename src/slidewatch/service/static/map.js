@@ -77,9 +77,13 @@ async function showRun(index) {
     document.getElementById("show-probability").checked);
   const detections = run ? await getJSON(`/runs/${run.id}/detections`) : EMPTY;
   if (state.run !== run) return;  // the slider moved on meanwhile
+  state.detections = detections;
   map.getSource("detections").setData(detections);
   const kinds = {};
-  detections.features.forEach((f) => { kinds[f.properties.change] = (kinds[f.properties.change] || 0) + 1; });
+  detections.features.forEach((f) => {
+    const kind = f.properties.change;
+    if (kind) kinds[kind] = (kinds[kind] || 0) + 1;
+  });
   document.getElementById("counts").textContent = `${detections.features.length} landslides` +
     Object.entries(kinds).map(([k, n]) => `, ${n} ${k}`).join("");
   document.body.dataset.runId = run ? String(run.id) : "";
@@ -124,7 +128,7 @@ function popupHtml(p) {
   const rows = [
     ["area", `${Math.round(p.area_m2).toLocaleString("en")} m²`],
     ["mean probability", Number(p.mean_probability).toFixed(2)],
-    ["change", p.change],
+    ["change", p.change && p.change !== "null" ? p.change : "–"],
     ["first seen", p.first_seen || "?"],
     ["last seen", p.last_seen || "?"],
     ["scenes", (run.scene_ids || []).join("<br>") || "?"],
@@ -136,7 +140,7 @@ function popupHtml(p) {
 map.on("click", "detections-fill", (event) => {
   const feature = event.features && event.features[0];
   if (!feature) return;
-  new maplibregl.Popup().setLngLat(event.lngLat).setHTML(popupHtml(feature.properties)).addTo(map);
+  new maplibregl.Popup({ maxWidth: "360px" }).setLngLat(event.lngLat).setHTML(popupHtml(feature.properties)).addTo(map);
 });
 map.on("mouseenter", "detections-fill", () => { map.getCanvas().style.cursor = "pointer"; });
 map.on("mouseleave", "detections-fill", () => { map.getCanvas().style.cursor = ""; });
