@@ -60,7 +60,8 @@ def _polygon_pixels(tab: Any) -> list[tuple[float, float]]:
         """() => slidewatch.state.detections.features.map(f => {
             const ring = f.geometry.coordinates[0];
             const xs = ring.map(p => p[0]), ys = ring.map(p => p[1]);
-            const c = [(Math.min(...xs) + Math.max(...xs)) / 2, (Math.min(...ys) + Math.max(...ys)) / 2];
+            const mid = (v) => (Math.min(...v) + Math.max(...v)) / 2;
+            const c = [mid(xs), mid(ys)];
             const p = slidewatch.map.project(c);
             return [p.x, p.y];
         })"""
