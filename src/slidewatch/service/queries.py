@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Response
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.tables import Change, Detection, Landslide, Run
@@ -54,13 +54,18 @@ def detections(
     bbox: Sequence[float] | None = None,
     min_area_m2: float = 0.0,
     limit: int | None = None,
-) -> dict[str, Any]:
-    """A run's landslides as a GeoJSON FeatureCollection, filtered by ``bbox`` and area."""
+) -> str:
+    """A run's landslides as GeoJSON FeatureCollection text, filtered by ``bbox`` and area.
+
+    Geometries are copied from the database as stored JSON text, never parsed (parsing and
+    re-serialising them cost 4/5 of the time for 10,000 polygons), except to test ``bbox``.
+    """
     run = registry.run(run_id)
     scene_ids, dates = scene_summary(run)
     query = (
-        select(Detection.id, Detection.landslide_id, Detection.geometry, Detection.area_m2,
-               Detection.mean_probability, Landslide.first_seen, Landslide.last_seen, Change.kind)
+        select(Detection.id, Detection.landslide_id, cast(Detection.geometry, Text),
+               Detection.area_m2, Detection.mean_probability, Landslide.first_seen,
+               Landslide.last_seen, Change.kind)
         .join(Landslide, Landslide.id == Detection.landslide_id)
         .outerjoin(Change, (Change.run_id == Detection.run_id)
                    & (Change.landslide_id == Detection.landslide_id))
@@ -68,27 +73,31 @@ def detections(
         .order_by(Detection.id)
     )  # fmt: skip
     box = tuple(bbox) if bbox is not None else None
-    features = []
+    common = f',"run_id":{run_id},"acquisition_date":{json.dumps(run.acquisition_date)}}}}}'
+    parts = []
     with registry.session() as session:
-        for row in session.execute(query):
-            if box is not None and not _overlaps(_bounds(row.geometry), box):  # type: ignore[arg-type]
+        for det_id, slide_id, geometry, area, prob, first, last, kind in session.execute(query):
+            if box is not None and not _overlaps(_bounds(json.loads(geometry)), box):  # type: ignore[arg-type]
                 continue
-            props = {
-                "id": row.id, "landslide_id": row.landslide_id, "area_m2": row.area_m2,
-                "mean_probability": row.mean_probability, "first_seen": row.first_seen,
-                "last_seen": row.last_seen, "change": row.kind,
-                "run_id": run_id, "acquisition_date": run.acquisition_date,
-            }  # fmt: skip
-            features.append({"type": "Feature", "id": row.id, "geometry": row.geometry,
-                             "properties": props})  # fmt: skip
-            if limit is not None and len(features) >= limit:
+            parts.append(
+                f'{{"type":"Feature","id":{det_id},"geometry":{geometry},"properties":'
+                f'{{"id":{det_id},"landslide_id":{slide_id},"area_m2":{_number(area)},'
+                f'"mean_probability":{_number(prob)},"first_seen":{json.dumps(first)},'
+                f'"last_seen":{json.dumps(last)},"change":{json.dumps(kind)}{common}'
+            )
+            if limit is not None and len(parts) >= limit:
                 break
-    return {
-        "type": "FeatureCollection",
-        "features": features,
-        "run": {"id": run_id, "aoi": run.aoi.name, "acquisition_date": run.acquisition_date,
-                "scene_ids": scene_ids, "scene_dates": dates},
-    }  # fmt: skip
+    about = {"id": run_id, "aoi": run.aoi.name, "acquisition_date": run.acquisition_date,
+             "scene_ids": scene_ids, "scene_dates": dates}  # fmt: skip
+    return (
+        f'{{"type":"FeatureCollection","run":{json.dumps(about)},"features":['
+        + ",".join(parts)
+        + "]}"
+    )
+
+
+def _number(value: float | None) -> str:
+    return "null" if value is None or value != value else repr(float(value))
 
 
 def changes(registry: Registry, run_id: int) -> dict[str, Any]:
@@ -125,7 +134,9 @@ def run_summary(run: Run, archive: Path | None = None) -> dict[str, Any]:
     return data
 
 
-def json_response(content: dict[str, Any]) -> Response:
-    """Serialise a large collection once, without FastAPI's per-field validation pass."""
+def geojson_response(content: dict[str, Any] | str) -> Response:
+    """A GeoJSON answer serialised once, without FastAPI's per-field validation pass."""
+    if isinstance(content, str):
+        return Response(content, media_type="application/geo+json")
     body = json.dumps(content, separators=(",", ":"), allow_nan=False, default=str)
     return Response(body, media_type="application/geo+json")

@@ -8,7 +8,6 @@ one stretch per file, so neighbouring tiles match). The functions here take a re
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -99,9 +98,8 @@ def render_tile(path: Path, layer: str, z: int, x: int, y: int) -> bytes:
     if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFound(f"tile {z}/{x}/{y} does not exist; z is 0..{MAX_ZOOM}, x and y 0..2^z-1")
     try:
-        with warnings.catch_warnings(), Reader(str(path)) as src:
-            # rescaling casts the NaN no-data fill to 8 bits; those pixels are masked anyway
-            warnings.simplefilter("ignore", RuntimeWarning)
+        # rescaling casts the NaN no-data fill to 8 bits (masked pixels); errstate is per thread
+        with np.errstate(invalid="ignore"), Reader(str(path)) as src:
             if layer == "rgb":
                 indexes, ranges = _rgb_plan(str(path), path.stat().st_mtime_ns)
                 img = src.tile(x, y, z, tilesize=TILE_PX, indexes=indexes)

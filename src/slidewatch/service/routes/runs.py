@@ -60,13 +60,13 @@ def run_detections(
     collection = queries.detections(
         service.registry, run_id, _bbox(bbox), min_area_m2, service.settings.max_features
     )
-    return queries.json_response(collection)
+    return queries.geojson_response(collection)
 
 
 @router.get("/runs/{run_id}/changes", summary="A run's changes against the previous run")
 def run_changes(request: Request, run_id: int) -> Any:
     _run(request, run_id)
-    return queries.json_response(queries.changes(service_of(request).registry, run_id))
+    return queries.geojson_response(queries.changes(service_of(request).registry, run_id))
 
 
 @router.get("/alerts", tags=["alerts"], summary="Alerts since a time (default: 30 days)")

@@ -88,7 +88,10 @@ async function showRun(index) {
     Object.entries(kinds).map(([k, n]) => `, ${n} ${k}`).join("");
   document.body.dataset.runId = run ? String(run.id) : "";
   document.body.dataset.features = String(detections.features.length);
-  map.once("idle", () => { document.body.dataset.state = "idle"; });
+  map.once("idle", () => {
+    document.body.dataset.state = "idle";
+    document.body.dataset.idleMs = String(Math.round(performance.now()));
+  });
   map.triggerRepaint();
 }
 
@@ -154,8 +157,9 @@ document.getElementById("show-landslides").addEventListener("change", (e) => {
 });
 document.getElementById("aoi").addEventListener("change", (e) => selectAoi(e.target.value));
 
+const aoisRequest = getJSON("/aois");  // in parallel with the style's loading
 const ready = new Promise((resolve) => map.on("load", resolve)).then(async () => {
-  state.aois = await getJSON("/aois");
+  state.aois = await aoisRequest;
   addOverlayLayers();
   const select = document.getElementById("aoi");
   state.aois.features.forEach((f) => select.add(new Option(f.id, f.id)));
