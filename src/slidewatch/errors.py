@@ -46,3 +46,15 @@ class ConfigError(SlidewatchError, ValueError):
 def unknown_name(kind: str, name: str, valid: list[str] | tuple[str, ...]) -> RegistryError:
     """Build the standard 'unknown X' error that lists the valid names."""
     return RegistryError(f"unknown {kind} {name!r}; valid names: {', '.join(valid)}")
+
+
+class AOIError(SlidewatchError, ValueError):
+    """An area of interest is unreadable, invalid, too large or crosses the antimeridian."""
+
+
+class SourceError(SlidewatchError, RuntimeError):
+    """An imagery catalogue or service failed, or answered something unusable."""
+
+
+class NoSceneError(SourceError):
+    """A search found no usable scene (none at all, or every one too cloudy)."""

@@ -156,7 +156,7 @@ def test_cli_detect_runs(nodata_scene: Path, tiny_model: Path, tmp_path: Path) -
         str(tiny_model),
         "--out",
         str(tmp_path),
-        "--tile",
+        "--tile-px",
         "64",
         "--quiet",
         "--device",
@@ -196,7 +196,7 @@ def test_cli_errors_are_clean(problem: str, tmp_path: Path, tiny_model: Path) ->
         "--quiet",
         "--device",
         "cpu",
-        "--tile",
+        "--tile-px",
         "32",
     )
     assert code == 2, output

@@ -41,7 +41,7 @@ def test_windows_are_row_major() -> None:
 
 
 def test_bad_overlap_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="--overlap"):
+    with pytest.raises(ConfigError, match="--overlap-px"):
         window_grid(100, 100, 32, 32)
 
 

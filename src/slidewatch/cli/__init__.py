@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "experiments": ("slidewatch.cli.train:experiments", "Run a grid of training experiments."),
     "detect": ("slidewatch.cli.detect:detect", "Detect landslides over a georeferenced scene."),
     "demo": ("slidewatch.cli.demo:demo", "Run the whole pipeline on synthetic data."),
+    "fetch": ("slidewatch.cli.fetch:fetch", "Fetch a Sentinel-2 + DEM stack of an area."),
     "serve": ("slidewatch.cli.serve:serve", "Serve the REST API, map tiles and the web map."),
 }
 
@@ -78,7 +79,7 @@ def _as_user_error(exc: BaseException) -> click.ClickException:
     if isinstance(exc, PermissionError):
         return UserError(f"{exc.filename or exc}: permission denied; choose a writable location")
     if isinstance(exc, MemoryError):
-        return UserError("out of memory; lower --batch-size or --tile")
+        return UserError("out of memory; lower --batch-size or --tile-px")
     return UserError(str(exc))
 
 

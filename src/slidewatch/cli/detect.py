@@ -24,7 +24,8 @@ resampled onto the grid of the finest one. Outputs: probability.tif and landslid
     "model_dir",
     required=True,
     type=click.Path(path_type=Path),
-    help="Model directory (model.json + model.safetensors).",
+    help="Model directory (model.json + model.safetensors), or an ONNX file written by "
+    "`slidewatch export` (runs with the onnx engine, no torch needed).",
 )
 @click.option(
     "--out",
@@ -36,16 +37,18 @@ resampled onto the grid of the finest one. Outputs: probability.tif and landslid
 @band_order_option
 @scale_option
 @click.option(
-    "--tile",
+    "--tile-px",
+    "tile",
     type=click.IntRange(min=16),
     default=None,
-    help="Window side in pixels (default: the model's patch size).",
+    help="Window side in pixels.  [default: the model's patch size]",
 )
 @click.option(
-    "--overlap",
+    "--overlap-px",
+    "overlap",
     type=click.IntRange(min=0),
     default=None,
-    help="Overlap between windows in pixels (default: a quarter of the tile).",
+    help="Overlap between neighbouring windows in pixels.  [default: a quarter of the tile]",
 )
 @click.option(
     "--batch-size",
@@ -59,7 +62,15 @@ resampled onto the grid of the finest one. Outputs: probability.tif and landslid
     type=click.Choice(["cpu", "cuda", "auto"]),
     default="auto",
     show_default=True,
-    help="Where the model runs.",
+    help="Where the model runs (auto: a CUDA GPU when one is usable).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "onnx", "torch"]),
+    default="auto",
+    show_default=True,
+    help="Inference engine; auto takes the one measured fastest for the model's "
+    "architecture and device. onnx needs no torch once the model's graph exists.",
 )
 @click.option(
     "--min-area-m2",
@@ -98,6 +109,7 @@ def detect(
     overlap: int | None,
     batch_size: int,
     device: str,
+    engine: str,
     min_area_m2: float,
     dask_workers: int | None,
     dask_address: str | None,
@@ -106,9 +118,8 @@ def detect(
     quiet: bool,
 ) -> None:
     from slidewatch.inference.detect import detect as run_detect
-    from slidewatch.models.modelfile import read_spec
 
-    tile = tile or read_spec(model_dir).patch_size
+    tile = tile or _patch_size(model_dir)
     summary = run_detect(
         list(scene),
         model_dir,
@@ -117,6 +128,7 @@ def detect(
         overlap=tile // 4 if overlap is None else overlap,
         batch_size=batch_size,
         device=device,
+        engine=engine,
         band_order=band_order,
         scale=None if scale == "auto" else scale,
         min_area_m2=min_area_m2,
@@ -131,3 +143,13 @@ def detect(
         f"{summary['landslide_area_km2']:.4f} km² of {summary['scene_area_km2']:.2f} km² "
         f"scene; outputs in {out_dir}"
     )
+
+
+def _patch_size(model: Path) -> int:
+    if model.suffix == ".onnx":  # an exported graph carries its description
+        from slidewatch.inference.engine import load_engine
+
+        return load_engine(model, "onnx").patch_size
+    from slidewatch.models.modelfile import read_spec
+
+    return read_spec(model).patch_size

@@ -30,6 +30,9 @@ from slidewatch.inference.cog import (
     remove_partials,
     write_cog,
 )
+from slidewatch.inference.engine import DEVICES as DEVICES
+from slidewatch.inference.engine import Engine, available_cores, load_engine
+from slidewatch.inference.engine import resolve_device as resolve_device
 from slidewatch.inference.polygons import (
     landslide_polygons,
     pixel_area_m2,
@@ -45,23 +48,9 @@ PROBABILITY_NODATA = -1.0
 """Nodata value of ``probability.tif`` (float32)."""
 LANDSLIDE_NODATA = 255
 """Nodata value of ``landslides.tif``: 'cannot see'."""
-DEVICES = ("cpu", "cuda", "auto")
 GDAL_CACHE_MIN_BYTES = 64 * 2**20
 """Lower bound of GDAL's block cache during a run (its default, 5% of RAM, would let the
 cache grow with the scene up to gigabytes)."""
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` -> ``cuda`` when available else ``cpu``; validate the name."""
-    if device not in DEVICES and not device.startswith("cuda:"):
-        raise ConfigError(f"unknown device {device!r}; valid names: {', '.join(DEVICES)}")
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} asked for but no CUDA GPU is visible; use cpu")
-    return device
 
 
 def file_sha256(path: Path) -> str:
@@ -93,25 +82,23 @@ def gdal_cache_bytes(scene: Scene, panel_px: int) -> int:
 def _blocks(
     scene: Scene,
     model_dir: Path,
-    device: str,
     grid: WindowGrid,
     batch_size: int,
     client: Any,
-    predictor: Any,
+    engine: Engine,
     panel_px: int,
 ) -> Iterator[panels.PanelBlock]:
     if client is not None:
-        from slidewatch.inference.distributed import predict_rows_dask
+        from slidewatch.inference.distributed import EngineKey, predict_rows_dask
 
-        yield from predict_rows_dask(
-            client, scene, str(model_dir), device, grid, batch_size, panel_px
-        )
+        key = EngineKey(str(model_dir), engine.name, getattr(engine, "device", "cpu"))
+        yield from predict_rows_dask(client, scene, key, grid, batch_size, panel_px)
         return
     weights = window_weights(grid.tile)
     with SceneReader(scene) as reader:
         for panel in panels.column_panels(grid, panel_px):
             rows = predict_rows(
-                panels.PanelReader(reader, panel), predictor.predict, panel.grid, weights,
+                panels.PanelReader(reader, panel), engine.predict, panel.grid, weights,
                 batch_size=batch_size,
             )  # fmt: skip
             yield from panels.panel_blocks(rows, panel)
@@ -188,6 +175,7 @@ def detect(
     overlap: int = 64,
     batch_size: int = 8,
     device: str = "cpu",
+    engine: str = "auto",
     band_order: Sequence[str] | str | None = None,
     scale: str | None = None,
     min_area_m2: float = 0.0,
@@ -209,13 +197,12 @@ def detect(
     ``panel_px`` caps the columns processed at once (default :data:`panels.PANEL_PX`); the
     outputs do not depend on it, memory does.
     """
-    from slidewatch.models.modelfile import read_spec
-
     start = time.perf_counter()
     paths = [Path(scene)] if isinstance(scene, str | Path) else [Path(p) for p in scene]
     if batch_size < 1:
         raise ConfigError(f"--batch-size {batch_size} must be at least 1")
-    spec = read_spec(Path(model_dir))
+    loaded = load_engine(model_dir, engine, device, threads=_engine_threads(dask_workers))
+    spec = loaded.spec
     panel_px = panels.PANEL_PX if panel_px is None else panel_px
     if panel_px < 1:
         raise ConfigError(f"panel width {panel_px} must be at least 1 pixel")
@@ -224,7 +211,8 @@ def detect(
         "tile": tile,
         "overlap": overlap,
         "batch_size": batch_size,
-        "device": resolve_device(device),
+        "device": getattr(loaded, "device", "cpu"),
+        "engine": loaded.name,
         "dask_workers": dask_workers,
         "dask_address": dask_address,
         "grid_offset": list(grid_offset),
@@ -235,16 +223,21 @@ def detect(
     out = Path(out_dir)
     try:
         with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened, panel_px)):
-            return _run(opened, spec, Path(model_dir), out, options, progress, start)
+            return _run(opened, loaded, Path(model_dir), out, options, progress, start)
     except BaseException:
         if out.is_dir():  # a failed run leaves no temporary files behind (finals untouched)
             remove_partials(out)
         raise
 
 
+def _engine_threads(dask_workers: int | None) -> int | None:
+    """Cores for the engine: all of them, or (with local Dask workers) this process's share."""
+    return max(1, available_cores() // dask_workers) if dask_workers else None
+
+
 def _run(
     scene: Scene,
-    spec: Any,
+    engine: Engine,
     model_dir: Path,
     out: Path,
     options: dict[str, Any],
@@ -252,8 +245,7 @@ def _run(
     start: float,
 ) -> dict[str, Any]:
     """Check, predict block by block into temporary rasters, then finish the outputs."""
-    from slidewatch.models.predictor import Predictor
-
+    spec = engine.spec
     _check_not_empty(scene)
     grid = window_grid(
         scene.height,
@@ -262,7 +254,6 @@ def _run(
         options["overlap"],
         tuple(options["grid_offset"]),
     )
-    predictor = Predictor(model_dir, device=options["device"])  # also checks the model fits
     out.mkdir(parents=True, exist_ok=True)
     remove_partials(out)
     pixel_m2 = pixel_area_m2(scene.crs, scene.transform, scene.height, scene.width)
@@ -272,9 +263,8 @@ def _run(
     client = _make_client(options["dask_workers"], options["dask_address"])
     try:
         blocks = _blocks(
-            scene, model_dir, options["device"], grid, options["batch_size"], client, predictor,
-            options["panel_px"],
-        )  # fmt: skip
+            scene, model_dir, grid, options["batch_size"], client, engine, options["panel_px"]
+        )
         counts = _write_rasters(blocks, scene, out, spec.threshold, pixel_m2 / 1e6, progress)
     finally:
         if client is not None:

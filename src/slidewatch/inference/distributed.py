@@ -6,18 +6,26 @@ travel), runs :func:`slidewatch.inference.runner.predict_rows` over the block's 
 computes every window touching them, i.e. a halo of up to one tile above — and returns the
 block's interior. Since windows and batches come from the global grid, every pixel gets
 exactly the values of a single-process run.
+
+Each worker keeps its engine between tasks, keyed by the model's hash (so a persistent
+cluster picks up a retrained or recalibrated model) and built with the worker's share of
+its machine's cores: workers on one host split the cores instead of each using all of them.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from slidewatch.errors import ConfigError
+from slidewatch.errors import ConfigError, ModelError
 from slidewatch.inference.blending import window_weights
+from slidewatch.inference.engine import Engine, available_cores, load_engine
 from slidewatch.inference.panels import Panel, PanelBlock, PanelReader, column_panels, panel_blocks
 from slidewatch.inference.runner import predict_rows
 from slidewatch.inference.scene import Scene, SceneReader
@@ -36,27 +44,66 @@ def row_blocks(grid: WindowGrid, window_rows: int | None = None) -> list[tuple[i
     return list(zip(starts, [*starts[1:], grid.height], strict=True))
 
 
-@functools.lru_cache(maxsize=2)
-def _cached_predictor(model_dir: str, device: str) -> Any:
-    from slidewatch.models.predictor import Predictor
+class EngineKey(NamedTuple):
+    """What a worker needs to load the engine the client chose."""
 
-    return Predictor(model_dir, device=device)  # type: ignore[arg-type]
+    model: str
+    """Model folder or exported ``.onnx`` file."""
+    engine: str
+    """``torch`` or ``onnx``."""
+    device: str
+    """Resolved device (``cpu``, ``cuda``...)."""
+    digest: str = ""
+    """Hash of the model files (:func:`model_digest`); the worker's cache key."""
+
+
+def model_digest(model: str | Path) -> str:
+    """The hash of a model folder's files, or of an exported ``.onnx`` file."""
+    from slidewatch.models.modelfile import model_hash
+
+    path = Path(model)
+    if path.suffix == ".onnx":
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    return model_hash(path)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_engine(key: EngineKey, threads: int) -> Engine:
+    if key.digest and model_digest(key.model) != key.digest:
+        raise ModelError(
+            f"{key.model}: the model files on this Dask worker differ from the client's "
+            "(another hash); give the workers the same model folder"
+        )
+    return load_engine(key.model, key.engine, key.device, threads=threads)
+
+
+def worker_threads(workers_on_host: dict[str, int]) -> int:
+    """This worker's share of its machine's cores (all of them outside a Dask worker)."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except (ImportError, ValueError):
+        return available_cores()
+    host = worker.address.rsplit(":", 1)[0]
+    share = workers_on_host.get(host, 1) * max(worker.state.nthreads, 1)
+    return max(1, available_cores() // share)
 
 
 def predict_block(
     scene: Scene,
-    model_dir: str,
-    device: str,
+    key: EngineKey,
     panel: Panel,
     batch_size: int,
     rows: tuple[int, int],
+    workers_on_host: dict[str, int] | None = None,
 ) -> PanelBlock:
     """Run on a worker: the blended probability and validity of rows ``rows`` of a panel."""
-    predictor = _cached_predictor(model_dir, device)
+    engine = _cached_engine(key, worker_threads(workers_on_host or {}))
     weights = window_weights(panel.grid.tile)
     with SceneReader(scene) as reader:
         blocks = predict_rows(
-            PanelReader(reader, panel), predictor.predict, panel.grid, weights,
+            PanelReader(reader, panel), engine.predict, panel.grid, weights,
             batch_size=batch_size, first_row=rows[0], last_row=rows[1],
         )  # fmt: skip
         parts = list(panel_blocks(blocks, panel))
@@ -68,18 +115,24 @@ def predict_block(
     )
 
 
+def _workers_on_host(client: Any) -> dict[str, int]:
+    addresses = client.scheduler_info().get("workers", {})
+    return dict(Counter(address.rsplit(":", 1)[0] for address in addresses))
+
+
 def predict_rows_dask(
     client: Any,
     scene: Scene,
-    model_dir: str,
-    device: str,
+    key: EngineKey,
     grid: WindowGrid,
     batch_size: int,
     panel_px: int | None = None,
 ) -> Iterator[PanelBlock]:
     """Submit every block of every panel to ``client``; yield the results in order."""
+    key = key._replace(digest=key.digest or model_digest(key.model))
+    hosts = _workers_on_host(client)
     futures = [
-        client.submit(predict_block, scene, model_dir, device, panel, batch_size, rows, pure=False)
+        client.submit(predict_block, scene, key, panel, batch_size, rows, hosts, pure=False)
         for panel in column_panels(grid, panel_px)
         for rows in row_blocks(panel.grid)
     ]

@@ -53,7 +53,7 @@ def axis_starts(length: int, tile: int, stride: int, offset: int = 0) -> tuple[i
     (0,)
     """
     if tile <= 0 or stride <= 0 or stride > tile:
-        raise ConfigError(f"need 0 < stride ({stride}) <= tile ({tile}); lower --overlap")
+        raise ConfigError(f"need 0 < stride ({stride}) <= tile ({tile}); lower --overlap-px")
     last = max(length - tile, 0)
     inner = np.arange(offset % stride, last, stride)
     starts = np.unique(np.concatenate([[0], inner, [last]]))
@@ -65,7 +65,9 @@ def window_grid(
 ) -> WindowGrid:
     """The window grid covering a ``height`` × ``width`` scene (see module docstring)."""
     if not 0 <= overlap_px < tile:
-        raise ConfigError(f"--overlap {overlap_px} must be >= 0 and smaller than --tile {tile}")
+        raise ConfigError(
+            f"--overlap-px {overlap_px} must be >= 0 and smaller than --tile-px {tile}"
+        )
     if height <= 0 or width <= 0:
         raise ConfigError(f"empty scene ({height}×{width} pixels); pass a scene with pixels")
     stride = tile - overlap_px

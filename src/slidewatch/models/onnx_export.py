@@ -19,7 +19,7 @@ import torch
 from slidewatch import __version__
 from slidewatch.atomic import atomic_output
 from slidewatch.errors import ConfigError, ModelError
-from slidewatch.models.modelfile import ModelSpec, load_model
+from slidewatch.models.modelfile import ModelSpec, load_model, model_hash
 from slidewatch.models.probability import ProbabilityModel
 
 INPUT_NAME = "bands"
@@ -28,8 +28,20 @@ OPSETS = range(13, 21)
 """Opsets offered: 13 is the oldest all architectures export to, 20 the exporter's newest."""
 
 
-def onnx_metadata(spec: ModelSpec) -> dict[str, str]:
-    """The ``metadata_props`` of an exported model (all values are strings)."""
+def input_doc(spec: ModelSpec) -> str:
+    """The ``doc_string`` of the graph's input: what to feed, in which band order."""
+    return (
+        f"N×{spec.in_channels}×H×W float32 in L4S scale, bands in this order: "
+        f"{','.join(spec.bands)} (reorder your patch's bands to it; "
+        "slidewatch.models.bandorder.reorder_bands does)"
+    )
+
+
+def onnx_metadata(spec: ModelSpec, digest: str = "") -> dict[str, str]:
+    """The ``metadata_props`` of an exported model (all values are strings).
+
+    ``model_hash`` ties the graph to the model files it came from (empty when unknown).
+    """
     return {
         "bands": ",".join(spec.bands),
         "threshold": repr(float(spec.threshold)),
@@ -38,6 +50,7 @@ def onnx_metadata(spec: ModelSpec) -> dict[str, str]:
         "normalization": json.dumps(spec.normalization.to_dict()),
         "input_scale": "L4S",
         "slidewatch_version": __version__,
+        "model_hash": digest,
     }
 
 
@@ -64,6 +77,7 @@ def export_onnx(model_dir: Path, onnx_path: Path, opset: int = 17) -> Path:
             f"ONNX opset {opset} is not supported; choose {OPSETS.start} to {OPSETS.stop - 1} "
             "(default 17)"
         )
+    digest = model_hash(Path(model_dir))
     model, spec = load_model(Path(model_dir), device="cpu")
     network = ProbabilityModel(model, spec.normalization).eval()
     example = torch.zeros(1, spec.in_channels, spec.patch_size, spec.patch_size)
@@ -78,8 +92,10 @@ def export_onnx(model_dir: Path, onnx_path: Path, opset: int = 17) -> Path:
                 "try another --opset (17 is known to work)"
             ) from None
         proto = onnx.load(str(tmp))
-        for key, value in onnx_metadata(spec).items():
+        for key, value in onnx_metadata(spec, digest).items():
             entry = proto.metadata_props.add()
             entry.key, entry.value = key, value
+        proto.graph.input[0].doc_string = input_doc(spec)
+        proto.graph.doc_string = input_doc(spec)
         onnx.save(proto, str(tmp))
     return onnx_path

@@ -27,12 +27,17 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
 class Predictor:
     """A loaded model directory that turns L4S-scale band batches into probabilities."""
 
-    def __init__(self, model_dir: Path, device: str = "cpu", amp: bool = False) -> None:
+    def __init__(
+        self, model_dir: Path, device: str = "cpu", amp: bool = False, channels_last: bool = False
+    ) -> None:
         self.device = torch_device(device)
         model, spec = load_model(Path(model_dir), device="cpu")
         self.spec: ModelSpec = spec
         self.amp = amp and self.device.type == "cuda"
         self.network = ProbabilityModel(model, spec.normalization).to(self.device).eval()
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        if channels_last:  # faster convolutions on tensor cores (CUDA)
+            self.network = self.network.to(memory_format=torch.channels_last)
 
     @property
     def bands(self) -> tuple[str, ...]:
@@ -64,6 +69,7 @@ class Predictor:
         self._check(batch)
         h, w = batch.shape[-2:]
         x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(self.device)
+        x = _pad_to_multiple(x, SIZE_MULTIPLE).contiguous(memory_format=self.memory_format)
         with torch.inference_mode(), torch.autocast("cuda", enabled=self.amp):
-            prob = self.network(_pad_to_multiple(x, SIZE_MULTIPLE))
+            prob = self.network(x)
         return prob[:, 0, :h, :w].float().cpu().numpy()

@@ -127,6 +127,8 @@ class Run(Base):
     model_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """``host:pid`` of the process working on it (a dead owner's run is taken over)."""
+    looked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    """The time the look was made for (``run-once --now``); the schedule counts from it."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -138,7 +140,8 @@ class Run(Base):
     aoi: Mapped[Aoi] = relationship(back_populates="runs")
 
     def to_dict(self) -> dict[str, Any]:
-        iso = {k: getattr(self, k) for k in ("created_at", "started_at", "finished_at")}
+        times = ("looked_at", "created_at", "started_at", "finished_at")
+        iso = {k: getattr(self, k) for k in times}
         return {
             "id": self.id,
             "aoi": self.aoi.name,

@@ -50,6 +50,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("model_hash", sa.String(length=64), nullable=True),
         sa.Column("owner", sa.String(length=200), nullable=True),
+        sa.Column("looked_at", sa.DateTime(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=True),
         sa.Column("finished_at", sa.DateTime(), nullable=True),

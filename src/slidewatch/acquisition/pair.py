@@ -1,0 +1,56 @@
+"""``fetch_pair``: the clearest acquisition before an event and the clearest after it.
+
+Pre-event: ``event - days`` to the day before the event; post-event: the event day to
+``event + days``. On each side the acquisition with the lowest scene cloud cover is taken
+(ties: the one closest to the event), alone rather than composited, so each stack shows
+the ground on one date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from slidewatch.acquisition.acquisitions import Acquisition
+from slidewatch.acquisition.aoi import AOI
+from slidewatch.acquisition.sources import SourceConfig, make_source
+from slidewatch.acquisition.stack import StackResult, fetch_stack, usable_acquisitions
+
+
+@dataclass(frozen=True)
+class PairResult:
+    """The pre- and post-event stacks (``pre.tif``, ``post.tif`` in the output folder)."""
+
+    pre: StackResult
+    post: StackResult
+    event_date: date
+
+
+def clearest(acquisitions: list[Acquisition], event: date) -> Acquisition:
+    """Lowest scene cloud cover (unknown counts as 100 %), ties: closest to ``event``."""
+    return min(
+        acquisitions,
+        key=lambda a: (a.cloud_cover if a.cloud_cover is not None else 100.0,
+                       abs((a.date - event).days)),
+    )  # fmt: skip
+
+
+def pair_windows(event: date, days: int) -> tuple[tuple[date, date], tuple[date, date]]:
+    """((pre start, pre end), (post start, post end)) around ``event``."""
+    return (event - timedelta(days=days), event - timedelta(days=1)), (
+        event, event + timedelta(days=days))  # fmt: skip
+
+
+def fetch_pair(
+    config: SourceConfig, aoi: AOI, event: date, days: int, out_dir: Path,
+    command: str | None = None,
+) -> PairResult:  # fmt: skip
+    """Write ``out_dir/pre.tif`` and ``out_dir/post.tif`` (with masks and STAC items)."""
+    source = make_source(config)
+    stacks = []
+    for name, (start, end) in zip(("pre", "post"), pair_windows(event, days), strict=True):
+        pick = clearest(usable_acquisitions(source, config, aoi, start, end), event)
+        stacks.append(fetch_stack(config, aoi, start, end, Path(out_dir) / f"{name}.tif",
+                                  command=command, acquisitions=[pick]))  # fmt: skip
+    return PairResult(pre=stacks[0], post=stacks[1], event_date=event)

@@ -1,0 +1,227 @@
+"""``fetch_stack``: an AOI and dates in, a detection-ready L4S stack out.
+
+Search → acquisitions (duplicates removed, cloud limit) → for each, the bands and the cloud
+input loaded lazily on the AOI's 10 m UTM grid, offset removed → per-pixel composite and
+mask classes → slope and DEM → L4S scale, nodata where not clear → written block by block
+(dask computes chunks in parallel; each finished chunk is written and dropped, so memory
+does not grow with the AOI) under temporary names, renamed when complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from slidewatch.acquisition.acquisitions import Acquisition, as_utc_range, group_acquisitions
+from slidewatch.acquisition.aoi import AOI, utm_grid
+from slidewatch.acquisition.blocks import BlockSpec, composite_block, finish_block, inside_aoi
+from slidewatch.acquisition.clouds import S2CLOUDLESS_BANDS
+from slidewatch.acquisition.provenance import Provenance
+from slidewatch.acquisition.sources import ImagerySource, SourceConfig, make_source
+from slidewatch.bands import resolve_bands, scale_vector
+from slidewatch.errors import NoSceneError, SourceError
+
+if TYPE_CHECKING:
+    import dask.array as da
+    from odc.geo.geobox import GeoBox
+
+CHUNK_PX = 512
+"""Side of the square chunks computed and written at once (a multiple of the 512 px tiles)."""
+TERRAIN = ("slope", "dem")
+
+
+@dataclass(frozen=True)
+class StackResult:
+    """What :func:`fetch_stack` wrote and what it was made from."""
+
+    path: Path
+    """The stack GeoTIFF (float32, L4S scale, NaN = nodata, band descriptions = L4S names)."""
+    mask_path: Path
+    """uint8 mask raster on the same grid (:data:`~slidewatch.acquisition.clouds.MASK_CLASSES`)."""
+    item_path: Path
+    """STAC item JSON describing the stack (provenance)."""
+    bands: tuple[str, ...]
+    acquisitions: tuple[Acquisition, ...]
+    scene_ids: tuple[str, ...]
+    datetimes: tuple[datetime, ...]
+    cloud_cover_scene: tuple[float | None, ...]
+    cloud_cover_aoi: tuple[float | None, ...]
+    """Per acquisition: % of the AOI with data that was cloud, shadow or cirrus."""
+    clear_fraction: float
+    """Fraction of the AOI holding values in the stack."""
+    dem_source: str | None
+    offsets_removed: tuple[str, ...]
+    """Per scene: the offset removed and why."""
+    cloud_mask: str
+    shape: tuple[int, int]
+    crs: str
+
+
+def stack_paths(out: Path) -> tuple[Path, Path]:
+    """``(mask, item)`` paths beside a stack: ``NAME.mask.tif`` and ``NAME.json``."""
+    return out.with_name(f"{out.stem}.mask.tif"), out.with_suffix(".json")
+
+
+def usable_acquisitions(
+    source: ImagerySource, config: SourceConfig, aoi: AOI, start: date | datetime,
+    end: date | datetime,
+) -> list[Acquisition]:  # fmt: skip
+    """The acquisitions to composite, or :class:`NoSceneError` saying what was searched."""
+    lo, hi = as_utc_range(start, end)
+    scenes = source.search(aoi, lo, hi, 100.0)
+    where = config.stac_url if config.kind == "stac" else "Earth Engine"
+    what = (
+        f"collection {config.collection!r} at {where}, {lo.date()} to {hi.date()}, "
+        f"AOI {tuple(round(v, 5) for v in aoi.bounds)}"
+    )
+    if not scenes:
+        raise NoSceneError(f"no scene found ({what}); widen the dates or check the collection")
+    ok = [s for s in scenes if s.cloud_cover is None or s.cloud_cover <= config.max_cloud]
+    if not ok:
+        lowest = min(float(s.cloud_cover or 0) for s in scenes)
+        raise NoSceneError(
+            f"all {len(scenes)} scenes found ({what}) are cloudier than --max-cloud "
+            f"{config.max_cloud:g}% (the clearest: {lowest:g}%); raise --max-cloud or widen "
+            "the dates"
+        )
+    return group_acquisitions(ok)
+
+
+def decide_cloud_mask(config: SourceConfig, acquisitions: Sequence[Acquisition]) -> str:
+    """``auto``: Earth Engine's probability, SCL when every scene has it, else s2cloudless."""
+    if config.cloud_mask != "auto":
+        return config.cloud_mask
+    if config.kind == "gee":
+        return "probability"
+    scenes = [s for a in acquisitions for s in a.scenes]
+    has_scl = all({"SCL", "scl"} & set(s.asset_keys) for s in scenes)
+    return "scl" if has_scl else "s2cloudless"
+
+
+def _cloud_inputs(method: str, s2_bands: Sequence[str]) -> tuple[str, ...]:
+    if method == "scl":
+        return ("SCL",)
+    if method == "s2cloudless":
+        return tuple(b for b in S2CLOUDLESS_BANDS if b not in s2_bands)
+    return ("CLOUDPROB",) if method == "probability" else ()
+
+
+def _acquisition_offset(acq: Acquisition) -> float:
+    offsets = {s.dn_offset for s in acq.scenes}
+    if len(offsets) > 1:
+        raise SourceError(
+            f"the scenes of {acq.date} ({', '.join(acq.scene_ids)}) need different offsets "
+            f"({sorted(offsets)}); fetch one tile at a time or set --dn-offset"
+        )
+    return offsets.pop()
+
+
+def build_cube(
+    source: ImagerySource, acquisitions: Sequence[Acquisition], spec: BlockSpec,
+    geobox: GeoBox, chunk_px: int,
+) -> da.Array:  # fmt: skip
+    """T×K×H×W lazy raw digital numbers of every acquisition's loaded channels."""
+    import dask.array as da
+
+    planes = []
+    for acq in acquisitions:
+        arrays = source.load(acq.scenes, spec.loaded, geobox, chunk_px)
+        planes.append(da.stack([arrays[b] for b in spec.loaded]))
+    cube = da.stack(planes)
+    return cube.rechunk((len(acquisitions), len(spec.loaded), chunk_px, chunk_px))
+
+
+def composite_stack(
+    source: ImagerySource, aoi: AOI, acquisitions: Sequence[Acquisition], bands: Sequence[str],
+    spec: BlockSpec, geobox: GeoBox, chunk_px: int,
+) -> tuple[da.Array, str | None]:  # fmt: skip
+    """(C_out + 1 + T)×H×W lazy: the stack (L4S), the mask class, each acquisition's class;
+    and the DEM's source (None without terrain bands)."""
+    import dask.array as da
+
+    from slidewatch.acquisition.terrain import padded, terrain_on_grid
+
+    t_count, n_s2 = len(acquisitions), len(spec.s2_bands)
+    cube = build_cube(source, acquisitions, spec, geobox, chunk_px)
+    comp = da.map_blocks(
+        composite_block, cube, spec, dtype=np.float32, drop_axis=0,
+        chunks=((n_s2 + 1 + t_count,), *cube.chunks[2:]),
+    )  # fmt: skip
+    terrain, dem_source = None, None
+    if any(b in TERRAIN for b in bands):
+        dem, dem_source = source.load_dem(aoi, padded(geobox), chunk_px)
+        slope, elevation = terrain_on_grid(dem, geobox, comp.chunks[1:])
+        terrain = da.stack([slope, elevation]).rechunk((2, *comp.chunks[1:]))
+    names = list(spec.s2_bands) + ([*TERRAIN] if terrain is not None else [])
+    order = [names.index(b) for b in bands]
+    geometry, affine = aoi.projected(), geobox.affine
+
+    def finish(comp_block: Any, *rest: Any, block_info: Any = None) -> Any:
+        from affine import Affine
+
+        (_, (y0, y1), (x0, x1)) = block_info[0]["array-location"]
+        transform = affine * Affine.translation(x0, y0)
+        inside = inside_aoi(geometry, transform, (y1 - y0, x1 - x0))
+        return finish_block(comp_block, rest[0] if rest else None, inside, order,
+                            scale_vector(bands), n_s2)  # fmt: skip
+
+    args = [comp] if terrain is None else [comp, terrain]
+    out = da.map_blocks(
+        finish, *args, dtype=np.float32,
+        chunks=((len(bands) + 1 + t_count,), *comp.chunks[1:]),
+    )  # fmt: skip
+    return out, dem_source
+
+
+def fetch_stack(
+    config: SourceConfig, aoi: AOI, start: date | datetime, end: date | datetime, out: Path,
+    *, bands: str | None = None, composite: str | None = None, command: str | None = None,
+    acquisitions: Sequence[Acquisition] | None = None, chunk_px: int = CHUNK_PX,
+) -> StackResult:  # fmt: skip
+    """Fetch, composite and write the L4S stack of ``aoi`` from ``start`` to ``end`` at
+    ``out`` (plus ``NAME.mask.tif`` and ``NAME.json``; see the module docstring).
+
+    ``bands``/``composite`` override ``config``'s; ``acquisitions`` (from
+    :func:`~slidewatch.acquisition.acquisitions.search_acquisitions`) skips the search."""
+    from dataclasses import replace
+
+    from slidewatch.acquisition.writing import write_stack
+
+    config = replace(config, bands=bands or config.bands, composite=composite or config.composite)
+    names = resolve_bands(config.bands)
+    source = make_source(config)
+    acqs = (
+        list(acquisitions) if acquisitions else usable_acquisitions(source, config, aoi, start, end)
+    )
+    method = decide_cloud_mask(config, acqs)
+    s2_bands = tuple(b for b in names if b not in TERRAIN)
+    spec = BlockSpec(
+        s2_bands=s2_bands, cloud_inputs=_cloud_inputs(method, s2_bands), cloud_mask=method,
+        composite=config.composite, offsets=tuple(_acquisition_offset(a) for a in acqs),
+    )  # fmt: skip
+    geobox = utm_grid(aoi)
+    lazy, dem_source = composite_stack(source, aoi, acqs, names, spec, geobox, chunk_px)
+    cover_aoi, clear = write_stack(
+        lazy, Path(out), names, geobox, stack_paths(Path(out)),
+        lambda cover, clear_fraction: Provenance(
+            config=config, acquisitions=tuple(acqs), bands=names, cloud_mask=method,
+            cloud_cover_aoi=cover, clear_fraction=clear_fraction, dem_source=dem_source,
+            command=command,
+        ),
+    )  # fmt: skip
+    mask_path, item_path = stack_paths(Path(out))
+    scenes = [s for a in acqs for s in a.scenes]
+    return StackResult(
+        path=Path(out), mask_path=mask_path, item_path=item_path, bands=names,
+        acquisitions=tuple(acqs), scene_ids=tuple(s.id for s in scenes),
+        datetimes=tuple(s.datetime for s in scenes),
+        cloud_cover_scene=tuple(s.cloud_cover for s in scenes), cloud_cover_aoi=cover_aoi,
+        clear_fraction=clear, dem_source=dem_source,
+        offsets_removed=tuple(f"{s.id}: {s.offset_rule}" for s in scenes), cloud_mask=method,
+        shape=(geobox.shape.y, geobox.shape.x), crs=aoi.crs,
+    )  # fmt: skip

@@ -1,0 +1,274 @@
+"""A local static STAC catalogue of small, real-format Sentinel-2 and DEM COGs, for tests,
+benchmarks and demos.
+
+Each :class:`SyntheticScene` holds raw digital numbers on a 10 m grid (the numbers of the
+old baselines, without the offset); :func:`write_catalog` writes every band at its native
+resolution (10/20/60 m, block means), adds the +1000 offset for processing baseline 04.00
+and later (stated in ``raster:bands`` and ``s2:processing_baseline`` as real catalogues do),
+paints clouds (bright in every band, SCL 9), and writes an elevation collection at 30 m.
+:func:`area_bands` makes plausible bands from :mod:`slidewatch.data.synthetic`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slidewatch.acquisition.assets import ASSET_KEYS, COMMON_NAMES
+from slidewatch.acquisition.offset import baseline_has_offset
+
+CRS = "EPSG:32718"
+ORIGIN = (215_000.0, 8_960_000.0)
+"""Top-left corner (easting, northing) in :data:`CRS` (Cordillera Blanca, Peru)."""
+NATIVE_M: dict[str, int] = {
+    "B1": 60, "B2": 10, "B3": 10, "B4": 10, "B5": 20, "B6": 20, "B7": 20, "B8": 10,
+    "B8A": 20, "B9": 60, "B10": 60, "B11": 20, "B12": 20, "SCL": 20,
+}  # fmt: skip
+S2_BANDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12")
+CLOUD_DN: dict[str, float] = {b: 7000.0 for b in S2_BANDS} | {"B10": 900.0, "B9": 2500.0}
+"""Raw digital numbers of a thick cloud (bright everywhere, high cirrus band)."""
+SCL_VEGETATION, SCL_CLOUD_HIGH = 4, 9
+
+
+@dataclass(frozen=True)
+class SyntheticScene:
+    """One Sentinel-2 scene to write (all arrays H×W on the 10 m grid at ``origin``)."""
+
+    id: str
+    datetime: datetime
+    bands: Mapping[str, np.ndarray]
+    """Raw digital numbers without the baseline-04.00 offset, per band (B1…B12, B8A; SCL
+    optional, else vegetation). H and W must be multiples of 6 (the 60 m bands)."""
+    tile: str = "18LTP"
+    processing_baseline: str | None = None
+    """Default: ``05.09`` from 2022-01-25, ``03.01`` before."""
+    cloud: np.ndarray | None = None
+    """Bool H×W: pixels painted as thick cloud (and SCL 9)."""
+    cloud_cover: float | None = None
+    """``eo:cloud_cover``; default: the cloud fraction in %."""
+    processed: str = ""
+    """``s2:generation_time`` (orders re-processed duplicates)."""
+    origin: tuple[float, float] = ORIGIN
+    crs: str = CRS
+
+    @property
+    def baseline(self) -> str:
+        if self.processing_baseline:
+            return self.processing_baseline
+        return "05.09" if self.datetime.date() >= datetime(2022, 1, 25).date() else "03.01"
+
+
+def area_bands(
+    height: int = 120, width: int = 120, seed: int = 0, scars: np.ndarray | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """``(bands raw DN, dem metres, scars bool)`` of a synthetic mountain area; ``scars``
+    replaces the generated landslide scars when given (e.g. to add a new one)."""
+    from slidewatch.data.synthetic import landslide_mask, raw_bands, slope_degrees, terrain
+
+    rng = np.random.default_rng(seed)
+    dem, river_px = terrain(rng, (height, width))
+    if scars is None:
+        scars = landslide_mask(rng, dem, slope_degrees(dem), river_px, 0.03)
+    s2 = raw_bands(np.random.default_rng(seed + 1), dem, river_px, scars)
+    names = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B9", "B10", "B11", "B12")
+    bands = {name: s2[i] for i, name in enumerate(names)}
+    bands["B8A"] = 0.5 * (bands["B8"] + bands["B7"])  # between its neighbours' wavelengths
+    return bands, dem, scars
+
+
+def _downsample(array: np.ndarray, factor: int, categorical: bool) -> np.ndarray:
+    if factor == 1:
+        return array
+    h, w = array.shape
+    if h % factor or w % factor:
+        raise ValueError(f"scene size {h}×{w} must be a multiple of {factor} (native bands)")
+    if categorical:
+        return array[factor // 2 :: factor, factor // 2 :: factor]
+    return array.reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+
+
+def _write_cog(path: Path, data: np.ndarray, crs: str, transform: Any, nodata: float) -> None:
+    import rasterio
+
+    profile = {
+        "driver": "COG", "dtype": str(data.dtype), "count": 1, "height": data.shape[0],
+        "width": data.shape[1], "crs": crs, "transform": transform, "nodata": nodata,
+        "compress": "deflate", "blocksize": 256, "overview_resampling": "nearest",
+    }  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+
+
+def _footprint(crs: str, bounds: tuple[float, float, float, float]) -> dict[str, Any]:
+    from rasterio.warp import transform_geom
+    from shapely.geometry import box, mapping
+
+    return dict(transform_geom(crs, "EPSG:4326", mapping(box(*bounds))))
+
+
+def _asset_key(band: str, style: str) -> str:
+    return ASSET_KEYS[band][0] if style == "esa" else ASSET_KEYS[band][1]
+
+
+def _scene_arrays(scene: SyntheticScene) -> dict[str, np.ndarray]:
+    """Band → array as written (offset added, cloud painted), on the 10 m grid."""
+    offset = 1000.0 if baseline_has_offset(scene.baseline) else 0.0
+    some = next(iter(scene.bands.values()))
+    out: dict[str, np.ndarray] = {}
+    for band in S2_BANDS:
+        dn = np.asarray(scene.bands[band], dtype=np.float64).copy()
+        if scene.cloud is not None:
+            dn[scene.cloud] = CLOUD_DN[band]
+        out[band] = dn + offset
+    scl = scene.bands.get("SCL")
+    scl = np.full(some.shape, SCL_VEGETATION, np.uint8) if scl is None else np.array(scl, np.uint8)
+    if scene.cloud is not None:
+        scl[scene.cloud] = SCL_CLOUD_HIGH
+    out["SCL"] = scl
+    return out
+
+
+def _item(
+    scene: SyntheticScene, folder: Path, collection: str, style: str, raster_offset: bool
+) -> Any:
+    import pystac
+    from rasterio.transform import from_origin
+
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = _scene_arrays(scene)
+    h, w = arrays["B2"].shape
+    bounds = (scene.origin[0], scene.origin[1] - 10 * h, scene.origin[0] + 10 * w, scene.origin[1])
+    cover = scene.cloud_cover
+    if cover is None:
+        cover = 100.0 * float(scene.cloud.mean()) if scene.cloud is not None else 0.0
+    epsg = int(scene.crs.split(":")[1])
+    item = pystac.Item(
+        id=scene.id, geometry=_footprint(scene.crs, bounds), bbox=None, datetime=scene.datetime,
+        properties={
+            "platform": "sentinel-2a", "eo:cloud_cover": cover, "s2:mgrs_tile": scene.tile,
+            "s2:processing_baseline": scene.baseline, "s2:generation_time": scene.processed,
+            "proj:epsg": epsg,
+        },
+    )  # fmt: skip
+    item.bbox = list(_bbox(item.geometry or {}))
+    offset = 1000.0 if baseline_has_offset(scene.baseline) else 0.0
+    for band, data in arrays.items():
+        res = NATIVE_M[band]
+        native = _downsample(data, res // 10, categorical=band == "SCL")
+        dtype = np.uint8 if band == "SCL" else np.uint16
+        key = _asset_key(band, style)
+        path = folder / f"{key}.tif"
+        transform = from_origin(scene.origin[0], scene.origin[1], res, res)
+        _write_cog(path, np.round(native).astype(dtype), scene.crs, transform, 0)
+        raster: dict[str, Any] = {"nodata": 0, "data_type": dtype.__name__,
+                                  "spatial_resolution": res}  # fmt: skip
+        if band != "SCL" and raster_offset:
+            raster |= {"scale": 1e-4, "offset": -offset * 1e-4}
+        extra = {"raster:bands": [raster], "proj:shape": list(native.shape),
+                 "proj:transform": list(transform)[:6], "proj:epsg": epsg}  # fmt: skip
+        if band != "SCL":
+            eo = {"name": ASSET_KEYS[band][0]}
+            if band in COMMON_NAMES and band not in ("B5",):
+                eo["common_name"] = COMMON_NAMES[band]
+            extra["eo:bands"] = [eo]
+        item.add_asset(key, pystac.Asset(href=str(path), media_type=pystac.MediaType.COG,
+                                         roles=["data"], extra_fields=extra))  # fmt: skip
+    item.collection_id = collection
+    return item
+
+
+def _bbox(geometry: Mapping[str, Any]) -> tuple[float, ...]:
+    from shapely.geometry import shape
+
+    return tuple(float(v) for v in shape(geometry).bounds)
+
+
+def dem_item(
+    dem: np.ndarray, folder: Path, collection: str, item_id: str = "dem",
+    origin: tuple[float, float] = ORIGIN, crs: str = CRS, resolution_m: int = 30,
+) -> Any:  # fmt: skip
+    """A DEM item (float32 COG at ``resolution_m``, block means of ``dem`` given at 10 m)."""
+    import pystac
+    from rasterio.transform import from_origin
+
+    folder.mkdir(parents=True, exist_ok=True)
+    native = _downsample(np.asarray(dem, np.float64), resolution_m // 10, categorical=False)
+    transform = from_origin(origin[0], origin[1], resolution_m, resolution_m)
+    _write_cog(folder / "data.tif", native.astype(np.float32), crs, transform, -32767.0)
+    h, w = dem.shape
+    bounds = (origin[0], origin[1] - 10 * h, origin[0] + 10 * w, origin[1])
+    item = pystac.Item(
+        id=item_id, geometry=_footprint(crs, bounds), bbox=None,
+        datetime=datetime(2021, 4, 22, tzinfo=UTC), properties={},
+    )  # fmt: skip
+    item.bbox = list(_bbox(item.geometry or {}))
+    raster = {"nodata": -32767.0, "data_type": "float32", "unit": "metre"}
+    item.add_asset("data", pystac.Asset(href=str(folder / "data.tif"), roles=["data"],
+                                        media_type=pystac.MediaType.COG,
+                                        extra_fields={"raster:bands": [raster]}))  # fmt: skip
+    item.collection_id = collection
+    return item
+
+
+def write_catalog(
+    root: str | Path,
+    scenes: Sequence[SyntheticScene],
+    dem: np.ndarray | None = None,
+    *,
+    collection: str = "sentinel-2-l2a",
+    dem_collection: str = "cop-dem-glo-30",
+    asset_style: str = "esa",
+    raster_offset: bool = True,
+    dem_origin: tuple[float, float] = ORIGIN,
+) -> Path:
+    """Write a static STAC catalogue of ``scenes`` (and ``dem``, 10 m grid at ``dem_origin``)
+    under ``root``; return the path of its ``catalog.json``.
+
+    ``asset_style``: ``esa`` (``B04``) or ``earthsearch`` (``red``) asset keys.
+    ``raster_offset``: also state the offset in ``raster:bands`` (else only the baseline).
+    """
+    import pystac
+
+    root = Path(root)
+    catalog = pystac.Catalog(id="slidewatch-synthetic", description="synthetic Sentinel-2 + DEM")
+    s2 = pystac.Collection(collection, "synthetic Sentinel-2", _extent())
+    for scene in scenes:
+        s2.add_item(_item(scene, root / collection / scene.id, collection, asset_style,
+                          raster_offset))  # fmt: skip
+    catalog.add_child(s2)
+    if dem is not None:
+        dems = pystac.Collection(dem_collection, "synthetic elevation", _extent())
+        dems.add_item(dem_item(dem, root / dem_collection / "dem", dem_collection,
+                               origin=dem_origin))  # fmt: skip
+        catalog.add_child(dems)
+    catalog.normalize_hrefs(str(root))
+    catalog.make_all_asset_hrefs_relative()
+    catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
+    return root / "catalog.json"
+
+
+def _extent() -> Any:
+    import pystac
+
+    return pystac.Extent(
+        pystac.SpatialExtent([[-180.0, -90.0, 180.0, 90.0]]),
+        pystac.TemporalExtent([[datetime(2015, 6, 23, tzinfo=UTC), None]]),
+    )
+
+
+def item_dicts(catalog: Path) -> list[dict[str, Any]]:
+    """Every item of a written catalogue as a dict with absolute asset hrefs (for STAC APIs)."""
+    import pystac
+
+    cat = pystac.Catalog.from_file(str(catalog))
+    out = []
+    for item in cat.get_items(recursive=True):
+        item.make_asset_hrefs_absolute()
+        out.append(json.loads(json.dumps(item.to_dict(transform_hrefs=False))))
+    return out

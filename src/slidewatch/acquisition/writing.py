@@ -1,0 +1,120 @@
+"""Writing a lazily computed stack block by block: the stack GeoTIFF, its mask raster and
+the STAC item, each under a temporary name until everything succeeded."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from slidewatch.acquisition.clouds import CIRRUS, CLEAR, CLOUD, MASK_CLASSES, SHADOW
+from slidewatch.acquisition.provenance import Provenance, band_tags, write_stac_item
+from slidewatch.atomic import atomic_output
+from slidewatch.errors import NoSceneError, SlidewatchError, SourceError
+
+if TYPE_CHECKING:
+    import dask.array as da
+    from odc.geo.geobox import GeoBox
+
+TILE_PX = 512
+N_CLASSES = len(MASK_CLASSES)
+
+
+def _profile(geobox: GeoBox, count: int, dtype: str, nodata: float | None) -> dict[str, Any]:
+    return {
+        "driver": "GTiff", "count": count, "dtype": dtype, "nodata": nodata,
+        "height": geobox.shape.y, "width": geobox.shape.x, "crs": str(geobox.crs),
+        "transform": geobox.affine, "tiled": True, "blockxsize": TILE_PX,
+        "blockysize": TILE_PX, "compress": "zstd", "zstd_level": 1, "interleave": "pixel",
+        "predictor": 3 if dtype == "float32" else 2, "bigtiff": "if_safer",
+        "num_threads": "all_cpus",
+    }  # fmt: skip
+
+
+class BlockWriter:
+    """A dask ``store`` target: each computed block's bands go to the stack, its class to
+    the mask, and the per-acquisition classes are counted (AOI cloud cover)."""
+
+    def __init__(self, stack: Any, mask: Any, n_bands: int, n_acq: int) -> None:
+        self.stack, self.mask, self.n_bands = stack, mask, n_bands
+        self.counts = np.zeros((n_acq + 1, N_CLASSES), dtype=np.int64)
+        self._lock = threading.Lock()
+
+    def __setitem__(self, key: tuple[slice, ...], block: np.ndarray) -> None:
+        from rasterio.windows import Window
+
+        _, rows, cols = key
+        window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
+        classes = block[self.n_bands :].astype(np.uint8)
+        counts = np.stack([np.bincount(c.ravel(), minlength=N_CLASSES) for c in classes])
+        with self._lock:  # one GDAL dataset is written by one thread at a time
+            self.stack.write(block[: self.n_bands], window=window)
+            self.mask.write(classes[0], 1, window=window)
+            self.counts += counts
+
+
+def cover_in_aoi(counts: np.ndarray) -> tuple[float | None, ...]:
+    """Per acquisition: % of the AOI pixels with data that were cloud, shadow or cirrus."""
+    out: list[float | None] = []
+    for row in counts:
+        seen = row[[CLEAR, CLOUD, SHADOW, CIRRUS]].sum()
+        cloudy = row[[CLOUD, SHADOW, CIRRUS]].sum()
+        out.append(round(100.0 * float(cloudy) / float(seen), 3) if seen else None)
+    return tuple(out)
+
+
+def write_stack(
+    lazy: da.Array, out: Path, bands: Sequence[str], geobox: GeoBox, beside: tuple[Path, Path],
+    provenance: Callable[[tuple[float | None, ...], float], Provenance],
+) -> tuple[tuple[float | None, ...], float]:  # fmt: skip
+    """Compute ``lazy`` ((C + 1 + T)×H×W) and write ``out``, its mask and STAC item;
+    return (per-acquisition AOI cloud cover, clear fraction of the AOI)."""
+    import dask
+    import rasterio
+
+    mask_path, item_path = beside
+    n_acq = lazy.shape[0] - len(bands) - 1
+    with ExitStack() as stack:
+        tmp = stack.enter_context(atomic_output(out, suffix=".tif"))
+        tmp_mask = stack.enter_context(atomic_output(mask_path, suffix=".tif"))
+        stack_profile = _profile(geobox, len(bands), "float32", float("nan"))
+        dst = stack.enter_context(rasterio.open(tmp, "w", **stack_profile))
+        msk = stack.enter_context(
+            rasterio.open(tmp_mask, "w", **_profile(geobox, 1, "uint8", None))
+        )
+        writer = BlockWriter(dst, msk, len(bands), n_acq)
+        try:
+            with dask.config.set(scheduler="threads"):
+                import dask.array as da
+
+                da.store(lazy, writer, lock=False)  # type: ignore[arg-type]
+        except SlidewatchError:
+            raise
+        except Exception as exc:  # rasterio/odc-stac/GDAL errors reading assets
+            raise SourceError(
+                f"reading the imagery failed: {exc}; check that the catalogue's assets are "
+                "readable (nothing was written)"
+            ) from exc
+        inside = writer.counts[0].sum() - writer.counts[0][5]
+        clear = float(writer.counts[0][CLEAR] / inside) if inside else 0.0
+        cover = cover_in_aoi(writer.counts[1:])
+        if clear == 0.0:
+            raise NoSceneError(
+                f"no pixel of the AOI is clear in the {n_acq} acquisition(s) "
+                f"(AOI cloud cover {list(cover)}%; nothing was written); widen the dates"
+            )
+        record = provenance(cover, clear)
+        dst.descriptions = tuple(bands)
+        dst.update_tags(**record.tags())
+        for i, tags in enumerate(band_tags(bands), start=1):
+            dst.update_tags(i, **tags)
+        msk.descriptions = ("mask",)
+        msk.update_tags(**{f"CLASS_{v}": name for v, name in MASK_CLASSES.items()})
+        dst.close()
+        msk.close()
+        write_stac_item(tmp, out, mask_path, item_path, record, MASK_CLASSES)
+    return cover, clear

@@ -1,0 +1,187 @@
+"""The archive of products: ``<storage>/<aoi>/<acquisition date>/<file>`` on any fsspec
+filesystem (a local folder, ``memory://``, ``s3://``, ``gs://``), with a STAC catalogue of
+the whole archive (``catalog.json`` → one collection per AOI → one item per run) that
+titiler, QGIS or any STAC browser opens.
+
+Files are uploaded under a temporary name and moved into place, and the run's STAC item is
+written last, so a reader never sees half a product. Collections and the root catalogue are
+rebuilt from a listing, so they converge whichever process writes last.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import fsspec
+
+MEDIA_TYPES = {
+    ".tif": "image/tiff; application=geotiff; profile=cloud-optimized",
+    ".geojson": "application/geo+json",
+    ".json": "application/json",
+    ".png": "image/png",
+}
+ROLES = {".tif": ["data"], ".geojson": ["data"], ".json": ["metadata"], ".png": ["overview"]}
+ITEM_FILE = "item.json"
+PART_SUFFIX = ".part"
+STAC_VERSION = "1.0.0"
+
+
+class Archive:
+    """Products of every run under one root URL."""
+
+    def __init__(self, root: str) -> None:
+        self.fs, path = fsspec.core.url_to_fs(root)
+        self.root = path.rstrip("/")
+        self.protocol = (
+            self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+        )
+
+    def url(self, *parts: str) -> str:
+        """A full URL of a path under the root (what runs record as product links)."""
+        path = "/".join([self.root, *parts])
+        return (
+            path if self.protocol in ("file", "local") else f"{self.protocol}://{path.lstrip('/')}"
+        )
+
+    def _path(self, *parts: str) -> str:
+        return "/".join([self.root, *parts])
+
+    def write_bytes(self, data: bytes, *parts: str) -> str:
+        """Write through a temporary name and a move; return the URL."""
+        path = self._path(*parts)
+        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        tmp = path + PART_SUFFIX
+        with self.fs.open(tmp, "wb") as f:
+            f.write(data)
+        self.fs.mv(tmp, path)
+        return self.url(*parts)
+
+    def put_file(self, local: Path, *parts: str) -> str:
+        path = self._path(*parts)
+        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        self.fs.put_file(str(local), path + PART_SUFFIX)
+        self.fs.mv(path + PART_SUFFIX, path)
+        return self.url(*parts)
+
+    def read_bytes(self, url_or_parts: str) -> bytes:
+        with fsspec.open(url_or_parts, "rb") as f:
+            return bytes(f.read())
+
+    def store_run(
+        self, aoi: str, date: str, files: Mapping[str, Path], item: dict[str, Any]
+    ) -> dict[str, str]:
+        """Upload ``files`` (name -> local path) under ``<aoi>/<date>/``, then the STAC item,
+        then refresh the AOI's collection and the root catalogue; return name -> URL."""
+        urls = {name: self.put_file(path, aoi, date, name) for name, path in sorted(files.items())}
+        item = {**item, "assets": _assets(files), "links": _item_links()}
+        urls["stac_item"] = self.write_bytes(_json(item), aoi, date, ITEM_FILE)
+        self.refresh_catalogue(aoi)
+        return urls
+
+    def _children(self, *parts: str) -> list[str]:
+        path = self._path(*parts)
+        if not self.fs.exists(path):
+            return []
+        return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(path, detail=False))
+
+    def item_dates(self, aoi: str) -> list[str]:
+        return [d for d in self._children(aoi) if self.fs.exists(self._path(aoi, d, ITEM_FILE))]
+
+    def refresh_catalogue(self, aoi: str) -> None:
+        """Rewrite ``<aoi>/collection.json`` and ``catalog.json`` from what is stored."""
+        items = [
+            json.loads(self.read_bytes(self.url(aoi, d, ITEM_FILE))) for d in self.item_dates(aoi)
+        ]
+        if items:
+            self.write_bytes(_json(_collection(aoi, items)), aoi, "collection.json")
+        aois = [a for a in self._children() if self.fs.exists(self._path(a, "collection.json"))]
+        self.write_bytes(_json(_catalog(aois)), "catalog.json")
+
+
+def _json(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, indent=1, sort_keys=True).encode()
+
+
+def _assets(files: Mapping[str, Path]) -> dict[str, Any]:
+    out = {}
+    for name in sorted(files):
+        suffix = Path(name).suffix
+        out[Path(name).stem if suffix != ".geojson" else name.replace(".", "_")] = {
+            "href": f"./{name}",
+            "type": MEDIA_TYPES.get(suffix, "application/octet-stream"),
+            "roles": ROLES.get(suffix, ["data"]),
+        }
+    return out
+
+
+def _item_links() -> list[dict[str, str]]:
+    return [
+        {"rel": "root", "href": "../../catalog.json", "type": "application/json"},
+        {"rel": "parent", "href": "../collection.json", "type": "application/json"},
+        {"rel": "collection", "href": "../collection.json", "type": "application/json"},
+    ]
+
+
+def stac_item(
+    aoi: str,
+    date: str,
+    when: datetime,
+    geometry: dict[str, Any],
+    properties: dict[str, Any],
+) -> dict[str, Any]:
+    """A STAC item (without assets and links, which :meth:`Archive.store_run` adds)."""
+    from shapely.geometry import shape
+
+    return {
+        "type": "Feature",
+        "stac_version": STAC_VERSION,
+        "stac_extensions": [],
+        "id": f"{aoi}-{date}",
+        "collection": aoi,
+        "geometry": geometry,
+        "bbox": list(shape(geometry).bounds),
+        "properties": {"datetime": when.isoformat().replace("+00:00", "Z"), **properties},
+    }
+
+
+def _collection(aoi: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    boxes = [i["bbox"] for i in items]
+    times = sorted(i["properties"]["datetime"] for i in items)
+    bbox = [min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes)]  # fmt: skip
+    links = [
+        {"rel": "root", "href": "../catalog.json", "type": "application/json"},
+        {"rel": "parent", "href": "../catalog.json", "type": "application/json"},
+    ]
+    links += [
+        {"rel": "item", "href": f"./{i['properties']['datetime'][:10]}/{ITEM_FILE}",
+         "type": "application/geo+json"}
+        for i in items
+    ]  # fmt: skip
+    return {
+        "type": "Collection",
+        "stac_version": STAC_VERSION,
+        "id": aoi,
+        "description": f"slidewatch monitoring runs of AOI {aoi}",
+        "license": "other",
+        "extent": {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[times[0], times[-1]]]}},
+        "links": links,
+    }
+
+
+def _catalog(aois: list[str]) -> dict[str, Any]:
+    links = [{"rel": "root", "href": "./catalog.json", "type": "application/json"}]
+    links += [
+        {"rel": "child", "href": f"./{a}/collection.json", "type": "application/json"} for a in aois
+    ]
+    return {
+        "type": "Catalog",
+        "stac_version": STAC_VERSION,
+        "id": "slidewatch-archive",
+        "description": "Products of slidewatch monitoring, one collection per AOI",
+        "links": links,
+    }

@@ -1,0 +1,131 @@
+"""Change between two looks at the same ground: pure functions over rasters and labels.
+
+Pixels are compared only where both dates saw the ground: 255 (cannot see) in either date
+makes a pixel *unknown*, never *gone*. Landslides are matched by overlap with the known
+landslides of the AOI (their last outline), so a landslide keeps its identity across runs,
+even across a run in which a cloud hid it.
+
+Change raster classes: 0 no landslide in either date, 1 new (landslide now, not before),
+2 persisting, 3 gone (landslide before, not now), 255 unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+NONE, NEW, PERSISTING, GONE, UNKNOWN = 0, 1, 2, 3, 255
+CHANGE_CLASSES = {NONE: "none", NEW: "new", PERSISTING: "persisting", GONE: "gone",
+                  UNKNOWN: "unknown"}  # fmt: skip
+GROWTH_MIN_FRACTION = 0.1
+"""A matched landslide is *grown* when its new area reaches this fraction of its old area
+(smaller differences are outline noise between two dates)..."""
+GROWTH_MIN_M2 = 200.0
+"""... and at least this many m² (two 10 m pixels are not growth)."""
+UNSEEN_MAX_FRACTION = 0.05
+"""A landslide not found again is *gone* only if at most this fraction of it was unseen."""
+
+
+@dataclass(frozen=True)
+class ChangeRecord:
+    """One landslide's change: ``current`` indexes the current polygons (None when gone or
+    unknown), ``known`` indexes the known landslides (None when new or first seen)."""
+
+    kind: str
+    current: int | None
+    known: int | None
+    changed_area_m2: float
+
+
+def change_raster(current: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
+    """Per-pixel change classes (see the module doc) of two 0/1/255 landslide rasters."""
+    if previous is None:
+        return np.where(current == 255, UNKNOWN, NONE).astype(np.uint8)
+    if previous.shape != current.shape:
+        raise ValueError(f"rasters differ in shape: {previous.shape} vs {current.shape}")
+    out = np.full(current.shape, NONE, dtype=np.uint8)
+    out[(current == 1) & (previous == 0)] = NEW
+    out[(current == 1) & (previous == 1)] = PERSISTING
+    out[(current == 0) & (previous == 1)] = GONE
+    out[(current == 255) | (previous == 255)] = UNKNOWN
+    return out
+
+
+def _overlaps(cur_labels: np.ndarray, known_labels: np.ndarray) -> dict[int, dict[int, int]]:
+    """``{current index: {known index: shared pixels}}`` (labels are index + 1, 0 = none)."""
+    both = (cur_labels > 0) & (known_labels > 0)
+    pairs, counts = np.unique(
+        np.stack([cur_labels[both], known_labels[both]]), axis=1, return_counts=True
+    )
+    out: dict[int, dict[int, int]] = {}
+    for (c, k), n in zip(pairs.T.tolist(), counts.tolist(), strict=True):
+        out.setdefault(c - 1, {})[k - 1] = n
+    return out
+
+
+def _kind_of_current(new_m2: float, known_area_m2: float | None) -> str:
+    if known_area_m2 is None:
+        return "new" if new_m2 > 0 else "unknown"
+    grown = new_m2 >= max(GROWTH_MIN_M2, GROWTH_MIN_FRACTION * known_area_m2)
+    return "grown" if grown else "unchanged"
+
+
+def match_landslides(
+    change: np.ndarray,
+    cur_labels: np.ndarray,
+    known_labels: np.ndarray,
+    known_areas_m2: Sequence[float],
+    seen_before: Sequence[bool],
+    pixel_m2: float,
+) -> list[ChangeRecord]:
+    """Match current polygons to known landslides and say how each changed.
+
+    ``cur_labels``/``known_labels``: rasters of polygon index + 1 (0 = none) on the grid of
+    ``change``. ``seen_before[k]``: known landslide ``k`` was detected by the previous run
+    (only those can be *gone*). A current polygon takes the identity of the known landslide
+    it overlaps most; its new area counts pixels of class NEW only.
+    """
+    n_current = int(cur_labels.max(initial=0))
+    overlaps = _overlaps(cur_labels, known_labels)
+    new_px = np.bincount(cur_labels[change == NEW], minlength=n_current + 1)[1:]
+    records: list[ChangeRecord] = []
+    matched: set[int] = set()
+    for i in range(n_current):
+        candidates = overlaps.get(i, {})
+        known = max(candidates, key=lambda k: (candidates[k], -k)) if candidates else None
+        matched.update(candidates)
+        area = None if known is None else float(known_areas_m2[known])
+        new_m2 = float(new_px[i]) * pixel_m2
+        records.append(ChangeRecord(_kind_of_current(new_m2, area), i, known, new_m2))
+    for k, seen in enumerate(seen_before):
+        if not seen or k in matched:
+            continue
+        inside = known_labels == k + 1
+        unseen = float(np.count_nonzero(change[inside] == UNKNOWN)) / max(1, inside.sum())
+        kind = "unknown" if unseen > UNSEEN_MAX_FRACTION else "gone"
+        lost = float(np.count_nonzero(change[inside] == GONE)) * pixel_m2
+        records.append(ChangeRecord(kind, None, k, lost))
+    return records
+
+
+def label_raster(
+    geometries: Sequence[dict[str, Any]], crs: Any, transform: Any, shape: tuple[int, int]
+) -> np.ndarray:
+    """Rasterise lon/lat GeoJSON geometries onto a grid: pixel = index + 1 (0 = none);
+    where polygons overlap, the later one wins."""
+    from rasterio.features import rasterize
+    from rasterio.warp import transform_geom
+
+    if not geometries:
+        return np.zeros(shape, dtype=np.int32)
+    projected = transform_geom("EPSG:4326", crs, list(geometries))
+    return rasterize(
+        ((g, i + 1) for i, g in enumerate(projected)),
+        out_shape=shape,
+        transform=transform,
+        fill=0,
+        dtype="int32",
+    )

@@ -1,0 +1,181 @@
+"""One look at one AOI: search → (skip with the reason) → fetch → detect → change → archive
+→ record, each acquisition newer than the last processed one, oldest first.
+
+Any error fails that run with the reason and ends the look at this AOI (the next look
+retries after the schedule's backoff); other AOIs are not affected. Products are computed
+in a work folder that a re-run clears first, so a run killed at any point and run again
+gives the same products.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import traceback
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from slidewatch.monitoring import imagery, runs
+from slidewatch.monitoring.alerts import RetryPolicy, SmtpSettings
+from slidewatch.monitoring.archive import Archive
+from slidewatch.monitoring.registry import Registry
+from slidewatch.monitoring.results import Results, compute_results, record_results
+from slidewatch.monitoring.schedule import NOTHING_NEW
+from slidewatch.monitoring.tables import Aoi, Run
+
+DETECT_FILES = ("probability.tif", "landslides.tif", "landslides.geojson", "quicklook.png",
+                "summary.json")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """Where a monitor keeps its state (``--db``, ``--storage``, ``--home``) and how it alerts."""
+
+    db_url: str
+    storage: str
+    work_dir: str
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run of a look ended as (printed by ``run-once``)."""
+
+    aoi: str
+    state: str
+    """``done``, ``skipped``, ``failed``, or ``busy`` (another process has it)."""
+    run_id: int | None = None
+    acquisition_date: str | None = None
+    reason: str | None = None
+    alerts: int = 0
+    landslides: int = 0
+
+
+def _search_window(registry: Registry, aoi: Aoi, now: datetime) -> tuple[date, date]:
+    with registry.session() as s:
+        last = s.scalar(
+            select(Run.acquisition_date)
+            .where(Run.aoi_id == aoi.id, Run.state.in_(("done", "skipped")),
+                   Run.acquisition_date.is_not(None))
+            .order_by(Run.acquisition_date.desc())
+            .limit(1)
+        )  # fmt: skip
+    start = (
+        date.fromisoformat(last) + timedelta(days=1)
+        if last
+        else (now - timedelta(days=aoi.lookback_days)).date()
+    )
+    return start, now.date()
+
+
+def _record_outcome(
+    registry: Registry, aoi: Aoi, key: str, now: datetime, state: str, reason: str
+) -> Outcome:
+    """A run without an acquisition (search failed, nothing new), keyed by the hour."""
+    claimed = runs.claim(registry, aoi.id, key, now, model_hash=aoi.model_hash)
+    if claimed.run_id is None:
+        return Outcome(aoi.name, "busy" if claimed.busy else state, None, None, reason)
+    runs.end(registry, claimed.run_id, state, reason)
+    return Outcome(aoi.name, state, claimed.run_id, None, reason)
+
+
+def look_at(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
+    """Look at AOI ``name`` as of ``now``; never raises for a problem of this AOI."""
+    with Registry(config.db_url) as registry:
+        aoi = registry.get_aoi(name)
+        hour = now.strftime("%Y-%m-%dT%H")
+        try:
+            start, end = _search_window(registry, aoi, now)
+            found = imagery.search(aoi.source, aoi.geometry, start, end)
+        except Exception as exc:
+            reason = f"search failed: {type(exc).__name__}: {exc}"
+            return [_record_outcome(registry, aoi, f"search:{hour}", now, "failed", reason)]
+        if not found:
+            reason = f"{NOTHING_NEW} between {start} and {end}"
+            return [_record_outcome(registry, aoi, f"none:{hour}", now, "skipped", reason)]
+        outcomes = []
+        for acquisition in found:
+            outcome = _process(registry, config, aoi, acquisition, now)
+            outcomes.append(outcome)
+            if outcome.state in ("failed", "busy"):
+                break  # later acquisitions need this one as their baseline
+        return outcomes
+
+
+def _process(
+    registry: Registry, config: MonitorConfig, aoi: Aoi, found: imagery.Found, now: datetime
+) -> Outcome:
+    fields = {"acquisition_date": found.date, "scenes": found.scenes,
+              "model_hash": aoi.model_hash}  # fmt: skip
+    claimed = runs.claim(registry, aoi.id, found.key, now, **fields)
+    if claimed.run_id is None:
+        state = "busy" if claimed.busy else "done"
+        return Outcome(aoi.name, state, None, found.date, "handled by another look")
+    run_id = claimed.run_id
+    work = Path(config.work_dir) / aoi.name / found.date
+    shutil.rmtree(work, ignore_errors=True)  # what a killed run left
+    work.mkdir(parents=True)
+    try:
+        with runs.heartbeat(registry, run_id):
+            return _produce(registry, config, aoi, found, run_id, work)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        detail = "".join(traceback.format_exception_only(exc)).strip()
+        runs.end(registry, run_id, "failed", reason, stats={"error": detail})
+        return Outcome(aoi.name, "failed", run_id, found.date, reason)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _check_model(aoi: Aoi) -> None:
+    from slidewatch.errors import ModelError
+    from slidewatch.models.modelfile import model_hash
+
+    if model_hash(Path(aoi.model_path)) != aoi.model_hash:
+        raise ModelError(
+            f"{aoi.model_path}: the model changed since AOI {aoi.name!r} was registered; "
+            "register the AOI again (monitor remove + add) to use the new model"
+        )
+
+
+def _produce(
+    registry: Registry, config: MonitorConfig, aoi: Aoi, found: imagery.Found, run_id: int,
+    work: Path,
+) -> Outcome:  # fmt: skip
+    t0 = time.perf_counter()
+    _check_model(aoi)
+    stage(aoi.name, found.date, "fetch")
+    stack = imagery.fetch(aoi.source, aoi.geometry, found, work / "stack.tif")
+    timings = {"fetch_s": time.perf_counter() - t0}
+    cloud = imagery.unseen_pct(stack, aoi.geometry)
+    if cloud > aoi.max_cloud_pct:
+        reason = f"too cloudy: {cloud:.1f}% of the AOI unseen (limit {aoi.max_cloud_pct:g}%)"
+        runs.end(registry, run_id, "skipped", reason, cloud_pct=cloud, timings=timings)
+        return Outcome(aoi.name, "skipped", run_id, found.date, reason)
+    stage(aoi.name, found.date, "detect")
+    t = time.perf_counter()
+    imagery.detect(stack, aoi.model_path, work / "detect")
+    timings["detect_s"] = time.perf_counter() - t
+    stage(aoi.name, found.date, "change")
+    archive = Archive(config.storage)
+    results = compute_results(registry, archive, aoi, found, run_id, work, cloud)
+    files = {n: work / "detect" / n for n in DETECT_FILES} | results.files
+    stage(aoi.name, found.date, "store")
+    products = archive.store_run(aoi.name, found.date, files, results.stac_item)
+    timings["total_s"] = time.perf_counter() - t0
+    timings["overhead_s"] = timings["total_s"] - timings["fetch_s"] - timings["detect_s"]
+    alerts = record_results(registry, aoi, run_id, found, results, products, cloud, timings)
+    return Outcome(aoi.name, "done", run_id, found.date, None, alerts, len(results.current))
+
+
+def stage(aoi: str, day: str, what: str) -> None:
+    """One progress line per stage (what an operator's log shows; tests wait for them)."""
+    print(json.dumps({"aoi": aoi, "date": day, "stage": what}), flush=True)
+
+
+__all__ = ["MonitorConfig", "Outcome", "Results", "look_at"]

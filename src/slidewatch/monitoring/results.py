@@ -1,0 +1,234 @@
+"""A run's results: change against the AOI's previous run and known landslides (computed
+into the work folder), then recorded in one transaction with the alerts they raise."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shapely.geometry import shape
+from sqlalchemy import select
+
+from slidewatch import __version__
+from slidewatch.monitoring import products
+from slidewatch.monitoring.archive import stac_item
+from slidewatch.monitoring.change import ChangeRecord, change_raster, label_raster, match_landslides
+from slidewatch.monitoring.tables import (
+    Alert,
+    Aoi,
+    Change,
+    Delivery,
+    Detection,
+    Landslide,
+    Run,
+    utcnow,
+)
+
+
+@dataclass(frozen=True)
+class Results:
+    current: list[dict[str, Any]]
+    """This run's landslide features (lon/lat) from detect."""
+    known: list[tuple[int, float, dict[str, Any]]]
+    """The AOI's known landslides: (id, area m², lon/lat geometry)."""
+    records: list[ChangeRecord]
+    previous: dict[str, Any] | None
+    """The previous run (``{"id", "date"}``), None for the first (baseline) run."""
+    files: dict[str, Path]
+    stac_item: dict[str, Any]
+
+
+def _previous_run(registry: Any, aoi: Aoi, day: str) -> Run | None:
+    with registry.session() as s:
+        return s.scalar(
+            select(Run)
+            .where(Run.aoi_id == aoi.id, Run.state == "done", Run.acquisition_date < day)
+            .order_by(Run.acquisition_date.desc())
+            .limit(1)
+        )
+
+
+def _known(registry: Any, aoi: Aoi) -> list[tuple[int, float, dict[str, Any], int]]:
+    with registry.session() as s:
+        rows = s.execute(
+            select(Landslide.id, Landslide.area_m2, Landslide.geometry, Landslide.last_run_id)
+            .where(Landslide.aoi_id == aoi.id)
+            .order_by(Landslide.id)
+        ).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def compute_results(
+    registry: Any, archive: Any, aoi: Aoi, found: Any, run_id: int, work: Path, cloud: float
+) -> Results:
+    """Change raster, change polygons and the RGB product in ``work``; nothing recorded."""
+    detected = work / "detect"
+    current = json.loads((detected / "landslides.geojson").read_text())["features"]
+    now_raster, grid = products.read_landslides(detected / "landslides.tif")
+    previous = _previous_run(registry, aoi, found.date)
+    before = None
+    if previous is not None:
+        before = products.read_onto(archive.read_bytes(previous.products["landslides.tif"]), grid)
+    change = change_raster(now_raster, before)
+    known = _known(registry, aoi) if previous is not None else []
+    cur_labels = label_raster(
+        [f["geometry"] for f in current], grid.crs, grid.transform, grid.shape
+    )
+    known_labels = label_raster([k[2] for k in known], grid.crs, grid.transform, grid.shape)
+    pixel_m2 = abs(grid.transform.a * grid.transform.e)
+    records = match_landslides(
+        change, cur_labels, known_labels, [k[1] for k in known],
+        [k[3] == (previous.id if previous else -1) for k in known], pixel_m2,
+    )  # fmt: skip
+    if previous is None:  # the first look is the baseline: nothing is "new" against nothing
+        records = [ChangeRecord("baseline", i, None, 0.0) for i in range(len(current))]
+    files = {"change.tif": work / "change.tif", "change.geojson": work / "change.geojson",
+             "rgb.tif": work / "rgb.tif"}  # fmt: skip
+    products.write_change_raster(change, grid, files["change.tif"])
+    products.write_rgb(work / "stack.tif", files["rgb.tif"])
+    known3 = [k[:3] for k in known]
+    features = [_change_feature(r, current, known3) for r in records if r.kind != "baseline"]
+    products.write_change_geojson(features, files["change.geojson"])
+    prev = {"id": previous.id, "date": previous.acquisition_date} if previous else None
+    properties = {
+        "slidewatch:version": __version__, "slidewatch:aoi": aoi.name,
+        "slidewatch:scene_ids": [s["id"] for s in found.scenes],
+        "slidewatch:cloud_pct": cloud, "slidewatch:model_hash": aoi.model_hash,
+        "slidewatch:landslides": len(current), "slidewatch:previous": prev,
+        "slidewatch:changes": _counts(records),
+    }  # fmt: skip
+    item = stac_item(aoi.name, found.date, found.when, aoi.geometry, properties)
+    return Results(current, known3, records, prev, files, item)
+
+
+def _counts(records: list[ChangeRecord]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in records:
+        out[r.kind] = out.get(r.kind, 0) + 1
+    return out
+
+
+def _change_feature(
+    r: ChangeRecord, current: list[dict[str, Any]], known: list[tuple[int, float, dict[str, Any]]]
+) -> dict[str, Any]:
+    if r.current is not None:
+        geometry, area = current[r.current]["geometry"], current[r.current]["properties"]["area_m2"]
+    else:
+        _, area, geometry = known[r.known or 0]
+    landslide_id = None if r.known is None else known[r.known][0]
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {"kind": r.kind, "area_m2": area, "changed_area_m2": r.changed_area_m2,
+                       "landslide_id": landslide_id},
+    }  # fmt: skip
+
+
+def alert_payload(
+    aoi: Aoi, run_id: int, found: Any, record: ChangeRecord, landslide_id: int,
+    feature: dict[str, Any], previous: dict[str, Any] | None, urls: dict[str, str], cloud: float,
+) -> dict[str, Any]:  # fmt: skip
+    """Everything a responder needs to judge the alert, and to trace it back."""
+    centroid = shape(feature["geometry"]).centroid
+    return {
+        "aoi": {"name": aoi.name, "geometry": aoi.geometry},
+        "run_id": run_id,
+        "landslide": {
+            "id": landslide_id, "kind": record.kind,
+            "area_m2": feature["properties"]["area_m2"],
+            "changed_area_m2": round(record.changed_area_m2, 2),
+            "mean_probability": feature["properties"]["mean_probability"],
+            "centroid_lonlat": [round(centroid.x, 6), round(centroid.y, 6)],
+            "geometry": feature["geometry"],
+        },
+        "acquisition": {
+            "key": found.key, "date": found.date, "datetime": found.when.isoformat(),
+            "scene_ids": [s["id"] for s in found.scenes], "scenes": found.scenes,
+            "cloud_pct": cloud,
+        },
+        "previous_acquisition": previous,
+        "model": {"path": aoi.model_path, "hash": aoi.model_hash},
+        "thresholds": {"min_new_area_m2": aoi.min_new_area_m2, "max_cloud_pct": aoi.max_cloud_pct},
+        "products": urls,
+        "slidewatch_version": __version__,
+    }  # fmt: skip
+
+
+def _identity(s: Any, aoi: Aoi, run_id: int, day: str, r: ChangeRecord, res: Results) -> int:
+    """The landslide id of a record with a current polygon: matched or new."""
+    feature = res.current[r.current]  # type: ignore[index]
+    area, geometry = feature["properties"]["area_m2"], feature["geometry"]
+    if r.known is not None:
+        slide = s.get_one(Landslide, res.known[r.known][0])
+        slide.last_run_id, slide.last_seen, slide.area_m2, slide.geometry = (
+            run_id,
+            day,
+            area,
+            geometry,
+        )
+        return int(slide.id)
+    slide = Landslide(aoi_id=aoi.id, first_run_id=run_id, last_run_id=run_id, first_seen=day,
+                      last_seen=day, area_m2=area, geometry=geometry)  # fmt: skip
+    s.add(slide)
+    s.flush()
+    return int(slide.id)
+
+
+def _record_one(
+    s: Any, aoi: Aoi, run_id: int, found: Any, r: ChangeRecord, res: Results,
+    urls: dict[str, str], cloud: float,
+) -> int:  # fmt: skip
+    """Rows for one change record; return 1 when it raised an alert."""
+    if r.current is None:
+        slide_id = res.known[r.known][0]  # type: ignore[index]
+    else:
+        slide_id = _identity(s, aoi, run_id, found.date, r, res)
+        props = res.current[r.current]["properties"]
+        s.add(Detection(
+            run_id=run_id, landslide_id=slide_id, geometry=res.current[r.current]["geometry"],
+            area_m2=props["area_m2"], mean_probability=props["mean_probability"],
+        ))  # fmt: skip
+    if r.kind == "baseline":
+        return 0
+    feature = _change_feature(r, res.current, res.known)
+    s.add(Change(
+        run_id=run_id, landslide_id=slide_id, kind=r.kind,
+        area_m2=feature["properties"]["area_m2"], changed_area_m2=r.changed_area_m2,
+        geometry=feature["geometry"],
+    ))  # fmt: skip
+    if r.kind not in ("new", "grown") or r.changed_area_m2 < aoi.min_new_area_m2:
+        return 0
+    if s.scalar(select(Alert.id).where(Alert.landslide_id == slide_id)) is not None:
+        return 0  # one alert per landslide, ever
+    payload = alert_payload(aoi, run_id, found, r, slide_id, feature, res.previous, urls, cloud)
+    alert = Alert(aoi_id=aoi.id, run_id=run_id, landslide_id=slide_id, payload=payload)
+    for channel, targets in (("webhook", aoi.webhooks), ("email", aoi.emails)):
+        alert.deliveries += [Delivery(channel=channel, target=t) for t in targets]
+    s.add(alert)
+    return 1
+
+
+def record_results(
+    registry: Any, aoi: Aoi, run_id: int, found: Any, res: Results, urls: dict[str, str],
+    cloud: float, timings: dict[str, float],
+) -> int:  # fmt: skip
+    """Landslides, detections, changes, alerts with their deliveries, and the run marked
+    done, in one transaction; return the number of alerts queued."""
+    with registry.session() as s:
+        alerts = sum(_record_one(s, aoi, run_id, found, r, res, urls, cloud) for r in res.records)
+        run = s.get_one(Run, run_id)
+        run.state, run.reason, run.owner, run.finished_at = "done", None, None, utcnow()
+        run.products, run.cloud_pct, run.timings = urls, cloud, timings
+        grown = [r.changed_area_m2 for r in res.records if r.kind in ("new", "grown")]
+        run.stats = {
+            "landslides": len(res.current),
+            "landslide_area_m2": round(sum(f["properties"]["area_m2"] for f in res.current), 2),
+            "changes": _counts(res.records),
+            "new_area_m2": round(sum(grown), 2),
+            "alerts": alerts,
+            "baseline": res.previous is None,
+            "previous_run": res.previous,
+        }
+    return alerts

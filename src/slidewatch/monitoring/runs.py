@@ -1,0 +1,132 @@
+"""Runs in the registry: claimed exactly once, finished in one transaction.
+
+A run is keyed by (AOI, acquisition key) with a unique constraint: whoever inserts the row
+does the work; everyone else sees it and moves on. A ``failed`` run is taken over by the
+next look (after the schedule's backoff); a ``running`` run is taken over only when its
+owner is gone: a dead process on this host, or no heartbeat for ``STALE_AFTER`` elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from slidewatch.monitoring.schedule import Look
+from slidewatch.monitoring.tables import Run, utcnow
+
+STALE_AFTER = timedelta(minutes=10)
+HEARTBEAT_S = 60.0
+HOST = socket.gethostname()
+
+
+def owner_id() -> str:
+    return f"{HOST}:{os.getpid()}"
+
+
+def owner_alive(owner: str | None) -> bool:
+    """False when ``owner`` is a process of this host that no longer exists."""
+    if not owner or ":" not in owner:
+        return False
+    host, pid = owner.rsplit(":", 1)
+    if host != HOST:
+        return True  # cannot tell from here: the heartbeat decides
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+def looks(registry: Any, aoi_id: int) -> list[Look]:
+    """The AOI's finished looks (for :func:`slidewatch.monitoring.schedule.due`)."""
+    with registry.session() as s:
+        rows = s.execute(
+            select(Run.state, Run.looked_at, Run.created_at, Run.reason).where(
+                Run.aoi_id == aoi_id, Run.state.in_(("done", "skipped", "failed"))
+            )
+        ).all()
+    return [Look(state, looked or created, reason) for state, looked, created, reason in rows]
+
+
+@dataclass(frozen=True)
+class Claim:
+    run_id: int | None
+    """The run this process now owns, or None."""
+    busy: bool = False
+    """Another live process is working on it (so later acquisitions of the AOI must wait)."""
+
+
+def claim(registry: Any, aoi_id: int, key: str, now: datetime, **fields: Any) -> Claim:
+    """Insert the run as ``running`` by this process, or take over a failed or abandoned
+    one. Returns the run id, or None when it is finished or another process has it."""
+    me = owner_id()
+    started = {"state": "running", "owner": me, "started_at": utcnow(),
+               "heartbeat_at": utcnow(), "looked_at": now, "reason": None}  # fmt: skip
+    try:
+        with registry.session() as s:
+            run = Run(aoi_id=aoi_id, acquisition_key=key, **fields, **started)
+            s.add(run)
+            s.flush()
+            return Claim(run.id)
+    except IntegrityError:
+        pass
+    with registry.session() as s:
+        row = s.execute(
+            select(Run.id, Run.state, Run.owner, Run.heartbeat_at).where(
+                Run.aoi_id == aoi_id, Run.acquisition_key == key
+            )
+        ).one()
+        if row.state in ("done", "skipped"):
+            return Claim(None)
+        abandoned = row.state == "running" and (
+            not owner_alive(row.owner) or (row.heartbeat_at or now) < utcnow() - STALE_AFTER
+        )
+        if row.state != "failed" and not abandoned:
+            return Claim(None, busy=True)
+        same_owner = Run.owner.is_(None) if row.owner is None else Run.owner == row.owner
+        taken = s.execute(
+            update(Run)
+            .where(Run.id == row.id, Run.state == row.state, same_owner)
+            .values(**fields, **started)
+        ).rowcount
+        return Claim(row.id) if taken == 1 else Claim(None, busy=True)
+
+
+@contextmanager
+def heartbeat(registry: Any, run_id: int, every_s: float = HEARTBEAT_S) -> Iterator[None]:
+    """Refresh the run's heartbeat in a thread while the body works on it."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every_s):
+            with registry.session() as s:
+                s.execute(update(Run).where(Run.id == run_id).values(heartbeat_at=utcnow()))
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def end(registry: Any, run_id: int, state: str, reason: str | None = None, **fields: Any) -> None:
+    """Mark a run finished (``done``, ``skipped`` or ``failed``) outside a result transaction."""
+    with registry.session() as s:
+        s.execute(
+            update(Run)
+            .where(Run.id == run_id)
+            .values(state=state, reason=reason, finished_at=utcnow(), owner=None, **fields)
+        )

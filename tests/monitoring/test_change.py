@@ -1,0 +1,64 @@
+"""Change between two looks: pixel classes, identity by overlap, unknown where unseen."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from slidewatch.monitoring.change import (
+    GONE,
+    NEW,
+    NONE,
+    PERSISTING,
+    UNKNOWN,
+    change_raster,
+    match_landslides,
+)
+
+
+def test_change_raster_classes() -> None:
+    now = np.array([[1, 1, 0, 255, 0]], dtype=np.uint8)
+    before = np.array([[0, 1, 1, 1, 255]], dtype=np.uint8)
+    assert change_raster(now, before).tolist() == [[NEW, PERSISTING, GONE, UNKNOWN, UNKNOWN]]
+    assert change_raster(now, None).tolist() == [[NONE, NONE, NONE, UNKNOWN, NONE]]
+
+
+def _labels(shape: tuple[int, int], boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
+    out = np.zeros(shape, dtype=np.int32)
+    for i, (r0, r1, c0, c1) in enumerate(boxes):
+        out[r0:r1, c0:c1] = i + 1
+    return out
+
+
+def test_identity_growth_new_gone_and_unknown() -> None:
+    shape = (40, 40)
+    before = np.zeros(shape, dtype=np.uint8)
+    now = np.zeros(shape, dtype=np.uint8)
+    # known 0: grows from 4x4 to 4x8; known 1: unchanged; known 2: gone; known 3: under a cloud
+    before[0:4, 0:4] = before[10:14, 10:14] = before[20:24, 0:4] = before[30:34, 30:34] = 1
+    now[0:4, 0:8] = now[10:14, 10:14] = 1
+    now[30:36, 28:36] = 255  # cloud now over known 3
+    now[20:24, 20:26] = 1  # a new one, where both dates saw the ground
+    now[0:3, 30:33] = 1  # a new one where the previous date was clouded
+    before[0:3, 30:33] = 255
+    known = _labels(shape, [(0, 4, 0, 4), (10, 14, 10, 14), (20, 24, 0, 4), (30, 34, 30, 34)])
+    current = _labels(shape, [(0, 4, 0, 8), (10, 14, 10, 14), (20, 24, 20, 26), (0, 3, 30, 33)])
+    change = change_raster(now, before)
+    records = match_landslides(change, current, known, [1600.0] * 4, [True] * 4, 100.0)
+    got = {(r.kind, r.current, r.known, r.changed_area_m2) for r in records}
+    assert got == {
+        ("grown", 0, 0, 1600.0),
+        ("unchanged", 1, 1, 0.0),
+        ("new", 2, None, 2400.0),
+        ("unknown", 3, None, 0.0),
+        ("gone", None, 2, 1600.0),
+        ("unknown", None, 3, 0.0),
+    }
+
+
+def test_only_landslides_of_the_previous_run_can_be_gone() -> None:
+    shape = (10, 10)
+    known = _labels(shape, [(0, 4, 0, 4)])
+    change = change_raster(np.zeros(shape, np.uint8), np.zeros(shape, np.uint8))
+    assert (
+        match_landslides(change, np.zeros(shape, np.int32), known, [1600.0], [False], 100.0) == []
+    )
