@@ -45,3 +45,27 @@ def rgb_composite(
 ) -> np.ndarray:
     """H×W×3 in [0, 1] of a C×H×W ``image`` with band names ``bands`` (see :func:`colour_bands`)."""
     return stretch_rgb(image[colour_bands(bands)], percent=percent)
+
+
+def percentile_limits(
+    channels: np.ndarray, low_percent: float, high_percent: float, region: np.ndarray | None = None
+) -> np.ndarray:
+    """Per channel of C×H×W ``channels``: the ``low``/``high`` percentiles (C×2) of the pixels
+    in ``region`` (H×W bool; all pixels when None), so that a larger view can be stretched like
+    the part of it that matters."""
+    limits = np.zeros((channels.shape[0], 2))
+    for k, band in enumerate(channels):
+        values = band[region] if region is not None and region.any() else band.ravel()
+        values = values[np.isfinite(values)]
+        if values.size:
+            limits[k] = np.percentile(values, [low_percent, high_percent])
+    return limits
+
+
+def stretch_between(channels: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """C×H×W -> C×H×W float32 in [0, 1]: each channel mapped linearly from its row of
+    ``limits`` (C×2) and clipped; non-finite values become 0."""
+    low = limits[:, 0].reshape(-1, 1, 1)
+    span = np.maximum(limits[:, 1] - limits[:, 0], 1e-6).reshape(-1, 1, 1)
+    out = np.clip((channels - low) / span, 0.0, 1.0)
+    return np.nan_to_num(out, nan=0.0).astype(np.float32)

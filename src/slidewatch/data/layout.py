@@ -182,3 +182,17 @@ def orphan_masks(root: Path, refs: Sequence[PatchRef]) -> list[Path]:
 def is_labeled(refs: Sequence[PatchRef]) -> bool:
     """True when at least one ref has a mask (the dataset is meant to be labeled)."""
     return any(r.mask is not None for r in refs)
+
+
+def default_mask_path(root: Path, image: Path) -> Path:
+    """Where :func:`discover` looks for the mask of ``image`` (a patch under ``root``), whether
+    or not it exists: ``X/img/image_N.h5`` → ``X/mask/mask_N.h5`` (flat and official layouts),
+    ``images/<split>/image_N.h5`` → ``annotations/<split>/mask_N.h5``, else beside the image."""
+    root, image = Path(root), Path(image)
+    layout = detect_layout(root)
+    folder = image.parent
+    if layout == "huggingface":
+        return root / "annotations" / folder.name / _mask_name(image)
+    if layout == "official" or (root / "img").is_dir():
+        return folder.parent / "mask" / _mask_name(image)
+    return folder / _mask_name(image)

@@ -1,0 +1,208 @@
+"""The labeling page in a real headless Chromium: draw with the mouse, save, undo, reload.
+
+The expected masks are computed here from the mouse coordinates sent, with the rules of
+docs/labeling.md (brush disc, line stamping, polygon pixel centres) written independently
+of the page's JavaScript (the polygon test uses matplotlib's point-in-polygon).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from slidewatch.data.hdf5 import read_mask
+
+ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--no-sandbox"]
+
+
+@pytest.fixture
+def browser_page(chromium_path: str) -> Iterator[Callable[[str], Any]]:
+    """``open(url)`` -> a Playwright page that may reach 127.0.0.1 only."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=ARGS)
+        context = browser.new_context(viewport={"width": 1300, "height": 1000})
+        blocked: list[str] = []
+
+        def guard(route: Any) -> None:
+            if route.request.url.startswith(("http://127.0.0.1", "data:")):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        errors: list[str] = []
+
+        def open_page(url: str) -> Any:
+            page = context.new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            page.wait_for_selector("body[data-ready='1']", timeout=30_000)
+            return page
+
+        yield open_page
+        browser.close()
+        assert not errors, errors
+        assert not blocked, blocked
+
+
+def disc(radius: float) -> list[tuple[int, int]]:
+    k = math.ceil(radius)
+    return [
+        (dr, dc)
+        for dr in range(-k, k + 1)
+        for dc in range(-k, k + 1)
+        if dr * dr + dc * dc <= radius * radius
+    ]
+
+
+def expected_stroke(cells: list[tuple[int, int]], size: int, shape: tuple[int, int]) -> np.ndarray:
+    """Brush rule: a disc of diameter ``size`` stamped on the line cells between positions."""
+    out = np.zeros(shape, dtype=np.uint8)
+    footprint = disc((size - 1) / 2)
+    stamps = [cells[0]]
+    for (c0, r0), (c1, r1) in itertools.pairwise(cells):
+        n = max(abs(c1 - c0), abs(r1 - r0))
+        stamps += [
+            (c0 + math.floor((c1 - c0) * t / n + 0.5), r0 + math.floor((r1 - r0) * t / n + 0.5))
+            for t in range(n + 1)
+        ]
+    for c, r in stamps:
+        for dr, dc in footprint:
+            if 0 <= r + dr < shape[0] and 0 <= c + dc < shape[1]:
+                out[r + dr, c + dc] = 1
+    return out
+
+
+def expected_polygon(vertices: list[tuple[float, float]], shape: tuple[int, int]) -> np.ndarray:
+    """Pixels whose centre is inside the polygon (matplotlib's point-in-polygon)."""
+    from matplotlib.path import Path as MplPath
+
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]]
+    centres = np.column_stack([cols.ravel() + 0.5, rows.ravel() + 0.5])
+    inside = MplPath(vertices).contains_points(centres)
+    return inside.reshape(shape).astype(np.uint8)
+
+
+def geometry(page: Any) -> dict[str, float]:
+    return page.evaluate(
+        """() => { const r = document.getElementById('canvas').getBoundingClientRect();
+        return {left: r.left, top: r.top, zoom: labeler.zoom, margin: labeler.margin,
+                size: labeler.size, width: labeler.width, height: labeler.height}; }"""
+    )
+
+
+def at_cell(g: dict[str, float], col: int, row: int) -> tuple[float, float]:
+    """Viewport position of the centre of patch pixel (row, col)."""
+    z, m = g["zoom"], g["margin"]
+    return g["left"] + (col + m + 0.5) * z, g["top"] + (row + m + 0.5) * z
+
+
+def polygon_click(g: dict[str, float], x: float, y: float) -> tuple[int, int]:
+    """Whole viewport pixels nearest to patch position (x, y) in pixel units."""
+    z, m = g["zoom"], g["margin"]
+    return round(g["left"] + (x + m) * z), round(g["top"] + (y + m) * z)
+
+
+def vertex_of(g: dict[str, float], x: int, y: int) -> tuple[float, float]:
+    """The patch position (pixel units) of viewport position (x, y): the page's rule."""
+    return (x - g["left"]) / g["zoom"] - g["margin"], (y - g["top"]) / g["zoom"] - g["margin"]
+
+
+def assert_not_degenerate(vertices: list[tuple[float, float]]) -> None:
+    """No pixel centre on an edge, no vertex on a centre row: the two rasterisers agree."""
+    for _x, y in vertices:
+        assert abs((y % 1) - 0.5) > 1e-6, vertices
+    rows, cols = np.mgrid[0:128, 0:128] + 0.5
+    for (x0, y0), (x1, y1) in zip(vertices, vertices[1:] + vertices[:1], strict=True):
+        cross = (x1 - x0) * (rows - y0) - (y1 - y0) * (cols - x0)
+        assert np.abs(cross).min() > 1e-6, vertices
+
+
+def page_mask(page: Any) -> np.ndarray:
+    values = page.evaluate("() => Array.from(labeler.mask)")
+    return np.array(values, dtype=np.uint8).reshape(128, 128)
+
+
+def save_and_wait(page: Any, version: int) -> None:
+    page.click("#save")
+    page.wait_for_function(f"() => labeler.version === {version}", timeout=20_000)
+
+
+def stroke(page: Any, g: dict[str, float], cells: list[tuple[int, int]]) -> None:
+    page.mouse.move(*at_cell(g, *cells[0]))
+    page.mouse.down()
+    for cell in cells[1:]:
+        page.mouse.move(*at_cell(g, *cell))
+    page.mouse.up()
+
+
+@pytest.mark.realdata
+def test_draw_save_undo_reload_on_a_real_patch(
+    real_copy: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    base = serve({"real": real_copy})
+    page = browser_page(f"{base}/label?dataset=real")
+    assert page.evaluate("() => labeler.key") == "img/image_1"
+    g = geometry(page)
+    assert g["margin"] == 0  # no build-patches index: the patch alone, and the page says so
+    assert "patch shown alone" in page.inner_text("#info")
+    shape = (int(g["height"]), int(g["width"]))
+
+    # a brush stroke: right along a row, a 45° diagonal, then a shallow slope
+    cells = [(c, 20) for c in range(10, 41, 3)] + [(45, 25), (50, 30), (57, 33), (63, 36)]
+    stroke(page, g, cells)
+    brush = expected_stroke(cells, int(g["size"]), shape)
+
+    # a polygon: vertices at pointer positions (pixel units), closed on the first vertex
+    page.keyboard.press("p")
+    clicks = [polygon_click(g, x, y) for x, y in [(27.3, 70.2), (72.4, 76.1), (62.2, 110.3),
+                                                  (31.1, 100.4)]]  # fmt: skip
+    vertices = [vertex_of(g, x, y) for x, y in clicks]
+    assert_not_degenerate(vertices)
+    for x, y in clicks:
+        page.mouse.click(x, y)
+    page.mouse.click(clicks[0][0] + 2, clicks[0][1] + 1)  # near the first vertex: closes
+    polygon = expected_polygon(vertices, shape)
+    assert polygon.sum() > 500 and brush.sum() > 100
+
+    expected = brush | polygon
+    assert (page_mask(page) == expected).all()
+    save_and_wait(page, 1)
+    saved = read_mask(real_copy / "mask" / "mask_1.h5")
+    assert saved.shape == (128, 128) and saved.dtype == np.uint8
+    assert (saved == expected).all()
+
+    # another stroke, then undo: the mask is back to what was saved
+    page.keyboard.press("b")
+    stroke(page, g, [(100, 10), (120, 10)])
+    assert page_mask(page).sum() > expected.sum()
+    page.keyboard.press("Control+z")
+    assert (page_mask(page) == expected).all()
+    save_and_wait(page, 2)
+    assert (read_mask(real_copy / "mask" / "mask_1.h5") == expected).all()
+
+    # reload: the saved mask comes back, the patch is listed as done
+    page.reload()
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("#patch-list li[data-key='img/image_1']")
+    page.wait_for_function("() => labeler.key === 'img/image_1' && labeler.version === 2")
+    assert (page_mask(page) == expected).all()
+    assert "1 / 3 done" in page.inner_text("#progress-text")
+
+
+def test_a_four_band_patch_offers_no_swir(
+    four_band: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    base = serve({"rgbn": four_band})
+    page = browser_page(f"{base}/label?dataset=rgbn")
+    options = page.eval_on_selector_all("#combo option", "os => os.map(o => o.value)")
+    assert options == ["true-colour", "false-colour", "ndvi"]
