@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
+from tests.service.conftest import free_port
 
 from slidewatch.cli import cli
-from tests.service.conftest import free_port
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

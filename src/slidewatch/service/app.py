@@ -51,12 +51,17 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["X-API-Key", "Content-Type"],
         )
-    _include_routers(app)
+    _include_routers(app, settings)
     return app
 
 
-def _include_routers(app: FastAPI) -> None:
+def _include_routers(app: FastAPI, settings: ServiceSettings) -> None:
+    from slidewatch.service.auth import ReadAccess, WritesNeedKey
+    from slidewatch.service.labeling import LabelDatasets, labeling_router
     from slidewatch.service.routes import aois, health, jobs, page, processes, runs, tiles
 
     for module in (health, aois, runs, tiles, processes, jobs, page):
         app.include_router(module.router)
+    datasets = LabelDatasets(lambda: settings.label_datasets, models=settings.label_models)
+    # the labeling router's saves and skips need a key like every write here
+    app.include_router(labeling_router(datasets), dependencies=[ReadAccess, WritesNeedKey])

@@ -52,6 +52,11 @@ class ServiceSettings(BaseSettings):
     "stac_url": ..., "collection": ...}}`` (options exactly as ``fetch`` takes them). Clients
     name a source; they never send a catalogue URL."""
 
+    label_datasets: dict[str, Path] = {}
+    """Patch datasets offered by the labeling page at ``/label`` (JSON: name -> folder)."""
+    label_models: dict[str, Path] = {}
+    """Models suggesting masks on the labeling page (JSON: dataset name -> model folder)."""
+
     job_workers: int = Field(default=1, ge=1, le=64)
     """Worker processes for detection jobs and runs requested through the API."""
     scheduler: bool = False
