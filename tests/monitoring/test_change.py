@@ -18,8 +18,10 @@ from slidewatch.monitoring.change import (
 def test_change_raster_classes() -> None:
     now = np.array([[1, 1, 0, 255, 0]], dtype=np.uint8)
     before = np.array([[0, 1, 1, 1, 255]], dtype=np.uint8)
-    assert change_raster(now, before).tolist() == [[NEW, PERSISTING, GONE, UNKNOWN, UNKNOWN]]
-    assert change_raster(now, None).tolist() == [[NONE, NONE, NONE, UNKNOWN, NONE]]
+    got = change_raster(now, before, buffer_px=0).tolist()
+    assert got == [[NEW, PERSISTING, GONE, UNKNOWN, UNKNOWN]]
+    assert change_raster(now, None, buffer_px=0).tolist() == [[NONE, NONE, NONE, UNKNOWN, NONE]]
+    assert change_raster(now, before, buffer_px=1).tolist() == [[NEW, PERSISTING] + [UNKNOWN] * 3]
 
 
 def _labels(shape: tuple[int, int], boxes: list[tuple[int, int, int, int]]) -> np.ndarray:
@@ -42,7 +44,7 @@ def test_identity_growth_new_gone_and_unknown() -> None:
     before[0:3, 30:33] = 255
     known = _labels(shape, [(0, 4, 0, 4), (10, 14, 10, 14), (20, 24, 0, 4), (30, 34, 30, 34)])
     current = _labels(shape, [(0, 4, 0, 8), (10, 14, 10, 14), (20, 24, 20, 26), (0, 3, 30, 33)])
-    change = change_raster(now, before)
+    change = change_raster(now, before, buffer_px=0)
     records = match_landslides(change, current, known, [1600.0] * 4, [True] * 4, 100.0)
     got = {(r.kind, r.current, r.known, r.changed_area_m2) for r in records}
     assert got == {

@@ -25,6 +25,9 @@ GROWTH_MIN_FRACTION = 0.1
 (smaller differences are outline noise between two dates)..."""
 GROWTH_MIN_M2 = 200.0
 """... and at least this many m² (two 10 m pixels are not growth)."""
+UNSEEN_BUFFER_PX = 3
+"""Pixels this close to an unseen one count as unseen too: cloud edges are hazy and cloud
+masks are coarser than 10 m (SCL is 20 m), so bright haze would otherwise read as new scars."""
 UNSEEN_MAX_FRACTION = 0.05
 """A landslide not found again is *gone* only if at most this fraction of it was unseen."""
 
@@ -40,17 +43,28 @@ class ChangeRecord:
     changed_area_m2: float
 
 
-def change_raster(current: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
-    """Per-pixel change classes (see the module doc) of two 0/1/255 landslide rasters."""
+def unseen(raster: np.ndarray, buffer_px: int = UNSEEN_BUFFER_PX) -> np.ndarray:
+    """Pixels at 255 (cannot see), grown by ``buffer_px``."""
+    from scipy.ndimage import binary_dilation
+
+    mask = raster == 255
+    return binary_dilation(mask, iterations=buffer_px) if buffer_px and mask.any() else mask
+
+
+def change_raster(
+    current: np.ndarray, previous: np.ndarray | None, buffer_px: int = UNSEEN_BUFFER_PX
+) -> np.ndarray:
+    """Per-pixel change classes (see the module doc) of two 0/1/255 landslide rasters;
+    unseen pixels of either date, grown by ``buffer_px``, are unknown."""
     if previous is None:
-        return np.where(current == 255, UNKNOWN, NONE).astype(np.uint8)
+        return np.where(unseen(current, buffer_px), UNKNOWN, NONE).astype(np.uint8)
     if previous.shape != current.shape:
         raise ValueError(f"rasters differ in shape: {previous.shape} vs {current.shape}")
     out = np.full(current.shape, NONE, dtype=np.uint8)
     out[(current == 1) & (previous == 0)] = NEW
     out[(current == 1) & (previous == 1)] = PERSISTING
     out[(current == 0) & (previous == 1)] = GONE
-    out[(current == 255) | (previous == 255)] = UNKNOWN
+    out[unseen(current, buffer_px) | unseen(previous, buffer_px)] = UNKNOWN
     return out
 
 

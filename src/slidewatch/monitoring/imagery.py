@@ -10,10 +10,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from slidewatch.errors import ConfigError
-
 ENGINE = "onnx"
 
 
@@ -39,9 +35,11 @@ def source_config(options: dict[str, Any]) -> Any:
 
 
 def aoi_value(geometry: dict[str, Any]) -> Any:
+    from shapely.geometry import shape
+
     from slidewatch.acquisition.aoi import validate_aoi
 
-    return validate_aoi(geometry, "AOI geometry")
+    return validate_aoi(shape(geometry), "AOI geometry")
 
 
 def search(source: dict[str, Any], geometry: dict[str, Any], start: date, end: date) -> list[Found]:
@@ -71,13 +69,22 @@ def search(source: dict[str, Any], geometry: dict[str, Any], start: date, end: d
     ]
 
 
-def fetch(source: dict[str, Any], geometry: dict[str, Any], found: Found, out: Path) -> Path:
-    """The detection-ready stack of one acquisition (its day only) at ``out``."""
+def fetch(source: dict[str, Any], geometry: dict[str, Any], found: Found, out: Path) -> Any:
+    """The detection-ready stack of one acquisition at ``out``; returns acquisition's
+    ``StackResult`` (``cloud_cover_aoi``, ``clear_fraction``, ...)."""
     from slidewatch.acquisition.stack import fetch_stack
 
     day = date.fromisoformat(found.date)
-    fetch_stack(source_config(source), aoi_value(geometry), day, day, out)
-    return out
+    config, aoi = source_config(source), aoi_value(geometry)
+    return fetch_stack(config, aoi, day, day, out, acquisitions=[found.handle])
+
+
+def cloud_pct(result: Any) -> float:
+    """Cloud over the AOI (%) of a one-acquisition stack; where the source cannot tell
+    clouds from missing data, the share of the AOI without data."""
+    cover = result.cloud_cover_aoi[0] if result.cloud_cover_aoi else None
+    unseen = 100.0 * (1.0 - float(result.clear_fraction))
+    return round(float(cover) if cover is not None else unseen, 2)
 
 
 def detect(stack: Path, model_dir: str, out: Path) -> dict[str, Any]:
@@ -85,20 +92,3 @@ def detect(stack: Path, model_dir: str, out: Path) -> dict[str, Any]:
 
     summary: dict[str, Any] = run_detect(stack, model_dir, out, engine=ENGINE, progress=False)
     return summary
-
-
-def unseen_pct(stack: Path, geometry: dict[str, Any]) -> float:
-    """Share (%) of the AOI's pixels the stack cannot see (clouds, shadows, no data)."""
-    import rasterio
-    from rasterio.features import geometry_mask
-    from rasterio.warp import transform_geom
-
-    with rasterio.open(stack) as ds:
-        valid = ds.dataset_mask() > 0
-        inside = ~geometry_mask(
-            [transform_geom("EPSG:4326", ds.crs, geometry)], valid.shape, ds.transform
-        )
-    total = int(inside.sum())
-    if total == 0:
-        raise ConfigError("the AOI covers no pixel of its stack; check the AOI geometry")
-    return round(100.0 * float(np.count_nonzero(inside & ~valid)) / total, 2)

@@ -150,9 +150,10 @@ def _produce(
     t0 = time.perf_counter()
     _check_model(aoi)
     stage(aoi.name, found.date, "fetch")
-    stack = imagery.fetch(aoi.source, aoi.geometry, found, work / "stack.tif")
+    stack = work / "stack.tif"
+    fetched = imagery.fetch(aoi.source, aoi.geometry, found, stack)
     timings = {"fetch_s": time.perf_counter() - t0}
-    cloud = imagery.unseen_pct(stack, aoi.geometry)
+    cloud = imagery.cloud_pct(fetched)
     if cloud > aoi.max_cloud_pct:
         reason = f"too cloudy: {cloud:.1f}% of the AOI unseen (limit {aoi.max_cloud_pct:g}%)"
         runs.end(registry, run_id, "skipped", reason, cloud_pct=cloud, timings=timings)

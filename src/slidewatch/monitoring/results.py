@@ -202,7 +202,8 @@ def _record_one(
         return 0
     if s.scalar(select(Alert.id).where(Alert.landslide_id == slide_id)) is not None:
         return 0  # one alert per landslide, ever
-    payload = alert_payload(aoi, run_id, found, r, slide_id, feature, res.previous, urls, cloud)
+    current = res.current[r.current]  # type: ignore[index]  # new and grown have one
+    payload = alert_payload(aoi, run_id, found, r, slide_id, current, res.previous, urls, cloud)
     alert = Alert(aoi_id=aoi.id, run_id=run_id, landslide_id=slide_id, payload=payload)
     for channel, targets in (("webhook", aoi.webhooks), ("email", aoi.emails)):
         alert.deliveries += [Delivery(channel=channel, target=t) for t in targets]

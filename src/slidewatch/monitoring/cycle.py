@@ -1,0 +1,87 @@
+"""``run-once``: look at every due AOI, then deliver what the outbox holds.
+
+cron or a systemd timer calls it every few minutes; it does nothing when nothing is due.
+Looks run one after the other in this process, or spread over a Dask cluster
+(``workers=N`` starts a LocalCluster, ``dask_address`` joins a running one): each task
+opens the registry from its URL, so the database stays the single source of truth and any
+number of ``run-once`` processes and workers may run at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from slidewatch.errors import ConfigError
+from slidewatch.monitoring import runs
+from slidewatch.monitoring.alerts import deliver_pending
+from slidewatch.monitoring.look import MonitorConfig, Outcome, look_at
+from slidewatch.monitoring.registry import Registry
+from slidewatch.monitoring.schedule import due
+from slidewatch.monitoring.tables import utcnow
+
+
+def due_aois(registry: Registry, now: datetime, names: Sequence[str] | None = None) -> list[str]:
+    """Names of the AOIs due at ``now`` (all active ones, or those of ``names``)."""
+    aois = [registry.get_aoi(n) for n in names] if names else registry.list_aois(active=True)
+    return [
+        a.name for a in aois if due(a.active, a.cadence_days, runs.looks(registry, a.id), now).due
+    ]
+
+
+def _look_safely(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
+    """A look that turns even an unexpected error into a failed outcome (never stops others)."""
+    try:
+        return look_at(config, name, now)
+    except Exception as exc:
+        return [Outcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")]
+
+
+def _client(workers: int | None, dask_address: str | None) -> Any:
+    from dask.distributed import Client, LocalCluster
+
+    if dask_address:
+        return Client(dask_address)
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers {workers} must be at least 1")
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                           dashboard_address=None)  # fmt: skip
+    return Client(cluster)
+
+
+def _looks_on_dask(
+    config: MonitorConfig, names: list[str], now: datetime, workers: int | None, address: str | None
+) -> list[Outcome]:
+    client = _client(workers, address)
+    try:
+        futures = client.map(_look_safely, [config] * len(names), names, [now] * len(names),
+                             pure=False)  # fmt: skip
+        results: list[list[Outcome]] = client.gather(futures)
+    finally:
+        cluster = client.cluster
+        client.close()
+        if cluster is not None and not address:
+            cluster.close()
+    return [o for outcomes in results for o in outcomes]
+
+
+def run_once(
+    config: MonitorConfig,
+    names: Sequence[str] | None = None,
+    now: datetime | None = None,
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> tuple[list[Outcome], dict[str, int]]:
+    """Look at the due AOIs as of ``now`` (default: the current time), then deliver pending
+    alerts. Returns the outcomes of the looks and the delivery counts."""
+    now = now or utcnow()
+    with Registry(config.db_url) as registry:
+        names_due = due_aois(registry, now, names)
+    if workers is not None or dask_address:
+        outcomes = _looks_on_dask(config, names_due, now, workers, dask_address)
+    else:
+        outcomes = [o for name in names_due for o in _look_safely(config, name, now)]
+    with Registry(config.db_url) as registry:
+        deliveries = deliver_pending(registry, config.smtp, config.retry)
+    return outcomes, deliveries

@@ -1,0 +1,164 @@
+"""An AOI's history: landslide area per acquisition, as a table, a plot, and panels of
+pre-event RGB, post-event RGB and the detection over it (what a person looks at to judge a
+change)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slidewatch.errors import RegistryError
+
+
+@dataclass(frozen=True)
+class Point:
+    run_id: int
+    date: str | None
+    state: str
+    landslides: int | None
+    area_m2: float | None
+    new_area_m2: float | None
+    changes: dict[str, int]
+    alerts: int
+    cloud_pct: float | None
+    reason: str | None
+
+
+def time_series(registry: Any, name: str) -> list[Point]:
+    """Every run of the AOI, oldest acquisition first."""
+    rows = sorted(registry.runs(name), key=lambda r: (r.acquisition_date or "", r.id))
+    return [
+        Point(r.id, r.acquisition_date, r.state, r.stats.get("landslides"),
+              r.stats.get("landslide_area_m2"), r.stats.get("new_area_m2"),
+              r.stats.get("changes", {}), r.stats.get("alerts", 0), r.cloud_pct, r.reason)
+        for r in rows
+    ]  # fmt: skip
+
+
+def format_table(points: list[Point]) -> str:
+    head = f"{'run':>4} {'date':<10} {'state':<8} {'slides':>6} {'area m²':>10} {'new m²':>8} "
+    lines = [head + f"{'cloud %':>7}  changes / reason"]
+    for p in points:
+        changes = ", ".join(f"{k} {v}" for k, v in sorted(p.changes.items()))
+        lines.append(
+            f"{p.run_id:>4} {p.date or '-':<10} {p.state:<8} {_n(p.landslides):>6} "
+            f"{_n(p.area_m2):>10} {_n(p.new_area_m2):>8} {_n(p.cloud_pct):>7}  "
+            f"{changes or p.reason or ''}"
+        )
+    return "\n".join(lines)
+
+
+def _n(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:g}"
+
+
+def plot_history(points: list[Point], name: str, path: Path) -> None:
+    """Landslide area per acquisition (line), new/grown area (bars), skipped/failed marks."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from slidewatch.atomic import atomic_output
+
+    done = [p for p in points if p.state == "done" and p.date]
+    other = [p for p in points if p.state in ("skipped", "failed") and p.date]
+    fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    dates = [np.datetime64(p.date) for p in done]
+    ax.plot(dates, [(p.area_m2 or 0) / 1e4 for p in done], "o-", label="landslide area")
+    ax.bar(dates, [(p.new_area_m2 or 0) / 1e4 for p in done], width=1.5, color="tab:red",
+           alpha=0.6, label="new or grown area")  # fmt: skip
+    for p in other:
+        ax.axvline(np.datetime64(p.date), color="grey", ls=":", lw=1)
+        ax.annotate(p.state, (np.datetime64(p.date), 0), rotation=90, fontsize=7, color="grey")
+    ax.set(title=f"{name}: landslide area per acquisition", ylabel="area (ha)",
+           xlabel="acquisition date (UTC)")  # fmt: skip
+    ax.legend(loc="upper left")
+    fig.autofmt_xdate()
+    with atomic_output(Path(path), ".png") as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+
+
+def _read(url: str, band_count: int | None = None) -> np.ndarray:
+    import fsspec
+    from rasterio.io import MemoryFile
+
+    with fsspec.open(url, "rb") as f, MemoryFile(f.read()) as memory, memory.open() as ds:
+        return ds.read() if band_count is None else ds.read(list(range(1, band_count + 1)))
+
+
+def _rgb_pair(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both dates stretched alike (percentiles of the pixels both see), so colours compare;
+    unseen pixels mid-grey."""
+    from slidewatch.rgb import STRETCH_PERCENT
+
+    both = np.isfinite(pre).all(axis=0) & np.isfinite(post).all(axis=0)
+    out = []
+    for image in (pre, post):
+        rgb = np.full((*image.shape[1:], 3), 0.5, dtype=np.float32)
+        for k in range(3):
+            band = image[min(k, image.shape[0] - 1)]
+            values = band[both] if both.any() else band[np.isfinite(band)]
+            lo, hi = np.percentile(values, [STRETCH_PERCENT, 100 - STRETCH_PERCENT])
+            rgb[..., k] = np.clip((band - lo) / max(hi - lo, 1e-6), 0, 1)
+        rgb[~np.isfinite(image).all(axis=0)] = 0.5
+        out.append(rgb)
+    return out[0], out[1]
+
+
+def _chosen(registry: Any, name: str, run_ids: list[int] | None) -> list[Any]:
+    runs = [r for r in registry.runs(name) if r.state == "done"]
+    if run_ids:
+        by_id = {r.id: r for r in runs}
+        missing = [i for i in run_ids if i not in by_id]
+        if missing:
+            raise RegistryError(f"run(s) {missing} of {name!r} are not done runs; "
+                                f"done runs: {sorted(by_id)}")  # fmt: skip
+        return [by_id[i] for i in run_ids]
+    changed = [r for r in runs if r.stats.get("new_area_m2") and r.stats.get("previous_run")]
+    chosen = changed[:1] or [r for r in runs if r.stats.get("previous_run")][:1]
+    if not chosen:
+        raise RegistryError(f"AOI {name!r} has no run with a previous one yet; run it twice")
+    return chosen
+
+
+def draw_panels(registry: Any, name: str, run_ids: list[int] | None, path: Path) -> None:
+    """For each chosen run: pre-event RGB | post-event RGB | detection and change over it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from slidewatch.atomic import atomic_output
+
+    chosen = _chosen(registry, name, run_ids)
+    fig, axes = plt.subplots(len(chosen), 3, figsize=(12, 4.2 * len(chosen)), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    for row, run in zip(axes, chosen, strict=True):
+        pre_run = registry.run(run.stats["previous_run"]["id"])
+        pre, post = _rgb_pair(_read(pre_run.products["rgb.tif"]), _read(run.products["rgb.tif"]))
+        change = _read(run.products["change.tif"])[0]
+        overlay = post.copy()
+        colours = {1: (1.0, 0.1, 0.1), 2: (1.0, 0.85, 0.0), 3: (0.1, 0.6, 1.0)}
+        for value, colour in colours.items():
+            overlay[change == value] = 0.35 * overlay[change == value] + 0.65 * np.array(colour)
+        overlay[change == 255] = 0.5 * overlay[change == 255] + 0.5
+        titles = (f"pre-event {pre_run.acquisition_date}", f"post-event {run.acquisition_date}",
+                  f"detection and change (run {run.id})")  # fmt: skip
+        for ax, image, title in zip(row, (pre, post, overlay), titles, strict=True):
+            ax.imshow(image, interpolation="nearest")
+            ax.set_title(title)
+            ax.set_axis_off()
+    legend = [Patch(color=c, label=label) for c, label in (
+        ((1.0, 0.1, 0.1), "new"), ((1.0, 0.85, 0.0), "persisting"), ((0.1, 0.6, 1.0), "gone"),
+        ((0.85, 0.85, 0.85), "unknown (unseen)"))]  # fmt: skip
+    fig.legend(handles=legend, loc="outside lower center", ncols=4, frameon=False)
+    fig.suptitle(f"{name}: SYNTHETIC data" if "EXAMPLE" in str(chosen[0].scenes) else name)
+    with atomic_output(Path(path), ".png") as tmp:
+        fig.savefig(tmp, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,57 @@
+"""A small model trained on the spot for the monitoring tests (seconds on 2 CPU cores).
+
+Trained in plain torch on a synthetic area other than the example's, then its ONNX graph
+is exported beside the weights, so the monitoring processes run it without torch.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+BANDS = ("B2", "B3", "B4", "B8")
+SOURCE_BANDS = "B2,B3,B4,B8"
+
+
+def train_small_model(out: Path, steps: int = 150, seed: int = 11) -> Path:
+    import torch
+
+    from slidewatch.acquisition.synthetic import area_bands
+    from slidewatch.bands import raw_to_l4s
+    from slidewatch.data.normalization import Normalization
+    from slidewatch.models.modelfile import ModelSpec, save_model
+    from slidewatch.models.registry import build_model
+
+    torch.manual_seed(seed)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny network: more threads only contend
+    bands, _, scars = area_bands(192, 192, seed)
+    image = raw_to_l4s(np.stack([bands[b] for b in BANDS]).astype(np.float32), BANDS)
+    mean, std = image.mean(axis=(1, 2)), image.std(axis=(1, 2))
+    norm = Normalization("standard", BANDS, tuple(map(float, mean)), tuple(map(float, std)))
+    x = torch.from_numpy(((image - mean[:, None, None]) / std[:, None, None]).astype(np.float32))
+    y = torch.from_numpy(scars.astype(np.float32))
+    model = build_model("unet", len(BANDS), base_width=4)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-2)
+    rng = np.random.default_rng(seed)
+    pos_weight = torch.tensor((1 - scars.mean()) / max(scars.mean(), 1e-3))
+    model.train()
+    for _ in range(steps):
+        corners = rng.integers(0, 192 - 64, size=(8, 2))
+        xb = torch.stack([x[:, r : r + 64, c : c + 64] for r, c in corners])
+        yb = torch.stack([y[r : r + 64, c : c + 64] for r, c in corners])[:, None]
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(
+            model(xb), yb, pos_weight=pos_weight
+        )
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    model.eval()
+    torch.set_num_threads(threads)
+    spec = ModelSpec("unet", {"base_width": 4}, BANDS, norm, threshold=0.5, patch_size=64)
+    directory = save_model(out, model, spec)
+    from slidewatch.inference.engine import load_engine
+
+    load_engine(directory, "onnx")  # exports the graph beside the weights, once
+    return directory
