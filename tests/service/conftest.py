@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.service import registry_fixture
-from tests.service.registry_fixture import Fixture
+from tests.service import pipeline_fixture
+from tests.service.pipeline_fixture import Fixture
 
 from slidewatch.service.app import create_app
 from slidewatch.service.settings import ServiceSettings
@@ -29,10 +29,19 @@ def make_model_dir(root: Path) -> Path:
     return folder
 
 
+SMALL_AOI = {
+    "type": "Polygon",
+    "coordinates": [
+        [[91.84, 22.44], [91.86, 22.44], [91.86, 22.46], [91.84, 22.46], [91.84, 22.44]]
+    ],
+}
+"""A 2 km × 2 km area for requests that add AOIs or start jobs."""
+
+
 @pytest.fixture(scope="session")
 def monitored(tmp_path_factory: pytest.TempPathFactory) -> Fixture:
-    home = tmp_path_factory.mktemp("monitored")
-    return registry_fixture.build(home, make_model_dir(home))
+    """Two looks at the monitoring example by the monitoring pipeline (read only)."""
+    return pipeline_fixture.build(tmp_path_factory.mktemp("monitored"))
 
 
 def settings_for(fixture: Fixture, **extra: object) -> ServiceSettings:

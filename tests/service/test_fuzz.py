@@ -12,7 +12,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from tests.service.conftest import API_KEY, settings_for
-from tests.service.registry_fixture import Fixture
+from tests.service.pipeline_fixture import Fixture
 
 from slidewatch.service.app import create_app
 

@@ -6,14 +6,13 @@ import time
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.service.conftest import API_KEY
-from tests.service.registry_fixture import aoi_geometry
+from tests.service.conftest import API_KEY, SMALL_AOI
 
 KEY = {"X-API-Key": API_KEY}
 
 
 def _inputs(**extra: Any) -> dict[str, Any]:
-    return {"inputs": {"aoi": aoi_geometry(), "model": "tiny", "event_date": "2024-06-01", **extra}}
+    return {"inputs": {"aoi": SMALL_AOI, "model": "tiny", "event_date": "2024-06-01", **extra}}
 
 
 def test_process_list_and_description(fresh: TestClient) -> None:

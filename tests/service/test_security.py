@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import rasterio
 from fastapi.testclient import TestClient
-from tests.service.conftest import API_KEY, make_model_dir, settings_for
-from tests.service.registry_fixture import AOI_NAME, Fixture, aoi_geometry
+from tests.service.conftest import API_KEY, SMALL_AOI, make_model_dir, settings_for
+from tests.service.pipeline_fixture import Fixture
 
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.tables import Run
@@ -77,7 +77,8 @@ def test_products_outside_the_archive_are_404_and_not_read(
     outside = tmp_path / "outside"
     outside.mkdir()
     secret = outside / "secret.tif"
-    shutil.copy(monitored.archive / AOI_NAME / "2024-06-01" / "rgb.tif", secret)
+    with Registry(monitored.db_url) as registry:
+        shutil.copy(registry.run(monitored.run_ids[0]).products["rgb.tif"], secret)
     archive = tmp_path / "copy" / "archive"
     if kind == "symlink-out":
         target = "evil.tif"
@@ -90,7 +91,7 @@ def test_products_outside_the_archive_are_404_and_not_read(
     client, run = _run_with_product(monitored, tmp_path, target)
     (archive / "evil.tif").symlink_to(secret)
     (archive / "evil-dir").symlink_to(outside, target_is_directory=True)
-    x, y = _tile_inside(aoi_geometry())
+    x, y = _tile_inside(monitored.example.new_scar)
     with client:
         opened.clear()
         response = client.get(f"/tiles/{run}/rgb/15/{x}/{y}.png")
@@ -102,9 +103,10 @@ def test_products_outside_the_archive_are_404_and_not_read(
 
 def _tile_inside(geometry: dict[str, Any]) -> tuple[int, int]:
     import morecantile
+    from shapely.geometry import shape
 
-    lon, lat = geometry["coordinates"][0][0]
-    tile = morecantile.tms.get("WebMercatorQuad").tile(lon + 1e-3, lat - 1e-3, 15)
+    point = shape(geometry).representative_point()
+    tile = morecantile.tms.get("WebMercatorQuad").tile(point.x, point.y, 15)
     return tile.x, tile.y
 
 
@@ -123,7 +125,7 @@ def test_inside_archive_admits_only_regular_files_inside(tmp_path: Path) -> None
 def _feature(name: str = "new-area", **props: object) -> dict[str, object]:
     return {
         "type": "Feature",
-        "geometry": aoi_geometry(),
+        "geometry": SMALL_AOI,
         "properties": {"name": name, "model": "tiny", **props},
     }
 
