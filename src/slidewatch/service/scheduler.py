@@ -59,6 +59,12 @@ class Scheduler:
         self.ticks += 1
         return True
 
+    def wait(self, timeout_s: float | None = None) -> int | None:
+        """Wait for the running look (if any) to end; its exit status."""
+        if self._process is None:
+            return None
+        return self._process.wait(timeout=timeout_s)
+
     def stop(self) -> None:
         self._stop.set()
         if self._process is not None and self._process.poll() is None:
