@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from shapely.geometry import shape
 from tests.service.conftest import API_KEY, SMALL_AOI
+from tests.service.pipeline_fixture import Fixture
+
+from slidewatch.monitoring.registry import Registry
+from slidewatch.service.app import create_app
+from slidewatch.service.settings import ServiceSettings
 
 KEY = {"X-API-Key": API_KEY}
 
@@ -73,3 +81,47 @@ def test_async_job_lifecycle(fresh: TestClient) -> None:
     assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
     assert fresh.delete(location, headers=KEY).status_code == 409
     assert fresh.get("/jobs/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_detect_job_finds_the_new_scar(monitored: Fixture, tmp_path: Path) -> None:
+    """The whole process: search the catalogue, fetch, detect (ONNX, in the worker), results."""
+    with Registry(monitored.db_url) as registry:
+        source = registry.get_aoi(monitored.aoi).source
+    settings = ServiceSettings(
+        home=tmp_path,
+        api_keys=API_KEY,
+        sources={"default": source},
+        models_dir=monitored.model.parent,
+    )
+    body = {
+        "inputs": {
+            "aoi": monitored.example.aoi,
+            "model": monitored.model.name,
+            "event_date": "2023-03-04",
+        }
+    }
+    with TestClient(create_app(settings)) as client:
+        response = client.post("/processes/detect/execution", json=body, headers=KEY)
+        assert response.status_code == 201, response.text
+        final = _wait_final(client, response.headers["location"], timeout_s=600)
+        assert final["status"] == "successful", final["message"]
+        results = client.get(f"{response.headers['location']}/results").json()
+    assert results["summary"]["acquisition_date"] == "2023-03-06"
+    scar = shape(monitored.example.new_scar)
+    assert any(shape(f["geometry"]).intersects(scar) for f in results["landslides"]["features"])
+
+
+def test_run_now_queues_a_look(monitored: Fixture, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(monitored.home, home)
+    settings = ServiceSettings(home=home, api_keys=API_KEY)
+    with TestClient(create_app(settings)) as client:
+        assert client.post(f"/aois/{monitored.aoi}/runs").status_code == 401
+        assert client.post("/aois/nowhere/runs", headers=KEY).status_code == 404
+        response = client.post(f"/aois/{monitored.aoi}/runs", headers=KEY)
+        assert response.status_code == 202 and response.headers["location"].startswith("/jobs/")
+        final = _wait_final(client, response.headers["location"], timeout_s=600)
+        assert final["status"] == "successful", final["message"]
+        (outcome,) = client.get(f"{response.headers['location']}/results").json()["runs"]
+    assert outcome["state"] == "skipped" and "no new acquisition" in outcome["reason"]
+    assert outcome["href"] == f"/runs/{outcome['run_id']}"

@@ -62,8 +62,8 @@ def _detect(job_dir: Path, inputs: dict[str, Any]) -> dict[str, Any]:
         raise LookupError(f"no acquisition over the AOI between {start} and {end}; widen the dates")
     chosen = found[0] if inputs.get("event_date") else found[-1]
     write_status(job_dir, message=f"fetching {chosen.date}", progress=30)
-    stack = imagery.fetch(source, aoi, chosen, job_dir / "stack.tif")
-    unseen = imagery.unseen_pct(stack, aoi)
+    stack = job_dir / "stack.tif"
+    unseen = imagery.cloud_pct(imagery.fetch(source, aoi, chosen, stack))
     if unseen > float(inputs.get("max_cloud_pct", 100.0)):
         raise ValueError(f"{unseen:.1f}% of the AOI is unseen on {chosen.date}; try other dates")
     write_status(job_dir, message=f"detecting on {chosen.date}", progress=60)
