@@ -212,3 +212,17 @@ def test_unknown_model_and_source_are_422(fresh: TestClient) -> None:
     assert response.status_code == 422 and "tiny" in response.json()["detail"]
     assert fresh.post("/aois", json=_feature(source="elsewhere"), headers=key).status_code == 422
     make_model_dir  # noqa: B018 - the fixture's model is named "tiny"
+
+
+def test_cors_is_off_by_default_and_follows_the_setting(tmp_path: Path) -> None:
+    from slidewatch.service.settings import ServiceSettings
+
+    origin = {"Origin": "http://example.org"}
+    with TestClient(create_app(ServiceSettings(home=tmp_path / "a"))) as c:
+        assert "access-control-allow-origin" not in c.get("/aois", headers=origin).headers
+    settings = ServiceSettings(home=tmp_path / "b", cors_origins="http://example.org")
+    with TestClient(create_app(settings)) as c:
+        allowed = c.get("/aois", headers=origin).headers
+        assert allowed["access-control-allow-origin"] == "http://example.org"
+        other = c.get("/aois", headers={"Origin": "http://evil.test"}).headers
+        assert "access-control-allow-origin" not in other

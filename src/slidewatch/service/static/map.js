@@ -19,10 +19,23 @@ const map = new maplibregl.Map({ container: "map", style, center: [0, 0], zoom: 
 map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
 map.addControl(new maplibregl.ScaleControl());
 
+const prefetched = new Map();  // url -> promise, each used once
+
 async function getJSON(url) {
+  if (prefetched.has(url)) {
+    const promise = prefetched.get(url);
+    prefetched.delete(url);
+    return promise;
+  }
   const response = await fetch(url);
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
   return response.json();
+}
+
+function prefetch(url) {
+  const promise = getJSON(url);
+  prefetched.set(url, promise);
+  return promise;
 }
 
 function bboxOf(geojson) {
@@ -41,7 +54,9 @@ const EMPTY = { type: "FeatureCollection", features: [] };
 
 function addOverlayLayers() {
   map.addSource("aois", { type: "geojson", data: state.aois });
-  map.addSource("detections", { type: "geojson", data: EMPTY });
+  // Landslides are small: a coarse tile pyramid and a thin buffer keep 10,000 polygons cheap.
+  map.addSource("detections", { type: "geojson", data: EMPTY, maxzoom: 15, buffer: 16,
+    tolerance: 0.5 });
   map.addLayer({ id: "detections-fill", type: "fill", source: "detections",
     paint: { "fill-color": LANDSLIDE, "fill-opacity": 1.0 } });
   map.addLayer({ id: "detections-change", type: "line", source: "detections",
@@ -157,7 +172,14 @@ document.getElementById("show-landslides").addEventListener("change", (e) => {
 });
 document.getElementById("aoi").addEventListener("change", (e) => selectAoi(e.target.value));
 
-const aoisRequest = getJSON("/aois");  // in parallel with the style's loading
+// The first AOI's runs and latest detections load while MapLibre and its style start.
+const aoisRequest = getJSON("/aois");
+aoisRequest.then(async (aois) => {
+  if (!aois.features.length) return;
+  const runs = await prefetch(`/aois/${encodeURIComponent(aois.features[0].id)}/runs`);
+  const done = runs.filter((r) => r.state === "done");
+  if (done.length) prefetch(`/runs/${done[0].id}/detections`);
+}).catch(() => {});
 const ready = new Promise((resolve) => map.on("load", resolve)).then(async () => {
   state.aois = await aoisRequest;
   addOverlayLayers();
