@@ -68,12 +68,6 @@ STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
 )
 
 
-def extend_table(*rows: tuple[type[Exception], int, str]) -> None:
-    """Add rows for error classes of other layers (e.g. the registry's conflicts) in front."""
-    global STATUS_OF
-    STATUS_OF = (*rows, *STATUS_OF)
-
-
 def status_for(exc: BaseException) -> tuple[int, str]:
     """The HTTP status and problem type of ``exc``; (500, "internal") when not in the table."""
     for cls, status, kind in STATUS_OF:

@@ -18,7 +18,7 @@ RunId = Annotated[int, "run id"]
 MAX_RUN_ID = 2**62
 
 
-def _run(request: Request, run_id: int) -> Any:
+def run_or_404(request: Request, run_id: int) -> Any:
     if not 0 < run_id < MAX_RUN_ID:
         raise NotFound(f"no run {run_id}; list an AOI's runs with GET /aois/{{name}}/runs")
     try:
@@ -45,7 +45,7 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 @router.get("/runs/{run_id}", summary="One run: state, acquisition, scenes, product names")
 def get_run(request: Request, run_id: int) -> dict[str, Any]:
-    return queries.run_summary(_run(request, run_id), service_of(request).archive)
+    return queries.run_summary(run_or_404(request, run_id), service_of(request).archive)
 
 
 @router.get("/runs/{run_id}/detections", summary="A run's landslides (GeoJSON)")
@@ -55,7 +55,7 @@ def run_detections(
     bbox: Annotated[str | None, Query(description="minlon,minlat,maxlon,maxlat")] = None,
     min_area_m2: Annotated[float, Query(ge=0, le=1e12)] = 0.0,
 ) -> Any:
-    _run(request, run_id)
+    run_or_404(request, run_id)
     service = service_of(request)
     collection = queries.detections(
         service.registry, run_id, _bbox(bbox), min_area_m2, service.settings.max_features
@@ -65,7 +65,7 @@ def run_detections(
 
 @router.get("/runs/{run_id}/changes", summary="A run's changes against the previous run")
 def run_changes(request: Request, run_id: int) -> Any:
-    _run(request, run_id)
+    run_or_404(request, run_id)
     return queries.geojson_response(queries.changes(service_of(request).registry, run_id))
 
 

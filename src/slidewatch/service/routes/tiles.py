@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from slidewatch.service.archive import inside_archive
 from slidewatch.service.auth import ReadAccess
-from slidewatch.service.routes.runs import _run
+from slidewatch.service.routes.runs import run_or_404
 from slidewatch.service.state import service_of
 from slidewatch.service.tiles import product_path, render_tile
 
@@ -26,7 +26,7 @@ router = APIRouter(tags=["tiles"], dependencies=[ReadAccess])
 )
 async def tile(request: Request, run_id: int, layer: str, z: int, x: int, y: int) -> Response:
     service = service_of(request)
-    run = await run_in_threadpool(_run, request, run_id)
+    run = await run_in_threadpool(run_or_404, request, run_id)
     path = inside_archive(service.archive, product_path(run.products or {}, layer))
     png = await run_in_threadpool(render_tile, path, layer, z, x, y)
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=300"})
