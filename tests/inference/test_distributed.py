@@ -32,8 +32,8 @@ def test_dask_result_is_identical(
     from distributed import LocalCluster
 
     scene = write_scene(tmp_path / "scene.tif", scene_array(230, 150, seed=4))
-    options = {"tile": 64, "overlap": 20, "batch_size": 3, "progress": False}
-    single = detect(scene, tiny_model, tmp_path / "single", **options)
+    options = {"tile": 64, "overlap": 20, "batch_size": 3, "progress": False, "engine": "onnx"}
+    single = detect(scene, tiny_model, tmp_path / "single", **options)  # type: ignore[arg-type]
     monkeypatch.setattr(distributed, "WINDOW_ROWS_PER_BLOCK", 2)  # several blocks
     assert len(distributed.row_blocks(window_grid(230, 150, 64, 20))) >= 3
     with LocalCluster(
@@ -45,7 +45,11 @@ def test_dask_result_is_identical(
         dashboard_address=None,
     ) as cluster:
         spread = detect(
-            scene, tiny_model, tmp_path / "dask", dask_address=cluster.scheduler_address, **options
+            scene,
+            tiny_model,
+            tmp_path / "dask",
+            dask_address=cluster.scheduler_address,
+            **options,  # type: ignore[arg-type]
         )
     for name in ("landslides.tif", "probability.tif"):
         with (
@@ -57,3 +61,53 @@ def test_dask_result_is_identical(
     assert (tmp_path / "dask" / "landslides.geojson").read_text() == (
         tmp_path / "single" / "landslides.geojson"
     ).read_text()
+
+
+def test_a_persistent_cluster_picks_up_a_recalibrated_model(
+    tmp_path: Path, tiny_model: Path
+) -> None:
+    import json
+    import shutil
+
+    from distributed import LocalCluster
+
+    model = Path(shutil.copytree(tiny_model, tmp_path / "model"))
+    scene = write_scene(tmp_path / "scene.tif", scene_array(100, 90, seed=6))
+    options = {"tile": 64, "overlap": 16, "progress": False, "engine": "onnx"}
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",
+        host="127.0.0.1", dashboard_address=None,
+    ) as cluster:  # fmt: skip
+        address = cluster.scheduler_address
+        detect(scene, model, tmp_path / "first", dask_address=address, **options)  # type: ignore[arg-type]
+        doc = json.loads((model / "model.json").read_text())
+        doc["normalization"]["offset"], doc["normalization"]["scale"] = [3.0] * 4, [0.1] * 4
+        (model / "model.json").write_text(json.dumps(doc))  # same path, another model
+        detect(scene, model, tmp_path / "second", dask_address=address, **options)  # type: ignore[arg-type]
+    detect(scene, model, tmp_path / "local", **options)  # type: ignore[arg-type]
+    read = {k: rasterio.open(tmp_path / k / "probability.tif").read(1) for k in
+            ("first", "second", "local")}  # fmt: skip
+    assert np.abs(read["first"] - read["second"]).max() > 1e-3
+    np.testing.assert_array_equal(read["second"], read["local"])
+
+
+def test_workers_on_one_host_share_its_cores() -> None:
+    from distributed import Client, LocalCluster
+
+    from slidewatch.inference.engine import available_cores
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, protocol="tcp://",
+            host="127.0.0.1", dashboard_address=None,
+        ) as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        hosts = distributed._workers_on_host(client)
+        assert hosts == {"tcp://127.0.0.1": 2}
+        shares = [
+            client.submit(distributed.worker_threads, hosts, workers=[w], pure=False).result()
+            for w in client.scheduler_info()["workers"]
+        ]
+    assert shares == [max(1, available_cores() // 2)] * 2
+    assert distributed.worker_threads(hosts) == available_cores()  # not in a worker: all

@@ -22,7 +22,7 @@ def test_models_lists_every_architecture_with_a_description() -> None:
 def test_export_writes_an_onnx_file(tiny_model_dir: Path, tmp_path: Path) -> None:
     target = tmp_path / "out" / "slides.onnx"
     result = CliRunner().invoke(
-        cli, ["export", "--model", str(tiny_model_dir), "--onnx", str(target)]
+        cli, ["export", "--model", str(tiny_model_dir), "--out", str(target)]
     )
     assert result.exit_code == 0, result.output
     assert f"wrote {target} (unet, bands B2,B3,B4,B8,slope,dem, threshold 0.4)" in result.output
@@ -31,7 +31,7 @@ def test_export_writes_an_onnx_file(tiny_model_dir: Path, tmp_path: Path) -> Non
 
 def test_export_of_a_missing_model_is_a_clean_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(
-        cli, ["export", "--model", str(tmp_path / "none"), "--onnx", str(tmp_path / "m.onnx")]
+        cli, ["export", "--model", str(tmp_path / "none"), "--out", str(tmp_path / "m.onnx")]
     )
     assert result.exit_code == 2
     assert "Error: " in result.output and "no such model directory" in result.output
@@ -42,7 +42,7 @@ def test_export_of_a_missing_model_is_a_clean_error(tmp_path: Path) -> None:
 def test_export_of_a_corrupt_model_is_a_clean_error(tiny_model_dir: Path, tmp_path: Path) -> None:
     (tiny_model_dir / "model.safetensors").write_bytes(b"\x00" * 64)
     result = CliRunner().invoke(
-        cli, ["export", "--model", str(tiny_model_dir), "--onnx", str(tmp_path / "m.onnx")]
+        cli, ["export", "--model", str(tiny_model_dir), "--out", str(tmp_path / "m.onnx")]
     )
     assert result.exit_code == 2
     assert "not a readable safetensors file" in result.output
@@ -56,7 +56,7 @@ def test_export_with_a_bad_opset_is_a_clean_error(tiny_model_dir: Path, tmp_path
             "export",
             "--model",
             str(tiny_model_dir),
-            "--onnx",
+            "--out",
             str(tmp_path / "m.onnx"),
             "--opset",
             "9",

@@ -3,8 +3,13 @@ PostgreSQL database per test when ``SLIDEWATCH_TEST_DB_URL`` is set."""
 
 from __future__ import annotations
 
+import json
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from tests.conftest import require
@@ -35,3 +40,45 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:  # type: 
     server = request.getfixturevalue("postgres_url")
     require(bool(server), "no PostgreSQL URL")
     yield from fresh_postgres_database(server)
+
+
+class Receiver(BaseHTTPRequestHandler):
+    answers: ClassVar[list[int]] = []
+    received: ClassVar[list[tuple[dict[str, Any], str]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        status = self.answers.pop(0) if self.answers else 200
+        if status == 200:
+            self.received.append((body, self.headers["Idempotency-Key"]))
+        self.send_response(status)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, type[Receiver]]]:
+    handler = type("R", (Receiver,), {"answers": [500, 500], "received": []})
+    server = HTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", handler
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small U-Net trained on a synthetic area, with its ONNX graph exported."""
+    from tests.monitoring.model import train_small_model
+
+    return train_small_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="session")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The two-date synthetic catalogue (read only)."""
+    from slidewatch.monitoring.example import write_example
+
+    return write_example(tmp_path_factory.mktemp("example"))

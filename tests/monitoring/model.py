@@ -49,7 +49,7 @@ def train_small_model(out: Path, steps: int = 150, seed: int = 11) -> Path:
         optimiser.step()
     model.eval()
     torch.set_num_threads(threads)
-    spec = ModelSpec("unet", {"base_width": 4}, BANDS, norm, threshold=0.5, patch_size=64)
+    spec = ModelSpec("unet", {"base_width": 4}, BANDS, norm, threshold=0.5, patch_size=128)
     directory = save_model(out, model, spec)
     from slidewatch.inference.engine import load_engine
 

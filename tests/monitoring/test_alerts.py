@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, ClassVar
-
-import pytest
+from typing import Any
 
 from slidewatch.monitoring.alerts import RetryPolicy, SmtpSettings, deliver_pending
 from slidewatch.monitoring.registry import Registry
@@ -25,32 +20,6 @@ PAYLOAD = {
     "products": {"landslides.tif": "/archive/chosica/2023-03-06/landslides.tif"},
 }  # fmt: skip
 FAST = RetryPolicy(base_s=0.05, inline_attempts=5)
-
-
-class Receiver(BaseHTTPRequestHandler):
-    answers: ClassVar[list[int]] = []
-    received: ClassVar[list[tuple[dict[str, Any], str]]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        status = self.answers.pop(0) if self.answers else 200
-        if status == 200:
-            self.received.append((body, self.headers["Idempotency-Key"]))
-        self.send_response(status)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, type[Receiver]]]:
-    handler = type("R", (Receiver,), {"answers": [500, 500], "received": []})
-    server = HTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/hook", handler
-    server.shutdown()
 
 
 def _alert(registry: Registry, channels: list[tuple[str, str]]) -> None:

@@ -20,7 +20,7 @@ def test_change_raster_classes() -> None:
     before = np.array([[0, 1, 1, 1, 255]], dtype=np.uint8)
     got = change_raster(now, before, buffer_px=0).tolist()
     assert got == [[NEW, PERSISTING, GONE, UNKNOWN, UNKNOWN]]
-    assert change_raster(now, None, buffer_px=0).tolist() == [[NONE, NONE, NONE, UNKNOWN, NONE]]
+    assert change_raster(now, None).tolist() == [[NONE, NONE, NONE, UNKNOWN, NONE]]
     assert change_raster(now, before, buffer_px=1).tolist() == [[NEW, PERSISTING] + [UNKNOWN] * 3]
 
 

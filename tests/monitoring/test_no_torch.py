@@ -7,10 +7,16 @@ import sys
 
 MODULES = [
     "slidewatch.monitoring",
-    "slidewatch.monitoring.registry",
-    "slidewatch.monitoring.aois",
-    "slidewatch.monitoring.tables",
-]
+    *(
+        f"slidewatch.monitoring.{m}"
+        for m in ("aois", "alerts", "archive", "change", "cycle", "example", "history",
+                  "imagery", "look", "products", "registry", "results", "runs", "schedule",
+                  "tables")
+    ),
+    "slidewatch.cli.monitor",
+    "slidewatch.inference.detect",  # what a run calls, with the onnx engine
+    "slidewatch.acquisition.stack",
+]  # fmt: skip
 
 
 def test_monitoring_imports_no_torch() -> None:

@@ -119,3 +119,25 @@ def test_split_file_and_official_splits(
     assert test["n_patches"] == 2
     with pytest.raises(DatasetError, match="no patches in split 'test'"):
         evaluate(trained, [flat_data], split="test", progress=False)
+
+
+def test_evaluate_engines_agree_and_the_cli_takes_engine_and_device(
+    trained: Path, flat_data: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from slidewatch.cli import cli
+
+    by_torch = evaluate(trained, [flat_data], split="val", progress=False, engine="torch")
+    by_onnx = evaluate(trained, [flat_data], split="val", progress=False, engine="onnx")
+    assert (by_torch["engine"], by_onnx["engine"]) == ("torch", "onnx")
+    assert by_onnx["pixel"]["f1"] == pytest.approx(by_torch["pixel"]["f1"], abs=1e-3)
+    args = ["evaluate", "--model", str(trained), "--data", str(flat_data), "--split", "val"]
+    result = CliRunner().invoke(cli, [*args, "--device", "cpu", "--engine", "onnx", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert '"engine": "onnx"' in result.output
+    result = CliRunner().invoke(cli, [*args, "--engine", "tensorrt"])
+    assert (
+        result.exit_code == 2
+        and "'tensorrt' is not one of 'auto', 'onnx', 'torch'" in result.output
+    )

@@ -158,7 +158,7 @@ def validate_aoi(geom: Any, where: str = "AOI", max_km2: float | None = None) ->
     """Check a lon/lat shapely geometry and derive its UTM zone (see :func:`parse_aoi`)."""
     if not isinstance(geom, Polygon | MultiPolygon):
         raise AOIError(f"{where}: a {geom.geom_type} is not an area; give a Polygon")
-    if geom.is_empty or geom.area == 0:
+    if geom.is_empty:
         raise AOIError(f"{where}: the polygon is empty; give a polygon with an area")
     if not geom.is_valid:
         reason = explain_validity(geom)
@@ -167,6 +167,8 @@ def validate_aoi(geom: Any, where: str = "AOI", max_km2: float | None = None) ->
             f"{where}: invalid polygon ({reason}); fix it, e.g. split it where it crosses "
             f"itself (a valid version has {getattr(fixed, 'geom_type', '?')} geometry)"
         )
+    if geom.area == 0:
+        raise AOIError(f"{where}: the polygon is empty (no area); give a polygon with an area")
     minx, miny, maxx, maxy = geom.bounds
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise AOIError(
@@ -194,4 +196,7 @@ def utm_grid(aoi: AOI, resolution: float = PIXEL_M) -> GeoBox:
     from odc.geo.geobox import GeoBox
 
     minx, miny, maxx, maxy = aoi.projected().bounds
-    return GeoBox.from_bbox((minx, miny, maxx, maxy), aoi.crs, resolution=resolution)
+    # The grid covers the AOI to within 1 mm (odc-geo's default tolerance drops up to 1 % of
+    # a pixel; none at all would add a pixel for a round-trip error of 1e-9 m).
+    tol = 1e-4 / resolution
+    return GeoBox.from_bbox((minx, miny, maxx, maxy), aoi.crs, resolution=resolution, tol=tol)

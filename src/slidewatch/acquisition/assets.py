@@ -15,19 +15,37 @@ from typing import Any
 from slidewatch.errors import SourceError
 
 ASSET_KEYS: dict[str, tuple[str, ...]] = {
-    "B1": ("B01", "coastal"), "B2": ("B02", "blue"), "B3": ("B03", "green"),
-    "B4": ("B04", "red"), "B5": ("B05", "rededge1"), "B6": ("B06", "rededge2"),
-    "B7": ("B07", "rededge3"), "B8": ("B08", "nir"), "B8A": ("B8A", "nir08"),
-    "B9": ("B09", "nir09"), "B10": ("B10", "cirrus"), "B11": ("B11", "swir16"),
-    "B12": ("B12", "swir22"), "SCL": ("SCL", "scl"), "dem": ("data", "elevation", "dem"),
-}  # fmt: skip
+    "B1": ("B01", "coastal"),
+    "B2": ("B02", "blue"),
+    "B3": ("B03", "green"),
+    "B4": ("B04", "red"),
+    "B5": ("B05", "rededge1"),
+    "B6": ("B06", "rededge2"),
+    "B7": ("B07", "rededge3"),
+    "B8": ("B08", "nir"),
+    "B8A": ("B8A", "nir08"),
+    "B9": ("B09", "nir09"),
+    "B10": ("B10", "cirrus"),
+    "B11": ("B11", "swir16"),
+    "B12": ("B12", "swir22"),
+    "SCL": ("SCL", "scl"),
+    "dem": ("data", "elevation", "dem"),
+}
 """Accepted asset keys of each band, in order of preference (ESA name, then common name)."""
 
 COMMON_NAMES: dict[str, str] = {
-    "B1": "coastal", "B2": "blue", "B3": "green", "B4": "red", "B5": "rededge",
-    "B8": "nir", "B8A": "nir08", "B9": "nir09", "B10": "cirrus", "B11": "swir16",
+    "B1": "coastal",
+    "B2": "blue",
+    "B3": "green",
+    "B4": "red",
+    "B5": "rededge",
+    "B8": "nir",
+    "B8A": "nir08",
+    "B9": "nir09",
+    "B10": "cirrus",
+    "B11": "swir16",
     "B12": "swir22",
-}  # fmt: skip
+}
 """eo:bands common names that identify a band on their own (B5-B7 share ``rededge``)."""
 
 

@@ -86,9 +86,13 @@ def composite_block(cube: np.ndarray, spec: BlockSpec) -> np.ndarray:
 
 
 def finish_block(
-    comp: np.ndarray, terrain: np.ndarray | None, inside: np.ndarray, order: Sequence[int],
-    divisors: np.ndarray, n_s2: int,
-) -> np.ndarray:  # fmt: skip
+    comp: np.ndarray,
+    terrain: np.ndarray | None,
+    inside: np.ndarray,
+    order: Sequence[int],
+    divisors: np.ndarray,
+    n_s2: int,
+) -> np.ndarray:
     """(C_out + 1 + T)×H×W: bands in stack ``order`` (indices into composite bands then
     slope, dem) in the L4S scale with NaN where not clear, the class, acquisitions' classes."""
     bands = comp[:n_s2] if terrain is None else np.concatenate([comp[:n_s2], terrain])

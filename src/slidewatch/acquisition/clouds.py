@@ -13,9 +13,13 @@ import numpy as np
 
 CLEAR, NODATA, CLOUD, SHADOW, CIRRUS, OUTSIDE = 0, 1, 2, 3, 4, 5
 MASK_CLASSES: dict[int, str] = {
-    CLEAR: "clear", NODATA: "no data", CLOUD: "cloud", SHADOW: "cloud shadow",
-    CIRRUS: "cirrus", OUTSIDE: "outside the AOI",
-}  # fmt: skip
+    CLEAR: "clear",
+    NODATA: "no data",
+    CLOUD: "cloud",
+    SHADOW: "cloud shadow",
+    CIRRUS: "cirrus",
+    OUTSIDE: "outside the AOI",
+}
 """Mask raster values and their meaning; only ``clear`` pixels hold values in the stack."""
 
 SCL_CLASSES: dict[int, int] = {0: NODATA, 1: NODATA, 3: SHADOW, 8: CLOUD, 9: CLOUD, 10: CIRRUS}

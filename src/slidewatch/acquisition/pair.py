@@ -31,26 +31,43 @@ def clearest(acquisitions: list[Acquisition], event: date) -> Acquisition:
     """Lowest scene cloud cover (unknown counts as 100 %), ties: closest to ``event``."""
     return min(
         acquisitions,
-        key=lambda a: (a.cloud_cover if a.cloud_cover is not None else 100.0,
-                       abs((a.date - event).days)),
-    )  # fmt: skip
+        key=lambda a: (
+            a.cloud_cover if a.cloud_cover is not None else 100.0,
+            abs((a.date - event).days),
+        ),
+    )
 
 
 def pair_windows(event: date, days: int) -> tuple[tuple[date, date], tuple[date, date]]:
     """((pre start, pre end), (post start, post end)) around ``event``."""
     return (event - timedelta(days=days), event - timedelta(days=1)), (
-        event, event + timedelta(days=days))  # fmt: skip
+        event,
+        event + timedelta(days=days),
+    )
 
 
 def fetch_pair(
-    config: SourceConfig, aoi: AOI, event: date, days: int, out_dir: Path,
+    config: SourceConfig,
+    aoi: AOI,
+    event: date,
+    days: int,
+    out_dir: Path,
     command: str | None = None,
-) -> PairResult:  # fmt: skip
+) -> PairResult:
     """Write ``out_dir/pre.tif`` and ``out_dir/post.tif`` (with masks and STAC items)."""
     source = make_source(config)
     stacks = []
     for name, (start, end) in zip(("pre", "post"), pair_windows(event, days), strict=True):
         pick = clearest(usable_acquisitions(source, config, aoi, start, end), event)
-        stacks.append(fetch_stack(config, aoi, start, end, Path(out_dir) / f"{name}.tif",
-                                  command=command, acquisitions=[pick]))  # fmt: skip
+        stacks.append(
+            fetch_stack(
+                config,
+                aoi,
+                start,
+                end,
+                Path(out_dir) / f"{name}.tif",
+                command=command,
+                acquisitions=[pick],
+            )
+        )
     return PairResult(pre=stacks[0], post=stacks[1], event_date=event)

@@ -59,7 +59,7 @@ class Provenance:
             "slidewatch:offset_removed": [f"{s.id}: {s.offset_rule}" for s in scenes],
             "slidewatch:dem_source": self.dem_source or "",
             "slidewatch:resampling": "spectral and SCL nearest, DEM bilinear",
-        }  # fmt: skip
+        }
 
     def tags(self) -> dict[str, str]:
         """GeoTIFF tags: ``SLIDEWATCH_SCALE=l4s`` (read by ``detect --scale auto``) and the
@@ -72,9 +72,13 @@ class Provenance:
 
 
 def write_stac_item(
-    raster: Path, final: Path, mask: Path, item_path: Path, provenance: Provenance,
+    raster: Path,
+    final: Path,
+    mask: Path,
+    item_path: Path,
+    provenance: Provenance,
     mask_classes: Mapping[int, str],
-) -> Path:  # fmt: skip
+) -> Path:
     """A STAC item for the stack at ``final`` (read from ``raster``, its temporary name)."""
     import pystac
     from rio_stac import create_stac_item
@@ -82,17 +86,32 @@ def write_stac_item(
     acqs = provenance.acquisitions
     start, end = acqs[0].datetime, acqs[-1].datetime
     item = create_stac_item(
-        str(raster), input_datetime=end, id=final.stem, asset_name="stack",
-        asset_href=final.name, asset_roles=["data"], asset_media_type=pystac.MediaType.GEOTIFF,
-        properties=provenance.properties() | {"start_datetime": start.isoformat(),
-                                              "end_datetime": end.isoformat()},
-        with_proj=True, with_raster=False, with_eo=False,
-    )  # fmt: skip
-    item.add_asset("mask", pystac.Asset(
-        href=mask.name, media_type=pystac.MediaType.GEOTIFF, roles=["cloud"],
-        extra_fields={"classification:classes": [
-            {"value": v, "description": d} for v, d in mask_classes.items()]},
-    ))  # fmt: skip
+        str(raster),
+        input_datetime=end,
+        id=final.stem,
+        asset_name="stack",
+        asset_href=final.name,
+        asset_roles=["data"],
+        asset_media_type=pystac.MediaType.GEOTIFF,
+        properties=provenance.properties()
+        | {"start_datetime": start.isoformat(), "end_datetime": end.isoformat()},
+        with_proj=True,
+        with_raster=False,
+        with_eo=False,
+    )
+    item.add_asset(
+        "mask",
+        pystac.Asset(
+            href=mask.name,
+            media_type=pystac.MediaType.GEOTIFF,
+            roles=["cloud"],
+            extra_fields={
+                "classification:classes": [
+                    {"value": v, "description": d} for v, d in mask_classes.items()
+                ]
+            },
+        ),
+    )
     item.assets["stack"].extra_fields["slidewatch:bands"] = list(provenance.bands)
     text = json.dumps(item.to_dict(include_self_link=False, transform_hrefs=False), indent=2)
     return write_text_atomic(item_path, text + "\n")

@@ -44,20 +44,27 @@ def _scene_info(item: pystac.Item, config: SourceConfig) -> SceneInfo:
     else:
         spectral = asset_keys_for(
             [b for b in SPECTRAL_ASSETS if _has(b, item.id, assets, config)],
-            item.id, assets, config.asset_key_overrides,
-        )  # fmt: skip
+            item.id,
+            assets,
+            config.asset_key_overrides,
+        )
         raster = [rb for key in spectral.values() for rb in assets[key].get("raster:bands", [])]
         offset, rule = stac_offset(item.id, props, raster, when)
     tile = str(
         props.get("s2:mgrs_tile") or props.get("grid:code") or props.get("mgrs:utm_zone", "")
     )
     return SceneInfo(
-        id=item.id, datetime=when, tile=tile,
+        id=item.id,
+        datetime=when,
+        tile=tile,
         processing_baseline=str(props.get("s2:processing_baseline", "") or ""),
-        cloud_cover=props.get("eo:cloud_cover"), dn_offset=offset, offset_rule=rule,
+        cloud_cover=props.get("eo:cloud_cover"),
+        dn_offset=offset,
+        offset_rule=rule,
         processed=str(props.get("s2:generation_time") or props.get("updated") or ""),
-        asset_keys=tuple(sorted(assets)), handle=item,
-    )  # fmt: skip
+        asset_keys=tuple(sorted(assets)),
+        handle=item,
+    )
 
 
 def _has(band: str, item_id: str, assets: dict[str, Any], config: SourceConfig) -> bool:
@@ -108,10 +115,11 @@ def _common_keys(
 ) -> dict[str, str]:
     """One asset key per band, the same for every item of a load (odc-stac needs that)."""
     tables = [
-        asset_keys_for(bands, it.id, {k: a.to_dict() for k, a in it.assets.items()},
-                       config.asset_key_overrides)
+        asset_keys_for(
+            bands, it.id, {k: a.to_dict() for k, a in it.assets.items()}, config.asset_key_overrides
+        )
         for it in items
-    ]  # fmt: skip
+    ]
     for item, table in zip(items[1:], tables[1:], strict=True):
         if table != tables[0]:
             raise SourceError(
@@ -122,16 +130,24 @@ def _common_keys(
 
 
 def _odc_load(
-    items: Sequence[pystac.Item], keys: list[str], geobox: GeoBox, chunk_px: int,
+    items: Sequence[pystac.Item],
+    keys: list[str],
+    geobox: GeoBox,
+    chunk_px: int,
     resampling: dict[str, str],
-) -> Any:  # fmt: skip
+) -> Any:
     import odc.stac
 
     # One pixel plane for all items: the caller passes one acquisition (or the DEM tiles).
     return odc.stac.load(
-        items, bands=keys, geobox=geobox, chunks={"x": chunk_px, "y": chunk_px},
-        groupby=lambda *_: 0, resampling=resampling, fail_on_error=True,
-    ).isel(time=0)  # fmt: skip
+        items,
+        bands=keys,
+        geobox=geobox,
+        chunks={"x": chunk_px, "y": chunk_px},
+        groupby=lambda *_: 0,
+        resampling=resampling,
+        fail_on_error=True,
+    ).isel(time=0)
 
 
 def _as_float(array: Any) -> da.Array:
@@ -155,9 +171,12 @@ class ItemFinder:
     """Finds items of a collection over an AOI (and dates, cloud limit)."""
 
     def items(
-        self, collection: str, aoi: AOI, dates: tuple[datetime, datetime] | None,
+        self,
+        collection: str,
+        aoi: AOI,
+        dates: tuple[datetime, datetime] | None,
         max_cloud: float | None,
-    ) -> list[pystac.Item]:  # fmt: skip
+    ) -> list[pystac.Item]:
         raise NotImplementedError
 
 
@@ -196,13 +215,17 @@ class StaticFinder(ItemFinder):
         return self._all
 
     def items(
-        self, collection: str, aoi: AOI, dates: tuple[datetime, datetime] | None,
+        self,
+        collection: str,
+        aoi: AOI,
+        dates: tuple[datetime, datetime] | None,
         max_cloud: float | None,
-    ) -> list[pystac.Item]:  # fmt: skip
+    ) -> list[pystac.Item]:
         return [
-            it for it in self._items()
+            it
+            for it in self._items()
             if it.collection_id == collection and matches(it, aoi, dates, max_cloud)
-        ]  # fmt: skip
+        ]
 
 
 def make_stac_source(config: SourceConfig) -> ImagerySource:

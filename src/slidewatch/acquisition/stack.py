@@ -23,7 +23,7 @@ from slidewatch.acquisition.blocks import BlockSpec, composite_block, finish_blo
 from slidewatch.acquisition.clouds import S2CLOUDLESS_BANDS
 from slidewatch.acquisition.provenance import Provenance
 from slidewatch.acquisition.sources import ImagerySource, SourceConfig, make_source
-from slidewatch.bands import resolve_bands, scale_vector
+from slidewatch.bands import BAND_NAMES, resolve_bands, scale_vector
 from slidewatch.errors import NoSceneError, SourceError
 
 if TYPE_CHECKING:
@@ -68,9 +68,12 @@ def stack_paths(out: Path) -> tuple[Path, Path]:
 
 
 def usable_acquisitions(
-    source: ImagerySource, config: SourceConfig, aoi: AOI, start: date | datetime,
+    source: ImagerySource,
+    config: SourceConfig,
+    aoi: AOI,
+    start: date | datetime,
     end: date | datetime,
-) -> list[Acquisition]:  # fmt: skip
+) -> list[Acquisition]:
     """The acquisitions to composite, or :class:`NoSceneError` saying what was searched."""
     lo, hi = as_utc_range(start, end)
     scenes = source.search(aoi, lo, hi, 100.0)
@@ -122,9 +125,12 @@ def _acquisition_offset(acq: Acquisition) -> float:
 
 
 def build_cube(
-    source: ImagerySource, acquisitions: Sequence[Acquisition], spec: BlockSpec,
-    geobox: GeoBox, chunk_px: int,
-) -> da.Array:  # fmt: skip
+    source: ImagerySource,
+    acquisitions: Sequence[Acquisition],
+    spec: BlockSpec,
+    geobox: GeoBox,
+    chunk_px: int,
+) -> da.Array:
     """T×K×H×W lazy raw digital numbers of every acquisition's loaded channels."""
     import dask.array as da
 
@@ -137,9 +143,14 @@ def build_cube(
 
 
 def composite_stack(
-    source: ImagerySource, aoi: AOI, acquisitions: Sequence[Acquisition], bands: Sequence[str],
-    spec: BlockSpec, geobox: GeoBox, chunk_px: int,
-) -> tuple[da.Array, str | None]:  # fmt: skip
+    source: ImagerySource,
+    aoi: AOI,
+    acquisitions: Sequence[Acquisition],
+    bands: Sequence[str],
+    spec: BlockSpec,
+    geobox: GeoBox,
+    chunk_px: int,
+) -> tuple[da.Array, str | None]:
     """(C_out + 1 + T)×H×W lazy: the stack (L4S), the mask class, each acquisition's class;
     and the DEM's source (None without terrain bands)."""
     import dask.array as da
@@ -149,9 +160,13 @@ def composite_stack(
     t_count, n_s2 = len(acquisitions), len(spec.s2_bands)
     cube = build_cube(source, acquisitions, spec, geobox, chunk_px)
     comp = da.map_blocks(
-        composite_block, cube, spec, dtype=np.float32, drop_axis=0,
+        composite_block,
+        cube,
+        spec,
+        dtype=np.float32,
+        drop_axis=0,
         chunks=((n_s2 + 1 + t_count,), *cube.chunks[2:]),
-    )  # fmt: skip
+    )
     terrain, dem_source = None, None
     if any(b in TERRAIN for b in bands):
         dem, dem_source = source.load_dem(aoi, padded(geobox), chunk_px)
@@ -167,22 +182,33 @@ def composite_stack(
         (_, (y0, y1), (x0, x1)) = block_info[0]["array-location"]
         transform = affine * Affine.translation(x0, y0)
         inside = inside_aoi(geometry, transform, (y1 - y0, x1 - x0))
-        return finish_block(comp_block, rest[0] if rest else None, inside, order,
-                            scale_vector(bands), n_s2)  # fmt: skip
+        return finish_block(
+            comp_block, rest[0] if rest else None, inside, order, scale_vector(bands), n_s2
+        )
 
     args = [comp] if terrain is None else [comp, terrain]
     out = da.map_blocks(
-        finish, *args, dtype=np.float32,
+        finish,
+        *args,
+        dtype=np.float32,
         chunks=((len(bands) + 1 + t_count,), *comp.chunks[1:]),
-    )  # fmt: skip
+    )
     return out, dem_source
 
 
 def fetch_stack(
-    config: SourceConfig, aoi: AOI, start: date | datetime, end: date | datetime, out: Path,
-    *, bands: str | None = None, composite: str | None = None, command: str | None = None,
-    acquisitions: Sequence[Acquisition] | None = None, chunk_px: int = CHUNK_PX,
-) -> StackResult:  # fmt: skip
+    config: SourceConfig,
+    aoi: AOI,
+    start: date | datetime,
+    end: date | datetime,
+    out: Path,
+    *,
+    bands: str | None = None,
+    composite: str | None = None,
+    command: str | None = None,
+    acquisitions: Sequence[Acquisition] | None = None,
+    chunk_px: int = CHUNK_PX,
+) -> StackResult:
     """Fetch, composite and write the L4S stack of ``aoi`` from ``start`` to ``end`` at
     ``out`` (plus ``NAME.mask.tif`` and ``NAME.json``; see the module docstring).
 
@@ -193,7 +219,7 @@ def fetch_stack(
     from slidewatch.acquisition.writing import write_stack
 
     config = replace(config, bands=bands or config.bands, composite=composite or config.composite)
-    names = resolve_bands(config.bands)
+    names = tuple(sorted(resolve_bands(config.bands), key=BAND_NAMES.index))  # L4S order
     source = make_source(config)
     acqs = (
         list(acquisitions) if acquisitions else usable_acquisitions(source, config, aoi, start, end)
@@ -201,27 +227,47 @@ def fetch_stack(
     method = decide_cloud_mask(config, acqs)
     s2_bands = tuple(b for b in names if b not in TERRAIN)
     spec = BlockSpec(
-        s2_bands=s2_bands, cloud_inputs=_cloud_inputs(method, s2_bands), cloud_mask=method,
-        composite=config.composite, offsets=tuple(_acquisition_offset(a) for a in acqs),
-    )  # fmt: skip
+        s2_bands=s2_bands,
+        cloud_inputs=_cloud_inputs(method, s2_bands),
+        cloud_mask=method,
+        composite=config.composite,
+        offsets=tuple(_acquisition_offset(a) for a in acqs),
+    )
     geobox = utm_grid(aoi)
     lazy, dem_source = composite_stack(source, aoi, acqs, names, spec, geobox, chunk_px)
     cover_aoi, clear = write_stack(
-        lazy, Path(out), names, geobox, stack_paths(Path(out)),
+        lazy,
+        Path(out),
+        names,
+        geobox,
+        stack_paths(Path(out)),
         lambda cover, clear_fraction: Provenance(
-            config=config, acquisitions=tuple(acqs), bands=names, cloud_mask=method,
-            cloud_cover_aoi=cover, clear_fraction=clear_fraction, dem_source=dem_source,
+            config=config,
+            acquisitions=tuple(acqs),
+            bands=names,
+            cloud_mask=method,
+            cloud_cover_aoi=cover,
+            clear_fraction=clear_fraction,
+            dem_source=dem_source,
             command=command,
         ),
-    )  # fmt: skip
+    )
     mask_path, item_path = stack_paths(Path(out))
     scenes = [s for a in acqs for s in a.scenes]
     return StackResult(
-        path=Path(out), mask_path=mask_path, item_path=item_path, bands=names,
-        acquisitions=tuple(acqs), scene_ids=tuple(s.id for s in scenes),
+        path=Path(out),
+        mask_path=mask_path,
+        item_path=item_path,
+        bands=names,
+        acquisitions=tuple(acqs),
+        scene_ids=tuple(s.id for s in scenes),
         datetimes=tuple(s.datetime for s in scenes),
-        cloud_cover_scene=tuple(s.cloud_cover for s in scenes), cloud_cover_aoi=cover_aoi,
-        clear_fraction=clear, dem_source=dem_source,
-        offsets_removed=tuple(f"{s.id}: {s.offset_rule}" for s in scenes), cloud_mask=method,
-        shape=(geobox.shape.y, geobox.shape.x), crs=aoi.crs,
-    )  # fmt: skip
+        cloud_cover_scene=tuple(s.cloud_cover for s in scenes),
+        cloud_cover_aoi=cover_aoi,
+        clear_fraction=clear,
+        dem_source=dem_source,
+        offsets_removed=tuple(f"{s.id}: {s.offset_rule}" for s in scenes),
+        cloud_mask=method,
+        shape=(geobox.shape.y, geobox.shape.x),
+        crs=aoi.crs,
+    )

@@ -27,9 +27,21 @@ CRS = "EPSG:32718"
 ORIGIN = (215_000.0, 8_960_000.0)
 """Top-left corner (easting, northing) in :data:`CRS` (Cordillera Blanca, Peru)."""
 NATIVE_M: dict[str, int] = {
-    "B1": 60, "B2": 10, "B3": 10, "B4": 10, "B5": 20, "B6": 20, "B7": 20, "B8": 10,
-    "B8A": 20, "B9": 60, "B10": 60, "B11": 20, "B12": 20, "SCL": 20,
-}  # fmt: skip
+    "B1": 60,
+    "B2": 10,
+    "B3": 10,
+    "B4": 10,
+    "B5": 20,
+    "B6": 20,
+    "B7": 20,
+    "B8": 10,
+    "B8A": 20,
+    "B9": 60,
+    "B10": 60,
+    "B11": 20,
+    "B12": 20,
+    "SCL": 20,
+}
 S2_BANDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10", "B11", "B12")
 CLOUD_DN: dict[str, float] = {b: 7000.0 for b in S2_BANDS} | {"B10": 900.0, "B9": 2500.0}
 """Raw digital numbers of a thick cloud (bright everywhere, high cirrus band)."""
@@ -97,10 +109,18 @@ def _write_cog(path: Path, data: np.ndarray, crs: str, transform: Any, nodata: f
     import rasterio
 
     profile = {
-        "driver": "COG", "dtype": str(data.dtype), "count": 1, "height": data.shape[0],
-        "width": data.shape[1], "crs": crs, "transform": transform, "nodata": nodata,
-        "compress": "deflate", "blocksize": 256, "overview_resampling": "nearest",
-    }  # fmt: skip
+        "driver": "COG",
+        "dtype": str(data.dtype),
+        "count": 1,
+        "height": data.shape[0],
+        "width": data.shape[1],
+        "crs": crs,
+        "transform": transform,
+        "nodata": nodata,
+        "compress": "deflate",
+        "blocksize": 256,
+        "overview_resampling": "nearest",
+    }
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(data, 1)
 
@@ -135,7 +155,12 @@ def _scene_arrays(scene: SyntheticScene) -> dict[str, np.ndarray]:
 
 
 def _item(
-    scene: SyntheticScene, folder: Path, collection: str, style: str, raster_offset: bool
+    scene: SyntheticScene,
+    folder: Path,
+    collection: str,
+    style: str,
+    raster_offset: bool,
+    with_scl: bool = True,
 ) -> Any:
     import pystac
     from rasterio.transform import from_origin
@@ -149,16 +174,24 @@ def _item(
         cover = 100.0 * float(scene.cloud.mean()) if scene.cloud is not None else 0.0
     epsg = int(scene.crs.split(":")[1])
     item = pystac.Item(
-        id=scene.id, geometry=_footprint(scene.crs, bounds), bbox=None, datetime=scene.datetime,
+        id=scene.id,
+        geometry=_footprint(scene.crs, bounds),
+        bbox=None,
+        datetime=scene.datetime,
         properties={
-            "platform": "sentinel-2a", "eo:cloud_cover": cover, "s2:mgrs_tile": scene.tile,
-            "s2:processing_baseline": scene.baseline, "s2:generation_time": scene.processed,
+            "platform": "sentinel-2a",
+            "eo:cloud_cover": cover,
+            "s2:mgrs_tile": scene.tile,
+            "s2:processing_baseline": scene.baseline,
+            "s2:generation_time": scene.processed,
             "proj:epsg": epsg,
         },
-    )  # fmt: skip
+    )
     item.bbox = list(_bbox(item.geometry or {}))
     offset = 1000.0 if baseline_has_offset(scene.baseline) else 0.0
     for band, data in arrays.items():
+        if band == "SCL" and not with_scl:
+            continue
         res = NATIVE_M[band]
         native = _downsample(data, res // 10, categorical=band == "SCL")
         dtype = np.uint8 if band == "SCL" else np.uint16
@@ -166,19 +199,30 @@ def _item(
         path = folder / f"{key}.tif"
         transform = from_origin(scene.origin[0], scene.origin[1], res, res)
         _write_cog(path, np.round(native).astype(dtype), scene.crs, transform, 0)
-        raster: dict[str, Any] = {"nodata": 0, "data_type": dtype.__name__,
-                                  "spatial_resolution": res}  # fmt: skip
+        raster: dict[str, Any] = {
+            "nodata": 0,
+            "data_type": dtype.__name__,
+            "spatial_resolution": res,
+        }
         if band != "SCL" and raster_offset:
             raster |= {"scale": 1e-4, "offset": -offset * 1e-4}
-        extra = {"raster:bands": [raster], "proj:shape": list(native.shape),
-                 "proj:transform": list(transform)[:6], "proj:epsg": epsg}  # fmt: skip
+        extra = {
+            "raster:bands": [raster],
+            "proj:shape": list(native.shape),
+            "proj:transform": list(transform)[:6],
+            "proj:epsg": epsg,
+        }
         if band != "SCL":
             eo = {"name": ASSET_KEYS[band][0]}
             if band in COMMON_NAMES and band not in ("B5",):
                 eo["common_name"] = COMMON_NAMES[band]
             extra["eo:bands"] = [eo]
-        item.add_asset(key, pystac.Asset(href=str(path), media_type=pystac.MediaType.COG,
-                                         roles=["data"], extra_fields=extra))  # fmt: skip
+        item.add_asset(
+            key,
+            pystac.Asset(
+                href=str(path), media_type=pystac.MediaType.COG, roles=["data"], extra_fields=extra
+            ),
+        )
     item.collection_id = collection
     return item
 
@@ -190,9 +234,14 @@ def _bbox(geometry: Mapping[str, Any]) -> tuple[float, ...]:
 
 
 def dem_item(
-    dem: np.ndarray, folder: Path, collection: str, item_id: str = "dem",
-    origin: tuple[float, float] = ORIGIN, crs: str = CRS, resolution_m: int = 30,
-) -> Any:  # fmt: skip
+    dem: np.ndarray,
+    folder: Path,
+    collection: str,
+    item_id: str = "dem",
+    origin: tuple[float, float] = ORIGIN,
+    crs: str = CRS,
+    resolution_m: int = 30,
+) -> Any:
     """A DEM item (float32 COG at ``resolution_m``, block means of ``dem`` given at 10 m)."""
     import pystac
     from rasterio.transform import from_origin
@@ -204,14 +253,23 @@ def dem_item(
     h, w = dem.shape
     bounds = (origin[0], origin[1] - 10 * h, origin[0] + 10 * w, origin[1])
     item = pystac.Item(
-        id=item_id, geometry=_footprint(crs, bounds), bbox=None,
-        datetime=datetime(2021, 4, 22, tzinfo=UTC), properties={},
-    )  # fmt: skip
+        id=item_id,
+        geometry=_footprint(crs, bounds),
+        bbox=None,
+        datetime=datetime(2021, 4, 22, tzinfo=UTC),
+        properties={},
+    )
     item.bbox = list(_bbox(item.geometry or {}))
     raster = {"nodata": -32767.0, "data_type": "float32", "unit": "metre"}
-    item.add_asset("data", pystac.Asset(href=str(folder / "data.tif"), roles=["data"],
-                                        media_type=pystac.MediaType.COG,
-                                        extra_fields={"raster:bands": [raster]}))  # fmt: skip
+    item.add_asset(
+        "data",
+        pystac.Asset(
+            href=str(folder / "data.tif"),
+            roles=["data"],
+            media_type=pystac.MediaType.COG,
+            extra_fields={"raster:bands": [raster]},
+        ),
+    )
     item.collection_id = collection
     return item
 
@@ -226,31 +284,53 @@ def write_catalog(
     asset_style: str = "esa",
     raster_offset: bool = True,
     dem_origin: tuple[float, float] = ORIGIN,
+    with_scl: bool = True,
 ) -> Path:
     """Write a static STAC catalogue of ``scenes`` (and ``dem``, 10 m grid at ``dem_origin``)
     under ``root``; return the path of its ``catalog.json``.
 
     ``asset_style``: ``esa`` (``B04``) or ``earthsearch`` (``red``) asset keys.
     ``raster_offset``: also state the offset in ``raster:bands`` (else only the baseline).
+    ``with_scl``: write the L2A scene classification (without it: an L1C-like catalogue,
+    masked by s2cloudless). Into an existing catalogue at ``root``, items are added.
     """
     import pystac
 
     root = Path(root)
-    catalog = pystac.Catalog(id="slidewatch-synthetic", description="synthetic Sentinel-2 + DEM")
-    s2 = pystac.Collection(collection, "synthetic Sentinel-2", _extent())
+    catalog = _open_or_new(root)
+    s2 = _collection(catalog, collection, "synthetic Sentinel-2")
     for scene in scenes:
-        s2.add_item(_item(scene, root / collection / scene.id, collection, asset_style,
-                          raster_offset))  # fmt: skip
-    catalog.add_child(s2)
+        folder = root / collection / scene.id
+        s2.add_item(_item(scene, folder, collection, asset_style, raster_offset, with_scl))
     if dem is not None:
-        dems = pystac.Collection(dem_collection, "synthetic elevation", _extent())
-        dems.add_item(dem_item(dem, root / dem_collection / "dem", dem_collection,
-                               origin=dem_origin))  # fmt: skip
-        catalog.add_child(dems)
+        dems = _collection(catalog, dem_collection, "synthetic elevation")
+        folder = root / dem_collection / "dem"
+        dems.add_item(dem_item(dem, folder, dem_collection, origin=dem_origin))
     catalog.normalize_hrefs(str(root))
     catalog.make_all_asset_hrefs_relative()
     catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
     return root / "catalog.json"
+
+
+def _open_or_new(root: Path) -> Any:
+    import pystac
+
+    if (root / "catalog.json").exists():
+        catalog = pystac.Catalog.from_file(str(root / "catalog.json"))
+        catalog.make_all_asset_hrefs_absolute()
+        return catalog
+    return pystac.Catalog(id="slidewatch-synthetic", description="synthetic Sentinel-2 + DEM")
+
+
+def _collection(catalog: Any, name: str, description: str) -> Any:
+    import pystac
+
+    existing = catalog.get_child(name)
+    if existing is not None:
+        return existing
+    collection = pystac.Collection(name, description, _extent())
+    catalog.add_child(collection)
+    return collection
 
 
 def _extent() -> Any:

@@ -4,6 +4,7 @@ the STAC item, each under a temporary name until everything succeeded."""
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -26,13 +27,24 @@ N_CLASSES = len(MASK_CLASSES)
 
 def _profile(geobox: GeoBox, count: int, dtype: str, nodata: float | None) -> dict[str, Any]:
     return {
-        "driver": "GTiff", "count": count, "dtype": dtype, "nodata": nodata,
-        "height": geobox.shape.y, "width": geobox.shape.x, "crs": str(geobox.crs),
-        "transform": geobox.affine, "tiled": True, "blockxsize": TILE_PX,
-        "blockysize": TILE_PX, "compress": "zstd", "zstd_level": 1, "interleave": "pixel",
-        "predictor": 3 if dtype == "float32" else 2, "bigtiff": "if_safer",
+        "driver": "GTiff",
+        "count": count,
+        "dtype": dtype,
+        "nodata": nodata,
+        "height": geobox.shape.y,
+        "width": geobox.shape.x,
+        "crs": str(geobox.crs),
+        "transform": geobox.affine,
+        "tiled": True,
+        "blockxsize": TILE_PX,
+        "blockysize": TILE_PX,
+        "compress": "zstd",
+        "zstd_level": 1,
+        "interleave": "pixel",
+        "predictor": 3 if dtype == "float32" else 2,
+        "bigtiff": "if_safer",
         "num_threads": "all_cpus",
-    }  # fmt: skip
+    }
 
 
 class BlockWriter:
@@ -68,13 +80,19 @@ def cover_in_aoi(counts: np.ndarray) -> tuple[float | None, ...]:
 
 
 def write_stack(
-    lazy: da.Array, out: Path, bands: Sequence[str], geobox: GeoBox, beside: tuple[Path, Path],
+    lazy: da.Array,
+    out: Path,
+    bands: Sequence[str],
+    geobox: GeoBox,
+    beside: tuple[Path, Path],
     provenance: Callable[[tuple[float | None, ...], float], Provenance],
-) -> tuple[tuple[float | None, ...], float]:  # fmt: skip
+) -> tuple[tuple[float | None, ...], float]:
     """Compute ``lazy`` ((C + 1 + T)×H×W) and write ``out``, its mask and STAC item;
     return (per-acquisition AOI cloud cover, clear fraction of the AOI)."""
     import dask
+    import dask.array as da
     import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
 
     mask_path, item_path = beside
     n_acq = lazy.shape[0] - len(bands) - 1
@@ -88,9 +106,10 @@ def write_stack(
         )
         writer = BlockWriter(dst, msk, len(bands), n_acq)
         try:
-            with dask.config.set(scheduler="threads"):
-                import dask.array as da
-
+            with dask.config.set(scheduler="threads"), warnings.catch_warnings():
+                # odc-stac's reprojection of 20/60 m bands makes rasterio create in-memory
+                # datasets before giving them a transform: a harmless warning.
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)
                 da.store(lazy, writer, lock=False)  # type: ignore[arg-type]
         except SlidewatchError:
             raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 def _command(ctx: click.Context) -> str:
     """The command as a reproducible line (option values as parsed)."""
-    words = [ctx.command_path]
+    words = ["slidewatch", *ctx.command_path.split()[1:]]
     for name, value in ctx.params.items():
         if value is None or value == () or name == "aoi":
             continue
@@ -36,10 +37,15 @@ def _command(ctx: click.Context) -> str:
 
 
 def _remember_aoi(ctx: click.Context) -> None:
-    # The parsed AOI's bounds stand in for the text given (a file may change or move).
+    # The AOI itself stands in for the text given (a file may change or move): its bounds
+    # when it is a rectangle, else its GeoJSON.
     aoi = ctx.params.get("aoi")
-    if aoi is not None:
-        ctx.meta["slidewatch.aoi_text"] = ",".join(f"{v:.6f}" for v in aoi.bounds)
+    if aoi is None:
+        return
+    if aoi.geometry.equals(aoi.geometry.envelope):
+        ctx.meta["slidewatch.aoi_text"] = ",".join(f"{v:.7f}" for v in aoi.bounds)
+    else:
+        ctx.meta["slidewatch.aoi_text"] = json.dumps(aoi.to_geojson(), separators=(",", ":"))
 
 
 def _report(result: Any) -> None:
@@ -65,8 +71,14 @@ def _report(result: Any) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Output GeoTIFF.")
 @source_options
 @click.pass_context
-def fetch(ctx: click.Context, aoi: Any, start: datetime | None, end: datetime | None,
-          out: Path | None, source: Any) -> None:  # fmt: skip
+def fetch(
+    ctx: click.Context,
+    aoi: Any,
+    start: datetime | None,
+    end: datetime | None,
+    out: Path | None,
+    source: Any,
+) -> None:
     if ctx.invoked_subcommand is not None:
         return
     given = {"aoi": aoi, "start": start, "end": end, "out": out}
@@ -84,14 +96,24 @@ def fetch(ctx: click.Context, aoi: Any, start: datetime | None, end: datetime | 
 @fetch.command("pair")
 @aoi_option()
 @click.option("--event-date", type=_DATE, required=True, help="Day of the event (YYYY-MM-DD).")
-@click.option("--days", type=click.IntRange(min=1), default=90, show_default=True,
-              help="Days searched before and after the event.")  # fmt: skip
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Output folder: pre.tif and post.tif (+ masks and STAC items).")  # fmt: skip
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=90,
+    show_default=True,
+    help="Days searched before and after the event.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Output folder: pre.tif and post.tif (+ masks and STAC items).",
+)
 @source_options
 @click.pass_context
-def pair(ctx: click.Context, aoi: Any, event_date: datetime, days: int, out: Path,
-         source: Any) -> None:  # fmt: skip
+def pair(
+    ctx: click.Context, aoi: Any, event_date: datetime, days: int, out: Path, source: Any
+) -> None:
     """The clearest acquisition before EVENT_DATE and the clearest after it, as two stacks."""
     from slidewatch.acquisition.pair import fetch_pair
 

@@ -26,13 +26,21 @@ def models() -> None:
     help="Model directory holding model.json and model.safetensors (RUN_DIR/model).",
 )
 @click.option(
-    "--onnx",
+    "--out",
     "onnx_path",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="ONNX file to write (input: bands in L4S scale; output: landslide probability).",
+    help="ONNX file to write (input 'bands': L4S scale in the model's band order, named in "
+    "the input's doc string; output: landslide probability). `detect --model FILE.onnx` "
+    "runs it without torch.",
 )
-@click.option("--opset", default=17, show_default=True, help="ONNX opset version (13 to 20).")
+@click.option(
+    "--opset",
+    type=int,
+    default=17,
+    show_default=True,
+    help="ONNX opset version (13 to 20).",
+)
 def export(model_dir: Path, onnx_path: Path, opset: int) -> None:
     """Export a model directory to ONNX with the normalisation inside."""
     from slidewatch.models.modelfile import read_spec
@@ -42,5 +50,5 @@ def export(model_dir: Path, onnx_path: Path, opset: int) -> None:
     out = export_onnx(model_dir, onnx_path, opset=opset)
     click.echo(
         f"wrote {out} ({spec.architecture}, bands {','.join(spec.bands)}, "
-        f"threshold {spec.threshold:g})"
+        f"threshold {spec.threshold:g}); feed it bands in that order"
     )

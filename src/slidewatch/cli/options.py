@@ -41,39 +41,89 @@ def _asset_keys(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 
 _SOURCE_OPTIONS = (
-    click.option("--source", "source_kind", type=click.Choice(["stac", "gee"]), default="stac",
-                 show_default=True, help="STAC catalogue (API or static) or Google Earth Engine."),
-    click.option("--stac-url", default=None, metavar="URL",
-                 help="STAC API root, or file:///…/catalog.json for a static catalogue "
-                 "[default: Earth Search, https://earth-search.aws.element84.com/v1]."),
-    click.option("--collection", default=None,
-                 help="Sentinel-2 collection [default: sentinel-2-l2a; "
-                 "gee: COPERNICUS/S2_HARMONIZED]."),
-    click.option("--dem-collection", default=None,
-                 help="Elevation collection [default: cop-dem-glo-30; gee: COPERNICUS/DEM/GLO30]."),
-    click.option("--bands", default="all14", show_default=True, metavar="all14|six10m|B4,B3,…",
-                 help="Band set or L4S band names to write (in L4S order)."),
-    click.option("--max-cloud", type=click.FloatRange(0, 100), default=30.0, show_default=True,
-                 help="Largest scene cloud cover searched for, in %."),
-    click.option("--composite", type=click.Choice(["best", "median"]), default="best",
-                 show_default=True,
-                 help="best: per pixel the clearest acquisition (ties: the latest); "
-                 "median: median of clear observations."),
-    click.option("--cloud-mask",
-                 type=click.Choice(["auto", "scl", "s2cloudless", "probability", "none"]),
-                 default="auto", show_default=True,
-                 help="auto: SCL when items have it, else s2cloudless; gee: cloud probability."),
-    click.option("--dn-offset", type=click.Choice(["auto", "0", "1000"]), default="auto",
-                 show_default=True,
-                 help="Baseline-04.00 offset to subtract; auto reads it from the metadata."),
-    click.option("--asset-key", "asset_key", multiple=True, metavar="BAND=KEY",
-                 help="Asset key of a band when the catalogue's table differs (repeatable)."),
+    click.option(
+        "--source",
+        "source_kind",
+        type=click.Choice(["stac", "gee"]),
+        default="stac",
+        show_default=True,
+        help="STAC catalogue (API or static) or Google Earth Engine.",
+    ),
+    click.option(
+        "--stac-url",
+        default=None,
+        metavar="URL",
+        help="STAC API root, or file:///…/catalog.json for a static catalogue "
+        "[default: Earth Search, https://earth-search.aws.element84.com/v1].",
+    ),
+    click.option(
+        "--collection",
+        default=None,
+        help="Sentinel-2 collection [default: sentinel-2-l2a; gee: COPERNICUS/S2_HARMONIZED].",
+    ),
+    click.option(
+        "--dem-collection",
+        default=None,
+        help="Elevation collection [default: cop-dem-glo-30; gee: COPERNICUS/DEM/GLO30].",
+    ),
+    click.option(
+        "--bands",
+        default="all14",
+        show_default=True,
+        metavar="all14|six10m|B4,B3,…",
+        help="Band set or L4S band names to write (in L4S order).",
+    ),
+    click.option(
+        "--max-cloud",
+        type=click.FloatRange(0, 100),
+        default=30.0,
+        show_default=True,
+        help="Largest scene cloud cover searched for, in %.",
+    ),
+    click.option(
+        "--composite",
+        type=click.Choice(["best", "median"]),
+        default="best",
+        show_default=True,
+        help="best: per pixel the clearest acquisition (ties: the latest); "
+        "median: median of clear observations.",
+    ),
+    click.option(
+        "--cloud-mask",
+        type=click.Choice(["auto", "scl", "s2cloudless", "probability", "none"]),
+        default="auto",
+        show_default=True,
+        help="auto: SCL when items have it, else s2cloudless; gee: cloud probability.",
+    ),
+    click.option(
+        "--dn-offset",
+        type=click.Choice(["auto", "0", "1000"]),
+        default="auto",
+        show_default=True,
+        help="Baseline-04.00 offset to subtract; auto reads it from the metadata.",
+    ),
+    click.option(
+        "--asset-key",
+        "asset_key",
+        multiple=True,
+        metavar="BAND=KEY",
+        help="Asset key of a band when the catalogue's table differs (repeatable).",
+    ),
     click.option("--gee-project", default=None, help="Google Cloud project for Earth Engine."),
-)  # fmt: skip
+)
 SOURCE_PARAMS = (
-    "source_kind", "stac_url", "collection", "dem_collection", "bands", "max_cloud",
-    "composite", "cloud_mask", "dn_offset", "asset_key", "gee_project",
-)  # fmt: skip
+    "source_kind",
+    "stac_url",
+    "collection",
+    "dem_collection",
+    "bands",
+    "max_cloud",
+    "composite",
+    "cloud_mask",
+    "dn_offset",
+    "asset_key",
+    "gee_project",
+)
 """Parameter names the :func:`source_options` decorator consumes."""
 
 
@@ -92,10 +142,14 @@ def source_config(**values: Any) -> Any:
         stac_url=values["stac_url"] or defaults["stac_url"],
         collection=values["collection"] or defaults["collection"],
         dem_collection=values["dem_collection"] or defaults["dem_collection"],
-        max_cloud=values["max_cloud"], bands=values["bands"], composite=values["composite"],
-        cloud_mask=values["cloud_mask"], dn_offset=values["dn_offset"],
-        asset_keys=_asset_keys(values["asset_key"]), gee_project=values["gee_project"],
-    )  # fmt: skip
+        max_cloud=values["max_cloud"],
+        bands=values["bands"],
+        composite=values["composite"],
+        cloud_mask=values["cloud_mask"],
+        dn_offset=values["dn_offset"],
+        asset_keys=_asset_keys(values["asset_key"]),
+        gee_project=values["gee_project"],
+    )
 
 
 def source_options(func: F) -> F:
@@ -129,7 +183,10 @@ def _parse_aoi(ctx: click.Context, param: click.Parameter, value: str | None) ->
 def aoi_option(required: bool = True) -> Callable[[F], F]:
     """``--aoi``: a GeoJSON file or minx,miny,maxx,maxy in lon/lat, parsed into an AOI."""
     return click.option(
-        "--aoi", required=required, callback=_parse_aoi, metavar="FILE|minx,miny,maxx,maxy",
+        "--aoi",
+        required=required,
+        callback=_parse_aoi,
+        metavar="FILE|minx,miny,maxx,maxy",
         help="Area of interest: a GeoJSON polygon file, or a lon/lat bounding box "
         "(limit: SLIDEWATCH_MAX_AOI_KM2, default 10,000 km²).",
-    )  # fmt: skip
+    )

@@ -156,6 +156,20 @@ def train(
     help="First store the F1-optimal threshold on the validation split in the model.",
 )
 @click.option("--batch-size", default=8, show_default=True, help="Patches per batch.")
+@click.option(
+    "--device",
+    type=click.Choice(["cpu", "cuda", "auto"]),
+    default="auto",
+    show_default=True,
+    help="Where the model runs (auto: a CUDA GPU when one is usable).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["auto", "onnx", "torch"]),
+    default="auto",
+    show_default=True,
+    help="Inference engine; auto takes the one measured fastest for the architecture.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def evaluate(
     model_dir: Path,
@@ -166,6 +180,8 @@ def evaluate(
     figure: Path | None,
     calibrate: bool,
     batch_size: int,
+    device: str,
+    engine: str,
     quiet: bool,
 ) -> None:
     """Evaluate a model: pixel-summed precision, recall, F1, IoU and the paper's losses."""
@@ -181,8 +197,12 @@ def evaluate(
         calibrate=calibrate,
         batch_size=batch_size,
         progress=not quiet,
+        engine=engine,
+        device=device,
     )
-    summary = {k: result[k] for k in ("split", "n_patches", "threshold", "pixel", "losses")}
+    summary = {
+        k: result[k] for k in ("split", "engine", "n_patches", "threshold", "pixel", "losses")
+    }
     click.echo(json.dumps(summary, indent=2, default=float))
 
 

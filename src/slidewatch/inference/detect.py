@@ -33,6 +33,7 @@ from slidewatch.inference.cog import (
 from slidewatch.inference.engine import DEVICES as DEVICES
 from slidewatch.inference.engine import Engine, available_cores, load_engine
 from slidewatch.inference.engine import resolve_device as resolve_device
+from slidewatch.inference.fill import make_filler
 from slidewatch.inference.polygons import (
     landslide_polygons,
     pixel_area_m2,
@@ -40,7 +41,6 @@ from slidewatch.inference.polygons import (
     write_gpkg,
 )
 from slidewatch.inference.quicklook import write_quicklook
-from slidewatch.inference.runner import predict_rows
 from slidewatch.inference.scene import Scene, SceneReader, open_scene
 from slidewatch.inference.windows import WindowGrid, window_grid
 
@@ -95,13 +95,12 @@ def _blocks(
         yield from predict_rows_dask(client, scene, key, grid, batch_size, panel_px)
         return
     weights = window_weights(grid.tile)
+    fill = make_filler(engine.spec)
     with SceneReader(scene) as reader:
         for panel in panels.column_panels(grid, panel_px):
-            rows = predict_rows(
-                panels.PanelReader(reader, panel), engine.predict, panel.grid, weights,
-                batch_size=batch_size,
-            )  # fmt: skip
-            yield from panels.panel_blocks(rows, panel)
+            yield from panels.predict_panel(
+                reader, engine.predict, grid, weights, panel, batch_size=batch_size, fill=fill
+            )
 
 
 def _write_rasters(

@@ -26,8 +26,8 @@ import numpy as np
 from slidewatch.errors import ConfigError, ModelError
 from slidewatch.inference.blending import window_weights
 from slidewatch.inference.engine import Engine, available_cores, load_engine
-from slidewatch.inference.panels import Panel, PanelBlock, PanelReader, column_panels, panel_blocks
-from slidewatch.inference.runner import predict_rows
+from slidewatch.inference.fill import make_filler
+from slidewatch.inference.panels import Panel, PanelBlock, column_panels, predict_panel
 from slidewatch.inference.scene import Scene, SceneReader
 from slidewatch.inference.windows import WindowGrid
 
@@ -93,6 +93,7 @@ def worker_threads(workers_on_host: dict[str, int]) -> int:
 def predict_block(
     scene: Scene,
     key: EngineKey,
+    grid: WindowGrid,
     panel: Panel,
     batch_size: int,
     rows: tuple[int, int],
@@ -100,13 +101,13 @@ def predict_block(
 ) -> PanelBlock:
     """Run on a worker: the blended probability and validity of rows ``rows`` of a panel."""
     engine = _cached_engine(key, worker_threads(workers_on_host or {}))
-    weights = window_weights(panel.grid.tile)
+    weights = window_weights(grid.tile)
     with SceneReader(scene) as reader:
-        blocks = predict_rows(
-            PanelReader(reader, panel), engine.predict, panel.grid, weights,
-            batch_size=batch_size, first_row=rows[0], last_row=rows[1],
+        blocks = predict_panel(
+            reader, engine.predict, grid, weights, panel, batch_size=batch_size,
+            first_row=rows[0], last_row=rows[1], fill=make_filler(engine.spec),
         )  # fmt: skip
-        parts = list(panel_blocks(blocks, panel))
+        parts = list(blocks)
     return (
         rows[0],
         panel.col0,
@@ -132,9 +133,9 @@ def predict_rows_dask(
     key = key._replace(digest=key.digest or model_digest(key.model))
     hosts = _workers_on_host(client)
     futures = [
-        client.submit(predict_block, scene, key, panel, batch_size, rows, hosts, pure=False)
+        client.submit(predict_block, scene, key, grid, panel, batch_size, rows, hosts, pure=False)
         for panel in column_panels(grid, panel_px)
-        for rows in row_blocks(panel.grid)
+        for rows in row_blocks(grid)
     ]
     for future in futures:
         yield future.result()

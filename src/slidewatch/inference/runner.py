@@ -1,29 +1,33 @@
 """The streaming scene runner: windows in, finished rows of blended probability out.
 
-The scene is walked along the global window grid (:mod:`slidewatch.inference.windows`) in
-row-major order, in batches cut from that global order (window ``i`` is always in batch
-``i // batch_size``). Rows of input are read one strip of ``tile`` rows per row of windows,
-by a prefetching thread so that disk I/O overlaps the model's forward pass. Blended rows
-are yielded as soon as no later window can touch them, so the accumulators hold only the
-current strip and its overlap: memory does not grow with the scene's height.
+The scene is walked along the global window grid (:mod:`slidewatch.inference.windows`) one
+row of windows at a time. Batches are fixed by the global grid alone: each row of windows
+is cut into chunks of ``batch_size`` consecutive windows (columns ``0..b-1``, ``b..2b-1``,
+...), and a run over any range of rows and columns computes whole chunks. A window is
+therefore always predicted in the same batch, next to the same windows, whatever part of
+the scene is being run — which is what makes column panels and Dask blocks bit-identical
+to a whole-scene run even though a network's output depends (by an ulp) on its batch.
 
-Because windows and batches come from the global grid and every pixel receives its
-windows' contributions in the same order, running any row range ``[first_row, last_row)``
-gives bit-identical values to the same rows of a whole-scene run (the basis of the Dask
-execution in :mod:`slidewatch.inference.distributed`).
+Rows of input are read one strip of ``tile`` rows per row of windows by a prefetching
+thread, so disk I/O overlaps the forward pass; invalid pixels are filled (``fill``)
+before the model sees them. Blended rows are yielded as soon as no later window can touch
+them, so the accumulators hold only the current strip and its overlap: memory does not
+grow with the scene's height.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
 from slidewatch.inference.blending import add_windows, blended
+from slidewatch.inference.fill import Filler
 from slidewatch.inference.windows import WindowGrid, pad_to_tile
 
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -78,15 +82,28 @@ class _RowAccumulator:
         return out
 
 
+@dataclass(frozen=True)
+class _Strips:
+    """What the reader thread reads: rows of windows, over columns ``[col, col + width)``."""
+
+    rows: list[int]
+    tile: int
+    col: int
+    width: int
+    fill: Filler | None
+
+
 def _strip_reader(
-    reader: RowReader, rows: list[int], tile: int, out: queue.Queue[Any], stop: threading.Event
+    reader: RowReader, strips: _Strips, out: queue.Queue[Any], stop: threading.Event
 ) -> None:
     try:
-        for row in rows:
+        for row in strips.rows:
             if stop.is_set():
                 return
-            image, valid = reader.read(row, tile)
-            out.put((row, pad_to_tile(image, tile), valid))
+            image, valid = reader.read(row, strips.tile, strips.col, strips.width)
+            if strips.fill is not None and not valid.all():
+                image = strips.fill(image, valid)
+            out.put((row, pad_to_tile(image, strips.tile), valid))
         out.put(_DONE)
     except BaseException as exc:  # handed to the consumer, which re-raises it
         out.put(exc)
@@ -94,13 +111,13 @@ def _strip_reader(
 
 @contextmanager
 def _prefetched_strips(
-    reader: RowReader, rows: list[int], tile: int, prefetch: int
+    reader: RowReader, strips_spec: _Strips, prefetch: int
 ) -> Iterator[queue.Queue[Any]]:
     """A queue filled with (row, image, valid) strips by a reader thread, stopped on exit."""
     strips: queue.Queue[Any] = queue.Queue(maxsize=prefetch)
     stop = threading.Event()
     thread = threading.Thread(
-        target=_strip_reader, args=(reader, rows, tile, strips, stop), daemon=True
+        target=_strip_reader, args=(reader, strips_spec, strips, stop), daemon=True
     )
     thread.start()
     try:
@@ -113,12 +130,23 @@ def _prefetched_strips(
         thread.join()
 
 
-def _window_range(grid: WindowGrid, first_row: int, last_row: int) -> tuple[int, int]:
-    """Indices [i0, i1) of the windows that touch rows [first_row, last_row)."""
-    rows = np.repeat(np.asarray(grid.row_starts), len(grid.col_starts))
-    i0 = int(np.searchsorted(rows, first_row - grid.tile, side="right"))
-    i1 = int(np.searchsorted(rows, last_row, side="left"))
-    return i0, i1
+def chunk_columns(
+    col_starts: Sequence[int], tile: int, col0: int, col1: int, batch_size: int
+) -> list[int]:
+    """Start columns of the windows a run over columns ``[col0, col1)`` computes.
+
+    The windows touching those columns, widened to whole batch chunks of the global grid
+    (column indices ``k * batch_size .. (k + 1) * batch_size - 1``).
+
+    >>> chunk_columns([0, 10, 20, 30, 40], 16, 25, 30, 2)
+    [20, 30]
+    >>> chunk_columns([0, 10, 20, 30, 40], 16, 35, 50, 2)
+    [20, 30, 40]
+    """
+    touching = [j for j, c in enumerate(col_starts) if c < col1 and c + tile > col0]
+    j0 = touching[0] // batch_size * batch_size
+    j1 = min((touching[-1] // batch_size + 1) * batch_size, len(col_starts))
+    return [int(c) for c in col_starts[j0:j1]]
 
 
 def predict_rows(
@@ -130,56 +158,59 @@ def predict_rows(
     batch_size: int = 8,
     first_row: int = 0,
     last_row: int | None = None,
+    col0: int = 0,
+    col1: int | None = None,
     prefetch: int = 2,
+    fill: Filler | None = None,
 ) -> Iterator[RowBlock]:
-    """Yield finished blocks of rows covering ``[first_row, last_row)`` in order."""
+    """Yield finished blocks of rows ``[first_row, last_row)``, columns ``[col0, col1)``.
+
+    ``reader`` reads scene columns; ``fill`` replaces invalid pixels before prediction
+    (:mod:`slidewatch.inference.fill`; None: keep what the reader gives).
+    """
     last_row = grid.height if last_row is None else last_row
-    windows, tile = grid.windows, grid.tile
-    i0, i1 = _window_range(grid, first_row, last_row)
-    b0 = i0 // batch_size * batch_size
-    b1 = min(-(-i1 // batch_size) * batch_size, len(windows))
-    strip_rows = sorted({int(r) for r in windows[b0:b1, 0]})
-    acc = _RowAccumulator(int(windows[b0, 0]), max(grid.width, tile))
-    strips: dict[int, np.ndarray] = {}
-    with _prefetched_strips(reader, strip_rows, tile, prefetch) as strips_in:
-        for start in range(b0, b1, batch_size):
-            batch = windows[start : start + batch_size]
-            _load_strips(strips, strips_in, {int(r) for r in batch[:, 0]}, acc)
-            images = np.stack([strips[int(r)][:, :, c : c + tile] for r, c in batch])
-            probabilities = np.asarray(predictor(np.ascontiguousarray(images, np.float32)))
-            keep = slice(max(i0 - start, 0), max(min(i1 - start, len(batch)), 0))
-            acc.ensure(int(batch[-1, 0]) + tile)
-            local = batch[keep] - np.array([acc.origin, 0])  # accumulator rows from origin
-            add_windows(
-                acc.score, acc.weight, probabilities[keep].astype(np.float32), local, weights
-            )
-            nxt = start + batch_size
-            done = int(windows[nxt, 0]) if nxt < len(windows) else grid.height
-            yield from _finished(acc, min(done, last_row), first_row, grid.width)
-            for r in [r for r in strips if nxt >= b1 or r < windows[nxt, 0]]:
-                del strips[r]
+    col1 = grid.width if col1 is None else col1
+    tile = grid.tile
+    rows = [int(r) for r in grid.row_starts if r < last_row and r + tile > first_row]
+    cols = chunk_columns(grid.col_starts, tile, col0, col1, batch_size)
+    c_lo, read_width = cols[0], min(cols[-1] + tile, grid.width) - cols[0]
+    acc = _RowAccumulator(rows[0], max(cols[-1] + tile - c_lo, tile))
+    out_cols = (col0 - c_lo, col1 - c_lo)
+    spec = _Strips(rows, tile, c_lo, read_width, fill)
+    local_cols = np.asarray(cols, np.int64) - c_lo
+    with _prefetched_strips(reader, spec, prefetch) as strips_in:
+        for i, row in enumerate(rows):
+            image = _next_strip(strips_in, row, acc)
+            acc.ensure(row + tile)
+            for k in range(0, len(cols), batch_size):
+                chunk = local_cols[k : k + batch_size]
+                batch = np.stack([image[:, :, c : c + tile] for c in chunk])
+                probabilities = np.asarray(predictor(batch), dtype=np.float32)
+                starts = np.stack([np.full(len(chunk), row - acc.origin), chunk], axis=1)
+                add_windows(acc.score, acc.weight, probabilities, starts, weights)
+            done = rows[i + 1] if i + 1 < len(rows) else grid.height
+            yield from _finished(acc, min(done, last_row), first_row, out_cols)
 
 
-def _load_strips(
-    strips: dict[int, np.ndarray], source: queue.Queue[Any], needed: set[int], acc: _RowAccumulator
-) -> None:
-    while not needed <= strips.keys():
-        item = source.get()
-        if isinstance(item, BaseException):
-            raise item
-        if item is _DONE:
-            raise RuntimeError("strip reader stopped early")  # a bug, not a user error
-        row, image, valid = item
-        strips[row] = image
-        if row >= acc.origin:
-            acc.set_valid(row, valid)
+def _next_strip(source: queue.Queue[Any], row: int, acc: _RowAccumulator) -> np.ndarray:
+    item = source.get()
+    if isinstance(item, BaseException):
+        raise item
+    if item is _DONE or item[0] != row:
+        raise RuntimeError("strip reader out of step")  # a bug, not a user error
+    _, image, valid = item
+    acc.set_valid(row, valid)
+    return np.ascontiguousarray(image, dtype=np.float32)
 
 
-def _finished(acc: _RowAccumulator, end_row: int, first_row: int, width: int) -> Iterator[RowBlock]:
+def _finished(
+    acc: _RowAccumulator, end_row: int, first_row: int, cols: tuple[int, int]
+) -> Iterator[RowBlock]:
     if end_row <= acc.origin:
         return
     origin, score, weight, valid = acc.pop(end_row)
     skip = max(first_row - origin, 0)
     if skip < score.shape[0]:
-        probability = blended(score[skip:, :width], weight[skip:, :width])
-        yield origin + skip, probability, valid[skip:, :width].copy()
+        a, b = cols
+        probability = blended(score[skip:, a:b], weight[skip:, a:b])
+        yield origin + skip, probability, valid[skip:, a:b].copy()

@@ -48,7 +48,10 @@ def unseen(raster: np.ndarray, buffer_px: int = UNSEEN_BUFFER_PX) -> np.ndarray:
     from scipy.ndimage import binary_dilation
 
     mask = raster == 255
-    return binary_dilation(mask, iterations=buffer_px) if buffer_px and mask.any() else mask
+    if not buffer_px or not mask.any():
+        return mask
+    square = np.ones((2 * buffer_px + 1, 2 * buffer_px + 1), dtype=bool)  # one pass
+    return np.asarray(binary_dilation(mask, structure=square))
 
 
 def change_raster(
@@ -56,8 +59,8 @@ def change_raster(
 ) -> np.ndarray:
     """Per-pixel change classes (see the module doc) of two 0/1/255 landslide rasters;
     unseen pixels of either date, grown by ``buffer_px``, are unknown."""
-    if previous is None:
-        return np.where(unseen(current, buffer_px), UNKNOWN, NONE).astype(np.uint8)
+    if previous is None:  # the baseline: nothing is compared, so no buffer is needed
+        return np.where(current == 255, UNKNOWN, NONE).astype(np.uint8)
     if previous.shape != current.shape:
         raise ValueError(f"rasters differ in shape: {previous.shape} vs {current.shape}")
     out = np.full(current.shape, NONE, dtype=np.uint8)

@@ -9,6 +9,7 @@ number of ``run-once`` processes and workers may run at once.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,15 @@ def _look_safely(config: MonitorConfig, name: str, now: datetime) -> list[Outcom
         return [Outcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")]
 
 
+def _look_on_worker(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
+    """On a Dask worker: the fetch's own dask graphs run on this worker's threads, not as
+    tasks sent back to the cluster (which would wait behind the looks themselves)."""
+    import dask
+
+    with dask.config.set(scheduler="threads"):
+        return _look_safely(config, name, now)
+
+
 def _client(workers: int | None, dask_address: str | None) -> Any:
     from dask.distributed import Client, LocalCluster
 
@@ -50,12 +60,23 @@ def _client(workers: int | None, dask_address: str | None) -> Any:
     return Client(cluster)
 
 
+def _pin_local_workers(client: Any) -> None:
+    workers = sorted(client.scheduler_info()["workers"])
+    cores = sorted(os.sched_getaffinity(0))
+    share = max(1, len(cores) // len(workers))
+    for index, address in enumerate(workers):
+        mine = cores[(index * share) % len(cores) :][:share]
+        client.run(os.sched_setaffinity, 0, mine, workers=[address])
+
+
 def _looks_on_dask(
     config: MonitorConfig, names: list[str], now: datetime, workers: int | None, address: str | None
 ) -> list[Outcome]:
     client = _client(workers, address)
     try:
-        futures = client.map(_look_safely, [config] * len(names), names, [now] * len(names),
+        if not address and hasattr(os, "sched_setaffinity"):
+            _pin_local_workers(client)
+        futures = client.map(_look_on_worker, [config] * len(names), names, [now] * len(names),
                              pure=False)  # fmt: skip
         results: list[list[Outcome]] = client.gather(futures)
     finally:

@@ -71,12 +71,16 @@ def plot_history(points: list[Point], name: str, path: Path) -> None:
     ax.plot(dates, [(p.area_m2 or 0) / 1e4 for p in done], "o-", label="landslide area")
     ax.bar(dates, [(p.new_area_m2 or 0) / 1e4 for p in done], width=1.5, color="tab:red",
            alpha=0.6, label="new or grown area")  # fmt: skip
+    from matplotlib.dates import date2num
+
     for p in other:
-        ax.axvline(np.datetime64(p.date), color="grey", ls=":", lw=1)
+        ax.axvline(float(date2num(np.datetime64(p.date))), color="grey", ls=":", lw=1)
         ax.annotate(p.state, (np.datetime64(p.date), 0), rotation=90, fontsize=7, color="grey")
     ax.set(title=f"{name}: landslide area per acquisition", ylabel="area (ha)",
            xlabel="acquisition date (UTC)")  # fmt: skip
-    ax.legend(loc="upper left")
+    top = max([(p.area_m2 or 0) / 1e4 for p in done] + [0.1])
+    ax.set_ylim(0, top * 1.3)  # room for the legend above the line
+    ax.legend(loc="upper left", ncols=2)
     fig.autofmt_xdate()
     with atomic_output(Path(path), ".png") as tmp:
         fig.savefig(tmp, dpi=110)

@@ -5,6 +5,8 @@ Detection runs through the ONNX engine so the monitoring process never imports t
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -35,11 +37,17 @@ def source_config(options: dict[str, Any]) -> Any:
 
 
 def aoi_value(geometry: dict[str, Any]) -> Any:
+    """Acquisition's validated AOI (cached: a look asks for it at search and at fetch)."""
+    return _aoi_value(json.dumps(geometry, sort_keys=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _aoi_value(geometry_json: str) -> Any:
     from shapely.geometry import shape
 
     from slidewatch.acquisition.aoi import validate_aoi
 
-    return validate_aoi(shape(geometry), "AOI geometry")
+    return validate_aoi(shape(json.loads(geometry_json)), "AOI geometry")
 
 
 def search(source: dict[str, Any], geometry: dict[str, Any], start: date, end: date) -> list[Found]:
@@ -88,7 +96,13 @@ def cloud_pct(result: Any) -> float:
 
 
 def detect(stack: Path, model_dir: str, out: Path) -> dict[str, Any]:
+    """``slidewatch detect`` with its CLI defaults (windows of the model's patch size, a
+    quarter overlap) and the ONNX engine."""
     from slidewatch.inference.detect import detect as run_detect
+    from slidewatch.models.modelfile import read_spec
 
-    summary: dict[str, Any] = run_detect(stack, model_dir, out, engine=ENGINE, progress=False)
+    tile = read_spec(Path(model_dir)).patch_size
+    summary: dict[str, Any] = run_detect(
+        stack, model_dir, out, tile=tile, overlap=tile // 4, engine=ENGINE, progress=False
+    )
     return summary

@@ -90,8 +90,10 @@ def look_at(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
         aoi = registry.get_aoi(name)
         hour = now.strftime("%Y-%m-%dT%H")
         try:
+            t = time.perf_counter()
             start, end = _search_window(registry, aoi, now)
             found = imagery.search(aoi.source, aoi.geometry, start, end)
+            search_s = (time.perf_counter() - t) / max(1, len(found))  # shared by its runs
         except Exception as exc:
             reason = f"search failed: {type(exc).__name__}: {exc}"
             return [_record_outcome(registry, aoi, f"search:{hour}", now, "failed", reason)]
@@ -100,7 +102,7 @@ def look_at(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
             return [_record_outcome(registry, aoi, f"none:{hour}", now, "skipped", reason)]
         outcomes = []
         for acquisition in found:
-            outcome = _process(registry, config, aoi, acquisition, now)
+            outcome = _process(registry, config, aoi, acquisition, now, search_s)
             outcomes.append(outcome)
             if outcome.state in ("failed", "busy"):
                 break  # later acquisitions need this one as their baseline
@@ -108,8 +110,10 @@ def look_at(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
 
 
 def _process(
-    registry: Registry, config: MonitorConfig, aoi: Aoi, found: imagery.Found, now: datetime
-) -> Outcome:
+    registry: Registry, config: MonitorConfig, aoi: Aoi, found: imagery.Found, now: datetime,
+    search_s: float = 0.0,
+) -> Outcome:  # fmt: skip
+    t0 = time.perf_counter()
     fields = {"acquisition_date": found.date, "scenes": found.scenes,
               "model_hash": aoi.model_hash}  # fmt: skip
     claimed = runs.claim(registry, aoi.id, found.key, now, **fields)
@@ -122,7 +126,7 @@ def _process(
     work.mkdir(parents=True)
     try:
         with runs.heartbeat(registry, run_id):
-            return _produce(registry, config, aoi, found, run_id, work)
+            return _produce(registry, config, aoi, found, run_id, work, t0 - search_s, search_s)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"
         detail = "".join(traceback.format_exception_only(exc)).strip()
@@ -145,17 +149,19 @@ def _check_model(aoi: Aoi) -> None:
 
 def _produce(
     registry: Registry, config: MonitorConfig, aoi: Aoi, found: imagery.Found, run_id: int,
-    work: Path,
+    work: Path, t0: float, search_s: float = 0.0,
 ) -> Outcome:  # fmt: skip
-    t0 = time.perf_counter()
+    """Fetch, detect, change, archive, record; ``t0``: when the run began (with its share of
+    the search), so that ``overhead_s`` is everything outside fetch and detect."""
     _check_model(aoi)
     stage(aoi.name, found.date, "fetch")
     stack = work / "stack.tif"
+    t = time.perf_counter()
     fetched = imagery.fetch(aoi.source, aoi.geometry, found, stack)
-    timings = {"fetch_s": time.perf_counter() - t0}
+    timings = {"fetch_s": time.perf_counter() - t}
     cloud = imagery.cloud_pct(fetched)
     if cloud > aoi.max_cloud_pct:
-        reason = f"too cloudy: {cloud:.1f}% of the AOI unseen (limit {aoi.max_cloud_pct:g}%)"
+        reason = f"too cloudy: {cloud:.1f}% of the AOI under cloud (limit {aoi.max_cloud_pct:g}%)"
         runs.end(registry, run_id, "skipped", reason, cloud_pct=cloud, timings=timings)
         return Outcome(aoi.name, "skipped", run_id, found.date, reason)
     stage(aoi.name, found.date, "detect")
@@ -163,14 +169,19 @@ def _produce(
     imagery.detect(stack, aoi.model_path, work / "detect")
     timings["detect_s"] = time.perf_counter() - t
     stage(aoi.name, found.date, "change")
+    t = time.perf_counter()
     archive = Archive(config.storage)
     results = compute_results(registry, archive, aoi, found, run_id, work, cloud)
     files = {n: work / "detect" / n for n in DETECT_FILES} | results.files
+    timings["change_s"], t = time.perf_counter() - t, time.perf_counter()
     stage(aoi.name, found.date, "store")
     products = archive.store_run(aoi.name, found.date, files, results.stac_item)
+    timings["store_s"], t = time.perf_counter() - t, time.perf_counter()
+    alerts = record_results(registry, aoi, run_id, found, results, products, cloud, timings)
+    timings["record_s"], timings["search_s"] = time.perf_counter() - t, search_s
     timings["total_s"] = time.perf_counter() - t0
     timings["overhead_s"] = timings["total_s"] - timings["fetch_s"] - timings["detect_s"]
-    alerts = record_results(registry, aoi, run_id, found, results, products, cloud, timings)
+    runs.set_timings(registry, run_id, timings)  # the recording included
     return Outcome(aoi.name, "done", run_id, found.date, None, alerts, len(results.current))
 
 

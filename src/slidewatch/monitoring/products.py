@@ -50,21 +50,17 @@ def read_onto(data: bytes, grid: Grid) -> np.ndarray:
 def _write_cog(
     array: np.ndarray, grid: Grid, path: Path, nodata: float, resampling: str, **tags: str
 ) -> None:
-    from slidewatch.inference.cog import write_cog
+    """A deflate COG in one pass with GDAL's COG driver (through a temporary name)."""
+    from slidewatch.atomic import atomic_output
 
-    raw = path.with_name(f".{path.name}.raw.tif")
     bands = array if array.ndim == 3 else array[None]
-    profile = {"driver": "GTiff", "count": bands.shape[0], "dtype": str(bands.dtype),
+    profile = {"driver": "COG", "count": bands.shape[0], "dtype": str(bands.dtype),
                "height": grid.shape[0], "width": grid.shape[1], "crs": grid.crs,
-               "transform": grid.transform, "nodata": nodata, "tiled": True,
-               "blockxsize": TILE, "blockysize": TILE, "compress": "deflate"}  # fmt: skip
-    try:
-        with rasterio.open(raw, "w", **profile) as ds:
-            ds.write(bands)
-            ds.update_tags(**tags)
-        write_cog(raw, path, resampling)  # type: ignore[arg-type]
-    finally:
-        raw.unlink(missing_ok=True)
+               "transform": grid.transform, "nodata": nodata, "compress": "deflate",
+               "blocksize": TILE, "overview_resampling": resampling}  # fmt: skip
+    with atomic_output(path, ".tif") as tmp, rasterio.open(tmp, "w", **profile) as ds:
+        ds.write(bands)
+        ds.update_tags(**tags)
 
 
 def write_change_raster(change: np.ndarray, grid: Grid, path: Path) -> None:

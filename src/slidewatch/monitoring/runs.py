@@ -130,3 +130,8 @@ def end(registry: Any, run_id: int, state: str, reason: str | None = None, **fie
             .where(Run.id == run_id)
             .values(state=state, reason=reason, finished_at=utcnow(), owner=None, **fields)
         )
+
+
+def set_timings(registry: Any, run_id: int, timings: dict[str, float]) -> None:
+    with registry.session() as s:
+        s.execute(update(Run).where(Run.id == run_id).values(timings=timings))

@@ -1,6 +1,6 @@
 """Evaluation of a model directory on patch datasets, without Lightning.
 
-The model's own bands and normalisation are used (the :class:`Predictor` normalises), the
+The model's own bands and normalisation are used (the inference engine normalises), the
 metrics are pixel-summed over the whole evaluated set (the benchmark's definition) with the
 per-patch mean as a secondary figure, and the paper's three loss values are reported.
 """
@@ -25,10 +25,10 @@ from slidewatch.data.hdf5 import read_bands
 from slidewatch.data.layout import PatchRef, discover_many
 from slidewatch.data.splits import official_split, read_split
 from slidewatch.errors import BandError, DatasetError
+from slidewatch.inference.engine import Engine, load_engine
 from slidewatch.losses import dice_loss, wce_dice_loss, wce_loss
 from slidewatch.metrics import confusion_counts, per_patch_scores, scores_from_counts
 from slidewatch.models.modelfile import load_model, save_model
-from slidewatch.models.predictor import Predictor
 from slidewatch.training.figures import PatchView, draw_predictions
 
 SPLIT_NAMES = ("all", "train", "val", "test")
@@ -73,7 +73,7 @@ def check_bands(model_dir: Path, model_bands: Sequence[str], refs: Sequence[Patc
 
 
 def predict_batches(
-    predictor: Predictor, refs: Sequence[PatchRef], batch_size: int, progress: bool
+    predictor: Engine, refs: Sequence[PatchRef], batch_size: int, progress: bool
 ) -> Iterator[tuple[dict[str, Any], np.ndarray]]:
     """Batches of L4S-scale samples with their probabilities N×H×W."""
     dataset = PatchDataset(refs, bands=predictor.bands, normalization=None)
@@ -172,7 +172,7 @@ def save_probability(directory: Path, source: str, patch_id: str, prob: np.ndarr
 
 
 def run_model(
-    predictor: Predictor,
+    predictor: Engine,
     refs: Sequence[PatchRef],
     *,
     batch_size: int = 8,
@@ -199,10 +199,15 @@ def run_model(
 
 
 def calibrate_model(
-    model_dir: Path, data_dirs: Sequence[Path], batch_size: int = 8, progress: bool = True
+    model_dir: Path,
+    data_dirs: Sequence[Path],
+    batch_size: int = 8,
+    progress: bool = True,
+    engine: str = "auto",
+    device: str = "cpu",
 ) -> dict[str, float]:
     """Store the F1-optimal threshold on the validation split in the model file."""
-    predictor = Predictor(model_dir)
+    predictor = load_engine(model_dir, engine, device)
     refs = select_refs(model_dir, data_dirs, "val")
     check_bands(model_dir, predictor.bands, refs)
     acc, _ = run_model(predictor, refs, batch_size=batch_size, progress=progress)
@@ -224,17 +229,24 @@ def evaluate(
     calibrate: bool = False,
     batch_size: int = 8,
     progress: bool = True,
+    engine: str = "auto",
+    device: str = "cpu",
 ) -> dict[str, Any]:
     """Evaluate ``model_dir`` on the labelled patches of ``split``; return the metrics.
 
     ``out`` receives the metrics as JSON, ``predictions_dir`` one ``.npy`` probability map
     per patch (``SOURCE/ID.npy``), ``figure`` the paper's Figure 3. With
     ``calibrate`` the F1-optimal threshold on the validation split is first stored
-    in the model file and then used.
+    in the model file and then used. ``engine`` and ``device`` choose where the model runs
+    (:func:`slidewatch.inference.engine.load_engine`).
     """
     model_dir, dirs = Path(model_dir), [Path(d) for d in data_dirs]
-    calibration = calibrate_model(model_dir, dirs, batch_size, progress) if calibrate else None
-    predictor = Predictor(model_dir)
+    calibration = (
+        calibrate_model(model_dir, dirs, batch_size, progress, engine, device)
+        if calibrate
+        else None
+    )
+    predictor = load_engine(model_dir, engine, device)
     refs = select_refs(model_dir, dirs, split)
     check_bands(model_dir, predictor.bands, refs)
     acc, views = run_model(
@@ -248,6 +260,7 @@ def evaluate(
         "model": str(model_dir),
         "data": [str(d) for d in dirs],
         "split": split,
+        "engine": predictor.name,
         **summarize(acc, predictor.threshold),
     }
     if calibration:

@@ -1,0 +1,166 @@
+"""Monitoring throughput: many small AOIs, one acquisition each, from a local catalogue.
+
+Builds a static STAC catalogue of one synthetic acquisition (``--scene-px`` square, 10 m),
+an untrained U-Net (``--base-width``) with its ONNX graph, and ``--aois`` AOIs of
+``--aoi-px`` square tiled over the scene; then, each on its own fresh registry (SQLite):
+
+1. ``run_once`` in this process (looks one after the other): runs per minute;
+2. ``run_once(workers=2)`` on a 2-worker LocalCluster (cluster start included): runs per
+   minute and the ratio to (1);
+3. the registry's overhead per run: the time of a look outside fetch + detect (search,
+   change, archive, recording) over the run's time (goal < 5 %), and the time ``run_once``
+   spends outside the looks (schedule, deliveries) per run.
+
+4. one large AOI (``--large-px`` square, default the whole scene less a margin): fetch,
+   detect and overhead per km² at a size where fixed costs no longer dominate (what
+   docs/scale.md extrapolates from).
+
+Run: ``.venv/bin/python bench/bench_monitor.py [--aois 50] [--aoi-px 200] [--scene-px 1614]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from slidewatch.monitoring.aois import AoiSettings
+from slidewatch.monitoring.look import MonitorConfig
+from slidewatch.monitoring.registry import Registry
+
+BANDS = ("B2", "B3", "B4", "B8")
+
+
+def make_catalog(root: Path, scene_px: int) -> Path:
+    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
+    from slidewatch.monitoring.example import FIRST
+
+    bands, dem, _ = area_bands(scene_px, scene_px, seed=5)
+    return write_catalog(root, [SyntheticScene("S2A_BENCH_20230301", FIRST, bands)], dem)
+
+
+def make_model(root: Path, base_width: int) -> Path:
+    import torch
+
+    from slidewatch.data.normalization import Normalization
+    from slidewatch.inference.engine import load_engine
+    from slidewatch.models.modelfile import ModelSpec, save_model
+    from slidewatch.models.registry import build_model
+
+    torch.manual_seed(0)
+    model = build_model("unet", len(BANDS), base_width=base_width)
+    spec = ModelSpec("unet", {"base_width": base_width}, BANDS, Normalization.identity(BANDS),
+                     patch_size=128)  # fmt: skip
+    directory = save_model(root, model, spec)
+    load_engine(directory, "onnx")  # export the graph once, outside the timings
+    return directory
+
+
+def aoi_boxes(n: int, aoi_px: int, scene_px: int) -> list[dict[str, Any]]:
+    """``n`` lon/lat boxes of ``aoi_px`` tiled row by row over the scene (6 px margin)."""
+    from rasterio.warp import transform_geom
+    from shapely.geometry import box, mapping
+
+    from slidewatch.acquisition.synthetic import CRS, ORIGIN
+
+    per_row = (scene_px - 12) // aoi_px
+    if per_row * per_row < n:
+        raise SystemExit(f"{n} AOIs of {aoi_px} px do not fit a {scene_px} px scene")
+    out = []
+    for k in range(n):
+        r, c = divmod(k, per_row)
+        x0, y0 = ORIGIN[0] + 10 * (6 + c * aoi_px), ORIGIN[1] - 10 * (6 + r * aoi_px)
+        square = box(x0 + 5, y0 - 10 * aoi_px + 5, x0 + 10 * aoi_px - 5, y0 - 5)
+        out.append(dict(transform_geom(CRS, "EPSG:4326", mapping(square))))
+    return out
+
+
+def register(db_url: str, boxes: list[dict[str, Any]], model: Path, catalog: Path) -> None:
+    from slidewatch.models.modelfile import model_hash
+
+    digest = model_hash(model)
+    source = {"stac_url": str(catalog), "bands": ",".join(BANDS)}
+    with Registry(db_url) as registry:
+        for k, geometry in enumerate(boxes):
+            registry.add_aoi(AoiSettings(f"aoi-{k:03d}", geometry, str(model), digest, source))
+
+
+def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
+            workers: int | None, label: str = "") -> dict[str, Any]:  # fmt: skip
+    from slidewatch.monitoring.cycle import run_once
+    from slidewatch.monitoring.example import FIRST
+
+    home = root / f"home-{workers or 1}{label}"
+    home.mkdir()
+    config = MonitorConfig(f"sqlite:///{home / 'registry.db'}", str(home / "archive"),
+                           str(home / "work"))  # fmt: skip
+    register(config.db_url, boxes, model, catalog)
+    t0 = time.perf_counter()
+    outcomes, _ = run_once(config, now=FIRST.replace(day=3), workers=workers)
+    wall = time.perf_counter() - t0
+    states = sorted({o.state for o in outcomes})
+    with Registry(config.db_url) as registry:
+        timings = [r.timings for a in registry.list_aois() for r in registry.runs(a.name)]
+    looks = sum(t["total_s"] for t in timings)
+    archive = sum(p.stat().st_size for p in (home / "archive").rglob("*") if p.is_file())
+    return {
+        "archive_bytes_per_run": archive / max(1, len(outcomes)),
+        "workers": workers or 1, "runs": len(outcomes), "states": states, "wall_s": wall,
+        "runs_per_minute": 60 * len(outcomes) / wall,
+        "fetch_s_median": statistics.median(t["fetch_s"] for t in timings),
+        "detect_s_median": statistics.median(t["detect_s"] for t in timings),
+        "run_s_median": statistics.median(t["total_s"] for t in timings),
+        "overhead_share_of_run": sum(t["overhead_s"] for t in timings) / looks,
+        "overhead_parts_s_median": {
+            k: statistics.median(t.get(k, 0.0) for t in timings)
+            for k in ("search_s", "change_s", "store_s", "record_s")
+        },
+        "outside_looks_s_per_run": max(0.0, wall - looks / (workers or 1)) / len(outcomes),
+    }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--aois", type=int, default=50)
+    parser.add_argument("--aoi-px", type=int, default=200, help="AOI side (10 m pixels)")
+    parser.add_argument("--scene-px", type=int, default=1614, help="multiple of 6")
+    parser.add_argument("--base-width", type=int, default=16)
+    parser.add_argument("--large-px", type=int, default=None, help="default: scene - 12")
+    parser.add_argument("--only-large", action="store_true", help="skip (1)-(3)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
+        root = Path(tmp)
+        catalog = make_catalog(root / "catalog", args.scene_px)
+        model = make_model(root / "model", args.base_width)
+        boxes = aoi_boxes(args.aois, args.aoi_px, args.scene_px)
+        one = two = {"runs_per_minute": float("nan"), "overhead_share_of_run": float("nan")}
+        if not args.only_large:
+            one = measure(root, boxes, model, catalog, None)
+            two = measure(root, boxes, model, catalog, 2)
+        large_px = args.large_px or args.scene_px - 12
+        large = measure(root, aoi_boxes(1, large_px, args.scene_px), model, catalog, None, "L")
+    km2 = (args.aoi_px * 10 / 1000) ** 2
+    large_km2 = (large_px * 10 / 1000) ** 2
+    large |= {
+        "aoi_km2": large_km2,
+        "fetch_s_per_km2": large["fetch_s_median"] / large_km2,
+        "detect_s_per_km2": large["detect_s_median"] / large_km2,
+        "run_s_per_km2": large["run_s_median"] / large_km2,
+        "archive_bytes_per_km2": large["archive_bytes_per_run"] / large_km2,
+    }
+    report = {
+        "aois": args.aois, "aoi_km2": km2, "model": f"unet base width {args.base_width}, ONNX",
+        "one_process": one, "local_cluster_2_workers": two,
+        "speedup_2_workers": two["runs_per_minute"] / one["runs_per_minute"],
+        "overhead_goal_met": one["overhead_share_of_run"] < 0.05,
+        "large_aoi": large,
+    }  # fmt: skip
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
