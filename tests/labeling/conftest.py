@@ -72,16 +72,19 @@ def free_port() -> int:
 
 @pytest.fixture
 def serve() -> Iterator[object]:
-    """Start a labeling app on 127.0.0.1 in a thread: ``serve(folders, models=None)`` -> URL."""
+    """Start a labeling app (or ``app``) on 127.0.0.1 in a thread: ``serve(folders, models=None,
+    app=None)`` -> URL."""
     import uvicorn
 
     from slidewatch.service.labeling import LabelDatasets, label_app
 
     servers: list[tuple[uvicorn.Server, threading.Thread]] = []
 
-    def start(folders: dict[str, Path], models: dict[str, Path] | None = None) -> str:
+    def start(
+        folders: dict[str, Path], models: dict[str, Path] | None = None, app: object = None
+    ) -> str:
         port = free_port()
-        app = label_app(LabelDatasets(folders, models, annotator="tester"))
+        app = app or label_app(LabelDatasets(folders, models, annotator="tester"))
         config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)

@@ -56,6 +56,7 @@ def test_view_png_is_the_band_combination(real_copy: Path) -> None:
 
 def test_save_then_conflict_keeps_both_and_passes_data_check(real_copy: Path) -> None:
     c = client({"real": real_copy})
+    image_bytes = (real_copy / "img" / "image_16.h5").read_bytes()
     start = c.get("/label/api/real/mask/img/image_16").json()
     assert (start["version"], start["source"], start["state"]) == (0, "empty", "unlabeled")
     mine = np.zeros((128, 128), np.uint8)
@@ -77,6 +78,7 @@ def test_save_then_conflict_keeps_both_and_passes_data_check(real_copy: Path) ->
     assert report.ok, report.issues
     again = c.put("/label/api/real/mask/img/image_16", json=body(theirs, 1, "bob"))
     assert again.status_code == 200 and again.json()["version"] == 2
+    assert (real_copy / "img" / "image_16.h5").read_bytes() == image_bytes  # never written
 
 
 def test_skip_and_draft_states(generated: Path) -> None:
@@ -182,3 +184,59 @@ def test_page_carries_the_dataset_and_its_assets(generated: Path) -> None:
     assert page.status_code == 200 and '"dataset": "gen"' in page.text
     assert c.get("/label/assets/label.js").headers["content-type"].startswith("text/javascript")
     assert c.get("/").url.path == "/label"
+
+
+def test_write_dependencies_guard_saves_only(generated: Path) -> None:
+    from fastapi import Depends, FastAPI, Header, HTTPException
+
+    from slidewatch.service.labeling import labeling_router
+
+    def key(x_api_key: str = Header(default="")) -> None:
+        if x_api_key != "secret":
+            raise HTTPException(401, "give X-API-Key")
+
+    app = FastAPI()
+    datasets = LabelDatasets({"gen": generated})
+    app.include_router(labeling_router(datasets, write_dependencies=[Depends(key)]))
+    c = TestClient(app)
+    assert c.get("/label/api/gen/patches").status_code == 200
+    payload = body(np.zeros((32, 32), np.uint8), 0)
+    assert c.put("/label/api/gen/mask/img/image_1", json=payload).status_code == 401
+    ok = c.put("/label/api/gen/mask/img/image_1", json=payload, headers={"X-API-Key": "secret"})
+    assert ok.status_code == 200
+
+
+@pytest.mark.parametrize("layout", ["official", "huggingface"])
+def test_saves_land_where_each_layout_keeps_masks(tmp_path: Path, layout: str) -> None:
+    from slidewatch.data.generate import make_l4s_dataset
+    from slidewatch.data.layout import discover
+
+    root = make_l4s_dataset(tmp_path / layout, layout=layout, n=5, size=16, with_masks=False).root
+    c = client({"d": root})
+    keys = [p["key"] for p in c.get("/label/api/d/patches").json()["patches"]]
+    mask = np.zeros((16, 16), np.uint8)
+    mask[3:6, 3:6] = 1
+    for key in keys:
+        assert c.put(f"/label/api/d/mask/{key}", json=body(mask, 0)).status_code == 200
+    refs = discover(root)
+    assert all(r.mask is not None and (read_mask(r.mask) == mask).all() for r in refs)
+    assert check_dataset(root).ok
+
+
+def test_an_unreadable_or_wrong_size_stored_mask_starts_empty_and_says_why(
+    generated: Path,
+) -> None:
+    from slidewatch.data.hdf5 import write_mask
+
+    (generated / "mask").mkdir()
+    (generated / "mask" / "mask_1.h5").write_bytes(b"garbage")
+    write_mask(generated / "mask" / "mask_2.h5", np.ones((8, 8), np.uint8))
+    c = client({"gen": generated})
+    for n, why in ((1, "not a readable HDF5"), (2, "8×8")):
+        start = c.get(f"/label/api/gen/mask/img/image_{n}").json()
+        assert start["source"] == "empty" and why in start["problem"]
+    fixed = np.eye(32, dtype=np.uint8)
+    assert c.put("/label/api/gen/mask/img/image_2", json=body(fixed, 0)).status_code == 200
+    assert (read_mask(generated / "mask" / "mask_2.h5") == fixed).all()
+    history = list((generated / ".slidewatch-labels" / "history").iterdir())
+    assert len(history) == 1 and read_mask(history[0]).shape == (8, 8)

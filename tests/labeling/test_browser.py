@@ -127,9 +127,9 @@ def assert_not_degenerate(vertices: list[tuple[float, float]]) -> None:
         assert np.abs(cross).min() > 1e-6, vertices
 
 
-def page_mask(page: Any) -> np.ndarray:
+def page_mask(page: Any, side: int = 128) -> np.ndarray:
     values = page.evaluate("() => Array.from(labeler.mask)")
-    return np.array(values, dtype=np.uint8).reshape(128, 128)
+    return np.array(values, dtype=np.uint8).reshape(side, side)
 
 
 def save_and_wait(page: Any, version: int) -> None:
@@ -206,3 +206,122 @@ def test_a_four_band_patch_offers_no_swir(
     page = browser_page(f"{base}/label?dataset=rgbn")
     options = page.eval_on_selector_all("#combo option", "os => os.map(o => o.value)")
     assert options == ["true-colour", "false-colour", "ndvi"]
+
+
+def test_two_annotators_on_one_patch_get_a_conflict_not_an_overwrite(
+    generated: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    base = serve({"gen": generated})
+    first = browser_page(f"{base}/label?dataset=gen")
+    second = browser_page(f"{base}/label?dataset=gen")
+    for page, name in ((first, "ana"), (second, "bob")):
+        assert page.evaluate("() => labeler.key") == "img/image_1"
+        page.fill("#annotator", name)
+    g = geometry(first)
+    stroke(first, g, [(5, 5), (20, 5)])
+    save_and_wait(first, 1)
+    ana = read_mask(generated / "mask" / "mask_1.h5")
+    g = geometry(second)
+    stroke(second, g, [(5, 25), (25, 25)])
+    second.click("#save")
+    second.wait_for_selector("#conflict:not([hidden])")
+    assert "saved by ana" in second.inner_text("#conflict-text")
+    assert (read_mask(generated / "mask" / "mask_1.h5") == ana).all()  # not overwritten
+    kept = list((generated / ".slidewatch-labels" / "conflicts").iterdir())
+    assert len(kept) == 1 and read_mask(kept[0])[25, 10] == 1  # bob's mask is kept
+    second.click("#conflict-theirs")
+    assert (page_mask(second, 32) == ana).all()
+
+
+def test_without_a_dataset_the_page_lists_them(
+    generated: Path, four_band: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    base = serve({"gen": generated, "rgbn": four_band})
+    page = browser_page(f"{base}/label")
+    assert page.eval_on_selector_all("#patch-list a", "as => as.map(a => a.textContent)") == [
+        "gen", "rgbn",
+    ]  # fmt: skip
+    page.click("text=rgbn")
+    page.wait_for_selector("body[data-ready='1']")
+    page.wait_for_function("() => labeler.key === 'img/image_1'")
+    assert page.inner_text("#dataset-name") == "rgbn"
+
+
+def test_a_server_that_needs_a_key_for_saves_gets_it_from_the_page(
+    generated: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    from fastapi import Depends, FastAPI, Header, HTTPException
+
+    from slidewatch.service.labeling import LabelDatasets, labeling_router
+
+    def needs_key(x_api_key: str = Header(default="")) -> None:
+        if x_api_key != "k3y":
+            raise HTTPException(401 if not x_api_key else 403, "X-API-Key needed")
+
+    app = FastAPI()
+    guard = [Depends(needs_key)]
+    app.include_router(labeling_router(LabelDatasets({"gen": generated}), write_dependencies=guard))
+    page = browser_page(serve({}, app=app) + "/label?dataset=gen")
+    stroke(page, geometry(page), [(3, 3), (9, 3)])
+    page.click("#save")
+    page.wait_for_selector("#api-key:not([hidden])")
+    assert "needs an API key" in page.inner_text("#banner")
+    assert not (generated / "mask" / "mask_1.h5").exists()
+    page.fill("#api-key", "k3y")
+    save_and_wait(page, 1)
+    assert read_mask(generated / "mask" / "mask_1.h5")[3, 6] == 1
+
+
+def test_context_view_drawing_lands_on_the_patch_pixels(
+    tmp_path: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    from tests.labeling.test_context import write_scene
+
+    from slidewatch.data.build import build_patches
+
+    write_scene(tmp_path / "scene.tif")
+    build_patches(tmp_path / "scene.tif", None, tmp_path / "built", size=32, progress=False)
+    page = browser_page(serve({"built": tmp_path / "built"}) + "/label?dataset=built")
+    g = geometry(page)
+    assert g["margin"] == 32 and "context from" in page.inner_text("#info")
+    assert page.evaluate("() => [canvas.width, labeler.view.naturalWidth]") == [
+        96 * g["zoom"], 96,
+    ]  # fmt: skip
+    cells = [(-5, 10), (3, 10), (12, 18)]  # starts in the context: only patch pixels count
+    stroke(page, g, cells)
+    expected = expected_stroke(cells, int(g["size"]), (32, 32))
+    save_and_wait(page, 1)
+    saved = read_mask(tmp_path / "built" / "mask" / "mask_1.h5")
+    assert saved.shape == (32, 32) and (saved == expected).all() and saved[10, 0] == 1
+
+
+def test_fill_eraser_redo_and_clear(
+    generated: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    page = browser_page(serve({"gen": generated}) + "/label?dataset=gen")
+    g = geometry(page)
+    page.keyboard.press("[")
+    page.keyboard.press("[")  # diameter 1: single pixels
+    assert page.evaluate("() => labeler.size") == 1
+    stroke(page, g, [(4, 4), (20, 4), (20, 14), (4, 14), (4, 4)])  # a closed outline
+    outline = page_mask(page, 32)
+    assert outline.sum() == 2 * 17 + 2 * 9
+    page.keyboard.press("f")
+    page.mouse.click(*at_cell(g, 10, 8))  # inside the outline
+    filled = np.zeros((32, 32), np.uint8)
+    filled[4:15, 4:21] = 1
+    assert (page_mask(page, 32) == filled).all()
+    page.keyboard.press("e")
+    page.keyboard.press("]")  # diameter 3
+    stroke(page, g, [(10, 8), (10, 8)])
+    erased = filled.copy()
+    erased[7:10, 10] = erased[8, 9:12] = 0  # the diameter-3 disc is a plus
+    assert (page_mask(page, 32) == erased).all()
+    page.keyboard.press("Control+z")
+    assert (page_mask(page, 32) == filled).all()
+    page.keyboard.press("Control+y")
+    assert (page_mask(page, 32) == erased).all()
+    page.keyboard.press("Shift+C")
+    assert page_mask(page, 32).sum() == 0
+    page.keyboard.press("Control+z")
+    assert (page_mask(page, 32) == erased).all()

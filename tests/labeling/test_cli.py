@@ -78,3 +78,10 @@ def test_label_serves_the_page_and_never_imports_torch(
         proc.send_signal(signal.SIGINT)  # uvicorn stops, then Python exits through atexit
         output = proc.communicate(timeout=30)[0]
     assert "open http://127.0.0.1:" in output and "TORCH False" in output, output
+
+
+def test_label_with_a_missing_model_is_a_clean_error(generated: Path, tmp_path: Path) -> None:
+    model = tmp_path / "nomodel"
+    model.mkdir()
+    result = CliRunner().invoke(cli, ["label", str(generated), "--model", str(model)])
+    assert result.exit_code == 2 and "model.json" in result.output

@@ -103,3 +103,41 @@ def test_a_damaged_log_line_is_named(tmp_path: Path) -> None:
     store.log_path.write_text(json.dumps(good) + "\n{oops\n")
     with pytest.raises(DatasetError, match=r"log.jsonl:2"):
         store.states()
+
+
+def test_concurrent_saves_from_separate_processes_have_one_winner(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    src = Path(__file__).resolve().parents[2] / "src"
+    script = (
+        "import sys, time, numpy as np\n"
+        "from pathlib import Path\n"
+        "from slidewatch.labeling.store import LabelStore, VersionConflict\n"
+        "root = Path(sys.argv[1])\n"
+        "time.sleep(max(0.0, float(sys.argv[3]) - time.time()))  # all start together\n"
+        "try:\n"
+        "    LabelStore(root).commit('k', 'save', 0, np.ones((4, 4), np.uint8), root / 'm.h5',\n"
+        "        {'annotator': sys.argv[2], 'seconds': 1.0, 'from_suggestion': False,\n"
+        "         'fraction_changed': None})\n"
+        "    print('saved')\n"
+        "except VersionConflict:\n"
+        "    print('conflict')\n"
+    )
+    env = {"PYTHONPATH": str(src), "PATH": ""}
+    start = str(time.time() + 8)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path), f"p{i}", start],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for i in range(4)
+    ]
+    outcomes = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert outcomes == ["conflict", "conflict", "conflict", "saved"]
+    assert [e.action for e in read_log(tmp_path / ".slidewatch-labels" / "log.jsonl")].count(
+        "save"
+    ) == 1

@@ -77,3 +77,15 @@ def test_png_round_trip() -> None:
     pixels = to_uint8(np.random.default_rng(0).random((5, 7, 3)))
     back = np.asarray(Image.open(BytesIO(png_bytes(pixels))))
     assert (back == pixels).all()
+
+
+def test_no_data_pixels_are_black_and_left_out_of_the_stretch() -> None:
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0.5, 1.5, (8, 8, 4)).astype(np.float32)
+    image[0] = 0.0  # build-patches' fill
+    image[1, :, 2] = np.nan
+    bands = ("B2", "B3", "B4", "B8")
+    for name in ("true-colour", "ndvi"):
+        out = render(image, bands, name, 0, 100)
+        assert (out[:2] == 0).all() and (out[2:] > 0).any()
+    assert render(image, bands, "true-colour", 0, 100)[2:].max() == pytest.approx(1.0)

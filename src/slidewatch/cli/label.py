@@ -32,12 +32,15 @@ def label() -> None:
     "--model",
     "model_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Model directory (RUN/model, exported to ONNX) whose predictions start unlabeled "
-    "patches and order the list by uncertainty.",
+    help="Model directory (RUN/model) whose predictions start unlabeled patches and order "
+    "the list by uncertainty; run through ONNX Runtime (its model.onnx is made on first use "
+    "if missing, which needs torch once).",
 )
 @click.option("--annotator", help="Name recorded in the log. [default: the login name]")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port."
+)
 def serve(
     data_dir: Path, model_dir: Path | None, annotator: str | None, host: str, port: int
 ) -> None:

@@ -70,6 +70,13 @@ def read_bands(path: Path) -> tuple[str, ...]:
         return _bands_of(ds, path)
 
 
+def read_header(path: Path) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """Band names and ``img`` shape of an image file, without reading its pixels."""
+    with _reading(path), _open(path) as f:
+        ds = _dataset(f, IMAGE_KEY, path)
+        return _bands_of(ds, path), tuple(int(n) for n in ds.shape)
+
+
 def _bands_of(ds: h5py.Dataset, path: Path) -> tuple[str, ...]:
     attr = ds.attrs.get(BANDS_ATTR)
     if attr is None:

@@ -184,12 +184,13 @@ def is_labeled(refs: Sequence[PatchRef]) -> bool:
     return any(r.mask is not None for r in refs)
 
 
-def default_mask_path(root: Path, image: Path) -> Path:
+def default_mask_path(root: Path, image: Path, layout: str | None = None) -> Path:
     """Where :func:`discover` looks for the mask of ``image`` (a patch under ``root``), whether
     or not it exists: ``X/img/image_N.h5`` → ``X/mask/mask_N.h5`` (flat and official layouts),
-    ``images/<split>/image_N.h5`` → ``annotations/<split>/mask_N.h5``, else beside the image."""
+    ``images/<split>/image_N.h5`` → ``annotations/<split>/mask_N.h5``, else beside the image.
+    ``layout``: the folder's layout when already known (see :func:`detect_layout`)."""
     root, image = Path(root), Path(image)
-    layout = detect_layout(root)
+    layout = layout or detect_layout(root)
     folder = image.parent
     if layout == "huggingface":
         return root / "annotations" / folder.name / _mask_name(image)

@@ -13,10 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import h5py
-
-from slidewatch.data.hdf5 import IMAGE_KEY, read_bands
-from slidewatch.data.layout import default_mask_path, discover
+from slidewatch.data.hdf5 import read_header
+from slidewatch.data.layout import default_mask_path, detect_layout, discover
 from slidewatch.errors import DatasetError, SlidewatchError
 from slidewatch.labeling.store import STATES, PatchState
 
@@ -48,9 +46,7 @@ def patch_key(root: Path, image: Path) -> str:
 def probe(info: PatchInfo) -> PatchInfo:
     """``info`` with the image's bands and size read from its header, or its error."""
     try:
-        bands = read_bands(info.image)
-        with h5py.File(info.image, "r", locking=False) as f:
-            shape = f[IMAGE_KEY].shape
+        bands, shape = read_header(info.image)
         if len(shape) != 3 or shape[-1] != len(bands):
             raise DatasetError(f"{info.image}: 'img' has shape {shape}; expected H×W×C")
     except SlidewatchError as exc:
@@ -64,13 +60,14 @@ def find_patches(root: Path) -> list[PatchInfo]:
     """Every patch under ``root``, probed; DatasetError when the folder holds none."""
     root = Path(root)
     refs = discover(root)
+    layout = detect_layout(root)
     return [
         probe(
             PatchInfo(
                 key=patch_key(root, ref.image),
                 id=ref.id,
                 image=ref.image,
-                mask=ref.mask or default_mask_path(root, ref.image),
+                mask=ref.mask or default_mask_path(root, ref.image, layout),
                 split=ref.split,
             )
         )

@@ -129,11 +129,17 @@ def render(
     """H×W×3 float32 in [0, 1]: combination ``name`` of an H×W×C L4S-scale image.
 
     ``region`` (H×W bool) marks the pixels whose percentiles set the stretch (the patch
-    inside a larger context view); all pixels when None.
+    inside a larger context view); all pixels when None. Pixels without data (not finite,
+    or 0 in every band, the fill value of build-patches) are left out of the percentiles
+    and drawn black.
     """
     combo = combination(name, bands)
+    valid = np.isfinite(image).all(axis=-1) & (image != 0).any(axis=-1)
+    region = valid if region is None else region & valid
     drawer = _DRAWERS[combo.kind]
-    return drawer(image, list(bands), combo, (low_percent, high_percent), region)
+    out = drawer(image, list(bands), combo, (low_percent, high_percent), region)
+    out[~valid] = 0.0  # no data (NaN, or 0 in every band: build-patches' fill) is black
+    return out
 
 
 def _stretched(

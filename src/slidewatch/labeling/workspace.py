@@ -39,6 +39,8 @@ class LoadedMask:
     state: str
     source: str
     """``draft``, ``dataset`` (the layout's mask file), ``suggestion`` or ``empty``."""
+    problem: str | None = None
+    """Why the stored mask could not be used (unreadable, or not the image's size)."""
 
 
 class Workspace:
@@ -157,11 +159,19 @@ class Workspace:
         draft = self.store.draft_path(key)
         if st.state == "in_progress" and draft.is_file():
             return LoadedMask(read_mask(draft), st.version, st.state, "draft")
+        problem = None
         if info.mask.is_file():
-            return LoadedMask(read_mask(info.mask), st.version, st.state, "dataset")
+            try:
+                mask = read_mask(info.mask)
+                check_mask(mask, info)
+                return LoadedMask(mask, st.version, st.state, "dataset")
+            except DatasetError as exc:  # start afresh; a save keeps the old file in history/
+                problem = str(exc)
         if self.suggester is not None and st.state == "unlabeled":
-            return LoadedMask(self.suggestion(key).mask, st.version, st.state, "suggestion")
-        return LoadedMask(np.zeros(shape, dtype=np.uint8), st.version, st.state, "empty")
+            suggested = self.suggestion(key).mask
+            return LoadedMask(suggested, st.version, st.state, "suggestion", problem)
+        empty = np.zeros(shape, dtype=np.uint8)
+        return LoadedMask(empty, st.version, st.state, "empty", problem)
 
     def save(
         self,

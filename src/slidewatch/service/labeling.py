@@ -15,7 +15,7 @@ import binascii
 import getpass
 import json
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -31,7 +31,11 @@ from slidewatch.labeling.store import VersionConflict
 from slidewatch.labeling.views import DEFAULT_HIGH_PERCENT, DEFAULT_LOW_PERCENT, png_bytes
 from slidewatch.labeling.workspace import PatchNotFound, Workspace
 
-ASSETS = {"label.js": "text/javascript", "label.css": "text/css"}
+ASSETS = {
+    "label.js": "text/javascript",
+    "mask-tools.js": "text/javascript",
+    "label.css": "text/css",
+}
 """The page's files (package data under ``service/static/label``), served by name only."""
 MAX_MASK_PIXELS = 4096 * 4096
 
@@ -147,9 +151,16 @@ def _page(request: Request, datasets: LabelDatasets, dataset: str | None) -> HTM
     return HTMLResponse(text.replace("{{CONFIG}}", blob).replace("{{ASSETS}}", f"{base}/assets"))
 
 
-def labeling_router(datasets: LabelDatasets, prefix: str = "/label") -> APIRouter:
-    """The page at ``prefix`` and its API under ``prefix/api``."""
+def labeling_router(
+    datasets: LabelDatasets, prefix: str = "/label", write_dependencies: Sequence[Any] = ()
+) -> APIRouter:
+    """The page at ``prefix`` and its API under ``prefix/api``.
+
+    ``write_dependencies`` (FastAPI ``Depends(...)``) guard the routes that write (save,
+    skip), e.g. the service's API-key check; reads stay open.
+    """
     router = APIRouter(prefix=prefix, tags=["labeling"])
+    guard = list(write_dependencies)
 
     @router.get("", response_class=HTMLResponse, include_in_schema=False)
     def page(request: Request, dataset: str | None = None) -> HTMLResponse:
@@ -195,7 +206,8 @@ def labeling_router(datasets: LabelDatasets, prefix: str = "/label") -> APIRoute
             loaded = datasets.get(dataset).start_mask(key)
         h, w = loaded.mask.shape
         return {"version": loaded.version, "state": loaded.state, "source": loaded.source,
-                "height": h, "width": w, "mask": encode_mask(loaded.mask)}  # fmt: skip
+                "problem": loaded.problem, "height": h, "width": w,
+                "mask": encode_mask(loaded.mask)}  # fmt: skip
 
     @router.get("/api/{dataset}/suggestion/{key:path}")
     def suggestion(dataset: str, key: str) -> dict[str, Any]:
@@ -206,7 +218,7 @@ def labeling_router(datasets: LabelDatasets, prefix: str = "/label") -> APIRoute
         return {"threshold": s.threshold, "uncertainty": s.uncertainty, "height": h, "width": w,
                 "mask": encode_mask(s.mask), "probability": encode_mask(probability)}  # fmt: skip
 
-    @router.put("/api/{dataset}/mask/{key:path}")
+    @router.put("/api/{dataset}/mask/{key:path}", dependencies=guard)
     def save(dataset: str, key: str, body: SaveBody) -> Any:
         array = decode_mask(body.mask, body.height, body.width)
         action = "save" if body.state == "done" else "draft"
@@ -220,7 +232,7 @@ def labeling_router(datasets: LabelDatasets, prefix: str = "/label") -> APIRoute
                 return _conflict(exc, ws, key)
         return vars(entry)
 
-    @router.post("/api/{dataset}/skip/{key:path}")
+    @router.post("/api/{dataset}/skip/{key:path}", dependencies=guard)
     def skip(dataset: str, key: str, body: SkipBody) -> Any:
         with _http_errors():
             ws = datasets.get(dataset)

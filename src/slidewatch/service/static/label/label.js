@@ -1,14 +1,5 @@
 // slidewatch labeling page: plain JavaScript and one canvas, no libraries, no network but
-// the page's own API. Pixel rules (also in docs/labeling.md, checked by the browser test):
-//  - a pointer position maps to the pixel (floor(x / zoom) - margin, floor(y / zoom) - margin);
-//  - brush/eraser of diameter s paints every pixel (r, c) with
-//    (r - r0)^2 + (c - c0)^2 <= ((s - 1) / 2)^2 around each stamped pixel (r0, c0);
-//  - between two successive pointer pixels (c0, r0) -> (c1, r1) the stamps are at
-//    t = 0..n, n = max(|c1 - c0|, |r1 - r0|): (c0 + floor((c1 - c0) * t / n + 0.5),
-//    r0 + floor((r1 - r0) * t / n + 0.5));
-//  - a polygon's vertices are the pointer positions in pixel units (x / zoom - margin);
-//    it fills the pixels whose centre (c + 0.5, r + 0.5) is inside (even-odd rule, an edge
-//    counts for a row when y0 <= y < y1 or y1 <= y < y0, a pixel when xa <= c + 0.5 < xb).
+// the page's own API. The mask operations and their exact pixel rules are in mask-tools.js.
 "use strict";
 
 const config = JSON.parse(document.getElementById("label-config").textContent);
@@ -16,6 +7,7 @@ const $ = (id) => document.getElementById(id);
 const canvas = $("canvas");
 const ctx = canvas.getContext("2d");
 const MAX_UNDO = 200;
+const grid = () => ({ mask: S.mask, width: S.width, height: S.height });
 
 const S = {
   dataset: config.dataset, rows: [], key: null, meta: null, mask: null, suggestion: null,
@@ -32,24 +24,15 @@ function keyPath(key) { return key.split("/").map(encodeURIComponent).join("/");
 async function getJSON(url, options) {
   const res = await fetch(url, options);
   const body = await res.json().catch(() => ({}));
-  if (!res.ok && res.status !== 409) throw new Error(body.detail || `${res.status} ${res.statusText}`);
+  if (!res.ok && res.status !== 409) {
+    const err = new Error(body.detail || `${res.status} ${res.statusText}`);
+    err.status = res.status;
+    throw err;
+  }
   return { status: res.status, body };
 }
 
 function banner(text, kind) { const b = $("banner"); b.textContent = text; b.className = kind || ""; }
-
-// ---- mask encoding ---------------------------------------------------------------------
-function decodeMask(b64) {
-  const raw = atob(b64);
-  const out = new Uint8Array(raw.length);
-  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
-  return out;
-}
-function encodeMask(mask) {
-  let s = "";
-  for (let i = 0; i < mask.length; i += 8192) s += String.fromCharCode.apply(null, mask.subarray(i, i + 8192));
-  return btoa(s);
-}
 
 // ---- the patch list --------------------------------------------------------------------
 async function loadList() {
@@ -123,6 +106,7 @@ async function openPatch(key) {
     $("info").textContent = `${key} · ${meta.width}×${meta.height} · bands ${meta.bands.join(",")} · ${meta.state} v${meta.version} · ${ctxNote}`;
     if (S.fromSuggestion) banner(`SUGGESTION from the model (threshold ${S.suggestion ? S.suggestion.threshold : "?"}): not saved yet`, "suggestion");
     else banner(m.source === "draft" ? "draft (in progress)" : "", "");
+    if (m.problem) banner(`stored mask not used: ${m.problem}`, "error");
     S.activeMs = 0; S.dirty = false; startClock();
   } catch (err) {
     S.meta = null; S.mask = null; draw();
@@ -205,58 +189,6 @@ function snapshot() {
 function undo() { if (S.undo.length) { S.redo.push(S.mask); S.mask = S.undo.pop(); draw(); } }
 function redo() { if (S.redo.length) { S.undo.push(S.mask); S.mask = S.redo.pop(); draw(); } }
 
-function stamp(r0, c0, value) {
-  const R = (S.size - 1) / 2, k = Math.ceil(R);
-  for (let dr = -k; dr <= k; dr++) {
-    for (let dc = -k; dc <= k; dc++) {
-      if (dr * dr + dc * dc > R * R) continue;
-      const r = r0 + dr, c = c0 + dc;
-      if (r >= 0 && r < S.height && c >= 0 && c < S.width) S.mask[r * S.width + c] = value;
-    }
-  }
-}
-
-function strokeLine(from, to, value) {
-  const dc = to[0] - from[0], dr = to[1] - from[1];
-  const n = Math.max(Math.abs(dc), Math.abs(dr));
-  if (n === 0) { stamp(to[1], to[0], value); return; }
-  for (let t = 0; t <= n; t++) {
-    stamp(from[1] + Math.floor((dr * t) / n + 0.5), from[0] + Math.floor((dc * t) / n + 0.5), value);
-  }
-}
-
-function fillPolygon(points, value) {
-  for (let r = 0; r < S.height; r++) {
-    const y = r + 0.5, xs = [];
-    for (let i = 0; i < points.length; i++) {
-      const [x0, y0] = points[i], [x1, y1] = points[(i + 1) % points.length];
-      if ((y0 <= y && y < y1) || (y1 <= y && y < y0)) xs.push(x0 + ((y - y0) * (x1 - x0)) / (y1 - y0));
-    }
-    xs.sort((a, b) => a - b);
-    for (let j = 0; j + 1 < xs.length; j += 2) {
-      const first = Math.max(0, Math.ceil(xs[j] - 0.5)), end = Math.min(S.width, Math.ceil(xs[j + 1] - 0.5));
-      for (let c = first; c < end; c++) S.mask[r * S.width + c] = value;
-    }
-  }
-}
-
-function floodFill(r0, c0, value) {
-  const w = S.width, h = S.height, from = S.mask[r0 * w + c0];
-  if (from === value) return false;
-  const stack = [r0 * w + c0];
-  while (stack.length) {
-    const i = stack.pop();
-    if (S.mask[i] !== from) continue;
-    S.mask[i] = value;
-    const r = Math.floor(i / w), c = i % w;
-    if (r > 0) stack.push(i - w);
-    if (r < h - 1) stack.push(i + w);
-    if (c > 0) stack.push(i - 1);
-    if (c < w - 1) stack.push(i + 1);
-  }
-  return true;
-}
-
 function position(ev) {
   const rect = canvas.getBoundingClientRect();
   const x = (ev.clientX - rect.left) / S.zoom - S.margin, y = (ev.clientY - rect.top) / S.zoom - S.margin;
@@ -264,7 +196,7 @@ function position(ev) {
 }
 
 function closePolygon() {
-  if (S.polygon.length >= 3) { snapshot(); fillPolygon(S.polygon, 1); }
+  if (S.polygon.length >= 3) { snapshot(); fillPolygon(grid(), S.polygon, 1); }
   S.polygon = []; draw();
 }
 
@@ -274,12 +206,12 @@ canvas.addEventListener("pointerdown", (ev) => {
   if (S.tool === "brush" || S.tool === "eraser") {
     canvas.setPointerCapture(ev.pointerId);
     snapshot(); S.drawing = true; S.last = p.cell;
-    strokeLine(p.cell, p.cell, S.tool === "brush" ? 1 : 0); draw();
+    strokeLine(grid(), p.cell, p.cell, S.size, S.tool === "brush" ? 1 : 0); draw();
   } else if (S.tool === "fill") {
     const [c, r] = p.cell;
     if (r >= 0 && r < S.height && c >= 0 && c < S.width) {
       const before = S.mask.slice();
-      if (floodFill(r, c, ev.shiftKey ? 0 : 1)) { S.undo.push(before); S.redo = []; S.dirty = true; }
+      if (floodFill(grid(), r, c, ev.shiftKey ? 0 : 1)) { S.undo.push(before); S.redo = []; S.dirty = true; }
       draw();
     }
   } else if (S.tool === "polygon") {
@@ -294,7 +226,7 @@ canvas.addEventListener("pointermove", (ev) => {
   for (const e of merged.length ? merged : [ev]) {
     const p = position(e);
     S.pointer = [p.x, p.y];
-    if (S.drawing) { strokeLine(S.last, p.cell, S.tool === "brush" ? 1 : 0); S.last = p.cell; }
+    if (S.drawing) { strokeLine(grid(), S.last, p.cell, S.size, S.tool === "brush" ? 1 : 0); S.last = p.cell; }
   }
   if (S.drawing || S.polygon.length) draw();
 });
@@ -318,12 +250,26 @@ async function save(state) {
     annotator, seconds: secondsSpent(), from_suggestion: S.fromSuggestion, state };
   try {
     const res = await getJSON(api(`mask/${keyPath(S.key)}`), { method: "PUT",
-      headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      headers: writeHeaders(), body: JSON.stringify(body) });
     if (res.status === 409) return showConflict(res.body, state);
     S.version = res.body.version; S.dirty = false;
     banner(`saved ${state === "done" ? "as done" : "as draft"} (version ${S.version}, ${body.seconds.toFixed(0)} s)`, "saved");
     await loadList();
-  } catch (err) { banner(`save failed: ${err.message}`, "error"); }
+  } catch (err) { writeFailed(err, "save"); }
+}
+
+// A server that guards writes with an API key (slidewatch serve) answers 401/403: ask for it.
+function writeHeaders() {
+  const headers = { "Content-Type": "application/json" };
+  const key = $("api-key").value.trim();
+  if (key) headers["X-API-Key"] = key;
+  return headers;
+}
+function writeFailed(err, what) {
+  if (err.status === 401 || err.status === 403) {
+    $("api-key").hidden = false; $("api-key").focus();
+    banner(`${what} refused: this server needs an API key for saves; enter it and ${what} again`, "error");
+  } else banner(`${what} failed: ${err.message}`, "error");
 }
 
 function showConflict(body, state) {
@@ -343,10 +289,12 @@ $("conflict-mine").addEventListener("click", () => {
 
 async function skip() {
   const body = { base_version: S.version, annotator: $("annotator").value.trim(), seconds: secondsSpent() };
-  const res = await getJSON(api(`skip/${keyPath(S.key)}`), { method: "POST",
-    headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  if (res.status === 409) return showConflict(res.body, "skip");
-  S.version = res.body.version; await loadList(); step(1);
+  try {
+    const res = await getJSON(api(`skip/${keyPath(S.key)}`), { method: "POST",
+      headers: writeHeaders(), body: JSON.stringify(body) });
+    if (res.status === 409) return showConflict(res.body, "skip");
+    S.version = res.body.version; await loadList(); step(1);
+  } catch (err) { writeFailed(err, "skip"); }
 }
 
 function step(delta) {
@@ -401,7 +349,16 @@ window.addEventListener("beforeunload", (ev) => { if (S.dirty) ev.preventDefault
 async function start() {
   $("annotator").value = localStorage.getItem("slidewatch-annotator") || config.annotator || "";
   setTool("brush"); setSize(5);
-  if (!S.dataset) { banner(`choose a dataset: ${config.datasets.join(", ") || "none registered"} (?dataset=NAME)`, "error"); return; }
+  if (!S.dataset) {
+    banner(config.datasets.length ? "choose a dataset" : "no dataset is registered", "error");
+    for (const name of config.datasets) {
+      const li = document.createElement("li"), a = document.createElement("a");
+      a.href = `?dataset=${encodeURIComponent(name)}`; a.textContent = name; li.append(a);
+      $("patch-list").append(li);
+    }
+    document.body.dataset.ready = "1";
+    return;
+  }
   $("dataset-name").textContent = S.dataset;
   try {
     await loadList();
