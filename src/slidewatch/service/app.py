@@ -56,7 +56,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI, settings: ServiceSettings) -> None:
-    from slidewatch.service.auth import ReadAccess, WritesNeedKey
+    from slidewatch.service.auth import ReadAccess, WriteKey
     from slidewatch.service.labeling import LabelDatasets, labeling_router
     from slidewatch.service.routes import aois, health, jobs, page, processes, runs, tiles
 
@@ -64,4 +64,5 @@ def _include_routers(app: FastAPI, settings: ServiceSettings) -> None:
         app.include_router(module.router)
     datasets = LabelDatasets(lambda: settings.label_datasets, models=settings.label_models)
     # the labeling router's saves and skips need a key like every write here
-    app.include_router(labeling_router(datasets), dependencies=[ReadAccess, WritesNeedKey])
+    router = labeling_router(datasets, write_dependencies=[WriteKey])
+    app.include_router(router, dependencies=[ReadAccess])

@@ -60,14 +60,5 @@ def require_read_access(
         check_key(given, settings)
 
 
-def require_key_unless_safe(
-    request: Request, given: Annotated[str | None, Depends(_header)] = None
-) -> None:
-    """Dependency of a whole router: a key for every method but GET, HEAD and OPTIONS."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        check_key(given, settings_of(request))
-
-
 WriteKey = Depends(require_write_key)
-WritesNeedKey = Depends(require_key_unless_safe)
 ReadAccess = Depends(require_read_access)
