@@ -114,4 +114,7 @@ def test_map_page_shows_runs_polygons_and_popups(
     assert (
         tab.evaluate("slidewatch.map.getLayoutProperty('probability', 'visibility')") == "visible"
     )
+    tab.locator(".maplibregl-popup-close-button").click()
+    tab.wait_for_function("slidewatch.map.loaded() && slidewatch.map.areTilesLoaded()")
+    tab.locator("#map").screenshot(path=str(SCREENSHOTS / "map-first-run-probability.png"))
     assert errors == [] and refused == []

@@ -32,16 +32,13 @@ MAX_ZOOM = 24
 
 
 def _probability_ramp() -> dict[int, tuple[int, int, int, int]]:
-    # yellow (low) to red (high), transparent near zero so the imagery shows through
+    # yellow to red, transparent below 0.1 and opaque from 0.7, so the imagery shows through
+    # where the model sees nothing
     ramp = {}
     for v in range(256):
         t = v / 255
-        ramp[v] = (
-            255,
-            int(230 * (1 - t)),
-            int(40 * (1 - t)),
-            int(min(255, 40 + 215 * t)) if v else 0,
-        )
+        alpha = int(255 * min(1.0, max(0.0, (t - 0.1) / 0.6)))
+        ramp[v] = (255, int(230 * (1 - t)), int(40 * (1 - t)), alpha)
     return ramp
 
 
