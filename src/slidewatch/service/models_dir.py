@@ -30,8 +30,7 @@ def resolve_model(settings: ServiceSettings, name: str) -> tuple[Path, str]:
 
     names = available_models(settings)
     if not MODEL_NAME.match(name) or name not in names:
-        raise ConfigError(
-            str(unknown_name("model", name, names or [f"(none in {settings.models_root})"]))
-        )
+        valid = names or ["(none installed on this server)"]  # never the server's paths
+        raise ConfigError(str(unknown_name("model", name, valid)))
     folder = (settings.models_root / name).resolve()
     return folder, model_hash(folder)
