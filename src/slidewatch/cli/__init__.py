@@ -30,9 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "detect": ("slidewatch.cli.detect:detect", "Detect landslides over a georeferenced scene."),
     "demo": ("slidewatch.cli.demo:demo", "Run the whole pipeline on synthetic data."),
-    "label": ("slidewatch.cli.label:label", "Label patches in the browser; export them."),
     "monitor": ("slidewatch.cli.monitor:monitor", "Watch areas on a schedule; alert on change."),
     "fetch": ("slidewatch.cli.fetch:fetch", "Fetch a Sentinel-2 + DEM stack of an area."),
+    "label": ("slidewatch.cli.label:label", "Label patches in the browser; export them."),
+    "serve": ("slidewatch.cli.serve:serve", "Serve the REST API, map tiles and the web map."),
 }
 
 EXIT_USER_ERROR = 2

@@ -1,0 +1,1 @@
+"""One router module per resource: health, AOIs, runs (+ alerts), tiles, processes, jobs, page."""

@@ -1,0 +1,151 @@
+"""``/aois``: areas of interest as GeoJSON Features, their runs, and "run now"."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from slidewatch.errors import RegistryError
+from slidewatch.service.auth import ReadAccess, WriteKey
+from slidewatch.service.geometry import check_limits
+from slidewatch.service.locations import monitor_options
+from slidewatch.service.models_dir import resolve_model
+from slidewatch.service.problems import Conflict, NotFound
+from slidewatch.service.queries import run_summary
+from slidewatch.service.state import service_of
+
+router = APIRouter(tags=["aois"])
+Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class AoiProperties(BaseModel):
+    """What a client may set on an AOI (paths and URLs of sources come from the server)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    model: str = Field(description="Name of a model folder under the server's models directory")
+    source: str = Field("default", description="Name of a source configured on the server")
+    cadence_days: float = Field(5.0, gt=0, le=3650)
+    lookback_days: float = Field(30.0, gt=0, le=3650)
+    min_new_area_m2: float = Field(2000.0, ge=0)
+    max_cloud_pct: float = Field(80.0, ge=0, le=100)
+    webhooks: list[Annotated[str, Field(pattern=r"^https?://", max_length=2000)]] = []
+    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)]] = []
+    active: bool = True
+
+
+class AoiFeature(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: Literal["Feature"]
+    geometry: dict[str, Any]
+    properties: AoiProperties
+
+
+class AoiPatch(BaseModel):
+    """Any subset of the settings; ``geometry`` replaces the area."""
+
+    model_config = ConfigDict(extra="forbid")
+    geometry: dict[str, Any] | None = None
+    cadence_days: float | None = Field(None, gt=0, le=3650)
+    lookback_days: float | None = Field(None, gt=0, le=3650)
+    min_new_area_m2: float | None = Field(None, ge=0)
+    max_cloud_pct: float | None = Field(None, ge=0, le=100)
+    webhooks: list[Annotated[str, Field(pattern=r"^https?://", max_length=2000)]] | None = None
+    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)]] | None = None
+    active: bool | None = None
+
+
+def as_feature(aoi: Any) -> dict[str, Any]:
+    data = aoi.to_dict()
+    geometry = data.pop("geometry")
+    data.pop("model_path", None)  # a server path: not the client's business
+    data.pop("source", None)
+    data["links"] = {"self": f"/aois/{aoi.name}", "runs": f"/aois/{aoi.name}/runs"}
+    return {"type": "Feature", "id": aoi.name, "geometry": geometry, "properties": data}
+
+
+def _aoi(request: Request, name: str) -> Any:
+    try:
+        return service_of(request).registry.get_aoi(name)
+    except RegistryError as exc:
+        raise NotFound(str(exc)) from None
+
+
+@router.get("/aois", dependencies=[ReadAccess], summary="All AOIs (GeoJSON FeatureCollection)")
+def list_aois(request: Request) -> dict[str, Any]:
+    aois = service_of(request).registry.list_aois()
+    return {"type": "FeatureCollection", "features": [as_feature(a) for a in aois]}
+
+
+@router.post("/aois", status_code=201, dependencies=[WriteKey], summary="Add an AOI")
+def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[str, Any]:
+    from slidewatch.monitoring.aois import AoiSettings
+
+    service = service_of(request)
+    settings = service.settings
+    props = feature.properties
+    check_limits(feature.geometry, settings.max_aoi_vertices, settings.max_aoi_area_km2)
+    if props.name in {a.name for a in service.registry.list_aois()}:
+        raise Conflict(f"AOI {props.name!r} already exists; PATCH it or DELETE it first")
+    model_dir, digest = resolve_model(settings, props.model)
+    aoi = service.registry.add_aoi(
+        AoiSettings(
+            name=props.name, geometry=feature.geometry, model_path=str(model_dir),
+            model_hash=digest, source=settings.source_options(props.source),
+            cadence_days=props.cadence_days, lookback_days=props.lookback_days,
+            min_new_area_m2=props.min_new_area_m2, max_cloud_pct=props.max_cloud_pct,
+            webhooks=tuple(props.webhooks), emails=tuple(props.emails), active=props.active,
+        )
+    )  # fmt: skip
+    response.headers["Location"] = f"/aois/{aoi.name}"
+    return as_feature(aoi)
+
+
+@router.get("/aois/{name}", dependencies=[ReadAccess], summary="One AOI (GeoJSON Feature)")
+def get_aoi(request: Request, name: str) -> dict[str, Any]:
+    return as_feature(_aoi(request, name))
+
+
+@router.patch("/aois/{name}", dependencies=[WriteKey], summary="Change an AOI's settings")
+def patch_aoi(request: Request, name: str, patch: AoiPatch) -> dict[str, Any]:
+    service = service_of(request)
+    _aoi(request, name)
+    changes = patch.model_dump(exclude_none=True)
+    if "geometry" in changes:
+        settings = service.settings
+        check_limits(changes["geometry"], settings.max_aoi_vertices, settings.max_aoi_area_km2)
+    for key in ("webhooks", "emails"):
+        if key in changes:
+            changes[key] = tuple(changes[key])
+    return as_feature(service.registry.update_aoi(name, **changes))
+
+
+@router.delete("/aois/{name}", status_code=204, dependencies=[WriteKey], summary="Remove an AOI")
+def delete_aoi(request: Request, name: str) -> Response:
+    _aoi(request, name)
+    service_of(request).registry.delete_aoi(name)
+    return Response(status_code=204)
+
+
+@router.get("/aois/{name}/runs", dependencies=[ReadAccess], summary="An AOI's runs, newest first")
+def aoi_runs(request: Request, name: str) -> list[dict[str, Any]]:
+    _aoi(request, name)
+    service = service_of(request)
+    return [run_summary(r, service.archive) for r in service.registry.runs(name)]
+
+
+@router.post(
+    "/aois/{name}/runs", status_code=202, dependencies=[WriteKey], summary="Run now (queued)"
+)
+def run_now(request: Request, name: str) -> JSONResponse:
+    from slidewatch.service.worker import run_aoi_job
+
+    _aoi(request, name)
+    service = service_of(request)
+    inputs = {"aoi": name, "monitor": monitor_options(service.settings)}
+    status = service.jobs.submit("run-aoi", inputs, run_aoi_job)
+    location = f"/jobs/{status['jobID']}"
+    return JSONResponse(status, status_code=202, headers={"Location": location})

@@ -1,0 +1,55 @@
+"""What one server process holds: the registry connection, the archive root, the job runner
+and the optional scheduler. Routes reach it through ``request.app.state.service``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+
+from slidewatch.monitoring.registry import Registry
+from slidewatch.service.jobs_store import JobRunner
+from slidewatch.service.locations import archive_root, registry_url
+from slidewatch.service.settings import ServiceSettings
+
+
+@dataclass
+class ServiceState:
+    """The long-lived parts of a server process."""
+
+    settings: ServiceSettings
+    registry: Registry
+    archive: Path
+    jobs: JobRunner
+    scheduler: Any = field(default=None)
+
+    @classmethod
+    def open(cls, settings: ServiceSettings) -> ServiceState:
+        archive = archive_root(settings)
+        return cls(
+            settings=settings,
+            registry=Registry(registry_url(settings)),
+            archive=archive,
+            jobs=JobRunner(archive / "_jobs", settings),
+        )
+
+    def start(self) -> None:
+        """Start the background parts (workers on demand, the scheduler when enabled)."""
+        if self.settings.scheduler:
+            from slidewatch.service.scheduler import Scheduler
+
+            self.scheduler = Scheduler(self.settings)
+            self.scheduler.start()
+
+    def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.jobs.close()
+        self.registry.close()
+
+
+def service_of(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.service
+    return state

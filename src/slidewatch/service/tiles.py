@@ -1,0 +1,125 @@
+"""PNG map tiles of archived products, rendered by rio-tiler.
+
+Three layers: ``probability`` (a yellow-to-red ramp whose opacity grows with the probability),
+``landslides`` (class colours; 0 and 255 transparent) and ``rgb`` (B4, B3, B2 of the stack with
+one stretch per file, so neighbouring tiles match). The functions here take a real path that
+:func:`slidewatch.service.archive.inside_archive` has already admitted.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import rasterio
+from rio_tiler.errors import TileOutsideBounds
+from rio_tiler.io import Reader
+
+from slidewatch.bands import RGB, band_from_description
+from slidewatch.rgb import STRETCH_PERCENT
+from slidewatch.service.problems import NotFound
+
+LAYERS = ("probability", "landslides", "rgb")
+"""Tile layers, in the order the web map lists them."""
+
+LANDSLIDE_RGBA = (230, 40, 20, 255)
+"""The landslide class colour of tiles and of the web map's polygons."""
+
+TILE_PX = 256
+MAX_ZOOM = 24
+
+
+def _probability_ramp() -> dict[int, tuple[int, int, int, int]]:
+    # yellow to red, transparent below 0.1 and opaque from 0.7, so the imagery shows through
+    # where the model sees nothing
+    ramp = {}
+    for v in range(256):
+        t = v / 255
+        alpha = int(255 * min(1.0, max(0.0, (t - 0.1) / 0.6)))
+        ramp[v] = (255, int(230 * (1 - t)), int(40 * (1 - t)), alpha)
+    return ramp
+
+
+PROBABILITY_RAMP = _probability_ramp()
+CLASS_COLOURS = {0: (0, 0, 0, 0), 1: LANDSLIDE_RGBA, 255: (0, 0, 0, 0)}
+
+
+PRODUCT_KEYS = {
+    "probability": ("probability.tif",),
+    "landslides": ("landslides.tif",),
+    "rgb": ("rgb.tif",),
+}
+"""Which of a run's products each layer reads, first match wins."""
+
+
+def product_path(products: dict[str, Any], layer: str) -> str:
+    if layer not in LAYERS:
+        raise NotFound(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
+    for key in PRODUCT_KEYS[layer]:
+        if isinstance(products.get(key), str):
+            return str(products[key])
+    raise NotFound(f"this run has no {layer} product; see the run's products in GET /runs/{{id}}")
+
+
+@lru_cache(maxsize=256)
+def _rgb_plan(path: str, mtime_ns: int) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...]]:
+    """Band indexes (1-based) of B4, B3, B2 (or the first three) and their stretch ranges,
+    from the file's smallest overview; cached per file version."""
+    with rasterio.open(path) as src:
+        names = [band_from_description(d) for d in src.descriptions]
+        if all(b in names for b in RGB):
+            indexes = tuple(names.index(b) + 1 for b in RGB)
+        else:
+            indexes = tuple(min(k, src.count) for k in (1, 2, 3))
+        scale = max(1, max(src.width, src.height) // 1024)
+        shape = (max(1, src.height // scale), max(1, src.width // scale))
+        data = src.read(indexes, out_shape=(len(indexes), *shape), masked=True)
+    ranges = []
+    for band in data:
+        values = band.compressed()
+        values = values[np.isfinite(values) & (values != 0)]
+        if values.size == 0:
+            ranges.append((0.0, 1.0))
+            continue
+        low, high = np.percentile(values, [STRETCH_PERCENT, 100 - STRETCH_PERCENT])
+        ranges.append((float(low), float(max(high, low + 1e-6))))
+    return indexes, tuple(ranges)
+
+
+def render_tile(path: Path, layer: str, z: int, x: int, y: int) -> bytes:
+    """The PNG of tile ``z/x/y`` of ``layer`` read from ``path``; :class:`NotFound` outside it."""
+    if layer not in LAYERS:
+        raise NotFound(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
+    if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
+        raise NotFound(f"tile {z}/{x}/{y} does not exist; z is 0..{MAX_ZOOM}, x and y 0..2^z-1")
+    try:
+        # rescaling casts the NaN no-data fill to 8 bits (masked pixels); errstate is per thread
+        with np.errstate(invalid="ignore"), Reader(str(path)) as src:
+            if layer == "rgb":
+                indexes, ranges = _rgb_plan(str(path), path.stat().st_mtime_ns)
+                img = src.tile(x, y, z, tilesize=TILE_PX, indexes=indexes)
+                return img.rescale(in_range=ranges).render(img_format="PNG")
+            if layer == "probability":
+                img = src.tile(x, y, z, tilesize=TILE_PX, indexes=1, resampling_method="bilinear")
+                return img.rescale(in_range=((0.0, 1.0),)).render(
+                    img_format="PNG", colormap=PROBABILITY_RAMP
+                )
+            img = src.tile(x, y, z, tilesize=TILE_PX, indexes=1, resampling_method="nearest")
+            return img.render(img_format="PNG", colormap=CLASS_COLOURS)
+    except TileOutsideBounds:
+        raise NotFound(f"tile {z}/{x}/{y} lies outside the product; see the run's bbox") from None
+
+
+@lru_cache(maxsize=1024)
+def _footprint(path: str, mtime_ns: int) -> tuple[list[float], int, int]:
+    with Reader(path) as src:
+        bounds = [float(v) for v in src.get_geographic_bounds("epsg:4326")]
+        return bounds, int(src.minzoom), int(src.maxzoom)
+
+
+def footprint(path: Path) -> dict[str, Any]:
+    """Lon/lat bounds and the native zoom range of an archived raster (cached per version)."""
+    bounds, minzoom, maxzoom = _footprint(str(path), path.stat().st_mtime_ns)
+    return {"bounds": bounds, "minzoom": minzoom, "maxzoom": maxzoom}
