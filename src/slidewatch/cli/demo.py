@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from slidewatch.cli.options import device_option
+
 
 @click.command()
 @click.option(
@@ -16,13 +18,7 @@ import click
     help="Folder for the synthetic data, the model and the detection outputs.",
 )
 @click.option("--small", is_flag=True, help="A seconds-long variant (tiny areas, one epoch).")
-@click.option(
-    "--device",
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    default="auto",
-    show_default=True,
-    help="Where the model trains and runs.",
-)
+@device_option("Where the model trains and runs.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def demo(out: Path, small: bool, device: str, quiet: bool) -> None:
     """Generate a synthetic area, train a small model, detect over a larger scene.

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from slidewatch.cli.contract import contract_warnings_shown, strict_option
-from slidewatch.cli.options import band_order_option, scale_option
+from slidewatch.cli.options import band_order_option, device_option, engine_option, scale_option
 
 _DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writing to OUT_DIR.
 
@@ -61,21 +61,8 @@ checked against the model's training data first (see --strict).
     show_default=True,
     help="Windows per forward pass.",
 )
-@click.option(
-    "--device",
-    type=click.Choice(["cpu", "cuda", "auto"]),
-    default="auto",
-    show_default=True,
-    help="Where the model runs (auto: a CUDA GPU when one is usable).",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(["auto", "onnx", "torch"]),
-    default="auto",
-    show_default=True,
-    help="Inference engine; auto takes the one measured fastest for the model's "
-    "architecture and device. onnx needs no torch once the model's graph exists.",
-)
+@device_option()
+@engine_option
 @click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),

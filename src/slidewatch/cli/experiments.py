@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
+from slidewatch.cli.options import device_option
 from slidewatch.cli.train import _DEFAULTS, _given, _key_values, _silence_lightning
 from slidewatch.errors import ConfigError
-from slidewatch.training.config import DEVICES
 
 
 @click.command()
@@ -45,13 +45,7 @@ from slidewatch.training.config import DEVICES
     metavar="MODEL.KEY=VALUE",
     help="Override a model option, e.g. unet.base_width=8; repeatable.",
 )
-@click.option(
-    "--device",
-    type=click.Choice(DEVICES),
-    default=_DEFAULTS.device,
-    show_default=True,
-    help="Where every run trains (overrides the grid's train section).",
-)
+@device_option("Where every run trains (overrides the grid's train section).", _DEFAULTS.device)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def experiments(
     config: str,

@@ -19,6 +19,32 @@ band_order_option = click.option(
     "For tiles, name the bands of one tile.",
 )
 
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def device_option(
+    help: str = "Where the model runs (auto: a CUDA GPU when one is usable).",
+    default: str = "auto",
+) -> Callable[[F], F]:
+    """``--device auto|cpu|cuda``: the one spelling on every command that computes."""
+    return click.option(
+        "--device",
+        type=click.Choice(DEVICE_CHOICES),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice(["auto", "onnx", "torch"]),
+    default="auto",
+    show_default=True,
+    help="Inference engine; auto takes the one measured fastest for the model's "
+    "architecture and device. onnx needs no torch once the model's graph exists.",
+)
+
 scale_option = click.option(
     "--scale",
     type=click.Choice(["auto", "l4s", "none"]),

@@ -13,9 +13,9 @@ from click.core import ParameterSource
 
 from slidewatch.bands import BAND_SETS
 from slidewatch.cli.contract import contract_warnings_shown, strict_option
+from slidewatch.cli.options import device_option, engine_option
 from slidewatch.errors import ConfigError
 from slidewatch.training.config import (
-    DEVICES,
     LOGGERS,
     LOSSES,
     NORMALIZATIONS,
@@ -160,13 +160,7 @@ BAND_HELP = (
     show_default=True,
     help="DataLoader worker processes.",
 )
-@click.option(
-    "--device",
-    type=click.Choice(DEVICES),
-    default=_DEFAULTS.device,
-    show_default=True,
-    help="Where to train.",
-)
+@device_option("Where to train.", _DEFAULTS.device)
 @click.option(
     "--num-devices",
     default=_DEFAULTS.num_devices,
@@ -317,20 +311,8 @@ def training_report(model_dir: Path) -> str:
     help="First store the F1-optimal threshold on the validation split in the model.",
 )
 @click.option("--batch-size", default=8, show_default=True, help="Patches per batch.")
-@click.option(
-    "--device",
-    type=click.Choice(["cpu", "cuda", "auto"]),
-    default="auto",
-    show_default=True,
-    help="Where the model runs (auto: a CUDA GPU when one is usable).",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(["auto", "onnx", "torch"]),
-    default="auto",
-    show_default=True,
-    help="Inference engine; auto takes the one measured fastest for the architecture.",
-)
+@device_option()
+@engine_option
 @strict_option
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @contract_warnings_shown()

@@ -23,8 +23,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from slidewatch.errors import ConfigError, ModelError, unknown_name
-from slidewatch.models.modelfile import ModelSpec
+from slidewatch.errors import ConfigError, unknown_name
+from slidewatch.models.modelfile import ModelSpec, SpecProperties
 
 ENGINES = ("torch", "onnx")
 """Registered engine names (``auto`` chooses one of them)."""
@@ -75,38 +75,6 @@ class Engine(Protocol):
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities N×H×W (float32) for ``batch`` N×C×H×W in L4S scale."""
         ...
-
-
-class SpecProperties:
-    """``bands``, ``threshold`` and ``patch_size`` read from ``self.spec``."""
-
-    spec: ModelSpec
-
-    @property
-    def bands(self) -> tuple[str, ...]:
-        """Input band names in the order ``predict`` expects them."""
-        return self.spec.bands
-
-    @property
-    def threshold(self) -> float:
-        """Decision threshold stored in the model file."""
-        return self.spec.threshold
-
-    @property
-    def patch_size(self) -> int:
-        """Patch side the model was trained on."""
-        return self.spec.patch_size
-
-    def check_batch(self, batch: np.ndarray) -> None:
-        """ModelError unless ``batch`` is N×C×H×W with the model's band count."""
-        if not isinstance(batch, np.ndarray) or batch.ndim != 4:
-            shape = getattr(batch, "shape", type(batch).__name__)
-            raise ModelError(f"predict expects an N×C×H×W numpy array, got {shape}")
-        if batch.shape[1] != len(self.bands):
-            raise ModelError(
-                f"the batch holds {batch.shape[1]} bands but the model expects "
-                f"{len(self.bands)} ({', '.join(self.bands)}); select those bands in that order"
-            )
 
 
 class TorchEngine(SpecProperties):

@@ -22,8 +22,8 @@ import numpy as np
 
 from slidewatch.data.normalization import Normalization
 from slidewatch.errors import ModelError
-from slidewatch.inference.engine import SpecProperties, available_cores
-from slidewatch.models.modelfile import ModelSpec, model_hash, read_spec
+from slidewatch.inference.engine import available_cores
+from slidewatch.models.modelfile import ModelSpec, SpecProperties, model_hash, read_spec
 
 GRAPH_FILE = "model.onnx"
 HASH_KEY = "model_hash"

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from slidewatch import __version__
 from slidewatch.atomic import atomic_output as atomic_output  # re-exported for callers
 from slidewatch.atomic import write_text_atomic
@@ -101,6 +103,38 @@ class ModelSpec:
             format_version=int(d.get("format_version", FORMAT_VERSION)),
             band_stats=BandStats.from_dict(d["band_stats"]) if d.get("band_stats") else None,
         )
+
+
+class SpecProperties:
+    """``bands``, ``threshold`` and ``patch_size`` read from ``self.spec``."""
+
+    spec: ModelSpec
+
+    @property
+    def bands(self) -> tuple[str, ...]:
+        """Input band names in the order ``predict`` expects them."""
+        return self.spec.bands
+
+    @property
+    def threshold(self) -> float:
+        """Decision threshold stored in the model file."""
+        return self.spec.threshold
+
+    @property
+    def patch_size(self) -> int:
+        """Patch side the model was trained on."""
+        return self.spec.patch_size
+
+    def check_batch(self, batch: np.ndarray) -> None:
+        """ModelError unless ``batch`` is N×C×H×W with the model's band count."""
+        if not isinstance(batch, np.ndarray) or batch.ndim != 4:
+            shape = getattr(batch, "shape", type(batch).__name__)
+            raise ModelError(f"predict expects an N×C×H×W numpy array, got {shape}")
+        if batch.shape[1] != len(self.bands):
+            raise ModelError(
+                f"the batch holds {batch.shape[1]} bands but the model expects "
+                f"{len(self.bands)} ({', '.join(self.bands)}); select those bands in that order"
+            )
 
 
 def save_model(directory: Path, model: nn.Module, spec: ModelSpec) -> Path:

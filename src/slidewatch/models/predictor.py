@@ -8,8 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from slidewatch.errors import ModelError
-from slidewatch.models.modelfile import ModelSpec, load_model, torch_device
+from slidewatch.models.modelfile import ModelSpec, SpecProperties, load_model, torch_device
 from slidewatch.models.probability import ProbabilityModel
 
 SIZE_MULTIPLE = 32
@@ -24,7 +23,7 @@ def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
 
 
-class Predictor:
+class Predictor(SpecProperties):
     """A loaded model directory that turns L4S-scale band batches into probabilities."""
 
     def __init__(
@@ -39,34 +38,9 @@ class Predictor:
         if channels_last:  # faster convolutions on tensor cores (CUDA)
             self.network = self.network.to(memory_format=torch.channels_last)
 
-    @property
-    def bands(self) -> tuple[str, ...]:
-        """Input band names in the order ``predict`` expects them."""
-        return self.spec.bands
-
-    @property
-    def threshold(self) -> float:
-        """Decision threshold stored in the model file."""
-        return self.spec.threshold
-
-    @property
-    def patch_size(self) -> int:
-        """Patch side the model was trained on."""
-        return self.spec.patch_size
-
-    def _check(self, batch: np.ndarray) -> None:
-        if not isinstance(batch, np.ndarray) or batch.ndim != 4:
-            shape = getattr(batch, "shape", type(batch).__name__)
-            raise ModelError(f"predict expects an N×C×H×W numpy array, got {shape}")
-        if batch.shape[1] != len(self.bands):
-            raise ModelError(
-                f"the batch holds {batch.shape[1]} bands but the model expects "
-                f"{len(self.bands)} ({', '.join(self.bands)}); select those bands in that order"
-            )
-
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities N×H×W (float32) for ``batch`` N×C×H×W in L4S scale."""
-        self._check(batch)
+        self.check_batch(batch)
         h, w = batch.shape[-2:]
         x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(self.device)
         x = _pad_to_multiple(x, SIZE_MULTIPLE).contiguous(memory_format=self.memory_format)
