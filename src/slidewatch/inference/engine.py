@@ -32,15 +32,13 @@ ENGINE_CHOICES = ("auto", *ENGINES)
 DEVICES = ("cpu", "cuda", "auto")
 
 MEASURED_WINDOWS_PER_S: dict[tuple[str, str], dict[str, float]] = {
-    # Windows/s, batch 8 of 128² px × 14 bands, eval mode, 2 threads, measured in one run on
-    # the 2-core development machine while it was quiet (issue 7's table). Reruns with
-    # bench/bench_engines.py while 8 sessions shared the machine (load 8-12) were too noisy
-    # to replace them (torch fell to 1-7 windows/s under contention, ONNX Runtime without
-    # spin-waiting kept 10-28); rerun it quiet to refresh these rows.
-    ("unet-mobilenetv2", "cpu"): {"torch": 28.2, "onnx": 59.4},
-    ("unet-resnet34", "cpu"): {"torch": 17.8, "onnx": 27.0},
-    ("unet", "cpu"): {"torch": 3.7, "onnx": 5.0},
-    ("segformer", "cpu"): {"torch": 67.0, "onnx": 50.9},
+    # Windows/s, batch 8 of 128² px × 14 bands, eval mode, both engines on all (2) cores,
+    # untrained seeded models (unet at base width 64), measured in one run on the quiet
+    # 2-core development machine: `bench/bench_engines.py --seconds 3 --rounds 2`.
+    ("unet-mobilenetv2", "cpu"): {"torch": 63.9, "onnx": 101.0},
+    ("unet-resnet34", "cpu"): {"torch": 38.2, "onnx": 44.8},
+    ("unet", "cpu"): {"torch": 6.0, "onnx": 7.9},
+    ("segformer", "cpu"): {"torch": 113.2, "onnx": 93.1},
 }
 """Measured throughput per (architecture, device) and engine; ``auto`` takes the fastest.
 
