@@ -1,8 +1,8 @@
 """Seams by overlap and training, and the fill of invalid pixels (issue 7, section 2).
 
 Trains two small U-Nets on a synthetic area (``slidewatch.data.synthetic``): a weakly
-trained one (1 epoch) and a well-trained one (``--epochs``), then runs ``detect`` over a
-separate synthetic scene with 25 % and 50 % overlap and prints, for each:
+trained one (``--weak-epochs``, F1 about 0.17) and a well-trained one (``--epochs``), then
+runs ``detect`` over a separate synthetic scene with 25 % and 50 % overlap and prints, for each:
 
 - seam strength: mean |jump| of the probability between neighbouring columns/rows at
   window borders ÷ the mean |jump| elsewhere (1.0 = no seam);
@@ -39,11 +39,11 @@ def train_models(tmp: Path, args: argparse.Namespace) -> dict[str, Path]:
     built = build_patches(area.scene, area.labels, tmp / "patches", size=128, stride=64,
                           scale="none", overwrite=True, progress=False)  # fmt: skip
     models = {}
-    for name, epochs in (("weak", 1), ("well-trained", args.epochs)):
+    for name, epochs in (("weak", args.weak_epochs), ("well-trained", args.epochs)):
         config = dataclasses.replace(
-            TrainConfig(), data=(str(built.out),), model="unet",
-            model_options={"base_width": 8}, bands="all14", epochs=epochs, batch_size=8,
-            seed=7, out=str(tmp / f"run-{name}"), accelerator="cpu", devices=1,
+            TrainConfig(), data=(str(built.out),), arch="unet",
+            arch_options={"base_width": 8}, bands="all14", epochs=epochs, batch_size=8,
+            seed=7, out=str(tmp / f"run-{name}"), device="cpu", num_devices=1,
         )  # fmt: skip
         models[name] = train(config, progress=False)
     return models
@@ -144,6 +144,9 @@ def main() -> None:
     parser.add_argument("--train-px", type=int, default=384)
     parser.add_argument("--scene-px", type=int, default=768)
     parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument(
+        "--weak-epochs", type=int, default=6, help="epochs of the weakly trained model"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench_seams_") as tmp:
         models = train_models(Path(tmp), args)
