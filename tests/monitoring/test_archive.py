@@ -44,7 +44,7 @@ def test_runs_stored_under_aoi_and_date_with_a_catalogue(root: str, tmp_path: Pa
     with fsspec.open(urls["landslides.geojson"]) as f:
         assert json.load(f)["type"] == "FeatureCollection"
     fs = archive.fs
-    left = [p for p in fs.find(archive.root) if p.endswith(".part")]
+    left = [p for p in fs.find(archive.root) if ".part" in p.rsplit("/", 1)[-1]]
     assert left == []
     catalog = json.loads(archive.read_bytes(archive.url("catalog.json")))
     children = [link["href"] for link in catalog["links"] if link["rel"] == "child"]

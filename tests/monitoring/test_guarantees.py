@@ -54,7 +54,8 @@ def test_sigkill_during_detection_then_rerun_equals_an_uninterrupted_run(
 
     _, out, heavy = run_cli(*args)
     assert "2023-03-06 done" in " ".join(out.split()) and heavy == []
-    left = [p for p in crashed.rglob("*") if p.name.endswith((".part", ".partial", ".tmp"))]
+    temporary = (".part", ".partial", ".tmp")
+    left = [p for p in crashed.rglob("*") if any(t in p.name for t in temporary)]
     assert left == [] and not any((crashed / "work").rglob("*.tif"))
     calm_files, crashed_files = _files(calm / "archive"), _files(crashed / "archive")
     assert sorted(calm_files) == sorted(crashed_files)
@@ -90,6 +91,10 @@ def test_two_run_once_processes_at_once_process_each_aoi_once(
             ]
         with registry.session() as s:
             assert s.query(Alert).count() == 2  # one new landslide per AOI
+    catalog = json.loads((home / "archive" / "catalog.json").read_text())
+    children = sorted(link["href"] for link in catalog["links"] if link["rel"] == "child")
+    assert children == ["./east/collection.json", "./west/collection.json"]
+    assert not [p for p in (home / "archive").rglob("*") if ".part" in p.name]
 
 
 def test_a_failing_aoi_fails_its_run_and_the_others_still_run(

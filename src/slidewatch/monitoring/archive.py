@@ -3,14 +3,17 @@ filesystem (a local folder, ``memory://``, ``s3://``, ``gs://``), with a STAC ca
 the whole archive (``catalog.json`` → one collection per AOI → one item per run) that
 titiler, QGIS or any STAC browser opens.
 
-Files are uploaded under a temporary name and moved into place, and the run's STAC item is
-written last, so a reader never sees half a product. Collections and the root catalogue are
-rebuilt from a listing, so they converge whichever process writes last.
+Files are uploaded under a temporary name of their own (``NAME.part-<random>``, so two
+processes writing the same file never share one) and moved into place, and the run's STAC
+item is written last, so a reader never sees half a product. Collections and the root
+catalogue are rebuilt from a listing, and a writer lists again after writing and rewrites
+when the listing changed meanwhile, so they converge whichever process writes last.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +31,7 @@ ROLES = {".tif": ["data"], ".geojson": ["data"], ".json": ["metadata"], ".png": 
 ITEM_FILE = "item.json"
 PART_SUFFIX = ".part"
 STAC_VERSION = "1.0.0"
+CATALOGUE_ATTEMPTS = 5
 
 
 class Archive:
@@ -54,7 +58,7 @@ class Archive:
         """Write through a temporary name and a move; return the URL."""
         path = self._path(*parts)
         self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        tmp = path + PART_SUFFIX
+        tmp = _part_name(path)
         with self.fs.open(tmp, "wb") as f:
             f.write(data)
         self.fs.mv(tmp, path)
@@ -63,8 +67,9 @@ class Archive:
     def put_file(self, local: Path, *parts: str) -> str:
         path = self._path(*parts)
         self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
-        self.fs.put_file(str(local), path + PART_SUFFIX)
-        self.fs.mv(path + PART_SUFFIX, path)
+        tmp = _part_name(path)
+        self.fs.put_file(str(local), tmp)
+        self.fs.mv(tmp, path)
         return self.url(*parts)
 
     def read_bytes(self, url_or_parts: str) -> bytes:
@@ -98,8 +103,21 @@ class Archive:
         ]
         if items:
             self.write_bytes(_json(_collection(aoi, items)), aoi, "collection.json")
-        aois = [a for a in self._children() if self.fs.exists(self._path(a, "collection.json"))]
-        self.write_bytes(_json(_catalog(aois)), "catalog.json")
+        written: list[str] | None = None
+        for _ in range(CATALOGUE_ATTEMPTS):
+            aois = self._collections()
+            if aois == written:  # nobody added a collection while this one was written
+                return
+            self.write_bytes(_json(_catalog(aois)), "catalog.json")
+            written = aois
+
+    def _collections(self) -> list[str]:
+        return [a for a in self._children() if self.fs.exists(self._path(a, "collection.json"))]
+
+
+def _part_name(path: str) -> str:
+    """A temporary name beside ``path`` that no other writer uses."""
+    return f"{path}{PART_SUFFIX}-{uuid.uuid4().hex[:12]}"
 
 
 def _json(doc: dict[str, Any]) -> bytes:
