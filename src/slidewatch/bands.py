@@ -65,8 +65,11 @@ BAND_SETS: dict[str, tuple[str, ...]] = {
     "six10m": ("B2", "B3", "B4", "B8", "slope", "dem"),
     "rgb": ("B4", "B3", "B2"),
     "rgbn": ("B4", "B3", "B2", "B8"),
+    "l2a": tuple(b for b in BAND_NAMES if b != "B10"),
 }
-"""Named band sets: the paper's two (``all14``, ``six10m``) and two convenience sets."""
+"""Named band sets: the paper's two (``all14``, ``six10m``), two convenience sets, and
+``l2a`` (all14 without B10: Sentinel-2 L2A products have no cirrus band, so a model for
+stacks fetched from an L2A collection is trained on these 13)."""
 
 RGB: tuple[str, str, str] = ("B4", "B3", "B2")
 

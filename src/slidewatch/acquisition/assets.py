@@ -87,6 +87,13 @@ def asset_key(
     found = _eo_match(band, assets)
     if found:
         return found
+    if band == "B10":
+        raise SourceError(
+            f"item {item_id} has no asset for band B10 (its assets are "
+            f"{', '.join(sorted(assets))}): Sentinel-2 L2A products have none (the L2A "
+            "processor drops the cirrus band). Use --bands auto or l2a (the other 13), or "
+            "for B10 fetch L1C: --source gee or an L1C --collection"
+        )
     raise SourceError(
         f"item {item_id} has no asset for band {band} (looked for "
         f"{', '.join(ASSET_KEYS.get(band, (band,)))} and eo:bands); its assets are "

@@ -30,6 +30,8 @@ class Provenance:
     """Fraction of the AOI's pixels that hold values in the composite."""
     dem_source: str | None
     command: str | None
+    band_note: str = ""
+    """Why ``--bands auto`` left a band out (B10 of L2A); empty when nothing was."""
 
     @property
     def scene_ids(self) -> tuple[str, ...]:
@@ -50,6 +52,8 @@ class Provenance:
             "slidewatch:max_cloud": self.config.max_cloud,
             "slidewatch:scale": "l4s",
             "slidewatch:bands": list(self.bands),
+            "slidewatch:bands_requested": self.config.bands,
+            "slidewatch:bands_note": self.band_note,
             "slidewatch:scene_ids": list(self.scene_ids),
             "slidewatch:datetimes": [s.datetime.isoformat() for a in acqs for s in a.scenes],
             "slidewatch:processing_baselines": [b for a in acqs for b in a.processing_baselines],

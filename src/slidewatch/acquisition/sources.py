@@ -30,6 +30,8 @@ SOURCE_KINDS = ("stac", "gee")
 COMPOSITES = ("best", "median")
 CLOUD_MASKS = ("auto", "scl", "s2cloudless", "probability", "none")
 DN_OFFSETS = ("auto", "0", "1000")
+AUTO_BANDS = "auto"
+"""``bands`` value: every L4S band the collection serves (all14, or ``l2a`` without B10)."""
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,10 @@ class SourceConfig:
     """Elevation collection (STAC id, or an Earth Engine image/collection id)."""
     max_cloud: float = 30.0
     """Largest scene cloud cover (%) searched for."""
-    bands: str = "all14"
-    """Band set or comma-separated L4S band names to write."""
+    bands: str = AUTO_BANDS
+    """Band set or comma-separated L4S band names to write; ``auto``: all14 when the
+    collection serves every band, the 13 of ``l2a`` when it has no B10 (L2A), see
+    :mod:`.served`."""
     composite: str = "best"
     """``best`` (clearest acquisition per pixel, ties: the latest) or ``median``."""
     asset_keys: tuple[tuple[str, str], ...] = ()
@@ -75,7 +79,8 @@ class SourceConfig:
             raise ConfigError(f"max_cloud={self.max_cloud} is not a percentage; give 0-100")
         from slidewatch.bands import resolve_bands
 
-        resolve_bands(self.bands)
+        if self.bands != AUTO_BANDS:
+            resolve_bands(self.bands)
 
     @property
     def asset_key_overrides(self) -> dict[str, str]:
@@ -135,6 +140,9 @@ class SceneInfo:
     """When the scene was (re)processed (ISO time, or a sortable version); orders duplicates."""
     asset_keys: tuple[str, ...] = ()
     """The asset keys of the item (for error messages and the asset table)."""
+    served: tuple[str, ...] | None = None
+    """The Sentinel-2 bands (B1…B12, B8A) the scene has assets for; None when the source
+    cannot tell per scene (Earth Engine: decided by the collection, see :mod:`.served`)."""
     handle: Any = field(default=None, compare=False, hash=False, repr=False)
     """The source's own object (a :class:`pystac.Item`, an Earth Engine image id)."""
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from slidewatch.acquisition.assets import asset_keys_for
 from slidewatch.acquisition.offset import forced_offset, stac_offset
+from slidewatch.acquisition.served import SPECTRAL
 from slidewatch.acquisition.sources import ImagerySource, SceneInfo, SourceConfig
 from slidewatch.errors import NoSceneError, SourceError
 
@@ -65,8 +66,15 @@ def _scene_info(item: pystac.Item, config: SourceConfig) -> SceneInfo:
         offset_rule=rule,
         processed=str(props.get("s2:generation_time") or props.get("updated") or ""),
         asset_keys=tuple(sorted(assets)),
+        served=served_bands(item, config),
         handle=item,
     )
+
+
+def served_bands(item: pystac.Item, config: SourceConfig) -> tuple[str, ...]:
+    """The spectral L4S bands ``item`` has an asset for (through the asset table)."""
+    assets = {k: a.to_dict() for k, a in item.assets.items()}
+    return tuple(b for b in SPECTRAL if _has(b, item.id, assets, config))
 
 
 def _has(band: str, item_id: str, assets: dict[str, Any], config: SourceConfig) -> bool:

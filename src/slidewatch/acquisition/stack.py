@@ -22,8 +22,9 @@ from slidewatch.acquisition.aoi import AOI, utm_grid
 from slidewatch.acquisition.blocks import BlockSpec, composite_block, finish_block, inside_aoi
 from slidewatch.acquisition.clouds import S2CLOUDLESS_BANDS
 from slidewatch.acquisition.provenance import Provenance
+from slidewatch.acquisition.served import choose_bands
 from slidewatch.acquisition.sources import ImagerySource, SourceConfig, make_source
-from slidewatch.bands import BAND_NAMES, resolve_bands, scale_vector
+from slidewatch.bands import scale_vector
 from slidewatch.errors import NoSceneError, SourceError
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class StackResult:
     offsets_removed: tuple[str, ...]
     """Per scene: the offset removed and why."""
     cloud_mask: str
+    band_note: str
+    """Why ``--bands auto`` left a band out (B10 of L2A); empty when nothing was."""
     shape: tuple[int, int]
     crs: str
 
@@ -219,11 +222,12 @@ def fetch_stack(
     from slidewatch.acquisition.writing import write_stack
 
     config = replace(config, bands=bands or config.bands, composite=composite or config.composite)
-    names = tuple(sorted(resolve_bands(config.bands), key=BAND_NAMES.index))  # L4S order
     source = make_source(config)
     acqs = (
         list(acquisitions) if acquisitions else usable_acquisitions(source, config, aoi, start, end)
     )
+    choice = choose_bands(config, [s for a in acqs for s in a.scenes])
+    names = choice.names
     method = decide_cloud_mask(config, acqs)
     s2_bands = tuple(b for b in names if b not in TERRAIN)
     spec = BlockSpec(
@@ -250,6 +254,7 @@ def fetch_stack(
             clear_fraction=clear_fraction,
             dem_source=dem_source,
             command=command,
+            band_note=choice.note,
         ),
     )
     mask_path, item_path = stack_paths(Path(out))
@@ -268,6 +273,7 @@ def fetch_stack(
         dem_source=dem_source,
         offsets_removed=tuple(f"{s.id}: {s.offset_rule}" for s in scenes),
         cloud_mask=method,
+        band_note=choice.note,
         shape=(geobox.shape.y, geobox.shape.x),
         crs=aoi.crs,
     )

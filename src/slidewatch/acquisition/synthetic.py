@@ -161,6 +161,7 @@ def _item(
     style: str,
     raster_offset: bool,
     with_scl: bool = True,
+    with_b10: bool = True,
 ) -> Any:
     import pystac
     from rasterio.transform import from_origin
@@ -190,7 +191,7 @@ def _item(
     item.bbox = list(_bbox(item.geometry or {}))
     offset = 1000.0 if baseline_has_offset(scene.baseline) else 0.0
     for band, data in arrays.items():
-        if band == "SCL" and not with_scl:
+        if (band == "SCL" and not with_scl) or (band == "B10" and not with_b10):
             continue
         res = NATIVE_M[band]
         native = _downsample(data, res // 10, categorical=band == "SCL")
@@ -285,6 +286,7 @@ def write_catalog(
     raster_offset: bool = True,
     dem_origin: tuple[float, float] = ORIGIN,
     with_scl: bool = True,
+    with_b10: bool = True,
 ) -> Path:
     """Write a static STAC catalogue of ``scenes`` (and ``dem``, 10 m grid at ``dem_origin``)
     under ``root``; return the path of its ``catalog.json``.
@@ -292,7 +294,9 @@ def write_catalog(
     ``asset_style``: ``esa`` (``B04``) or ``earthsearch`` (``red``) asset keys.
     ``raster_offset``: also state the offset in ``raster:bands`` (else only the baseline).
     ``with_scl``: write the L2A scene classification (without it: an L1C-like catalogue,
-    masked by s2cloudless). Into an existing catalogue at ``root``, items are added.
+    masked by s2cloudless). ``with_b10``: write B10; real L2A products have none (False
+    makes an L2A-like catalogue; the default keeps every band so that all14 models run on
+    the test catalogues). Into an existing catalogue at ``root``, items are added.
     """
     import pystac
 
@@ -301,7 +305,9 @@ def write_catalog(
     s2 = _collection(catalog, collection, "synthetic Sentinel-2")
     for scene in scenes:
         folder = root / collection / scene.id
-        s2.add_item(_item(scene, folder, collection, asset_style, raster_offset, with_scl))
+        s2.add_item(
+            _item(scene, folder, collection, asset_style, raster_offset, with_scl, with_b10)
+        )
     if dem is not None:
         dems = _collection(catalog, dem_collection, "synthetic elevation")
         folder = root / dem_collection / "dem"

@@ -64,6 +64,11 @@ def _report(result: Any) -> None:
     )
 
 
+def _say_band_note(results: Any) -> None:
+    for note in dict.fromkeys(r.band_note for r in results if r.band_note):
+        click.echo(f"Note: {note}", err=True)
+
+
 @click.group(help=_FETCH_HELP, invoke_without_command=True)
 @aoi_option(required=False)
 @click.option("--start", type=_DATE, default=None, help="First day (YYYY-MM-DD, UTC).")
@@ -90,6 +95,7 @@ def fetch(
     _remember_aoi(ctx)
     assert start is not None and end is not None and out is not None
     result = fetch_stack(source, aoi, start.date(), end.date(), out, command=_command(ctx))
+    _say_band_note([result])
     _report(result)
 
 
@@ -119,5 +125,6 @@ def pair(
 
     _remember_aoi(ctx)
     result = fetch_pair(source, aoi, event_date.date(), days, out, command=_command(ctx))
+    _say_band_note([result.pre, result.post])
     for stack in (result.pre, result.post):
         _report(stack)

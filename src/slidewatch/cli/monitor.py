@@ -110,7 +110,8 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
     from slidewatch.models.modelfile import model_hash, read_spec
     from slidewatch.monitoring.aois import AoiSettings
 
-    read_spec(model_dir)  # a readable model, or a clear error now rather than at the first run
+    spec = read_spec(model_dir)  # a readable model, or a clear error now, not at the first run
+    source = _model_source(source, spec.bands, model_dir)
     settings = AoiSettings(
         name=name, geometry=aoi.to_geojson(), model_path=str(Path(model_dir).resolve()),
         model_hash=model_hash(model_dir), source=source.to_dict(), cadence_days=cadence_days,
@@ -122,6 +123,20 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
         registry.add_aoi(settings)
     click.echo(f"added AOI {name} ({aoi.area_km2:.2f} km², every {cadence_days:g} days) to "
                f"{config.db_url}")  # fmt: skip
+
+
+def _model_source(source: Any, model_bands: Any, model_dir: Path) -> Any:
+    """Without --bands, fetch the model's own bands; refuse now a model that needs B10
+    from a collection known (without the network) to serve none."""
+    from dataclasses import replace
+
+    from slidewatch.acquisition.served import check_model_bands
+
+    ctx = click.get_current_context()
+    if ctx.get_parameter_source("bands") is click.core.ParameterSource.DEFAULT:
+        source = replace(source, bands=",".join(model_bands))
+    check_model_bands(source, model_bands, str(model_dir))
+    return source
 
 
 @monitor.command(name="list")

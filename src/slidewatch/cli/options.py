@@ -95,10 +95,11 @@ _SOURCE_OPTIONS = (
     ),
     click.option(
         "--bands",
-        default="all14",
+        default="auto",
         show_default=True,
-        metavar="all14|six10m|B4,B3,…",
-        help="Band set or L4S band names to write (in L4S order).",
+        metavar="auto|all14|l2a|six10m|B4,B3,…",
+        help="Band set or L4S band names to write (in L4S order). auto: all14 when the "
+        "collection serves every band; from L2A (no B10) the other 13, said on stderr.",
     ),
     click.option(
         "--max-cloud",

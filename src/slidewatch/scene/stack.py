@@ -88,6 +88,14 @@ def _finest_grid(groups: Sequence[Sequence[Path]]) -> Grid:
     return best[1]
 
 
+_B10_HINT = (
+    "B10 (cirrus) is what Sentinel-2 L2A products lack (the L2A processor drops it; "
+    "`slidewatch fetch` from an L2A collection writes the other 13): use a model trained "
+    "with --bands l2a, or fetch L1C (--source gee, or an L1C --collection); if the scene "
+    "does hold B10, "
+)
+
+
 def _pick(
     found: list[SourceBand], bands: Sequence[str] | None, groups: Sequence[Sequence[Path]]
 ) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
@@ -105,7 +113,8 @@ def _pick(
             f"holds {', '.join(map(str, available)) or 'no recognisable bands'} (missing: "
             f"{', '.join(missing)}"
             + (f"; band descriptions {bad} name no band" if bad else "")
-            + "); name the scene's bands with --band-order"
+            + ("); " + _B10_HINT if missing == ["B10"] else "); ")
+            + "name the scene's bands with --band-order"
         )
     return tuple(bands), tuple(available[b] for b in bands)
 
