@@ -158,26 +158,16 @@ def _odc_load(
         chunks={"x": chunk_px, "y": chunk_px},
         groupby=lambda *_: 0,
         resampling=resampling,
+        # float32 straight from the reader, nodata as NaN: no conversion pass afterwards.
+        dtype="float32",
         fail_on_error=True,
     ).isel(time=0)
 
 
 def _as_float(array: Any) -> da.Array:
-    """float32 dask array with the band's nodata (0 for Sentinel-2) as NaN."""
-    import numpy as np
-
-    nodata = array.attrs.get("nodata")
-    if nodata is None or (isinstance(nodata, float) and np.isnan(nodata)):
-        return array.data.astype(np.float32)
-    return array.data.map_blocks(_nodata_to_nan, float(nodata), dtype=np.float32)
-
-
-def _nodata_to_nan(block: Any, nodata: float) -> Any:
-    import numpy as np
-
-    out = block.astype(np.float32)
-    np.copyto(out, np.float32(np.nan), where=block == nodata)
-    return out
+    """The dask array of a band loaded as float32: odc-stac already wrote its nodata (0 for
+    Sentinel-2) as NaN, whatever ``attrs["nodata"]`` still says."""
+    return array.data
 
 
 class ItemFinder:
