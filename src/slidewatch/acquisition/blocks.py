@@ -51,7 +51,7 @@ def _acquisition_classes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(mask classes, cloud score) of one acquisition: ``values`` C×H×W (DN, offset
     removed) and the raw cloud inputs ``extra`` (name → H×W)."""
-    seen = np.isfinite(values).all(axis=0)
+    seen = np.isfinite(values.sum(axis=0))  # NaN in any band (no data) makes the sum NaN
     score = np.zeros(values.shape[1:], dtype=np.float32)
     if spec.cloud_mask == "scl":
         classes = classes_from_scl(extra["SCL"])
@@ -79,7 +79,9 @@ def composite_block(*blocks: np.ndarray, spec: BlockSpec) -> np.ndarray:
     (DN, offset removed), the composite's class, each acquisition's class."""
     t_count, k_count, n_s2 = len(spec.offsets), len(spec.loaded), len(spec.s2_bands)
     h, w = blocks[0].shape
-    values = np.empty((t_count, n_s2, h, w), dtype=np.float32)
+    out = np.empty((n_s2 + 1 + t_count, h, w), dtype=np.float32)
+    # One acquisition: its values are the composite's, computed in place in the output.
+    values = out[None, :n_s2] if t_count == 1 else np.empty((t_count, n_s2, h, w), np.float32)
     classes = np.empty((t_count, h, w), dtype=np.uint8)
     scores = np.empty((t_count, h, w), dtype=np.float32)
     for t in range(t_count):
@@ -88,8 +90,9 @@ def composite_block(*blocks: np.ndarray, spec: BlockSpec) -> np.ndarray:
             np.subtract(mine[c], np.float32(spec.offsets[t]), out=values[t, c])
         extra = dict(zip(spec.cloud_inputs, mine[n_s2:], strict=True))
         classes[t], scores[t] = _acquisition_classes(values[t], extra, spec, spec.offsets[t])
-    out = np.empty((n_s2 + 1 + t_count, h, w), dtype=np.float32)
-    out[:n_s2], cls = composite(spec.composite, values, classes, scores)
+    bands, cls = composite(spec.composite, values, classes, scores)
+    if not np.may_share_memory(bands, out):
+        out[:n_s2] = bands
     out[n_s2] = cls
     out[n_s2 + 1 :] = classes
     return out
@@ -105,20 +108,20 @@ def finish_block(
 ) -> np.ndarray:
     """(C_out + 1 + T)×H×W: bands in stack ``order`` (indices into composite bands then
     slope, dem) in the L4S scale with NaN where not clear, the class, acquisitions' classes."""
-    bands = comp[:n_s2] if terrain is None else np.concatenate([comp[:n_s2], terrain])
     cls = comp[n_s2].astype(np.uint8)
     per_acq = comp[n_s2 + 1 :]
     cls[~inside] = OUTSIDE
     per_acq[:, ~inside] = OUTSIDE
     if terrain is not None:  # a pixel without elevation cannot be used either
-        cls[(cls == CLEAR) & ~np.isfinite(terrain).all(axis=0)] = NODATA
-    # One pass: divide by the L4S divisor and turn every pixel that is not clear into NaN.
-    factor = np.where(cls == CLEAR, np.float32(1), np.float32(np.nan))
-    out = np.empty((len(order) + 1 + per_acq.shape[0], *cls.shape), dtype=np.float32)
-    for i, source in enumerate(order):
-        np.multiply(bands[source], factor / np.float32(divisors[i]), out=out[i])
-    out[len(order)] = cls
-    out[len(order) + 1 :] = per_acq
+        cls[(cls == CLEAR) & ~np.isfinite(terrain[0] + terrain[1])] = NODATA
+    n_out = len(order)
+    out = np.empty((n_out + 1 + per_acq.shape[0], *cls.shape), dtype=np.float32)
+    for i, source in enumerate(order):  # one pass per band: the L4S divisor
+        band = comp[source] if source < n_s2 else terrain[source - n_s2]  # type: ignore[index]
+        np.multiply(band, np.float32(1) / np.float32(divisors[i]), out=out[i])
+    out[:n_out, cls != CLEAR] = np.nan  # only the pixels that are not clear are touched
+    out[n_out] = cls
+    out[n_out + 1 :] = per_acq
     return out
 
 

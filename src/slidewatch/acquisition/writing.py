@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -79,6 +79,23 @@ def cover_in_aoi(counts: np.ndarray) -> tuple[float | None, ...]:
     return tuple(out)
 
 
+@contextmanager
+def quiet_memory_datasets() -> Iterator[None]:
+    """Ignore rasterio's NotGeoreferencedWarning while dask threads read with odc-stac.
+
+    Reprojecting a 20 m or 60 m band onto the 10 m grid makes rasterio wrap the output array
+    in a ``MemoryDataset``, which opens without a transform (the warning) inside its own
+    ``warnings.catch_warnings()``. That context manager swaps the process-wide filters, so
+    two reader threads restoring each other's saved filters let the warning through now and
+    then. Set once here, by the thread that starts the computation, the filter is part of
+    every state the readers save and restore."""
+    from rasterio.errors import NotGeoreferencedWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        yield
+
+
 def write_stack(
     lazy: da.Array,
     out: Path,
@@ -92,7 +109,6 @@ def write_stack(
     import dask
     import dask.array as da
     import rasterio
-    from rasterio.errors import NotGeoreferencedWarning
 
     mask_path, item_path = beside
     n_acq = lazy.shape[0] - len(bands) - 1
@@ -106,10 +122,7 @@ def write_stack(
         )
         writer = BlockWriter(dst, msk, len(bands), n_acq)
         try:
-            with dask.config.set(scheduler="threads"), warnings.catch_warnings():
-                # odc-stac's reprojection of 20/60 m bands makes rasterio create in-memory
-                # datasets before giving them a transform: a harmless warning.
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with dask.config.set(scheduler="threads"), quiet_memory_datasets():
                 da.store(lazy, writer, lock=False)  # type: ignore[arg-type]
         except SlidewatchError:
             raise
