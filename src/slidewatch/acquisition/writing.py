@@ -3,6 +3,7 @@ the STAC item, each under a temporary name until everything succeeded."""
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from odc.geo.geobox import GeoBox
 
 TILE_PX = 512
+BATCH_PER_THREAD = 2
+"""Chunks computed per ``dask.store`` call, per thread: given the whole grid at once, dask's
+threads load chunks far ahead of the writer and memory grows with the AOI (measured: +165 MB
+from 1000² to 2000² px at once, +38 MB in batches)."""
 N_CLASSES = len(MASK_CLASSES)
 
 
@@ -67,6 +72,17 @@ class BlockWriter:
             self.stack.write(block[: self.n_bands], window=window)
             self.mask.write(classes[0], 1, window=window)
             self.counts += counts
+
+
+def chunk_batches(chunks: tuple[tuple[int, ...], ...], batch: int) -> Iterator[tuple[slice, slice]]:
+    """(rows, cols) regions of up to ``batch`` consecutive chunks of a row, row by row."""
+    r0 = 0
+    for height in chunks[0]:
+        starts = np.cumsum((0, *chunks[1]))
+        for i in range(0, len(chunks[1]), batch):
+            j = min(i + batch, len(chunks[1]))
+            yield slice(r0, r0 + height), slice(int(starts[i]), int(starts[j]))
+        r0 += height
 
 
 def cover_in_aoi(counts: np.ndarray) -> tuple[float | None, ...]:
@@ -123,7 +139,10 @@ def write_stack(
         writer = BlockWriter(dst, msk, len(bands), n_acq)
         try:
             with dask.config.set(scheduler="threads"), quiet_memory_datasets():
-                da.store(lazy, writer, lock=False)  # type: ignore[arg-type]
+                batch = BATCH_PER_THREAD * (os.cpu_count() or 1)
+                for region in chunk_batches(lazy.chunks[1:], batch):
+                    part = lazy[(slice(None), *region)]
+                    da.store(part, writer, lock=False, regions=(slice(None), *region))  # type: ignore[arg-type]
         except SlidewatchError:
             raise
         except Exception as exc:  # rasterio/odc-stac/GDAL errors reading assets
