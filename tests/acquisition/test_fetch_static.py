@@ -320,3 +320,25 @@ def test_a_missing_band_asset_names_the_item_and_its_keys(aoi_t1, tmp_path: Path
     assert not out.exists()
     fetch_stack(config(cat), aoi_t1, date(2021, 6, 1), date(2021, 6, 1), out, bands="six10m")
     assert out.exists()
+
+
+def test_two_orbits_on_one_day_are_two_acquisitions_composited(aoi_t1, tmp_path: Path) -> None:
+    from slidewatch.acquisition.acquisitions import search_acquisitions
+    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
+
+    from .conftest import plane_dem, utc
+
+    bands, _, _ = area_bands(60, 60, seed=3)
+    cloud = np.zeros((60, 60), bool)
+    cloud[:30] = True  # each pass sees the half the other one does not
+    scenes = [
+        SyntheticScene("R010", utc(2023, 7, 1, 10), bands, cloud=cloud, relative_orbit=10),
+        SyntheticScene("R011", utc(2023, 7, 1, 12), bands, cloud=~cloud, relative_orbit=11),
+    ]
+    cat = write_catalog(tmp_path / "cat", scenes, plane_dem(60, 60))
+    config = SourceConfig(stac_url=str(cat), max_cloud=100)
+    day = date(2023, 7, 1)
+    acqs = search_acquisitions(config, aoi_t1, day, day)
+    assert [a.scene_ids for a in acqs] == [("R010",), ("R011",)]
+    result = fetch_stack(config, aoi_t1, day, day, tmp_path / "s.tif")
+    assert result.clear_fraction == 1.0  # the best composite takes each half from its pass

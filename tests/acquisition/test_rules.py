@@ -138,3 +138,27 @@ def test_s2cloudless_tells_cloud_from_vegetation() -> None:
     refl = {b: np.array([[veg[b], cloud[b]]], np.float32) for b in S2CLOUDLESS_BANDS}
     prob = s2cloudless_probability(refl)
     assert prob[0, 0] < 0.1 < 0.9 < prob[0, 1]
+
+
+def test_two_passes_on_one_day_are_two_acquisitions_when_the_items_say() -> None:
+    from dataclasses import replace
+
+    from slidewatch.acquisition.gee_requests import scene_from_properties
+    from slidewatch.acquisition.sources import pass_id
+
+    morning, later = when(2023, 7, 1, 10), datetime(2023, 7, 1, 11, 40, tzinfo=UTC)
+    r10, r11 = pass_id("Sentinel-2A", 10), pass_id("sentinel-2a", "11")
+    assert (r10, r11, pass_id("sentinel-2a", None)) == ("sentinel-2a/R010", "sentinel-2a/R011", "")
+    scenes = [
+        replace(scene("a_T1", morning), pass_id=r10),
+        replace(scene("a_T2", morning, tile="T2"), pass_id=r10),  # one pass, two tiles
+        replace(scene("b_T1", later), pass_id=r11),  # the next orbit, 100 minutes later
+    ]
+    acqs = group_acquisitions(scenes)
+    assert [a.scene_ids for a in acqs] == [("a_T1", "a_T2"), ("b_T1",)]
+    assert [a.key for a in acqs] == ["2023-07-01:a_T1+a_T2", "2023-07-01:b_T1"]
+    unknown = [replace(s, pass_id="") for s in scenes]  # the catalogue does not say: one day
+    assert [a.scene_ids for a in group_acquisitions(unknown)] == [("a_T1", "a_T2", "b_T1")]
+    props = {"system:index": "x", "system:time_start": 1.6e12, "SPACECRAFT_NAME": "Sentinel-2B",
+             "SENSING_ORBIT_NUMBER": 96.0}  # fmt: skip
+    assert scene_from_properties(props, "COPERNICUS/S2_HARMONIZED").pass_id == "sentinel-2b/R096"

@@ -1,7 +1,13 @@
 """Scenes grouped into acquisitions: one satellite pass over the AOI on one UTC day.
 
 A pass over an AOI spanning several MGRS tiles gives one scene per tile; those are one
-acquisition, mosaicked. A scene that was re-processed (same tile and sensing time, a newer
+acquisition, mosaicked. Where swaths of neighbouring orbits overlap (more so towards the
+poles), one place can be seen twice on one UTC day, about 100 minutes apart: when the items
+say their platform and relative orbit (STAC ``platform`` + ``sat:relative_orbit``, Earth
+Engine ``SPACECRAFT_NAME`` + ``SENSING_ORBIT_NUMBER``), those are two acquisitions, not one
+mosaic of two times; a catalogue that does not say gets one acquisition per UTC day.
+
+A scene that was re-processed (same tile and sensing time, a newer
 processing baseline or processing time) appears twice in many catalogues: only the newest
 copy is kept, so no pixel is counted twice.
 """
@@ -63,12 +69,14 @@ def newest_copies(scenes: Sequence[SceneInfo]) -> list[SceneInfo]:
 
 
 def group_acquisitions(scenes: Sequence[SceneInfo]) -> list[Acquisition]:
-    """Acquisitions (oldest first) of ``scenes``, duplicates removed (:func:`newest_copies`)."""
-    by_day: dict[date, list[SceneInfo]] = {}
+    """Acquisitions (oldest first) of ``scenes``, duplicates removed (:func:`newest_copies`):
+    one per UTC day and pass (platform and relative orbit, when the catalogue gives them)."""
+    by_pass: dict[tuple[date, str], list[SceneInfo]] = {}
     for scene in newest_copies(scenes):
-        by_day.setdefault(scene.datetime.astimezone(UTC).date(), []).append(scene)
+        day = scene.datetime.astimezone(UTC).date()
+        by_pass.setdefault((day, scene.pass_id), []).append(scene)
     out = []
-    for day, members in sorted(by_day.items()):
+    for (day, _), members in sorted(by_pass.items(), key=lambda kv: min(s.datetime for s in kv[1])):
         members.sort(key=lambda s: s.id)
         covers = [s.cloud_cover for s in members if s.cloud_cover is not None]
         out.append(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slidewatch.acquisition.offset import date_rule_offset, forced_offset
-from slidewatch.acquisition.sources import SceneInfo
+from slidewatch.acquisition.sources import SceneInfo, pass_id
 
 MAX_REQUEST_BYTES = 48 * 1024 * 1024
 """``computePixels`` refuses answers above 48 MiB (50,331,648 bytes)."""
@@ -28,6 +28,8 @@ SCENE_PROPERTIES = (
     "PROCESSING_BASELINE",
     "CLOUDY_PIXEL_PERCENTAGE",
     "GENERATION_TIME",
+    "SPACECRAFT_NAME",
+    "SENSING_ORBIT_NUMBER",
 )
 """Image properties a search reads."""
 DEM_BANDS: dict[str, str] = {
@@ -108,6 +110,7 @@ def scene_from_properties(
         dn_offset=offset,
         offset_rule=rule,
         processed=str(props.get("GENERATION_TIME", "") or ""),
+        pass_id=pass_id(props.get("SPACECRAFT_NAME"), props.get("SENSING_ORBIT_NUMBER")),
         handle=str(props["system:index"]),
     )
 

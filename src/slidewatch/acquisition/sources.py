@@ -140,6 +140,9 @@ class SceneInfo:
     """When the scene was (re)processed (ISO time, or a sortable version); orders duplicates."""
     asset_keys: tuple[str, ...] = ()
     """The asset keys of the item (for error messages and the asset table)."""
+    pass_id: str = ""
+    """The satellite pass: platform and relative orbit (``sentinel-2a/R010``) when the
+    catalogue says; ``""`` when it does not (scenes are then grouped by UTC day alone)."""
     served: tuple[str, ...] | None = None
     """The Sentinel-2 bands (B1…B12, B8A) the scene has assets for; None when the source
     cannot tell per scene (Earth Engine: decided by the collection, see :mod:`.served`)."""
@@ -150,6 +153,13 @@ class SceneInfo:
     def date(self) -> str:
         """UTC date ``YYYY-MM-DD``."""
         return self.datetime.strftime("%Y-%m-%d")
+
+
+def pass_id(platform: Any, relative_orbit: Any) -> str:
+    """``platform/Rnnn`` of a scene, or ``""`` unless the catalogue gives both."""
+    if not platform or relative_orbit in (None, ""):
+        return ""
+    return f"{str(platform).lower()}/R{int(relative_orbit):03d}"
 
 
 class ImagerySource(Protocol):

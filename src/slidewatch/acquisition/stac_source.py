@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from slidewatch.acquisition.assets import asset_keys_for
 from slidewatch.acquisition.offset import forced_offset, stac_offset
 from slidewatch.acquisition.served import SPECTRAL
-from slidewatch.acquisition.sources import ImagerySource, SceneInfo, SourceConfig
+from slidewatch.acquisition.sources import ImagerySource, SceneInfo, SourceConfig, pass_id
 from slidewatch.errors import NoSceneError, SourceError
 
 if TYPE_CHECKING:
@@ -66,6 +66,7 @@ def _scene_info(item: pystac.Item, config: SourceConfig) -> SceneInfo:
         offset_rule=rule,
         processed=str(props.get("s2:generation_time") or props.get("updated") or ""),
         asset_keys=tuple(sorted(assets)),
+        pass_id=pass_id(props.get("platform"), props.get("sat:relative_orbit")),
         served=served_bands(item, config),
         handle=item,
     )

@@ -68,6 +68,8 @@ class SyntheticScene:
     """``s2:generation_time`` (orders re-processed duplicates)."""
     origin: tuple[float, float] = ORIGIN
     crs: str = CRS
+    relative_orbit: int | None = None
+    """``sat:relative_orbit`` (with ``platform``, the pass); None: not stated."""
 
     @property
     def baseline(self) -> str:
@@ -186,7 +188,8 @@ def _item(
             "s2:processing_baseline": scene.baseline,
             "s2:generation_time": scene.processed,
             "proj:epsg": epsg,
-        },
+        }
+        | ({} if scene.relative_orbit is None else {"sat:relative_orbit": scene.relative_orbit}),
     )
     item.bbox = list(_bbox(item.geometry or {}))
     offset = 1000.0 if baseline_has_offset(scene.baseline) else 0.0
