@@ -74,15 +74,34 @@ class BlockWriter:
             self.counts += counts
 
 
-def chunk_batches(chunks: tuple[tuple[int, ...], ...], batch: int) -> Iterator[tuple[slice, slice]]:
-    """(rows, cols) regions of up to ``batch`` consecutive chunks of a row, row by row."""
-    r0 = 0
-    for height in chunks[0]:
-        starts = np.cumsum((0, *chunks[1]))
-        for i in range(0, len(chunks[1]), batch):
-            j = min(i + batch, len(chunks[1]))
-            yield slice(r0, r0 + height), slice(int(starts[i]), int(starts[j]))
-        r0 += height
+def chunk_batches(
+    chunks: tuple[tuple[int, ...], ...], batch: int
+) -> Iterator[list[tuple[tuple[int, int], tuple[slice, slice]]]]:
+    """Row-major batches of up to ``batch`` chunks: ``((row, col) index, (rows, cols))``."""
+    rows = np.cumsum((0, *chunks[0]))
+    cols = np.cumsum((0, *chunks[1]))
+    cells = [
+        ((i, j), (slice(int(rows[i]), int(rows[i + 1])), slice(int(cols[j]), int(cols[j + 1]))))
+        for i in range(len(chunks[0]))
+        for j in range(len(chunks[1]))
+    ]
+    for k in range(0, len(cells), batch):
+        yield cells[k : k + batch]
+
+
+def compute_in_batches(lazy: da.Array, writer: BlockWriter, batch: int) -> None:
+    """Compute ``lazy`` (C×H×W, one chunk along C) into ``writer``, ``batch`` chunks at a
+    time. The graph is optimised once (``to_delayed``); each batch only culls it."""
+    import dask
+
+    parts = lazy.to_delayed(optimize_graph=True)[0]
+    store = dask.delayed(_store, pure=False)
+    for cells in chunk_batches(lazy.chunks[1:], batch):
+        dask.compute(*[store(writer, parts[ij], region) for ij, region in cells])
+
+
+def _store(writer: BlockWriter, block: np.ndarray, region: tuple[slice, slice]) -> None:
+    writer[(slice(None), *region)] = block
 
 
 def cover_in_aoi(counts: np.ndarray) -> tuple[float | None, ...]:
@@ -123,7 +142,6 @@ def write_stack(
     """Compute ``lazy`` ((C + 1 + T)×H×W) and write ``out``, its mask and STAC item;
     return (per-acquisition AOI cloud cover, clear fraction of the AOI)."""
     import dask
-    import dask.array as da
     import rasterio
 
     mask_path, item_path = beside
@@ -139,10 +157,7 @@ def write_stack(
         writer = BlockWriter(dst, msk, len(bands), n_acq)
         try:
             with dask.config.set(scheduler="threads"), quiet_memory_datasets():
-                batch = BATCH_PER_THREAD * (os.cpu_count() or 1)
-                for region in chunk_batches(lazy.chunks[1:], batch):
-                    part = lazy[(slice(None), *region)]
-                    da.store(part, writer, lock=False, regions=(slice(None), *region))  # type: ignore[arg-type]
+                compute_in_batches(lazy, writer, BATCH_PER_THREAD * (os.cpu_count() or 1))
         except SlidewatchError:
             raise
         except Exception as exc:  # rasterio/odc-stac/GDAL errors reading assets
