@@ -157,6 +157,7 @@ def composite_stack(
     import dask.array as da
 
     from slidewatch.acquisition.terrain import padded, terrain_on_grid
+    from slidewatch.acquisition.writing import reading_imagery
 
     t_count, n_s2 = len(acquisitions), len(spec.s2_bands)
     # Blockwise over all channels (no stack + rechunk): dask finishes one chunk of the grid
@@ -173,6 +174,10 @@ def composite_stack(
     terrain, dem_source = None, None
     if any(b in TERRAIN for b in bands):
         dem, dem_source = source.load_dem(aoi, padded(geobox), chunk_px)
+        # Held in memory (4 bytes a pixel): each chunk's slope needs its neighbours' edge
+        # rows, which chunks computed in batches would otherwise load again (3× the DEM).
+        with reading_imagery():
+            dem = dem.persist()
         slope, elevation = terrain_on_grid(dem, geobox, comp.chunks[1:])
         terrain = da.stack([slope, elevation]).rechunk((2, *comp.chunks[1:]))
     names = list(spec.s2_bands) + ([*TERRAIN] if terrain is not None else [])

@@ -131,6 +131,24 @@ def quiet_memory_datasets() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def reading_imagery() -> Iterator[None]:
+    """Dask computations that read imagery: threads, the warning above handled, and any
+    error of rasterio, odc-stac or GDAL turned into a :class:`SourceError`."""
+    import dask
+
+    try:
+        with dask.config.set(scheduler="threads"), quiet_memory_datasets():
+            yield
+    except SlidewatchError:
+        raise
+    except Exception as exc:  # rasterio/odc-stac/GDAL errors reading assets
+        raise SourceError(
+            f"reading the imagery failed: {exc}; check that the catalogue's assets are "
+            "readable (nothing was written)"
+        ) from exc
+
+
 def write_stack(
     lazy: da.Array,
     out: Path,
@@ -141,7 +159,6 @@ def write_stack(
 ) -> tuple[tuple[float | None, ...], float]:
     """Compute ``lazy`` ((C + 1 + T)×H×W) and write ``out``, its mask and STAC item;
     return (per-acquisition AOI cloud cover, clear fraction of the AOI)."""
-    import dask
     import rasterio
 
     mask_path, item_path = beside
@@ -155,16 +172,8 @@ def write_stack(
             rasterio.open(tmp_mask, "w", **_profile(geobox, 1, "uint8", None))
         )
         writer = BlockWriter(dst, msk, len(bands), n_acq)
-        try:
-            with dask.config.set(scheduler="threads"), quiet_memory_datasets():
-                compute_in_batches(lazy, writer, BATCH_PER_THREAD * (os.cpu_count() or 1))
-        except SlidewatchError:
-            raise
-        except Exception as exc:  # rasterio/odc-stac/GDAL errors reading assets
-            raise SourceError(
-                f"reading the imagery failed: {exc}; check that the catalogue's assets are "
-                "readable (nothing was written)"
-            ) from exc
+        with reading_imagery():
+            compute_in_batches(lazy, writer, BATCH_PER_THREAD * (os.cpu_count() or 1))
         inside = writer.counts[0].sum() - writer.counts[0][5]
         clear = float(writer.counts[0][CLEAR] / inside) if inside else 0.0
         cover = cover_in_aoi(writer.counts[1:])
