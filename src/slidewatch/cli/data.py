@@ -13,10 +13,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from slidewatch.bands import BAND_SETS
 from slidewatch.data.layout import PatchRef, discover_many
 
 if TYPE_CHECKING:
     from slidewatch.data.stats import SourceStats
+
+_SETS = ", ".join(BAND_SETS)
+"""The named band sets, as the help texts list them."""
 
 EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 BUILD_MODULE = "slidewatch.cli.build"
@@ -128,7 +132,7 @@ def _print_table1(rows: Sequence[SourceStats]) -> None:
 @click.option(
     "--bands",
     default=None,
-    help="Bands to plot: a band set (all14, six10m, rgb, rgbn) or names like B4,B3,B2,B8 "
+    help=f"Bands to plot: a band set ({_SETS}) or names like B4,B3,B2,B8 "
     "[default: the bands every dataset holds].",
 )
 def stats(
@@ -254,7 +258,7 @@ def split(
     "--bands",
     default="all14",
     show_default=True,
-    help="Band set (all14, six10m, rgb, rgbn) or names like B4,B3,B2,B8.",
+    help=f"Band set ({_SETS}) or names like B4,B3,B2,B8.",
 )
 @click.option(
     "--percentiles",
