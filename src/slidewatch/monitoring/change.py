@@ -35,12 +35,21 @@ UNSEEN_MAX_FRACTION = 0.05
 @dataclass(frozen=True)
 class ChangeRecord:
     """One landslide's change: ``current`` indexes the current polygons (None when gone or
-    unknown), ``known`` indexes the known landslides (None when new or first seen)."""
+    unknown), ``known`` indexes the known landslides (None when new, first seen or split).
+
+    Merges and splits: the polygon that covers several known landslides keeps the identity
+    of the one it overlaps most and lists the others in ``merged_from``; each of those gets
+    a ``merged`` record (its ``current`` is that polygon) with ``merged_into``. When one
+    known landslide is now several polygons, the part that overlaps it most keeps its
+    identity; the others are new identities with ``split_from``."""
 
     kind: str
     current: int | None
     known: int | None
     changed_area_m2: float
+    merged_from: tuple[int, ...] = ()
+    merged_into: int | None = None
+    split_from: int | None = None
 
 
 def unseen(raster: np.ndarray, buffer_px: int = UNSEEN_BUFFER_PX) -> np.ndarray:
@@ -90,6 +99,26 @@ def _kind_of_current(new_m2: float, known_area_m2: float | None) -> str:
     return "grown" if grown else "unchanged"
 
 
+def _largest(overlap: dict[int, int]) -> int:
+    """The key of the largest overlap (ties: the lowest index, so results are stable)."""
+    return max(overlap, key=lambda k: (overlap[k], -k))
+
+
+def _claimants(overlaps: dict[int, dict[int, int]]) -> dict[int, int]:
+    """``{known: current}``: each known landslide goes to the polygon overlapping it most
+    (after a split, the largest part keeps the identity)."""
+    by_known: dict[int, dict[int, int]] = {}
+    for c, knowns in overlaps.items():
+        for k, n in knowns.items():
+            by_known.setdefault(k, {})[c] = n
+    return {k: _largest(currents) for k, currents in by_known.items()}
+
+
+def _unseen_fraction(change: np.ndarray, known_labels: np.ndarray, k: int) -> float:
+    inside = known_labels == k + 1
+    return float(np.count_nonzero(change[inside] == UNKNOWN)) / max(1, int(inside.sum()))
+
+
 def match_landslides(
     change: np.ndarray,
     cur_labels: np.ndarray,
@@ -102,30 +131,54 @@ def match_landslides(
 
     ``cur_labels``/``known_labels``: rasters of polygon index + 1 (0 = none) on the grid of
     ``change``. ``seen_before[k]``: known landslide ``k`` was detected by the previous run
-    (only those can be *gone*). A current polygon takes the identity of the known landslide
-    it overlaps most; its new area counts pixels of class NEW only.
+    (only those can be *gone*). Identities follow :class:`ChangeRecord`; new area counts
+    pixels of class NEW only. A known landslide is *gone* or *merged* only where its ground
+    was seen (at most ``UNSEEN_MAX_FRACTION`` unknown); otherwise it is *unknown* and keeps
+    its identity and outline.
     """
     n_current = int(cur_labels.max(initial=0))
     overlaps = _overlaps(cur_labels, known_labels)
+    claimant = _claimants(overlaps)
     new_px = np.bincount(cur_labels[change == NEW], minlength=n_current + 1)[1:]
     records: list[ChangeRecord] = []
-    matched: set[int] = set()
     for i in range(n_current):
-        candidates = overlaps.get(i, {})
-        known = max(candidates, key=lambda k: (candidates[k], -k)) if candidates else None
-        matched.update(candidates)
-        area = None if known is None else float(known_areas_m2[known])
         new_m2 = float(new_px[i]) * pixel_m2
-        records.append(ChangeRecord(_kind_of_current(new_m2, area), i, known, new_m2))
+        mine = {k: n for k, n in overlaps.get(i, {}).items() if claimant[k] == i}
+        if mine:
+            records += _merged(i, mine, new_m2, change, known_labels, known_areas_m2, seen_before)
+        elif i in overlaps:  # every known it touches went to a larger part: a split
+            parent = _largest(overlaps[i])
+            kind = _kind_of_current(new_m2, float(known_areas_m2[parent]))
+            kind = "grown" if kind == "grown" else "split"
+            records.append(ChangeRecord(kind, i, None, new_m2, split_from=parent))
+        else:
+            records.append(ChangeRecord(_kind_of_current(new_m2, None), i, None, new_m2))
     for k, seen in enumerate(seen_before):
-        if not seen or k in matched:
+        if not seen or k in claimant:
             continue
-        inside = known_labels == k + 1
-        unseen = float(np.count_nonzero(change[inside] == UNKNOWN)) / max(1, inside.sum())
-        kind = "unknown" if unseen > UNSEEN_MAX_FRACTION else "gone"
-        lost = float(np.count_nonzero(change[inside] == GONE)) * pixel_m2
+        kind = (
+            "unknown" if _unseen_fraction(change, known_labels, k) > UNSEEN_MAX_FRACTION else "gone"
+        )
+        lost = float(np.count_nonzero(change[known_labels == k + 1] == GONE)) * pixel_m2
         records.append(ChangeRecord(kind, None, k, lost))
     return records
+
+
+def _merged(
+    i: int, mine: dict[int, int], new_m2: float, change: np.ndarray, known_labels: np.ndarray,
+    known_areas_m2: Sequence[float], seen_before: Sequence[bool],
+) -> list[ChangeRecord]:  # fmt: skip
+    """Records of polygon ``i``, which holds the known landslides ``mine`` (overlaps)."""
+    keep = _largest(mine)
+    absorbed = sorted(k for k in mine if k != keep)
+    seen = [k for k in absorbed if _unseen_fraction(change, known_labels, k) <= UNSEEN_MAX_FRACTION]
+    area = sum(float(known_areas_m2[k]) for k in [keep, *seen])
+    out = [ChangeRecord(_kind_of_current(new_m2, area), i, keep, new_m2, merged_from=tuple(seen))]
+    out += [ChangeRecord("merged", i, k, 0.0, merged_into=keep) for k in seen]
+    out += [
+        ChangeRecord("unknown", None, k, 0.0) for k in absorbed if k not in seen and seen_before[k]
+    ]
+    return out
 
 
 def label_raster(
