@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -115,10 +116,13 @@ def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
         "detect_s_median": statistics.median(t["detect_s"] for t in timings),
         "run_s_median": statistics.median(t["total_s"] for t in timings),
         "overhead_share_of_run": sum(t["overhead_s"] for t in timings) / looks,
+        "overhead_s_median": statistics.median(t["overhead_s"] for t in timings),
         "overhead_parts_s_median": {
             k: statistics.median(t.get(k, 0.0) for t in timings)
             for k in ("search_s", "change_s", "store_s", "record_s")
-        },
+        } | {"other_s": statistics.median(t["overhead_s"] - sum(
+            t.get(k, 0.0) for k in ("search_s", "change_s", "store_s", "record_s")
+        ) for t in timings)},
         "outside_looks_s_per_run": max(0.0, wall - looks / (workers or 1)) / len(outcomes),
     }  # fmt: skip
 
@@ -160,6 +164,22 @@ def main() -> None:
         "large_aoi": large,
     }  # fmt: skip
     print(json.dumps(report, indent=1))
+    for label, r in (("4 km² AOIs, 1 process", one), ("large AOI", large)):
+        if "overhead_parts_s_median" in r:
+            print(breakdown(label, r), file=sys.stderr)
+
+
+def breakdown(label: str, r: dict[str, Any]) -> str:
+    """One line: the overhead's share of a run and its parts (medians, ms)."""
+    parts = " + ".join(
+        f"{k.removesuffix('_s')} {1000 * v:.1f}" for k, v in r["overhead_parts_s_median"].items()
+    )
+    return (
+        f"{label}: overhead {100 * r['overhead_share_of_run']:.1f} % of the run "
+        f"(median {1000 * r['overhead_s_median']:.1f} ms = {parts} ms; run "
+        f"{1000 * r['run_s_median']:.0f} ms: fetch {1000 * r['fetch_s_median']:.0f}, "
+        f"detect {1000 * r['detect_s_median']:.0f})"
+    )
 
 
 if __name__ == "__main__":

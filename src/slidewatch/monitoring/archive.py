@@ -103,6 +103,8 @@ class Archive:
         ]
         if items:
             self.write_bytes(_json(_collection(aoi, items)), aoi, "collection.json")
+        if self._catalogue_links(aoi):
+            return  # the root already lists this AOI: listing every AOI again costs O(AOIs)
         written: list[str] | None = None
         for _ in range(CATALOGUE_ATTEMPTS):
             aois = self._collections()
@@ -110,6 +112,14 @@ class Archive:
                 return
             self.write_bytes(_json(_catalog(aois)), "catalog.json")
             written = aois
+
+    def _catalogue_links(self, aoi: str) -> bool:
+        """Whether the root catalogue exists and links ``aoi``'s collection."""
+        try:
+            links = json.loads(self.read_bytes(self.url("catalog.json"))).get("links", [])
+        except (OSError, ValueError):
+            return False
+        return any(link.get("href") == f"./{aoi}/collection.json" for link in links)
 
     def _collections(self) -> list[str]:
         return [a for a in self._children() if self.fs.exists(self._path(a, "collection.json"))]
