@@ -13,6 +13,7 @@ when the listing changed meanwhile, so they converge whichever process writes la
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -64,11 +65,16 @@ class Archive:
         self.fs.mv(tmp, path)
         return self.url(*parts)
 
-    def put_file(self, local: Path, *parts: str) -> str:
+    def put_file(self, local: Path, *parts: str, move: bool = False) -> str:
+        """Upload ``local`` (with ``move``: a file the caller no longer needs, which on a
+        local archive is renamed rather than copied) through a temporary name; return the URL."""
         path = self._path(*parts)
-        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
         tmp = _part_name(path)
-        self.fs.put_file(str(local), tmp)
+        if move and self.protocol in ("file", "local"):
+            shutil.move(local, tmp)  # the parent exists: store_run made it
+        else:
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            self.fs.put_file(str(local), tmp)
         self.fs.mv(tmp, path)
         return self.url(*parts)
 
@@ -77,11 +83,17 @@ class Archive:
             return bytes(f.read())
 
     def store_run(
-        self, aoi: str, date: str, files: Mapping[str, Path], item: dict[str, Any]
-    ) -> dict[str, str]:
-        """Upload ``files`` (name -> local path) under ``<aoi>/<date>/``, then the STAC item,
-        then refresh the AOI's collection and the root catalogue; return name -> URL."""
-        urls = {name: self.put_file(path, aoi, date, name) for name, path in sorted(files.items())}
+        self, aoi: str, date: str, files: Mapping[str, Path], item: dict[str, Any],
+        move: bool = False,
+    ) -> dict[str, str]:  # fmt: skip
+        """Upload ``files`` (name -> local path; ``move``: the caller discards them) under
+        ``<aoi>/<date>/``, then the STAC item, then refresh the AOI's collection and the root
+        catalogue; return name -> URL."""
+        self.fs.makedirs(self._path(aoi, date), exist_ok=True)
+        urls = {
+            name: self.put_file(path, aoi, date, name, move=move)
+            for name, path in sorted(files.items())
+        }
         item = {**item, "assets": _assets(files), "links": _item_links()}
         urls["stac_item"] = self.write_bytes(_json(item), aoi, date, ITEM_FILE)
         self.refresh_catalogue(aoi)

@@ -196,7 +196,7 @@ def _produce(
     files = {n: work / "detect" / n for n in DETECT_FILES} | results.files
     timings["change_s"], t = time.perf_counter() - t, time.perf_counter()
     stage(aoi.name, found.date, "store")
-    products = archive.store_run(aoi.name, found.date, files, results.stac_item)
+    products = archive.store_run(aoi.name, found.date, files, results.stac_item, move=True)
     timings["store_s"], t = time.perf_counter() - t, time.perf_counter()
     alerts = record_results(registry, aoi, run_id, found, results, products, cloud, timings)
     timings["record_s"], timings["search_s"] = time.perf_counter() - t, search_s

@@ -40,23 +40,45 @@ class Results:
     stac_item: dict[str, Any]
 
 
-def _previous_run(registry: Any, aoi: Aoi, day: str) -> Run | None:
+@dataclass(frozen=True)
+class Previous:
+    """The AOI's previous done run: what change needs of it."""
+
+    id: int
+    acquisition_date: str | None
+    landslides_url: str
+
+
+Known = tuple[int, float, dict[str, Any], int]
+"""A known landslide: id, area m², lon/lat geometry, the run that last saw it."""
+
+
+def _baseline(registry: Any, aoi: Aoi, day: str) -> tuple[Previous | None, list[Known]]:
+    """The previous done run before ``day`` and, when there is one, the AOI's known
+    landslides (those not merged into another), read in one transaction."""
     with registry.session() as s:
-        return s.scalar(
-            select(Run)
+        row = s.execute(
+            select(Run.id, Run.acquisition_date, Run.products)
             .where(Run.aoi_id == aoi.id, Run.state == "done", Run.acquisition_date < day)
             .order_by(Run.acquisition_date.desc())
             .limit(1)
-        )
+        ).first()
+        if row is None:
+            return None, []
+        return Previous(row[0], row[1], row[2]["landslides.tif"]), _known_in(s, aoi)
 
 
-def _known(registry: Any, aoi: Aoi) -> list[tuple[int, float, dict[str, Any], int]]:
+def _known(registry: Any, aoi: Aoi) -> list[Known]:
     with registry.session() as s:
-        rows = s.execute(
-            select(Landslide.id, Landslide.area_m2, Landslide.geometry, Landslide.last_run_id)
-            .where(Landslide.aoi_id == aoi.id, Landslide.merged_into_id.is_(None))
-            .order_by(Landslide.id)
-        ).all()
+        return _known_in(s, aoi)
+
+
+def _known_in(s: Any, aoi: Aoi) -> list[Known]:
+    rows = s.execute(
+        select(Landslide.id, Landslide.area_m2, Landslide.geometry, Landslide.last_run_id)
+        .where(Landslide.aoi_id == aoi.id, Landslide.merged_into_id.is_(None))
+        .order_by(Landslide.id)
+    ).all()
     return [(r[0], r[1], r[2], r[3]) for r in rows]
 
 
@@ -70,12 +92,11 @@ def compute_results(
     detected = work / "detect"
     current = json.loads((detected / "landslides.geojson").read_text())["features"]
     now_raster, grid = products.read_landslides(detected / "landslides.tif")
-    previous = _previous_run(registry, aoi, found.date)
+    previous, known = _baseline(registry, aoi, found.date)
     before = None
     if previous is not None:
-        before = products.read_onto(archive.read_bytes(previous.products["landslides.tif"]), grid)
+        before = products.read_onto(archive.read_bytes(previous.landslides_url), grid)
     change = change_raster(now_raster, before)
-    known = _known(registry, aoi) if previous is not None else []
     if previous is None:  # the first look is the baseline: nothing is "new" against nothing
         records = [ChangeRecord("baseline", i, None, 0.0) for i in range(len(current))]
     else:
@@ -98,7 +119,7 @@ def compute_results(
 
 def _match(
     change: Any, grid: products.Grid, current: list[dict[str, Any]],
-    known: list[tuple[int, float, dict[str, Any], int]], previous_id: int,
+    known: list[Known], previous_id: int,
 ) -> list[ChangeRecord]:  # fmt: skip
     """Change records of this run's polygons against the AOI's known landslides."""
     cur_labels = label_raster([f["geometry"] for f in current], grid.crs, grid.transform,
