@@ -1,12 +1,16 @@
-"""Merges and splits recorded in the registry: which identities merged into which, which
-part split from which, and a merged identity no longer matched by later runs."""
+"""Merges and splits: recorded in the registry (which identities merged into which, which
+part split from which, a merged identity no longer matched), and found by run-once on real
+SYNTHETIC imagery where two scars join and a gully then cuts them apart."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
+from tests.monitoring.model import SOURCE_BANDS
 
 from slidewatch.monitoring import runs
 from slidewatch.monitoring.aois import AoiSettings
@@ -75,3 +79,66 @@ def test_merge_then_split_keep_their_lineage(db_url: str) -> None:
             assert (row.split_from_id, part.split_from_id, part.first_run_id) == (big, big, third)
             assert s.get_one(Landslide, big).last_run_id == third
             assert len(s.scalars(select(Alert)).all()) == 1  # a split part is not an alert
+
+
+def _merge_split_catalogue(root: Path) -> tuple[Path, dict[str, Any]]:
+    """Three SYNTHETIC dates: scars A (216 px) and B (100 px) 4 px apart; a slide joins
+    them; a gully then cuts the joined one into a west part and an east part (A's east end,
+    the join and B), the larger by overlap."""
+    from slidewatch.acquisition.synthetic import (
+        CRS,
+        ORIGIN,
+        SyntheticScene,
+        area_bands,
+        write_catalog,
+    )
+    from slidewatch.monitoring.example import MARGIN_PX, _lonlat_box
+
+    size = 120
+    _, dem, _ = area_bands(size, size, 3)
+    first = np.zeros((size, size), bool)
+    first[40:52, 62:80] = first[40:50, 84:94] = True
+    joined = first.copy()
+    joined[42:50, 80:84] = True
+    cut = joined.copy()
+    cut[40:52, 72:78] = False
+    scenes = [
+        SyntheticScene(f"S2A_LINEAGE_202303{day:02d}", datetime(2023, 3, day, 15, tzinfo=UTC),
+                       area_bands(size, size, 3, scars=scars)[0])
+        for day, scars in ((1, first), (6, joined), (11, cut))
+    ]  # fmt: skip
+    inner = slice(MARGIN_PX, size - MARGIN_PX)
+    return write_catalog(root.resolve(), scenes, dem), _lonlat_box(inner, inner, ORIGIN, CRS)
+
+
+def test_a_real_merge_then_split_through_run_once(tmp_path: Path, small_model: Path) -> None:
+    from slidewatch.models.modelfile import model_hash
+    from slidewatch.monitoring.cycle import run_once
+    from slidewatch.monitoring.look import MonitorConfig
+
+    catalog, aoi_geometry = _merge_split_catalogue(tmp_path / "catalog")
+    config = MonitorConfig(f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "archive"),
+                           str(tmp_path / "work"))  # fmt: skip
+    with Registry(config.db_url) as registry:
+        source = {"stac_url": str(catalog), "bands": SOURCE_BANDS}
+        digest = model_hash(small_model)
+        settings = AoiSettings("gully", aoi_geometry, str(small_model), digest, source,
+                               min_new_area_m2=200.0)  # fmt: skip
+        registry.add_aoi(settings)
+    for day in (3, 8, 13):
+        outcomes, _ = run_once(config, now=datetime(2023, 3, day, tzinfo=UTC))
+        assert [o.state for o in outcomes] == ["done"]
+    with Registry(config.db_url) as registry:
+        second, third = sorted(r.id for r in registry.runs("gully"))[1:]
+        merged = registry.changes_geojson(second)["features"]
+        split = registry.changes_geojson(third)["features"]
+    kept = [f["properties"] for f in merged if f["properties"]["merged_from"]]
+    assert len(kept) == 1 and kept[0]["kind"] == "grown"  # the join is new ground: alerted
+    (absorbed,) = kept[0]["merged_from"]
+    assert [f["properties"]["merged_into"] for f in merged if f["properties"]["kind"] == "merged"] \
+        == [kept[0]["landslide_id"]]  # fmt: skip
+    assert absorbed != kept[0]["landslide_id"]
+    parts = {f["properties"]["kind"]: f["properties"] for f in split}
+    assert parts["split"]["split_from"] == kept[0]["landslide_id"]
+    assert parts["unchanged"]["landslide_id"] == kept[0]["landslide_id"]
+    assert "gone" not in parts

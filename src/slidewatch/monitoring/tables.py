@@ -208,7 +208,7 @@ class Change(Base):
     changed_area_m2: Mapped[float] = mapped_column(Float)
     """New or grown area counted where both dates saw the ground (gone: the area lost)."""
     geometry: Mapped[dict[str, Any]] = mapped_column(JSON)
-    merged_from: Mapped[list[int] | None] = mapped_column(JSON, nullable=True)
+    merged_from: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     """Landslide ids that merged into this one in this run (0002)."""
     merged_into_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """Kind ``merged``: the landslide this one merged into (0002)."""
