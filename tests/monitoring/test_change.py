@@ -127,3 +127,21 @@ def test_a_split_part_without_new_ground_is_marked_split() -> None:
         ChangeRecord("unchanged", 0, 0, 0.0),
         ChangeRecord("split", 1, None, 0.0, split_from=0),
     }
+
+
+def test_touching_an_edge_is_neither_identity_nor_merge_nor_split() -> None:
+    shape = (20, 40)
+    before, now = np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
+    before[2:8, 2:10] = before[2:8, 20:30] = 1  # known 0 (48 px) and known 1 (60 px)
+    now[2:8, 2:14] = 1  # known 0, grown east by 4 columns
+    now[2:8, 29:40] = 1  # a new slide east of known 1, which is gone
+    known = _labels(shape, [(2, 8, 2, 10), (2, 8, 20, 30)])
+    known[2:8, 13] = 2  # known 1's old outline reached into known 0's growth (noisy edges)
+    current = _labels(shape, [(2, 8, 2, 14), (2, 8, 29, 40)])
+    change = change_raster(now, before, buffer_px=0)
+    records = match_landslides(change, current, known, [4800.0, 6000.0], [True, True], 100.0)
+    assert set(records) == {
+        ChangeRecord("grown", 0, 0, 2400.0),  # shares 6 px with known 1: 9 % of it, no merge
+        ChangeRecord("new", 1, None, 6000.0),  # shares 6 of its 66 px with known 1: not it
+        ChangeRecord("gone", None, 1, 5400.0),  # known 1 was seen and is no longer there
+    }

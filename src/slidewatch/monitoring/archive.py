@@ -5,9 +5,10 @@ titiler, QGIS or any STAC browser opens.
 
 Files are uploaded under a temporary name of their own (``NAME.part-<random>``, so two
 processes writing the same file never share one) and moved into place, and the run's STAC
-item is written last, so a reader never sees half a product. Collections and the root
-catalogue are rebuilt from a listing, and a writer lists again after writing and rewrites
-when the listing changed meanwhile, so they converge whichever process writes last.
+item is written last, so a reader never sees half a product. Collections are rebuilt from
+a listing; the root catalogue too, when it does not yet link the AOI (listing every AOI on
+every run would cost O(AOIs) per run), and a writer lists again after writing and rewrites
+when the listing changed meanwhile, so it converges whichever process writes last.
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ class Archive:
         return [d for d in self._children(aoi) if self.fs.exists(self._path(aoi, d, ITEM_FILE))]
 
     def refresh_catalogue(self, aoi: str) -> None:
-        """Rewrite ``<aoi>/collection.json`` and ``catalog.json`` from what is stored."""
+        """Rewrite ``<aoi>/collection.json`` from what is stored, and ``catalog.json`` when
+        it does not link the AOI yet."""
         items = [
             json.loads(self.read_bytes(self.url(aoi, d, ITEM_FILE))) for d in self.item_dates(aoi)
         ]

@@ -30,6 +30,11 @@ UNSEEN_BUFFER_PX = 3
 masks are coarser than 10 m (SCL is 20 m), so bright haze would otherwise read as new scars."""
 UNSEEN_MAX_FRACTION = 0.05
 """A landslide not found again is *gone* only if at most this fraction of it was unseen."""
+SHARED_MIN_FRACTION = 0.25
+"""A polygon and a known landslide's last outline overlap only if they share at least this
+fraction of the smaller of the two: touching at an edge (outlines differ by a pixel or two
+between dates) gives neither identity, nor a merge, nor a split. A known landslide merges
+into a polygon only if the polygon covers at least this fraction of it."""
 
 
 @dataclass(frozen=True)
@@ -137,48 +142,56 @@ def match_landslides(
     its identity and outline.
     """
     n_current = int(cur_labels.max(initial=0))
-    overlaps = _overlaps(cur_labels, known_labels)
+    known_px = np.bincount(known_labels.ravel(), minlength=len(seen_before) + 1)[1:]
+    cur_px = np.bincount(cur_labels.ravel(), minlength=n_current + 1)[1:]
+    overlaps = {
+        i: shared
+        for i, pairs in _overlaps(cur_labels, known_labels).items()
+        if (shared := {k: n for k, n in pairs.items()
+                       if n >= SHARED_MIN_FRACTION * min(known_px[k], cur_px[i])})
+    }  # fmt: skip
     claimant = _claimants(overlaps)
     new_px = np.bincount(cur_labels[change == NEW], minlength=n_current + 1)[1:]
     records: list[ChangeRecord] = []
     for i in range(n_current):
         new_m2 = float(new_px[i]) * pixel_m2
         mine = {k: n for k, n in overlaps.get(i, {}).items() if claimant[k] == i}
+        parent = _largest(overlaps[i]) if i in overlaps else None
         if mine:
-            records += _merged(i, mine, new_m2, change, known_labels, known_areas_m2, seen_before)
-        elif i in overlaps:  # every known it touches went to a larger part: a split
-            parent = _largest(overlaps[i])
+            merged = [
+                k for k, n in mine.items()
+                if n >= SHARED_MIN_FRACTION * known_px[k]
+                and _unseen_fraction(change, known_labels, k) <= UNSEEN_MAX_FRACTION
+            ]  # fmt: skip
+            records += _kept(i, mine, merged, new_m2, known_areas_m2)
+        elif parent is not None:  # old ground whose landslide went to a larger part: a split
             kind = _kind_of_current(new_m2, float(known_areas_m2[parent]))
             kind = "grown" if kind == "grown" else "split"
             records.append(ChangeRecord(kind, i, None, new_m2, split_from=parent))
         else:
             records.append(ChangeRecord(_kind_of_current(new_m2, None), i, None, new_m2))
+    settled = {r.known for r in records if r.current is not None and r.known is not None}
     for k, seen in enumerate(seen_before):
-        if not seen or k in claimant:
+        if not seen or k in settled:
             continue
-        kind = (
-            "unknown" if _unseen_fraction(change, known_labels, k) > UNSEEN_MAX_FRACTION else "gone"
-        )
+        unseen = _unseen_fraction(change, known_labels, k) > UNSEEN_MAX_FRACTION
         lost = float(np.count_nonzero(change[known_labels == k + 1] == GONE)) * pixel_m2
-        records.append(ChangeRecord(kind, None, k, lost))
+        records.append(ChangeRecord("unknown" if unseen else "gone", None, k, lost))
     return records
 
 
-def _merged(
-    i: int, mine: dict[int, int], new_m2: float, change: np.ndarray, known_labels: np.ndarray,
-    known_areas_m2: Sequence[float], seen_before: Sequence[bool],
+def _kept(
+    i: int, mine: dict[int, int], merged: list[int], new_m2: float,
+    known_areas_m2: Sequence[float],
 ) -> list[ChangeRecord]:  # fmt: skip
-    """Records of polygon ``i``, which holds the known landslides ``mine`` (overlaps)."""
+    """Polygon ``i`` keeps the identity it overlaps most among those it received (``mine``);
+    ``merged``: the others that merge into it (seen, and covered enough)."""
     keep = _largest(mine)
-    absorbed = sorted(k for k in mine if k != keep)
-    seen = [k for k in absorbed if _unseen_fraction(change, known_labels, k) <= UNSEEN_MAX_FRACTION]
-    area = sum(float(known_areas_m2[k]) for k in [keep, *seen])
-    out = [ChangeRecord(_kind_of_current(new_m2, area), i, keep, new_m2, merged_from=tuple(seen))]
-    out += [ChangeRecord("merged", i, k, 0.0, merged_into=keep) for k in seen]
-    out += [
-        ChangeRecord("unknown", None, k, 0.0) for k in absorbed if k not in seen and seen_before[k]
-    ]
-    return out
+    merged = sorted(k for k in merged if k != keep)
+    area = sum(float(known_areas_m2[k]) for k in [keep, *merged])
+    kind = _kind_of_current(new_m2, area)
+    out = [ChangeRecord(kind, i, keep, new_m2, merged_from=tuple(merged))]
+    return out + [ChangeRecord("merged", i, k, 0.0, merged_into=keep) for k in merged]
 
 
 def label_raster(
