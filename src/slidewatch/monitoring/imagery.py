@@ -108,9 +108,12 @@ def catalogue_stamp(path: str) -> tuple[tuple[str, int, int], ...]:
     links as a child: adding an item rewrites its parent's links, so changes the stamp.
     Empty when the root cannot be read (the source then reports why)."""
     out: list[tuple[str, int, int]] = []
-    todo = [Path(path)]
+    todo, seen = [Path(path).resolve()], set()
     while todo:
         current = todo.pop()
+        if current in seen:  # a catalogue linking back to itself
+            continue
+        seen.add(current)
         try:
             st = current.stat()
             links = json.loads(current.read_text()).get("links", [])
