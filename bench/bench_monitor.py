@@ -15,14 +15,17 @@ an untrained U-Net (``--base-width``) with its ONNX graph, and ``--aois`` AOIs o
    detect and overhead per km² at a size where fixed costs no longer dominate (what
    docs/scale.md extrapolates from).
 
-Run: ``.venv/bin/python bench/bench_monitor.py [--aois 50] [--aoi-px 200] [--scene-px 1614]``.
+Run: ``.venv/bin/python bench/bench_monitor.py [--aois 50] [--aoi-px 200] [--scene-px 1614]
+[--out bench/results/bench_monitor.json]``; the overhead's breakdown is printed on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -100,7 +103,8 @@ def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
                            str(home / "work"))  # fmt: skip
     register(config.db_url, boxes, model, catalog)
     t0 = time.perf_counter()
-    outcomes, _ = run_once(config, now=FIRST.replace(day=3), workers=workers)
+    with contextlib.redirect_stdout(sys.stderr):  # the looks' stage lines
+        outcomes, _ = run_once(config, now=FIRST.replace(day=3), workers=workers)
     wall = time.perf_counter() - t0
     states = sorted({o.state for o in outcomes})
     with Registry(config.db_url) as registry:
@@ -115,10 +119,13 @@ def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
         "detect_s_median": statistics.median(t["detect_s"] for t in timings),
         "run_s_median": statistics.median(t["total_s"] for t in timings),
         "overhead_share_of_run": sum(t["overhead_s"] for t in timings) / looks,
+        "overhead_s_median": statistics.median(t["overhead_s"] for t in timings),
         "overhead_parts_s_median": {
             k: statistics.median(t.get(k, 0.0) for t in timings)
             for k in ("search_s", "change_s", "store_s", "record_s")
-        },
+        } | {"other_s": statistics.median(t["overhead_s"] - sum(
+            t.get(k, 0.0) for k in ("search_s", "change_s", "store_s", "record_s")
+        ) for t in timings)},
         "outside_looks_s_per_run": max(0.0, wall - looks / (workers or 1)) / len(outcomes),
     }  # fmt: skip
 
@@ -131,6 +138,7 @@ def main() -> None:
     parser.add_argument("--base-width", type=int, default=16)
     parser.add_argument("--large-px", type=int, default=None, help="default: scene - 12")
     parser.add_argument("--only-large", action="store_true", help="skip (1)-(3)")
+    parser.add_argument("--out", type=Path, help="also write the JSON report here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
         root = Path(tmp)
@@ -160,6 +168,24 @@ def main() -> None:
         "large_aoi": large,
     }  # fmt: skip
     print(json.dumps(report, indent=1))
+    if args.out:  # stdout also holds the Dask workers' stage lines
+        args.out.write_text(json.dumps(report, indent=1) + "\n")
+    for label, r in (("4 km² AOIs, 1 process", one), ("large AOI", large)):
+        if "overhead_parts_s_median" in r:
+            print(breakdown(label, r), file=sys.stderr)
+
+
+def breakdown(label: str, r: dict[str, Any]) -> str:
+    """One line: the overhead's share of a run and its parts (medians, ms)."""
+    parts = " + ".join(
+        f"{k.removesuffix('_s')} {1000 * v:.1f}" for k, v in r["overhead_parts_s_median"].items()
+    )
+    return (
+        f"{label}: overhead {100 * r['overhead_share_of_run']:.1f} % of the run "
+        f"(median {1000 * r['overhead_s_median']:.1f} ms = {parts} ms; run "
+        f"{1000 * r['run_s_median']:.0f} ms: fetch {1000 * r['fetch_s_median']:.0f}, "
+        f"detect {1000 * r['detect_s_median']:.0f})"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from slidewatch.monitoring.change import (
     NONE,
     PERSISTING,
     UNKNOWN,
+    ChangeRecord,
     change_raster,
     match_landslides,
 )
@@ -64,3 +65,83 @@ def test_only_landslides_of_the_previous_run_can_be_gone() -> None:
     assert (
         match_landslides(change, np.zeros(shape, np.int32), known, [1600.0], [False], 100.0) == []
     )
+
+
+def test_a_merge_keeps_the_larger_identity_and_names_the_merged_one() -> None:
+    shape = (20, 30)
+    before, now = np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
+    before[2:8, 2:10] = before[2:6, 14:18] = 1  # known 0 (48 px), known 1 (16 px)
+    now[2:8, 2:18] = 1  # one polygon over both, joined by new ground between them
+    known = _labels(shape, [(2, 8, 2, 10), (2, 6, 14, 18)])
+    current = _labels(shape, [(2, 8, 2, 18)])
+    change = change_raster(now, before, buffer_px=0)
+    records = match_landslides(change, current, known, [4800.0, 1600.0], [True, True], 100.0)
+    assert set(records) == {
+        ChangeRecord("grown", 0, 0, 3200.0, merged_from=(1,)),
+        ChangeRecord("merged", 0, 1, 0.0, merged_into=0),
+    }
+
+
+def test_a_landslide_under_cloud_does_not_merge_and_is_not_gone() -> None:
+    shape = (20, 30)
+    before, now = np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
+    before[2:8, 2:10] = before[2:6, 14:18] = 1
+    now[2:8, 2:15] = 1  # touches known 1's edge...
+    now[0:10, 15:20] = 255  # ...whose ground is now under a cloud
+    known = _labels(shape, [(2, 8, 2, 10), (2, 6, 14, 18)])
+    current = _labels(shape, [(2, 8, 2, 15)])
+    change = change_raster(now, before, buffer_px=0)
+    records = match_landslides(change, current, known, [4800.0, 1600.0], [True, True], 100.0)
+    assert set(records) == {
+        ChangeRecord("grown", 0, 0, 2600.0),
+        ChangeRecord("unknown", None, 1, 0.0),
+    }
+
+
+def test_a_split_keeps_the_identity_on_the_largest_part() -> None:
+    shape = (20, 30)
+    before, now = np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
+    before[2:8, 2:20] = 1  # known 0 (108 px)
+    now[2:8, 2:12] = 1  # the largest part of the old outline (60 px)
+    now[2:14, 14:20] = 1  # a smaller part of it (36 px) that grew by 36 px beyond it
+    known = _labels(shape, [(2, 8, 2, 20)])
+    current = _labels(shape, [(2, 8, 2, 12), (2, 14, 14, 20)])
+    change = change_raster(now, before, buffer_px=0)
+    records = match_landslides(change, current, known, [10800.0], [True], 100.0)
+    assert set(records) == {
+        ChangeRecord("unchanged", 0, 0, 0.0),
+        ChangeRecord("grown", 1, None, 3600.0, split_from=0),  # alerted as growth
+    }
+
+
+def test_a_split_part_without_new_ground_is_marked_split() -> None:
+    shape = (10, 30)
+    before, now = np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
+    before[2:8, 2:20] = 1
+    now[2:8, 2:12] = now[2:8, 14:20] = 1
+    known = _labels(shape, [(2, 8, 2, 20)])
+    current = _labels(shape, [(2, 8, 2, 12), (2, 8, 14, 20)])
+    change = change_raster(now, before, buffer_px=0)
+    records = match_landslides(change, current, known, [10800.0], [True], 100.0)
+    assert set(records) == {
+        ChangeRecord("unchanged", 0, 0, 0.0),
+        ChangeRecord("split", 1, None, 0.0, split_from=0),
+    }
+
+
+def test_touching_an_edge_is_neither_identity_nor_merge_nor_split() -> None:
+    shape = (20, 40)
+    before, now = np.zeros(shape, np.uint8), np.zeros(shape, np.uint8)
+    before[2:8, 2:10] = before[2:8, 20:30] = 1  # known 0 (48 px) and known 1 (60 px)
+    now[2:8, 2:14] = 1  # known 0, grown east by 4 columns
+    now[2:8, 29:40] = 1  # a new slide east of known 1, which is gone
+    known = _labels(shape, [(2, 8, 2, 10), (2, 8, 20, 30)])
+    known[2:8, 13] = 2  # known 1's old outline reached into known 0's growth (noisy edges)
+    current = _labels(shape, [(2, 8, 2, 14), (2, 8, 29, 40)])
+    change = change_raster(now, before, buffer_px=0)
+    records = match_landslides(change, current, known, [4800.0, 6000.0], [True, True], 100.0)
+    assert set(records) == {
+        ChangeRecord("grown", 0, 0, 2400.0),  # shares 6 px with known 1: 9 % of it, no merge
+        ChangeRecord("new", 1, None, 6000.0),  # shares 6 of its 66 px with known 1: not it
+        ChangeRecord("gone", None, 1, 5400.0),  # known 1 was seen and is no longer there
+    }

@@ -33,7 +33,7 @@ def test_migrations_create_exactly_the_tables(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
         revision = MigrationContext.configure(c).get_current_revision()
     assert diff == []
-    assert revision == "0001"
+    assert revision == "0002"
     Registry(db_url).close()  # opening an up-to-date database again is a no-op
     registry.close()
 
@@ -45,6 +45,30 @@ def test_upgrade_from_an_empty_database_step_by_step(db_url: str) -> None:
     upgrade(engine, "0001")
     assert {"aois", "runs", "deliveries"} <= set(sa.inspect(engine).get_table_names())
     engine.dispose()
+
+
+def test_a_database_of_the_previous_release_upgrades_with_its_rows(db_url: str) -> None:
+    engine = sa.create_engine(db_url)
+    upgrade(engine, "0001")  # what 0.1.0 made, with a landslide and its change recorded
+    rows = [
+        "INSERT INTO aois (id, name, geometry, model_path, model_hash, source, cadence_days,"
+        " lookback_days, min_new_area_m2, max_cloud_pct, webhooks, emails, active, created_at,"
+        " updated_at) VALUES (1, 'old', '{}', '/m', 'ab', '{}', 5, 30, 0, 80, '[]', '[]', true,"
+        " '2023-01-01 00:00:00', '2023-01-01 00:00:00')",
+        "INSERT INTO runs (id, aoi_id, acquisition_key, state, scenes, timings, products, stats,"
+        " created_at) VALUES (1, 1, 'k', 'done', '[]', '{}', '{}', '{}', '2023-01-01 00:00:00')",
+        "INSERT INTO landslides (id, aoi_id, first_run_id, last_run_id, area_m2, geometry)"
+        " VALUES (7, 1, 1, 1, 900.0, '{}')",
+    ]
+    with engine.begin() as c:
+        for row in rows:
+            c.execute(sa.text(row))
+    engine.dispose()
+    with Registry(db_url) as registry, registry.session() as s:
+        slide = s.get_one(Landslide, 7)
+        assert (slide.area_m2, slide.merged_into_id, slide.split_from_id) == (900.0, None, None)
+        columns = {c["name"] for c in sa.inspect(s.connection()).get_columns("changes")}
+        assert {"merged_from", "merged_into_id", "split_from_id"} <= columns
 
 
 def test_aoi_crud(db_url: str) -> None:

@@ -5,14 +5,16 @@ titiler, QGIS or any STAC browser opens.
 
 Files are uploaded under a temporary name of their own (``NAME.part-<random>``, so two
 processes writing the same file never share one) and moved into place, and the run's STAC
-item is written last, so a reader never sees half a product. Collections and the root
-catalogue are rebuilt from a listing, and a writer lists again after writing and rewrites
-when the listing changed meanwhile, so they converge whichever process writes last.
+item is written last, so a reader never sees half a product. Collections are rebuilt from
+a listing; the root catalogue too, when it does not yet link the AOI (listing every AOI on
+every run would cost O(AOIs) per run), and a writer lists again after writing and rewrites
+when the listing changed meanwhile, so it converges whichever process writes last.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
@@ -64,11 +66,16 @@ class Archive:
         self.fs.mv(tmp, path)
         return self.url(*parts)
 
-    def put_file(self, local: Path, *parts: str) -> str:
+    def put_file(self, local: Path, *parts: str, move: bool = False) -> str:
+        """Upload ``local`` (with ``move``: a file the caller no longer needs, which on a
+        local archive is renamed rather than copied) through a temporary name; return the URL."""
         path = self._path(*parts)
-        self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
         tmp = _part_name(path)
-        self.fs.put_file(str(local), tmp)
+        if move and self.protocol in ("file", "local"):
+            shutil.move(local, tmp)  # the parent exists: store_run made it
+        else:
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            self.fs.put_file(str(local), tmp)
         self.fs.mv(tmp, path)
         return self.url(*parts)
 
@@ -77,11 +84,17 @@ class Archive:
             return bytes(f.read())
 
     def store_run(
-        self, aoi: str, date: str, files: Mapping[str, Path], item: dict[str, Any]
-    ) -> dict[str, str]:
-        """Upload ``files`` (name -> local path) under ``<aoi>/<date>/``, then the STAC item,
-        then refresh the AOI's collection and the root catalogue; return name -> URL."""
-        urls = {name: self.put_file(path, aoi, date, name) for name, path in sorted(files.items())}
+        self, aoi: str, date: str, files: Mapping[str, Path], item: dict[str, Any],
+        move: bool = False,
+    ) -> dict[str, str]:  # fmt: skip
+        """Upload ``files`` (name -> local path; ``move``: the caller discards them) under
+        ``<aoi>/<date>/``, then the STAC item, then refresh the AOI's collection and the root
+        catalogue; return name -> URL."""
+        self.fs.makedirs(self._path(aoi, date), exist_ok=True)
+        urls = {
+            name: self.put_file(path, aoi, date, name, move=move)
+            for name, path in sorted(files.items())
+        }
         item = {**item, "assets": _assets(files), "links": _item_links()}
         urls["stac_item"] = self.write_bytes(_json(item), aoi, date, ITEM_FILE)
         self.refresh_catalogue(aoi)
@@ -97,12 +110,15 @@ class Archive:
         return [d for d in self._children(aoi) if self.fs.exists(self._path(aoi, d, ITEM_FILE))]
 
     def refresh_catalogue(self, aoi: str) -> None:
-        """Rewrite ``<aoi>/collection.json`` and ``catalog.json`` from what is stored."""
+        """Rewrite ``<aoi>/collection.json`` from what is stored, and ``catalog.json`` when
+        it does not link the AOI yet."""
         items = [
             json.loads(self.read_bytes(self.url(aoi, d, ITEM_FILE))) for d in self.item_dates(aoi)
         ]
         if items:
             self.write_bytes(_json(_collection(aoi, items)), aoi, "collection.json")
+        if self._catalogue_links(aoi):
+            return  # the root already lists this AOI: listing every AOI again costs O(AOIs)
         written: list[str] | None = None
         for _ in range(CATALOGUE_ATTEMPTS):
             aois = self._collections()
@@ -110,6 +126,14 @@ class Archive:
                 return
             self.write_bytes(_json(_catalog(aois)), "catalog.json")
             written = aois
+
+    def _catalogue_links(self, aoi: str) -> bool:
+        """Whether the root catalogue exists and links ``aoi``'s collection."""
+        try:
+            links = json.loads(self.read_bytes(self.url("catalog.json"))).get("links", [])
+        except (OSError, ValueError):
+            return False
+        return any(link.get("href") == f"./{aoi}/collection.json" for link in links)
 
     def _collections(self) -> list[str]:
         return [a for a in self._children() if self.fs.exists(self._path(a, "collection.json"))]

@@ -30,17 +30,31 @@ UNSEEN_BUFFER_PX = 3
 masks are coarser than 10 m (SCL is 20 m), so bright haze would otherwise read as new scars."""
 UNSEEN_MAX_FRACTION = 0.05
 """A landslide not found again is *gone* only if at most this fraction of it was unseen."""
+SHARED_MIN_FRACTION = 0.25
+"""A polygon and a known landslide's last outline overlap only if they share at least this
+fraction of the smaller of the two: touching at an edge (outlines differ by a pixel or two
+between dates) gives neither identity, nor a merge, nor a split. A known landslide merges
+into a polygon only if the polygon covers at least this fraction of it."""
 
 
 @dataclass(frozen=True)
 class ChangeRecord:
     """One landslide's change: ``current`` indexes the current polygons (None when gone or
-    unknown), ``known`` indexes the known landslides (None when new or first seen)."""
+    unknown), ``known`` indexes the known landslides (None when new, first seen or split).
+
+    Merges and splits: the polygon that covers several known landslides keeps the identity
+    of the one it overlaps most and lists the others in ``merged_from``; each of those gets
+    a ``merged`` record (its ``current`` is that polygon) with ``merged_into``. When one
+    known landslide is now several polygons, the part that overlaps it most keeps its
+    identity; the others are new identities with ``split_from``."""
 
     kind: str
     current: int | None
     known: int | None
     changed_area_m2: float
+    merged_from: tuple[int, ...] = ()
+    merged_into: int | None = None
+    split_from: int | None = None
 
 
 def unseen(raster: np.ndarray, buffer_px: int = UNSEEN_BUFFER_PX) -> np.ndarray:
@@ -90,6 +104,26 @@ def _kind_of_current(new_m2: float, known_area_m2: float | None) -> str:
     return "grown" if grown else "unchanged"
 
 
+def _largest(overlap: dict[int, int]) -> int:
+    """The key of the largest overlap (ties: the lowest index, so results are stable)."""
+    return max(overlap, key=lambda k: (overlap[k], -k))
+
+
+def _claimants(overlaps: dict[int, dict[int, int]]) -> dict[int, int]:
+    """``{known: current}``: each known landslide goes to the polygon overlapping it most
+    (after a split, the largest part keeps the identity)."""
+    by_known: dict[int, dict[int, int]] = {}
+    for c, knowns in overlaps.items():
+        for k, n in knowns.items():
+            by_known.setdefault(k, {})[c] = n
+    return {k: _largest(currents) for k, currents in by_known.items()}
+
+
+def _unseen_fraction(change: np.ndarray, known_labels: np.ndarray, k: int) -> float:
+    inside = known_labels == k + 1
+    return float(np.count_nonzero(change[inside] == UNKNOWN)) / max(1, int(inside.sum()))
+
+
 def match_landslides(
     change: np.ndarray,
     cur_labels: np.ndarray,
@@ -102,30 +136,62 @@ def match_landslides(
 
     ``cur_labels``/``known_labels``: rasters of polygon index + 1 (0 = none) on the grid of
     ``change``. ``seen_before[k]``: known landslide ``k`` was detected by the previous run
-    (only those can be *gone*). A current polygon takes the identity of the known landslide
-    it overlaps most; its new area counts pixels of class NEW only.
+    (only those can be *gone*). Identities follow :class:`ChangeRecord`; new area counts
+    pixels of class NEW only. A known landslide is *gone* or *merged* only where its ground
+    was seen (at most ``UNSEEN_MAX_FRACTION`` unknown); otherwise it is *unknown* and keeps
+    its identity and outline.
     """
     n_current = int(cur_labels.max(initial=0))
-    overlaps = _overlaps(cur_labels, known_labels)
+    known_px = np.bincount(known_labels.ravel(), minlength=len(seen_before) + 1)[1:]
+    cur_px = np.bincount(cur_labels.ravel(), minlength=n_current + 1)[1:]
+    overlaps = {
+        i: shared
+        for i, pairs in _overlaps(cur_labels, known_labels).items()
+        if (shared := {k: n for k, n in pairs.items()
+                       if n >= SHARED_MIN_FRACTION * min(known_px[k], cur_px[i])})
+    }  # fmt: skip
+    claimant = _claimants(overlaps)
     new_px = np.bincount(cur_labels[change == NEW], minlength=n_current + 1)[1:]
     records: list[ChangeRecord] = []
-    matched: set[int] = set()
     for i in range(n_current):
-        candidates = overlaps.get(i, {})
-        known = max(candidates, key=lambda k: (candidates[k], -k)) if candidates else None
-        matched.update(candidates)
-        area = None if known is None else float(known_areas_m2[known])
         new_m2 = float(new_px[i]) * pixel_m2
-        records.append(ChangeRecord(_kind_of_current(new_m2, area), i, known, new_m2))
+        mine = {k: n for k, n in overlaps.get(i, {}).items() if claimant[k] == i}
+        parent = _largest(overlaps[i]) if i in overlaps else None
+        if mine:
+            merged = [
+                k for k, n in mine.items()
+                if n >= SHARED_MIN_FRACTION * known_px[k]
+                and _unseen_fraction(change, known_labels, k) <= UNSEEN_MAX_FRACTION
+            ]  # fmt: skip
+            records += _kept(i, mine, merged, new_m2, known_areas_m2)
+        elif parent is not None:  # old ground whose landslide went to a larger part: a split
+            kind = _kind_of_current(new_m2, float(known_areas_m2[parent]))
+            kind = "grown" if kind == "grown" else "split"
+            records.append(ChangeRecord(kind, i, None, new_m2, split_from=parent))
+        else:
+            records.append(ChangeRecord(_kind_of_current(new_m2, None), i, None, new_m2))
+    settled = {r.known for r in records if r.current is not None and r.known is not None}
     for k, seen in enumerate(seen_before):
-        if not seen or k in matched:
+        if not seen or k in settled:
             continue
-        inside = known_labels == k + 1
-        unseen = float(np.count_nonzero(change[inside] == UNKNOWN)) / max(1, inside.sum())
-        kind = "unknown" if unseen > UNSEEN_MAX_FRACTION else "gone"
-        lost = float(np.count_nonzero(change[inside] == GONE)) * pixel_m2
-        records.append(ChangeRecord(kind, None, k, lost))
+        unseen = _unseen_fraction(change, known_labels, k) > UNSEEN_MAX_FRACTION
+        lost = float(np.count_nonzero(change[known_labels == k + 1] == GONE)) * pixel_m2
+        records.append(ChangeRecord("unknown" if unseen else "gone", None, k, lost))
     return records
+
+
+def _kept(
+    i: int, mine: dict[int, int], merged: list[int], new_m2: float,
+    known_areas_m2: Sequence[float],
+) -> list[ChangeRecord]:  # fmt: skip
+    """Polygon ``i`` keeps the identity it overlaps most among those it received (``mine``);
+    ``merged``: the others that merge into it (seen, and covered enough)."""
+    keep = _largest(mine)
+    merged = sorted(k for k in merged if k != keep)
+    area = sum(float(known_areas_m2[k]) for k in [keep, *merged])
+    kind = _kind_of_current(new_m2, area)
+    out = [ChangeRecord(kind, i, keep, new_m2, merged_from=tuple(merged))]
+    return out + [ChangeRecord("merged", i, k, 0.0, merged_into=keep) for k in merged]
 
 
 def label_raster(

@@ -9,6 +9,7 @@ number of ``run-once`` processes and workers may run at once.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from datetime import datetime
@@ -31,12 +32,21 @@ def due_aois(registry: Registry, now: datetime, names: Sequence[str] | None = No
     ]
 
 
-def _look_safely(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
+def _look_safely(
+    config: MonitorConfig, name: str, now: datetime, registry: Registry
+) -> list[Outcome]:
     """A look that turns even an unexpected error into a failed outcome (never stops others)."""
     try:
-        return look_at(config, name, now, force=False)
+        return look_at(config, name, now, force=False, registry=registry)
     except Exception as exc:
         return [Outcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")]
+
+
+@functools.cache
+def _worker_registry(url: str) -> Registry:
+    """One registry per worker process and URL, kept for the process's life: a task opening
+    its own would pay the connection, WAL and checkpoint costs of SQLite at every look."""
+    return Registry(url)
 
 
 def _look_on_worker(config: MonitorConfig, name: str, now: datetime) -> list[Outcome]:
@@ -45,7 +55,11 @@ def _look_on_worker(config: MonitorConfig, name: str, now: datetime) -> list[Out
     import dask
 
     with dask.config.set(scheduler="threads"):
-        return _look_safely(config, name, now)
+        try:
+            registry = _worker_registry(config.db_url)
+        except Exception as exc:
+            return [Outcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")]
+        return _look_safely(config, name, now, registry)
 
 
 def _client(workers: int | None, dask_address: str | None) -> Any:
@@ -99,10 +113,9 @@ def run_once(
     now = now or utcnow()
     with Registry(config.db_url) as registry:
         names_due = due_aois(registry, now, names)
-    if workers is not None or dask_address:
-        outcomes = _looks_on_dask(config, names_due, now, workers, dask_address)
-    else:
-        outcomes = [o for name in names_due for o in _look_safely(config, name, now)]
-    with Registry(config.db_url) as registry:
+        if workers is not None or dask_address:
+            outcomes = _looks_on_dask(config, names_due, now, workers, dask_address)
+        else:
+            outcomes = [o for n in names_due for o in _look_safely(config, n, now, registry)]
         deliveries = deliver_pending(registry, config.smtp, config.retry)
     return outcomes, deliveries

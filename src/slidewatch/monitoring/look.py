@@ -84,21 +84,28 @@ def _record_outcome(
     return Outcome(aoi.name, state, claimed.run_id, None, reason)
 
 
-def look_at(config: MonitorConfig, name: str, now: datetime, force: bool = True) -> list[Outcome]:
+def look_at(
+    config: MonitorConfig, name: str, now: datetime, force: bool = True,
+    registry: Registry | None = None,
+) -> list[Outcome]:  # fmt: skip
     """Look at AOI ``name`` as of ``now`` (with ``force=False``: only if it is still due, as
     ``run-once`` asks); never raises for a problem of this AOI. One look per AOI at a time:
-    a look already under way elsewhere gives a ``busy`` outcome."""
-    with Registry(config.db_url) as registry:
-        aoi = registry.get_aoi(name)
-        if not runs.lock_aoi(registry, aoi.id):
-            return [Outcome(name, "busy", reason="another process is looking at it")]
-        try:
-            # due again under the lock: a look that just finished elsewhere makes it not due
-            if force or due(aoi.active, aoi.cadence_days, runs.looks(registry, aoi.id), now).due:
-                return _look(registry, config, aoi, now)
-            return []
-        finally:
-            runs.unlock_aoi(registry, aoi.id)
+    a look already under way elsewhere gives a ``busy`` outcome. ``registry``: one already
+    open on ``config.db_url`` (opening SQLite afresh per look cost ~15 ms: the first commit
+    recreates the WAL file and the last close checkpoints it)."""
+    if registry is None:
+        with Registry(config.db_url) as opened:
+            return look_at(config, name, now, force, opened)
+    aoi = registry.get_aoi(name)
+    if not runs.lock_aoi(registry, aoi.id):
+        return [Outcome(name, "busy", reason="another process is looking at it")]
+    try:
+        # due again under the lock: a look that just finished elsewhere makes it not due
+        if force or due(aoi.active, aoi.cadence_days, runs.looks(registry, aoi.id), now).due:
+            return _look(registry, config, aoi, now)
+        return []
+    finally:
+        runs.unlock_aoi(registry, aoi.id)
 
 
 def _look(registry: Registry, config: MonitorConfig, aoi: Aoi, now: datetime) -> list[Outcome]:
@@ -153,9 +160,8 @@ def _process(
 
 def _check_model(aoi: Aoi) -> None:
     from slidewatch.errors import ModelError
-    from slidewatch.models.modelfile import model_hash
 
-    if model_hash(Path(aoi.model_path)) != aoi.model_hash:
+    if imagery.model_hash(aoi.model_path) != aoi.model_hash:
         raise ModelError(
             f"{aoi.model_path}: the model changed since AOI {aoi.name!r} was registered; "
             "register the AOI again (monitor remove + add) to use the new model"
@@ -190,7 +196,7 @@ def _produce(
     files = {n: work / "detect" / n for n in DETECT_FILES} | results.files
     timings["change_s"], t = time.perf_counter() - t, time.perf_counter()
     stage(aoi.name, found.date, "store")
-    products = archive.store_run(aoi.name, found.date, files, results.stac_item)
+    products = archive.store_run(aoi.name, found.date, files, results.stac_item, move=True)
     timings["store_s"], t = time.perf_counter() - t, time.perf_counter()
     alerts = record_results(registry, aoi, run_id, found, results, products, cloud, timings)
     timings["record_s"], timings["search_s"] = time.perf_counter() - t, search_s

