@@ -78,10 +78,11 @@ def _detect(job_dir: Path, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_aoi(job_dir: Path, inputs: dict[str, Any]) -> dict[str, Any]:
-    from slidewatch.monitoring.look import MonitorConfig, look_at
+    from slidewatch.monitoring.look import MonitorConfig
+    from slidewatch.monitoring.queued import run_queued
 
     config = MonitorConfig(**inputs["monitor"])
-    outcomes = look_at(config, inputs["aoi"], datetime.now(UTC))
+    outcomes = run_queued(config, int(inputs["run_id"]), datetime.now(UTC))
     return {
         "runs": [
             {**o.__dict__, "href": f"/runs/{o.run_id}" if o.run_id is not None else None}
@@ -96,5 +97,6 @@ def detect_job(job_dir: str, inputs: dict[str, Any]) -> None:
 
 
 def run_aoi_job(job_dir: str, inputs: dict[str, Any]) -> None:
-    """``POST /aois/{name}/runs``: one look at the AOI by the monitoring runner, now."""
+    """``POST /aois/{name}/runs``: the queued run ``inputs["run_id"]``, by the monitoring
+    runner (a look at the AOI, now)."""
     _run(Path(job_dir), inputs, _run_aoi)
