@@ -59,6 +59,11 @@ class Scheduler:
         self.ticks += 1
         return True
 
+    @property
+    def looking(self) -> bool:
+        """Whether a look started by this scheduler is running now."""
+        return self._process is not None and self._process.poll() is None
+
     def wait(self, timeout_s: float | None = None) -> int | None:
         """Wait for the running look (if any) to end; its exit status."""
         if self._process is None:

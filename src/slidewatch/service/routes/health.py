@@ -41,6 +41,8 @@ def health(request: Request) -> JSONResponse:
         "database": database,
         "archive_writable": archive,
         "scheduler": service.scheduler is not None,
+        "scheduler_ticks": service.scheduler.ticks if service.scheduler else 0,
+        "scheduler_looking": bool(service.scheduler and service.scheduler.looking),
         "versions": _versions(),
     }
     return JSONResponse(body, status_code=200 if database and archive else 503)
