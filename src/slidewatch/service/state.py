@@ -36,7 +36,9 @@ class ServiceState:
         )
 
     def start(self) -> None:
-        """Start the background parts (workers on demand, the scheduler when enabled)."""
+        """Start the background parts: jobs left by a dead server queued again (workers on
+        demand), the scheduler when enabled."""
+        self.jobs.adopt_orphans()
         if self.settings.scheduler:
             from slidewatch.service.scheduler import Scheduler
 

@@ -19,7 +19,7 @@ def _with_links(status: dict[str, Any]) -> dict[str, Any]:
         links.append(
             {"href": f"{job}/results", "rel": "http://www.opengis.net/def/rel/ogc/1.0/results"}
         )
-    public = {k: v for k, v in status.items() if k != "server_pid"}
+    public = {k: v for k, v in status.items() if k not in ("server_pid", "worker_pid")}
     return {**public, "links": links}
 
 
