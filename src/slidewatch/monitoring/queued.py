@@ -143,4 +143,16 @@ def run_queued(
             runs.unlock_aoi(registry, aoi.id)
 
 
-__all__ = ["QUEUED_PREFIX", "queue_run", "run_queued"]
+def cancel_queued(registry: Registry, run_id: int, reason: str) -> bool:
+    """End run ``run_id`` as ``skipped`` with ``reason`` if it is still queued (a look that
+    has taken it goes on); whether it was."""
+    with registry.session() as s:
+        result = s.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.state == "queued")
+            .values(state="skipped", reason=reason, finished_at=utcnow())
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+__all__ = ["QUEUED_PREFIX", "cancel_queued", "queue_run", "run_queued"]

@@ -163,6 +163,10 @@ class JobRunner:
         """Adopt every job left by a dead server or worker (at the server's start)."""
         self.list()  # reading a job adopts it
 
+    def inputs(self, job_id: str) -> dict[str, Any]:
+        """The inputs the job was submitted with."""
+        return dict(json.loads((self.job_dir(job_id) / "inputs.json").read_text()))
+
     def results(self, job_id: str) -> dict[str, Any]:
         status = self.status(job_id)
         if status["status"] != "successful":
