@@ -16,7 +16,7 @@ import click
     "--db", "db_url", default=None, help="Registry SQLAlchemy URL (default: under --home)."
 )
 @click.option("--storage", default=None,
-              help="Archive: a folder or an fsspec URL (s3://…) (default: under --home).")  # fmt: skip
+              help="Archive folder or fsspec URL, s3://… (default: under --home).")  # fmt: skip
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--scheduler/--no-scheduler", default=None,
