@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,13 +13,13 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 from tests.service.conftest import API_KEY
-from tests.service.pipeline_fixture import LOOKS, Fixture, add_fresh_aoi, run_cli
+from tests.service.pipeline_fixture import LOOKS, SRC, Fixture, add_fresh_aoi, run_cli
 from tests.service.test_processes import _wait_final
 
 from slidewatch.monitoring.look import MonitorConfig
 from slidewatch.monitoring.queued import queue_run, run_queued
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Run
+from slidewatch.monitoring.tables import Alert, Run
 from slidewatch.service.app import create_app
 from slidewatch.service.settings import ServiceSettings
 
@@ -86,3 +89,29 @@ def test_queued_run_of_an_acquisition_that_has_a_run(monitored: Fixture, tmp_pat
         assert registry.run(failed_id).state == "done"
     # asked again, a finished queued run does nothing
     assert [o.state for o in run_queued(config, queued.id, now)] == ["skipped"]
+
+
+def test_run_now_beside_a_run_once_processes_each_acquisition_once(
+    monitored: Fixture, tmp_path: Path
+) -> None:
+    """A client's run now and cron's run-once at the same time, on one registry."""
+    home = tmp_path / "home"
+    add_fresh_aoi(monitored, home)
+    env = {**os.environ, "PYTHONPATH": str(SRC), "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "slidewatch", "monitor", "run-once", "--home", str(home)]
+    with TestClient(create_app(ServiceSettings(home=home, api_keys=API_KEY))) as client:
+        cron = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+        response = client.post("/aois/valley/runs", headers=KEY)
+        assert response.status_code == 202, response.text
+        job = _wait_final(client, response.json()["links"]["job"], timeout_s=600)
+        assert cron.wait(timeout=600) == 0 and job["status"] == "successful", job
+        mine = client.get(response.headers["location"]).json()
+    with Registry(f"sqlite:///{home.resolve() / 'registry.db'}") as registry:
+        runs = registry.runs("valley")
+        with registry.session() as s:
+            alerts = s.query(Alert).count()
+    assert sorted(r.acquisition_date for r in runs if r.state == "done") == [
+        "2023-03-01", "2023-03-06"]  # fmt: skip
+    assert len({r.acquisition_key for r in runs}) == len(runs)
+    assert not [r for r in runs if r.state in ("queued", "running")]
+    assert mine["state"] in ("done", "skipped") and alerts == 1
