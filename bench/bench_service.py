@@ -40,6 +40,7 @@ from slidewatch.models.modelfile import model_hash
 from slidewatch.monitoring.aois import AoiSettings
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.tables import Detection, Landslide, Run
+from slidewatch.service.archive import ArchiveRoot
 from slidewatch.service.tiles import render_tile
 
 CRS = "EPSG:32646"
@@ -184,7 +185,10 @@ def tile_list(path: Path, count: int) -> list[tuple[str, int, int, int]]:
 
 def raw_rate(paths: dict[str, Path], tiles: list[tuple[str, int, int, int]], threads: int) -> float:
     def one(t: tuple[str, int, int, int]) -> None:
-        render_tile(paths[t[0]], t[0], t[1], t[2], t[3])
+        render_tile(products[t[0]], t[0], t[1], t[2], t[3])
+
+    archive = ArchiveRoot(str(next(iter(paths.values())).parent))
+    products = {layer: archive.admit(path) for layer, path in paths.items()}
 
     with ThreadPoolExecutor(threads) as pool:
         start = time.perf_counter()

@@ -82,3 +82,17 @@ def build(root: Path) -> Fixture:
         runs = [r for r in registry.runs(AOI_NAME) if r.state == "done"]
     run_ids = tuple(r.id for r in sorted(runs, key=lambda r: r.acquisition_date or ""))
     return Fixture(home, db_url, home / "archive", run_ids, example, model)
+
+
+def add_fresh_aoi(fixture: Fixture, home: Path, name: str = "valley", *extra: str) -> None:
+    """``monitor add`` the example's AOI as ``name`` in a new ``home`` (``--db`` etc. in
+    ``extra``), looking back far enough that its first look finds both acquisitions."""
+    aoi = home.parent / f"{name}.geojson"
+    aoi.write_text(json.dumps(fixture.example.aoi))
+    code, output = run_cli(
+        *("monitor", "add", name, "--aoi", str(aoi), "--model", str(fixture.model)),
+        *("--stac-url", str(fixture.example.catalog), "--bands", SOURCE_BANDS),
+        *("--lookback-days", "20000", "--home", str(home), *extra),
+    )
+    if code != 0:
+        raise RuntimeError(f"monitor add failed:\n{output}")

@@ -14,6 +14,7 @@ from PIL import Image
 from shapely.geometry import shape
 from tests.service.conftest import LiveServer
 from tests.service.pipeline_fixture import DATES, Fixture
+from tests.service.test_counts import history_changes
 
 from slidewatch.monitoring.registry import Registry
 
@@ -79,6 +80,11 @@ def test_map_page_shows_runs_polygons_and_popups(
     counts = _counts(monitored)
     assert len(_rendered_ids(tab)) == counts[1]
     assert tab.locator("#alerts li").count() == 1
+    # the page's counts are `monitor history`'s
+    shown = tab.locator("#counts").inner_text()
+    history = history_changes(monitored)[monitored.run_ids[1]]
+    for kind, n in history.items():
+        assert f"{n} {kind}" in shown, (shown, history)
 
     # the landslide colour where the polygons are, in a saved screenshot
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -119,9 +119,15 @@ def test_run_now_queues_a_look(monitored: Fixture, tmp_path: Path) -> None:
         assert client.post(f"/aois/{monitored.aoi}/runs").status_code == 401
         assert client.post("/aois/nowhere/runs", headers=KEY).status_code == 404
         response = client.post(f"/aois/{monitored.aoi}/runs", headers=KEY)
-        assert response.status_code == 202 and response.headers["location"].startswith("/jobs/")
-        final = _wait_final(client, response.headers["location"], timeout_s=600)
+        assert response.status_code == 202, response.text
+        location = response.headers["location"]
+        assert location == f"/runs/{response.json()['id']}"
+        assert response.json()["state"] == "queued"
+        job = response.json()["links"]["job"]
+        final = _wait_final(client, job, timeout_s=600)
         assert final["status"] == "successful", final["message"]
-        (outcome,) = client.get(f"{response.headers['location']}/results").json()["runs"]
+        (outcome,) = client.get(f"{job}/results").json()["runs"]
+        run = client.get(location).json()
     assert outcome["state"] == "skipped" and "no new acquisition" in outcome["reason"]
-    assert outcome["href"] == f"/runs/{outcome['run_id']}"
+    assert outcome["href"] == location
+    assert run["state"] == "skipped" and "no new acquisition" in run["reason"]

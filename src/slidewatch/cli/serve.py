@@ -15,7 +15,8 @@ import click
 @click.option(
     "--db", "db_url", default=None, help="Registry SQLAlchemy URL (default: under --home)."
 )
-@click.option("--storage", default=None, help="Archive folder (default: under --home).")
+@click.option("--storage", default=None,
+              help="Archive folder or fsspec URL, s3://… (default: under --home).")  # fmt: skip
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--scheduler/--no-scheduler", default=None,

@@ -142,7 +142,16 @@ def _process(
     if claimed.run_id is None:
         state = "busy" if claimed.busy else "done"
         return Outcome(aoi.name, state, None, found.date, "handled by another look")
-    run_id = claimed.run_id
+    return run_claimed(registry, config, aoi, found, claimed.run_id, t0, search_s)
+
+
+def run_claimed(
+    registry: Registry, config: MonitorConfig, aoi: Aoi, found: imagery.Found, run_id: int,
+    t0: float, search_s: float = 0.0,
+) -> Outcome:  # fmt: skip
+    """Work on run ``run_id``, which this process has claimed for ``found``: fetch, detect,
+    change, archive, record; a failure fails the run with the reason. ``t0``: when the run
+    began (``time.perf_counter()``). Also what a queued run (``monitoring.queued``) calls."""
     work = Path(config.work_dir) / aoi.name / found.date
     shutil.rmtree(work, ignore_errors=True)  # what a killed run left
     work.mkdir(parents=True)

@@ -1,10 +1,17 @@
 """Asynchronous jobs of OGC API - Processes, kept as files and run in worker processes.
 
-A job is a folder ``<archive>/_jobs/<id>/`` holding ``status.json`` (the OGC ``statusInfo``)
+A job is a folder ``<archive>/_jobs/<id>/`` holding ``inputs.json``, ``status.json`` (the OGC
+``statusInfo``, with the pids of the server that queued it and of the worker that runs it)
 and, when done, ``results.json`` and the products. Status files are written atomically, by
 the server when it accepts or dismisses a job and by the worker while it runs, so any server
-process sharing the archive answers for any job, and jobs survive a server restart (a job
-whose worker died with its server is reported failed when read).
+process sharing the folder answers for any job.
+
+Jobs survive a server that dies: a server adopts a job whose queueing server (``accepted``)
+or worker (``running``) is gone, at its start and whenever it reads the job. Adopting is
+claimed by creating a marker file exclusively, so one server adopts a job once. An
+``accepted`` job is queued again; a ``running`` one is queued again when its process is safe
+to repeat (``run-aoi``: the run key makes a second look process nothing twice), else failed
+with the reason.
 
 Workers are ``spawn``ed processes: the server never imports torch, the work may.
 """
@@ -43,6 +50,32 @@ def write_status(job_dir: Path, **changes: Any) -> dict[str, Any]:
     return status
 
 
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _orphan_of(status: dict[str, Any]) -> str | None:
+    """What left an unfinished job behind: ``server-PID`` (its queue) or ``worker-PID``; None
+    when it is finished or its process lives. A job queued by this very process but not known
+    to it (pid reused after a restart) is an orphan too."""
+    if status.get("status") == "accepted":
+        pid = status.get("server_pid")
+        dead = not _alive(pid) or pid == os.getpid()
+        return f"server-{pid}" if dead else None
+    if status.get("status") == "running":
+        pid = status.get("worker_pid")
+        return None if _alive(pid) else f"worker-{pid}"
+    return None
+
+
 def _valid_id(job_id: str) -> bool:
     try:
         return str(uuid.UUID(job_id)) == job_id
@@ -58,6 +91,8 @@ class JobRunner:
         self.settings = settings
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[str, Future[None]] = {}
+        self._mine: set[str] = set()
+        """Jobs this server queued or adopted (it knows their fate; others may be orphans)."""
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:  # started on first use: a server without jobs has no workers
@@ -75,6 +110,7 @@ class JobRunner:
     def submit(self, process_id: str, inputs: dict[str, Any], target: Any) -> dict[str, Any]:
         """Accept a job: write its status, queue ``target(job_dir, inputs)`` in a worker."""
         job_id = str(uuid.uuid4())
+        self._mine.add(job_id)  # before its status exists: never an orphan to this server
         folder = self.root / job_id
         folder.mkdir(parents=True)
         write_text_atomic(folder / "inputs.json", json.dumps(inputs))
@@ -86,26 +122,50 @@ class JobRunner:
         return status
 
     def status(self, job_id: str) -> dict[str, Any]:
-        """The job's statusInfo; a job orphaned by a dead server reads as failed."""
+        """The job's statusInfo; a job orphaned by a dead server or worker is adopted first."""
         folder = self.job_dir(job_id)
         status: dict[str, Any] = json.loads((folder / STATUS_FILE).read_text())
-        if status["status"] in ("accepted", "running") and self._orphaned(job_id, status):
-            status = write_status(
-                folder, status="failed", message="the server running this job stopped; submit again"
-            )
+        orphan = _orphan_of(status) if job_id not in self._mine else None
+        if orphan is not None:
+            status = self._adopt(folder, status, orphan)
+        future = self._futures.get(job_id)
+        if status["status"] not in FINAL and future is not None and future.done():
+            error = None if future.cancelled() else future.exception()
+            if error is not None:  # the worker process died (a broken pool), not the job's code
+                message = f"the worker stopped: {error}; submit it again"
+                status = write_status(folder, status="failed", finished=now_iso(), message=message)
         return status
 
-    def _orphaned(self, job_id: str, status: dict[str, Any]) -> bool:
-        if job_id in self._futures:
-            return False
-        pid = status.get("server_pid")
-        if not isinstance(pid, int) or pid == os.getpid():  # ours but unknown: lost on a restart
-            return True
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            return True
-        return False
+    def _adopt(self, folder: Path, status: dict[str, Any], orphan: str) -> dict[str, Any]:
+        """Queue again (or fail) a job left by a dead process, unless another server did."""
+        from slidewatch.service.worker import JOB_TARGETS, REPEATABLE
+
+        try:  # the claim: one server adopts this orphan
+            os.close(os.open(folder / f"adopted-{orphan}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            return dict(json.loads((folder / STATUS_FILE).read_text()))
+        process = status.get("processID", "")
+        if status["status"] == "running" and process not in REPEATABLE:
+            return write_status(
+                folder, status="failed", finished=now_iso(),
+                message="the server running this job stopped; submit it again",
+            )  # fmt: skip
+        message = f"queued again: the server or worker of this job stopped ({status['status']})"
+        again = write_status(folder, status="accepted", server_pid=os.getpid(), worker_pid=None,
+                             message=message)  # fmt: skip
+        inputs = json.loads((folder / "inputs.json").read_text())
+        target = JOB_TARGETS[process]
+        self._mine.add(folder.name)
+        self._futures[folder.name] = self._executor().submit(target, str(folder), inputs)
+        return again
+
+    def adopt_orphans(self) -> None:
+        """Adopt every job left by a dead server or worker (at the server's start)."""
+        self.list()  # reading a job adopts it
+
+    def inputs(self, job_id: str) -> dict[str, Any]:
+        """The inputs the job was submitted with."""
+        return dict(json.loads((self.job_dir(job_id) / "inputs.json").read_text()))
 
     def results(self, job_id: str) -> dict[str, Any]:
         status = self.status(job_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from slidewatch.errors import ConfigError
+from slidewatch.service.archive import ArchiveRoot
 from slidewatch.service.settings import ServiceSettings
 
 DEFAULT_DB_FILE = "registry.db"
@@ -19,17 +20,24 @@ def registry_url(settings: ServiceSettings) -> str:
     return f"sqlite:///{(settings.home / DEFAULT_DB_FILE).resolve()}"
 
 
-def archive_root(settings: ServiceSettings) -> Path:
-    """The archive's local root folder (``home/archive`` by default)."""
+def archive_root(settings: ServiceSettings) -> ArchiveRoot:
+    """The archive (``home/archive`` by default): a local folder or an fsspec URL."""
     storage = settings.storage or str(settings.home / DEFAULT_ARCHIVE)
-    if "://" in storage and not storage.startswith("file://"):
+    try:
+        return ArchiveRoot(storage)
+    except (ImportError, ValueError) as exc:  # an unknown protocol or a missing backend
         raise ConfigError(
-            f"storage {storage!r}: the server reads tiles from a local archive only; "
-            "mount the bucket or give a local folder with --storage"
-        )
-    root = Path(storage.removeprefix("file://")).expanduser()
-    root.mkdir(parents=True, exist_ok=True)
-    return root.resolve()
+            f"storage {storage!r} cannot be opened ({exc}); give a local folder or an fsspec "
+            "URL whose package is installed (s3fs for s3://, gcsfs for gs://)"
+        ) from exc
+
+
+def jobs_root(settings: ServiceSettings, archive: ArchiveRoot) -> Path:
+    """Where jobs are kept: beside a local archive (so servers sharing it share jobs), else
+    under ``home``."""
+    if archive.local is not None:
+        return archive.local / "_jobs"
+    return settings.home / "jobs"
 
 
 def monitor_options(settings: ServiceSettings) -> dict[str, str]:
@@ -37,6 +45,6 @@ def monitor_options(settings: ServiceSettings) -> dict[str, str]:
     work = settings.home / "work"
     return {
         "db_url": registry_url(settings),
-        "storage": str(archive_root(settings)),
+        "storage": archive_root(settings).url,
         "work_dir": str(work.resolve()),
     }

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from fastapi import Response
 from sqlalchemy import Text, cast, select
 
+from slidewatch.monitoring.counts import landslide_kinds, run_counts
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Change, Detection, Landslide, Run
-from slidewatch.service.archive import inside_archive
+from slidewatch.monitoring.tables import Detection, Landslide, Run
+from slidewatch.service.archive import ArchiveRoot
 from slidewatch.service.problems import NotFound
 from slidewatch.service.tiles import PRODUCT_KEYS, footprint, product_path
 
@@ -65,18 +65,20 @@ def detections(
     query = (
         select(Detection.id, Detection.landslide_id, cast(Detection.geometry, Text),
                Detection.area_m2, Detection.mean_probability, Landslide.first_seen,
-               Landslide.last_seen, Change.kind)
+               Landslide.last_seen)
         .join(Landslide, Landslide.id == Detection.landslide_id)
-        .outerjoin(Change, (Change.run_id == Detection.run_id)
-                   & (Change.landslide_id == Detection.landslide_id))
         .where(Detection.run_id == run_id, Detection.area_m2 >= min_area_m2)
         .order_by(Detection.id)
     )  # fmt: skip
+    # one kind per landslide, as the run's counts have it (a join on the change rows would
+    # repeat a polygon whose landslide has two rows)
+    kinds = landslide_kinds(registry, [run_id])[run_id]
     box = tuple(bbox) if bbox is not None else None
     common = f',"run_id":{run_id},"acquisition_date":{json.dumps(run.acquisition_date)}}}}}'
     parts = []
     with registry.session() as session:
-        for det_id, slide_id, geometry, area, prob, first, last, kind in session.execute(query):
+        for det_id, slide_id, geometry, area, prob, first, last in session.execute(query):
+            kind = kinds.get(slide_id)
             if box is not None and not _overlaps(_bounds(json.loads(geometry)), box):  # type: ignore[arg-type]
                 continue
             parts.append(
@@ -108,10 +110,20 @@ def changes(registry: Registry, run_id: int) -> dict[str, Any]:
     return collection
 
 
-def run_summary(run: Run, archive: Path | None = None) -> dict[str, Any]:
+def with_counts(registry: Registry, runs: Sequence[Run], archive: ArchiveRoot | None) -> list[Any]:
+    """:func:`run_summary` of each run with its landslide counts (one query for all)."""
+    counts = run_counts(registry, [r.id for r in runs])
+    return [run_summary(r, archive, counts[r.id]) for r in runs]
+
+
+def run_summary(
+    run: Run, archive: ArchiveRoot | None = None, counts: dict[str, int] | None = None
+) -> dict[str, Any]:
     """A run as the API shows it: the registry's fields, product names (never paths), links,
-    and, given the ``archive``, the lon/lat bounds and zooms of its rasters for map clients."""
+    ``counts`` (landslides per change kind, :mod:`slidewatch.monitoring.counts`) and, given
+    the ``archive``, the lon/lat bounds and zooms of its rasters for map clients."""
     data = run.to_dict()
+    data["counts"] = counts
     stored = data.pop("products", {}) or {}
     products = sorted(stored)
     scene_ids, dates = scene_summary(run)
@@ -127,7 +139,7 @@ def run_summary(run: Run, archive: Path | None = None) -> dict[str, Any]:
     if archive is not None:
         for layer in ("landslides", "probability"):
             try:
-                data.update(footprint(inside_archive(archive, product_path(stored, layer))))
+                data.update(footprint(archive.admit(product_path(stored, layer))))
                 break
             except NotFound:
                 continue

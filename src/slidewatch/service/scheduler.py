@@ -41,12 +41,13 @@ class Scheduler:
         self.ticks = 0
 
     def start(self) -> None:
+        """The first look starts now (before the server answers), the next ones each interval."""
+        self.tick()
         self._thread.start()
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.wait(self.settings.scheduler_interval_s):
             self.tick()
-            self._stop.wait(self.settings.scheduler_interval_s)
 
     def tick(self) -> bool:
         """Start a run-once unless one is still running; whether one was started."""
@@ -58,6 +59,11 @@ class Scheduler:
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         self.ticks += 1
         return True
+
+    @property
+    def looking(self) -> bool:
+        """Whether a look started by this scheduler is running now."""
+        return self._process is not None and self._process.poll() is None
 
     def wait(self, timeout_s: float | None = None) -> int | None:
         """Wait for the running look (if any) to end; its exit status."""

@@ -4,14 +4,14 @@ and the optional scheduler. Routes reach it through ``request.app.state.service`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 
 from slidewatch.monitoring.registry import Registry
+from slidewatch.service.archive import ArchiveRoot
 from slidewatch.service.jobs_store import JobRunner
-from slidewatch.service.locations import archive_root, registry_url
+from slidewatch.service.locations import archive_root, jobs_root, registry_url
 from slidewatch.service.settings import ServiceSettings
 
 
@@ -21,7 +21,7 @@ class ServiceState:
 
     settings: ServiceSettings
     registry: Registry
-    archive: Path
+    archive: ArchiveRoot
     jobs: JobRunner
     scheduler: Any = field(default=None)
 
@@ -32,11 +32,13 @@ class ServiceState:
             settings=settings,
             registry=Registry(registry_url(settings)),
             archive=archive,
-            jobs=JobRunner(archive / "_jobs", settings),
+            jobs=JobRunner(jobs_root(settings, archive), settings),
         )
 
     def start(self) -> None:
-        """Start the background parts (workers on demand, the scheduler when enabled)."""
+        """Start the background parts: jobs left by a dead server queued again (workers on
+        demand), the scheduler when enabled."""
+        self.jobs.adopt_orphans()
         if self.settings.scheduler:
             from slidewatch.service.scheduler import Scheduler
 

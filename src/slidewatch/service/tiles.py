@@ -2,23 +2,25 @@
 
 Three layers: ``probability`` (a yellow-to-red ramp whose opacity grows with the probability),
 ``landslides`` (class colours; 0 and 255 transparent) and ``rgb`` (B4, B3, B2 of the stack with
-one stretch per file, so neighbouring tiles match). The functions here take a real path that
-:func:`slidewatch.service.archive.inside_archive` has already admitted.
+one stretch per file, so neighbouring tiles match). The functions here take a
+:class:`~slidewatch.service.archive.Product` that the archive has already admitted: a local
+file, or a file of an fsspec filesystem that rasterio reads through ``opener=``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import rasterio
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 
 from slidewatch.bands import RGB, band_from_description
 from slidewatch.rgb import STRETCH_PERCENT
+from slidewatch.service.archive import Product
 from slidewatch.service.problems import NotFound
 
 LAYERS = ("probability", "landslides", "rgb")
@@ -63,11 +65,22 @@ def product_path(products: dict[str, Any], layer: str) -> str:
     raise NotFound(f"this run has no {layer} product; see the run's products in GET /runs/{{id}}")
 
 
+@contextmanager
+def _reader(product: Product) -> Iterator[Reader]:
+    """rio-tiler's Reader over the product; a remote one through a dataset opened by fsspec."""
+    if product.fs is None:
+        with Reader(product.path) as src:
+            yield src
+        return
+    with product.open() as dataset, Reader(product.path, dataset=dataset) as src:
+        yield src
+
+
 @lru_cache(maxsize=256)
-def _rgb_plan(path: str, mtime_ns: int) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...]]:
+def _rgb_plan(product: Product) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...]]:
     """Band indexes (1-based) of B4, B3, B2 (or the first three) and their stretch ranges,
     from the file's smallest overview; cached per file version."""
-    with rasterio.open(path) as src:
+    with product.open() as src:
         names = [band_from_description(d) for d in src.descriptions]
         if all(b in names for b in RGB):
             indexes = tuple(names.index(b) + 1 for b in RGB)
@@ -88,17 +101,17 @@ def _rgb_plan(path: str, mtime_ns: int) -> tuple[tuple[int, ...], tuple[tuple[fl
     return indexes, tuple(ranges)
 
 
-def render_tile(path: Path, layer: str, z: int, x: int, y: int) -> bytes:
-    """The PNG of tile ``z/x/y`` of ``layer`` read from ``path``; :class:`NotFound` outside it."""
+def render_tile(product: Product, layer: str, z: int, x: int, y: int) -> bytes:
+    """The PNG of tile ``z/x/y`` of ``layer`` read from ``product``; :class:`NotFound` outside."""
     if layer not in LAYERS:
         raise NotFound(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
     if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFound(f"tile {z}/{x}/{y} does not exist; z is 0..{MAX_ZOOM}, x and y 0..2^z-1")
     try:
         # rescaling casts the NaN no-data fill to 8 bits (masked pixels); errstate is per thread
-        with np.errstate(invalid="ignore"), Reader(str(path)) as src:
+        with np.errstate(invalid="ignore"), _reader(product) as src:
             if layer == "rgb":
-                indexes, ranges = _rgb_plan(str(path), path.stat().st_mtime_ns)
+                indexes, ranges = _rgb_plan(product)
                 img = src.tile(x, y, z, tilesize=TILE_PX, indexes=indexes)
                 return img.rescale(in_range=ranges).render(img_format="PNG")
             if layer == "probability":
@@ -113,13 +126,13 @@ def render_tile(path: Path, layer: str, z: int, x: int, y: int) -> bytes:
 
 
 @lru_cache(maxsize=1024)
-def _footprint(path: str, mtime_ns: int) -> tuple[list[float], int, int]:
-    with Reader(path) as src:
+def _footprint(product: Product) -> tuple[list[float], int, int]:
+    with _reader(product) as src:
         bounds = [float(v) for v in src.get_geographic_bounds("epsg:4326")]
         return bounds, int(src.minzoom), int(src.maxzoom)
 
 
-def footprint(path: Path) -> dict[str, Any]:
+def footprint(product: Product) -> dict[str, Any]:
     """Lon/lat bounds and the native zoom range of an archived raster (cached per version)."""
-    bounds, minzoom, maxzoom = _footprint(str(path), path.stat().st_mtime_ns)
+    bounds, minzoom, maxzoom = _footprint(product)
     return {"bounds": bounds, "minzoom": minzoom, "maxzoom": maxzoom}

@@ -9,6 +9,7 @@ dismissed meanwhile keeps its ``dismissed`` status and its outputs are discarded
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import traceback
 from collections.abc import Callable
@@ -31,7 +32,8 @@ def _dismissed(job_dir: Path) -> bool:
 def _run(job_dir: Path, inputs: dict[str, Any], work: Callable[..., dict[str, Any]]) -> None:
     if _dismissed(job_dir):
         return
-    write_status(job_dir, status="running", started=now_iso(), message="running", progress=10)
+    write_status(job_dir, status="running", started=now_iso(), message="running", progress=10,
+                 worker_pid=os.getpid())  # fmt: skip
     try:
         results = work(job_dir, inputs)
     except Exception as exc:  # the job fails with the reason; the worker lives on
@@ -78,10 +80,11 @@ def _detect(job_dir: Path, inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _run_aoi(job_dir: Path, inputs: dict[str, Any]) -> dict[str, Any]:
-    from slidewatch.monitoring.look import MonitorConfig, look_at
+    from slidewatch.monitoring.look import MonitorConfig
+    from slidewatch.monitoring.queued import run_queued
 
     config = MonitorConfig(**inputs["monitor"])
-    outcomes = look_at(config, inputs["aoi"], datetime.now(UTC))
+    outcomes = run_queued(config, int(inputs["run_id"]), datetime.now(UTC))
     return {
         "runs": [
             {**o.__dict__, "href": f"/runs/{o.run_id}" if o.run_id is not None else None}
@@ -96,5 +99,16 @@ def detect_job(job_dir: str, inputs: dict[str, Any]) -> None:
 
 
 def run_aoi_job(job_dir: str, inputs: dict[str, Any]) -> None:
-    """``POST /aois/{name}/runs``: one look at the AOI by the monitoring runner, now."""
+    """``POST /aois/{name}/runs``: the queued run ``inputs["run_id"]``, by the monitoring
+    runner (a look at the AOI, now)."""
     _run(Path(job_dir), inputs, _run_aoi)
+
+
+JOB_TARGETS: dict[str, Callable[[str, dict[str, Any]], None]] = {
+    "detect": detect_job,
+    "run-aoi": run_aoi_job,
+}
+"""What each process id runs (a server adopting a job left by a dead one looks it up here)."""
+REPEATABLE = frozenset({"run-aoi"})
+"""Processes safe to run again after a worker died mid-way: a look's runs are keyed by
+(AOI, acquisition), so a second look processes nothing twice and takes over the dead run."""

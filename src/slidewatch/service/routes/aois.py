@@ -14,7 +14,7 @@ from slidewatch.service.geometry import check_limits
 from slidewatch.service.locations import monitor_options
 from slidewatch.service.models_dir import resolve_model
 from slidewatch.service.problems import Conflict, NotFound
-from slidewatch.service.queries import run_summary
+from slidewatch.service.queries import with_counts
 from slidewatch.service.state import service_of
 
 router = APIRouter(tags=["aois"])
@@ -134,18 +134,24 @@ def delete_aoi(request: Request, name: str) -> Response:
 def aoi_runs(request: Request, name: str) -> list[dict[str, Any]]:
     _aoi(request, name)
     service = service_of(request)
-    return [run_summary(r, service.archive) for r in service.registry.runs(name)]
+    return with_counts(service.registry, service.registry.runs(name), service.archive)
 
 
 @router.post(
-    "/aois/{name}/runs", status_code=202, dependencies=[WriteKey], summary="Run now (queued)"
+    "/aois/{name}/runs",
+    status_code=202,
+    dependencies=[WriteKey],
+    summary="Run now: 202 + Location of the queued run (/runs/{id})",
 )
 def run_now(request: Request, name: str) -> JSONResponse:
+    from slidewatch.monitoring.queued import queue_run
     from slidewatch.service.worker import run_aoi_job
 
     _aoi(request, name)
     service = service_of(request)
-    inputs = {"aoi": name, "monitor": monitor_options(service.settings)}
-    status = service.jobs.submit("run-aoi", inputs, run_aoi_job)
-    location = f"/jobs/{status['jobID']}"
-    return JSONResponse(status, status_code=202, headers={"Location": location})
+    run = queue_run(service.registry, name)
+    inputs = {"aoi": name, "run_id": run.id, "monitor": monitor_options(service.settings)}
+    job = service.jobs.submit("run-aoi", inputs, run_aoi_job)
+    (body,) = with_counts(service.registry, [run], None)
+    body["links"]["job"] = f"/jobs/{job['jobID']}"
+    return JSONResponse(body, status_code=202, headers={"Location": f"/runs/{run.id}"})

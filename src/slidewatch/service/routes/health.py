@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from slidewatch import __version__
-from slidewatch.service.archive import writable
 from slidewatch.service.state import service_of
 
 router = APIRouter(tags=["health"])
@@ -36,12 +35,14 @@ def health(request: Request) -> JSONResponse:
             connection.execute(text("SELECT 1"))
     except Exception:  # any driver error means: not reachable
         database = False
-    archive = writable(service.archive)
+    archive = service.archive.writable()
     body: dict[str, Any] = {
         "status": "ok" if database and archive else "degraded",
         "database": database,
         "archive_writable": archive,
         "scheduler": service.scheduler is not None,
+        "scheduler_ticks": service.scheduler.ticks if service.scheduler else 0,
+        "scheduler_looking": bool(service.scheduler and service.scheduler.looking),
         "versions": _versions(),
     }
     return JSONResponse(body, status_code=200 if database and archive else 503)

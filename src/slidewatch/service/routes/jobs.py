@@ -19,7 +19,7 @@ def _with_links(status: dict[str, Any]) -> dict[str, Any]:
         links.append(
             {"href": f"{job}/results", "rel": "http://www.opengis.net/def/rel/ogc/1.0/results"}
         )
-    public = {k: v for k, v in status.items() if k != "server_pid"}
+    public = {k: v for k, v in status.items() if k not in ("server_pid", "worker_pid")}
     return {**public, "links": links}
 
 
@@ -41,4 +41,11 @@ def results(request: Request, job_id: str) -> dict[str, Any]:
 
 @router.delete("/jobs/{job_id}", dependencies=[WriteKey], summary="Dismiss a job")
 def dismiss(request: Request, job_id: str) -> dict[str, Any]:
-    return _with_links(service_of(request).jobs.dismiss(job_id))
+    service = service_of(request)
+    status = service.jobs.dismiss(job_id)
+    if status.get("processID") == "run-aoi":  # its run, if no look has taken it yet, ends too
+        from slidewatch.monitoring.queued import cancel_queued
+
+        inputs = service.jobs.inputs(job_id)
+        cancel_queued(service.registry, int(inputs["run_id"]), "dismissed by the client")
+    return _with_links(status)

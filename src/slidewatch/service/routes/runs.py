@@ -45,7 +45,10 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 @router.get("/runs/{run_id}", summary="One run: state, acquisition, scenes, product names")
 def get_run(request: Request, run_id: int) -> dict[str, Any]:
-    return queries.run_summary(run_or_404(request, run_id), service_of(request).archive)
+    (summary,) = queries.with_counts(
+        service_of(request).registry, [run_or_404(request, run_id)], service_of(request).archive
+    )
+    return summary
 
 
 @router.get("/runs/{run_id}/detections", summary="A run's landslides (GeoJSON)")

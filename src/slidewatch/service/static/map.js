@@ -94,13 +94,11 @@ async function showRun(index) {
   if (state.run !== run) return;  // the slider moved on meanwhile
   state.detections = detections;
   map.getSource("detections").setData(detections);
-  const kinds = {};
-  detections.features.forEach((f) => {
-    const kind = f.properties.change;
-    if (kind) kinds[kind] = (kinds[kind] || 0) + 1;
-  });
+  // landslides per change kind as the server counts them (the same numbers as
+  // `monitor history`); gone and unknown landslides have no polygon in this run
+  const kinds = (run && run.counts) || {};
   document.getElementById("counts").textContent = `${detections.features.length} landslides` +
-    Object.entries(kinds).map(([k, n]) => `, ${n} ${k}`).join("");
+    Object.entries(kinds).filter(([, n]) => n > 0).map(([k, n]) => `, ${n} ${k}`).join("");
   document.body.dataset.runId = run ? String(run.id) : "";
   document.body.dataset.features = String(detections.features.length);
   map.once("idle", () => {

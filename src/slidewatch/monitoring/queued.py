@@ -1,0 +1,158 @@
+"""Run now: a run row made ``queued`` when a client asks, taken by the look that runs it.
+
+A run is keyed by (AOI, acquisition key), but when a client asks for a run nobody knows yet
+which acquisition the search will find. So the request inserts a row of its own with a
+placeholder key (``queued:<uuid>``) and state ``queued``; its id is the run's URL from the
+start. The look that runs it (in a job's worker) takes the AOI's look lock, searches, and
+renames the row to the first acquisition's key in one conditional UPDATE (``running``). The
+unique key still decides: if that acquisition already has a run (another process made it),
+the rename fails, the queued row ends ``skipped`` naming that run, and the look goes on as
+any look would. Nothing new, or a failed search, ends the queued row itself (``skipped`` /
+``failed`` with the reason), so a client always sees queued → running → done/skipped/failed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from slidewatch.monitoring import imagery, look, runs
+from slidewatch.monitoring.look import MonitorConfig, Outcome
+from slidewatch.monitoring.registry import Registry
+from slidewatch.monitoring.schedule import NOTHING_NEW
+from slidewatch.monitoring.tables import Aoi, Run, utcnow
+
+QUEUED_PREFIX = "queued:"
+BUSY_WAIT_S = 600.0
+"""How long a queued run waits for another look at its AOI to end before it gives up."""
+
+
+def queue_run(registry: Registry, name: str, now: datetime | None = None) -> Run:
+    """Insert a ``queued`` run of AOI ``name`` (its acquisition is filled in when found)."""
+    aoi = registry.get_aoi(name)
+    with registry.session() as s:
+        run = Run(aoi_id=aoi.id, acquisition_key=f"{QUEUED_PREFIX}{uuid.uuid4().hex}",
+                  state="queued", looked_at=now or utcnow(), model_hash=aoi.model_hash)  # fmt: skip
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    return registry.run(run_id)
+
+
+def _take(registry: Registry, run_id: int, found: imagery.Found, now: datetime) -> str:
+    """Rename the queued row to ``found``'s key, as ``running`` by this process: ``taken``,
+    ``duplicate`` (that acquisition has its own run) or ``gone`` (no longer queued)."""
+    values = {"acquisition_key": found.key, "acquisition_date": found.date,
+              "scenes": found.scenes, "state": "running", "owner": runs.owner_id(),
+              "started_at": utcnow(), "heartbeat_at": utcnow(), "looked_at": now,
+              "reason": None}  # fmt: skip
+    try:
+        with registry.session() as s:
+            result = s.execute(
+                update(Run).where(Run.id == run_id, Run.state == "queued").values(**values)
+            )
+            changed = getattr(result, "rowcount", 0)
+    except IntegrityError:
+        return "duplicate"
+    return "taken" if changed == 1 else "gone"
+
+
+def _end(registry: Registry, aoi: Aoi, run_id: int, state: str, reason: str) -> Outcome:
+    runs.end(registry, run_id, state, reason)
+    return Outcome(aoi.name, state, run_id, None, reason)
+
+
+def _first(
+    registry: Registry, config: MonitorConfig, aoi: Aoi, run_id: int, found: imagery.Found,
+    now: datetime, search_s: float,
+) -> Outcome:  # fmt: skip
+    """The first acquisition: in the queued row when it is new, else by its own run."""
+    t0 = time.perf_counter()
+    taken = _take(registry, run_id, found, now)
+    if taken == "taken":
+        return look.run_claimed(registry, config, aoi, found, run_id, t0 - search_s, search_s)
+    if taken == "gone":
+        return Outcome(aoi.name, "busy", run_id, found.date, "the queued run was taken elsewhere")
+    with registry.session() as s:
+        other = s.scalar(
+            select(Run.id).where(Run.aoi_id == aoi.id, Run.acquisition_key == found.key)
+        )
+    _end(
+        registry, aoi, run_id, "skipped", f"acquisition {found.date} is run {other} (/runs/{other})"
+    )
+    return look._process(registry, config, aoi, found, now, search_s)
+
+
+def _look_queued(
+    registry: Registry, config: MonitorConfig, aoi: Aoi, run_id: int, now: datetime
+) -> list[Outcome]:
+    """Search, then the first new acquisition in the queued row, later ones as usual."""
+    try:
+        t = time.perf_counter()
+        start, end = look._search_window(registry, aoi, now)
+        found = imagery.search(aoi.source, aoi.geometry, start, end)
+        search_s = (time.perf_counter() - t) / max(1, len(found))
+    except Exception as exc:
+        return [
+            _end(registry, aoi, run_id, "failed", f"search failed: {type(exc).__name__}: {exc}")
+        ]
+    if not found:
+        return [_end(registry, aoi, run_id, "skipped", f"{NOTHING_NEW} between {start} and {end}")]
+    outcomes = [_first(registry, config, aoi, run_id, found[0], now, search_s)]
+    for acquisition in found[1:]:
+        if outcomes[-1].state in ("failed", "busy"):
+            break  # later acquisitions need this one as their baseline
+        outcomes.append(look._process(registry, config, aoi, acquisition, now, search_s))
+    return outcomes
+
+
+def _lock(registry: Registry, aoi_id: int, wait_s: float, poll_s: float) -> bool:
+    deadline = time.monotonic() + wait_s
+    while not runs.lock_aoi(registry, aoi_id):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(poll_s)
+    return True
+
+
+def run_queued(
+    config: MonitorConfig, run_id: int, now: datetime | None = None,
+    wait_s: float = BUSY_WAIT_S, poll_s: float = 2.0,
+) -> list[Outcome]:  # fmt: skip
+    """Run the queued run ``run_id`` now (a look at its AOI, forced). Run again after a crash:
+    a row left ``running`` by a dead process is taken over by the look's usual claim, and a
+    finished one is left alone, so running it twice never processes an acquisition twice."""
+    now = now or utcnow()
+    with Registry(config.db_url) as registry:
+        run = registry.run(run_id)
+        aoi = registry.get_aoi(run.aoi.name)
+        if run.state == "running":  # its process died (else the claim says busy)
+            return look.look_at(config, aoi.name, now)
+        if run.state != "queued":
+            return [Outcome(aoi.name, run.state, run_id, run.acquisition_date, run.reason)]
+        if not _lock(registry, aoi.id, wait_s, poll_s):
+            reason = f"another look at AOI {aoi.name!r} did not end within {wait_s:g} s; ask again"
+            return [_end(registry, aoi, run_id, "skipped", reason)]
+        try:
+            return _look_queued(registry, config, aoi, run_id, now)
+        finally:
+            runs.unlock_aoi(registry, aoi.id)
+
+
+def cancel_queued(registry: Registry, run_id: int, reason: str) -> bool:
+    """End run ``run_id`` as ``skipped`` with ``reason`` if it is still queued (a look that
+    has taken it goes on); whether it was."""
+    with registry.session() as s:
+        result = s.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.state == "queued")
+            .values(state="skipped", reason=reason, finished_at=utcnow())
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+__all__ = ["QUEUED_PREFIX", "cancel_queued", "queue_run", "run_queued"]
