@@ -100,11 +100,23 @@ class StacSource:
     def load(
         self, scenes: Sequence[SceneInfo], bands: Sequence[str], geobox: GeoBox, chunk_px: int
     ) -> dict[str, da.Array]:
+        from slidewatch.acquisition.native import repeat_onto, split_by_grid
+
         items = [s.handle for s in scenes]
         keys = _common_keys(items, bands, self.config)
-        resampling = {key: "nearest" for key in keys.values()}
-        data = _odc_load(items, list(keys.values()), geobox, chunk_px, resampling)
-        return {band: _as_float(data[key]) for band, key in keys.items()}
+        # 20/60 m bands on their own grid, repeated onto the 10 m one (see .native).
+        fine, coarse = split_by_grid(items, keys, geobox)
+        out: dict[str, da.Array] = {}
+        if fine:
+            data = _odc_load(items, list(fine.values()), geobox, chunk_px, _nearest(fine))
+            out.update({band: _as_float(data[key]) for band, key in fine.items()})
+        for grid, group in coarse:
+            k = round(abs(grid.affine.a) / abs(geobox.affine.a))
+            data = _odc_load(items, list(group.values()), grid, max(chunk_px // k, 1),
+                             _nearest(group))  # fmt: skip
+            for band, key in group.items():
+                out[band] = repeat_onto(_as_float(data[key]), grid, geobox, chunk_px)
+        return {band: out[band] for band in keys}
 
     def load_dem(self, aoi: AOI, geobox: GeoBox, chunk_px: int) -> tuple[da.Array, str]:
         collection = self.config.dem_collection
@@ -119,6 +131,10 @@ class StacSource:
         data = _odc_load(items, [key], geobox, chunk_px, {key: "bilinear"})
         ids = ", ".join(sorted(i.id for i in items))
         return _as_float(data[key]), f"{collection} ({ids})"
+
+
+def _nearest(keys: dict[str, str]) -> dict[str, str]:
+    return {key: "nearest" for key in keys.values()}
 
 
 def _common_keys(

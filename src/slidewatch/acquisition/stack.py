@@ -9,6 +9,7 @@ does not grow with the AOI) under temporary names, renamed when complete.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -156,7 +157,7 @@ def composite_stack(
     and the DEM's source (None without terrain bands)."""
     import dask.array as da
 
-    from slidewatch.acquisition.terrain import padded, terrain_on_grid
+    from slidewatch.acquisition.terrain import padded, terrain_block
     from slidewatch.acquisition.writing import reading_imagery
 
     t_count, n_s2 = len(acquisitions), len(spec.s2_bands)
@@ -171,35 +172,34 @@ def composite_stack(
         new_axis=0,
         chunks=((n_s2 + 1 + t_count,), *channels[0].chunks),
     )
-    terrain, dem_source = None, None
+    dem_padded, dem_source = None, None
     if any(b in TERRAIN for b in bands):
         dem, dem_source = source.load_dem(aoi, padded(geobox), chunk_px)
-        # Held in memory (4 bytes a pixel): each chunk's slope needs its neighbours' edge
-        # rows, which chunks computed in batches would otherwise load again (3× the DEM).
+        # Held in memory (4 bytes a pixel): each block's slope needs its neighbours' edge
+        # rows; reading them from one array is cheaper than dask's overlap and rechunk.
         with reading_imagery():
-            dem = dem.persist()
-        slope, elevation = terrain_on_grid(dem, geobox, comp.chunks[1:])
-        terrain = da.stack([slope, elevation]).rechunk((2, *comp.chunks[1:]))
-    names = list(spec.s2_bands) + ([*TERRAIN] if terrain is not None else [])
+            dem_padded = np.asarray(dem.compute(), dtype=np.float32)
+    names = list(spec.s2_bands) + ([*TERRAIN] if dem_padded is not None else [])
     order = [names.index(b) for b in bands]
     geometry, affine = aoi.projected(), geobox.affine
 
-    def finish(comp_block: Any, *rest: Any, block_info: Any = None) -> Any:
+    def finish(comp_block: Any, block_info: Any = None) -> Any:
         from affine import Affine
 
         (_, (y0, y1), (x0, x1)) = block_info[0]["array-location"]
         transform = affine * Affine.translation(x0, y0)
         inside = inside_aoi(geometry, transform, (y1 - y0, x1 - x0))
-        return finish_block(
-            comp_block, rest[0] if rest else None, inside, order, scale_vector(bands), n_s2
+        terrain = (
+            None if dem_padded is None else terrain_block(dem_padded, (y0, y1), (x0, x1), geobox)
         )
+        return finish_block(comp_block, terrain, inside, order, scale_vector(bands), n_s2)
 
-    args = [comp] if terrain is None else [comp, terrain]
     out = da.map_blocks(
         finish,
-        *args,
+        comp,
         dtype=np.float32,
         chunks=((len(bands) + 1 + t_count,), *comp.chunks[1:]),
+        name=f"slidewatch-stack-{uuid.uuid4().hex}",  # no hashing of the DEM in the closure
     )
     return out, dem_source
 

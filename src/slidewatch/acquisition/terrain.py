@@ -13,12 +13,11 @@ not cache), more than the whole terrain of a 20 km × 20 km stack.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 if TYPE_CHECKING:
-    import dask.array as da
     from odc.geo.geobox import GeoBox
 
 PAD_PX = 1
@@ -46,31 +45,25 @@ def horn_slope(dem: np.ndarray, cell_x_m: float, cell_y_m: float) -> np.ndarray:
     return out
 
 
-def slope_degrees(dem: Any, geobox: GeoBox) -> Any:
-    """Slope in degrees of ``dem`` (a numpy or dask H×W array in metres on ``geobox``),
-    NaN on ``geobox``'s one-pixel border and where the DEM has no data."""
+def slope_degrees(dem: np.ndarray, geobox: GeoBox) -> np.ndarray:
+    """Slope in degrees of ``dem`` (H×W metres on ``geobox``), NaN on the one-pixel
+    border and where the DEM has no data."""
+    return horn_slope(dem.astype(np.float32), abs(geobox.affine.a), abs(geobox.affine.e))
+
+
+def terrain_block(
+    dem_padded: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], geobox: GeoBox
+) -> np.ndarray:
+    """2×h×w float32 ``(slope degrees, dem metres)`` of the block ``rows`` × ``cols`` of
+    ``geobox`` from the whole DEM on ``padded(geobox)``, held in memory.
+
+    The block's window of the padded DEM is one pixel larger on every side, so its slope
+    comes from its true neighbours, the AOI's edge included, with no dask overlap and no
+    rechunk (their extra tasks and copies of neighbouring chunks)."""
+    (y0, y1), (x0, x1) = rows, cols
+    window = dem_padded[y0 : y1 + 2 * PAD_PX, x0 : x1 + 2 * PAD_PX]
+    out = np.empty((2, y1 - y0, x1 - x0), dtype=np.float32)
     cell_x, cell_y = abs(geobox.affine.a), abs(geobox.affine.e)
-    if isinstance(dem, np.ndarray):
-        return horn_slope(dem.astype(np.float32), cell_x, cell_y)
-    return dem.astype(np.float32).map_overlap(
-        horn_slope, depth=1, boundary=np.nan, dtype=np.float32, cell_x_m=cell_x, cell_y_m=cell_y
-    )
-
-
-def _grown(chunks: tuple[int, ...], pad_px: int) -> tuple[int, ...]:
-    """``chunks`` of one axis with the first and last grown by ``pad_px``."""
-    out = list(chunks)
-    out[0] += pad_px
-    out[-1] += pad_px
-    return tuple(out)
-
-
-def terrain_on_grid(dem_padded: da.Array, geobox: GeoBox, chunks: Any) -> tuple[Any, Any]:
-    """``(slope degrees, dem metres)`` on ``geobox`` from a DEM on ``padded(geobox)``,
-    both dask arrays with ``chunks``."""
-    # Chunked so that cropping the pad leaves exactly ``chunks``: no rechunk afterwards.
-    grown = tuple(_grown(tuple(c), PAD_PX) for c in chunks)
-    dem = dem_padded.astype(np.float32).rechunk(grown)
-    slope = slope_degrees(dem, padded(geobox))
-    inner = (slice(PAD_PX, -PAD_PX), slice(PAD_PX, -PAD_PX))
-    return slope[inner], dem[inner]
+    out[0] = horn_slope(window, cell_x, cell_y)[PAD_PX:-PAD_PX, PAD_PX:-PAD_PX]
+    out[1] = window[PAD_PX:-PAD_PX, PAD_PX:-PAD_PX]
+    return out
