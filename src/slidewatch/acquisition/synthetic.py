@@ -303,7 +303,7 @@ def write_catalog(
     """
     import pystac
 
-    root = Path(root)
+    root = Path(root).absolute()  # asset hrefs are made relative to it
     catalog = _open_or_new(root)
     s2 = _collection(catalog, collection, "synthetic Sentinel-2")
     for scene in scenes:
