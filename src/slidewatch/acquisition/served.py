@@ -116,3 +116,15 @@ def check_model_bands(config: SourceConfig, model_bands: Sequence[str], model: s
     """Refuse now a model that needs B10 from a collection known to serve none."""
     if NO_L2A in model_bands and catalogue_serves_b10(config) is False:
         raise ConfigError(b10_missing_message(config.collection, f"the model {model}"))
+
+
+def bands_for_model(config: SourceConfig, model_bands: Sequence[str], model: str) -> SourceConfig:
+    """The source an AOI watched with ``model`` fetches from: ``auto`` bands become the
+    model's own (nothing fetched that it does not read); a model that needs B10 from a
+    collection known to serve none is refused now, not at the first run."""
+    from dataclasses import replace
+
+    if config.bands == "auto":
+        config = replace(config, bands=",".join(model_bands))
+    check_model_bands(config, model_bands, model)
+    return config

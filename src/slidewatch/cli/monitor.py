@@ -126,17 +126,11 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
 
 
 def _model_source(source: Any, model_bands: Any, model_dir: Path) -> Any:
-    """Without --bands, fetch the model's own bands; refuse now a model that needs B10
-    from a collection known (without the network) to serve none."""
-    from dataclasses import replace
+    """Without --bands (``auto``), fetch the model's own bands; refuse now a model that needs
+    B10 from a collection known (without the network) to serve none."""
+    from slidewatch.acquisition.served import bands_for_model
 
-    from slidewatch.acquisition.served import check_model_bands
-
-    ctx = click.get_current_context()
-    if ctx.get_parameter_source("bands") is click.core.ParameterSource.DEFAULT:
-        source = replace(source, bands=",".join(model_bands))
-    check_model_bands(source, model_bands, str(model_dir))
-    return source
+    return bands_for_model(source, model_bands, str(model_dir))
 
 
 @monitor.command(name="list")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -91,10 +92,11 @@ def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[s
     if props.name in {a.name for a in service.registry.list_aois()}:
         raise Conflict(f"AOI {props.name!r} already exists; PATCH it or DELETE it first")
     model_dir, digest = resolve_model(settings, props.model)
+    source = _source_for(settings.source_options(props.source), model_dir, props.model)
     aoi = service.registry.add_aoi(
         AoiSettings(
             name=props.name, geometry=feature.geometry, model_path=str(model_dir),
-            model_hash=digest, source=settings.source_options(props.source),
+            model_hash=digest, source=source,
             cadence_days=props.cadence_days, lookback_days=props.lookback_days,
             min_new_area_m2=props.min_new_area_m2, max_cloud_pct=props.max_cloud_pct,
             webhooks=tuple(props.webhooks), emails=tuple(props.emails), active=props.active,
@@ -102,6 +104,20 @@ def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[s
     )  # fmt: skip
     response.headers["Location"] = f"/aois/{aoi.name}"
     return as_feature(aoi)
+
+
+def _source_for(options: dict[str, Any], model_dir: Path, model: str) -> dict[str, Any]:
+    """The configured source with the model's bands (as ``monitor add`` does)."""
+    import json
+
+    from slidewatch.acquisition.served import bands_for_model
+    from slidewatch.acquisition.sources import SourceConfig
+
+    bands = json.loads((model_dir / "model.json").read_text()).get("bands") or []
+    config = SourceConfig.from_dict(options)
+    if not bands:  # a model file without its bands: the source's own choice stands
+        return config.to_dict()
+    return bands_for_model(config, [str(b) for b in bands], f"model {model!r}").to_dict()
 
 
 @router.get("/aois/{name}", dependencies=[ReadAccess], summary="One AOI (GeoJSON Feature)")
