@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
-from slidewatch.acquisition.sources import SceneInfo, SourceConfig, make_source
+from slidewatch.acquisition.sources import ImagerySource, SceneInfo, SourceConfig, make_source
 from slidewatch.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -111,10 +111,15 @@ def as_utc_range(start: date | datetime, end: date | datetime) -> tuple[datetime
 
 
 def search_acquisitions(
-    config: SourceConfig, aoi: AOI, start: date | datetime, end: date | datetime
+    config: SourceConfig,
+    aoi: AOI,
+    start: date | datetime,
+    end: date | datetime,
+    source: ImagerySource | None = None,
 ) -> list[Acquisition]:
     """The acquisitions over ``aoi`` between ``start`` and ``end`` (inclusive, UTC) whose
-    scenes are at most ``config.max_cloud`` % cloudy, oldest first; ``[]`` when none."""
+    scenes are at most ``config.max_cloud`` % cloudy, oldest first; ``[]`` when none.
+    ``source``: one already made for ``config`` (a caller that keeps it between searches)."""
     lo, hi = as_utc_range(start, end)
-    source = make_source(config)
+    source = source or make_source(config)
     return group_acquisitions(source.search(aoi, lo, hi, config.max_cloud))

@@ -47,6 +47,7 @@ def _whole(value: float) -> int | None:
 def native_grid(items: Sequence[pystac.Item], key: str, geobox: GeoBox) -> GeoBox | None:
     """The coarse grid of asset ``key`` covering ``geobox`` when every item stores it on
     the same coarser pixels whose edges fall on ``geobox``'s; None otherwise."""
+    from affine import Affine
     from odc.geo.geobox import GeoBox
     from pyproj import CRS
 
@@ -72,8 +73,6 @@ def native_grid(items: Sequence[pystac.Item], key: str, geobox: GeoBox) -> GeoBo
     y0 = ay + np.ceil((top - ay) / step - EPS) * step
     width = int(np.ceil((right - x0) / step - EPS))
     height = int(np.ceil((y0 - bottom) / step - EPS))
-    from affine import Affine
-
     return GeoBox((height, width), Affine(step, 0, x0, 0, -step, y0), geobox.crs)
 
 

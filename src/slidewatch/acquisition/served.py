@@ -124,7 +124,9 @@ def bands_for_model(config: SourceConfig, model_bands: Sequence[str], model: str
     collection known to serve none is refused now, not at the first run."""
     from dataclasses import replace
 
-    if config.bands == "auto":
+    from slidewatch.acquisition.sources import AUTO_BANDS
+
+    if config.bands == AUTO_BANDS:
         config = replace(config, bands=",".join(model_bands))
     check_model_bands(config, model_bands, model)
     return config

@@ -181,7 +181,7 @@ def composite_stack(
             dem_padded = np.asarray(dem.compute(), dtype=np.float32)
     names = list(spec.s2_bands) + ([*TERRAIN] if dem_padded is not None else [])
     order = [names.index(b) for b in bands]
-    geometry, affine = aoi.projected(), geobox.affine
+    geometry, affine, divisors = aoi.projected(), geobox.affine, scale_vector(bands)
 
     def finish(comp_block: Any, block_info: Any = None) -> Any:
         from affine import Affine
@@ -192,7 +192,7 @@ def composite_stack(
         terrain = (
             None if dem_padded is None else terrain_block(dem_padded, (y0, y1), (x0, x1), geobox)
         )
-        return finish_block(comp_block, terrain, inside, order, scale_vector(bands), n_s2)
+        return finish_block(comp_block, terrain, inside, order, divisors, n_s2)
 
     out = da.map_blocks(
         finish,

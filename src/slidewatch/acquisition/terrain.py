@@ -45,12 +45,6 @@ def horn_slope(dem: np.ndarray, cell_x_m: float, cell_y_m: float) -> np.ndarray:
     return out
 
 
-def slope_degrees(dem: np.ndarray, geobox: GeoBox) -> np.ndarray:
-    """Slope in degrees of ``dem`` (H×W metres on ``geobox``), NaN on the one-pixel
-    border and where the DEM has no data."""
-    return horn_slope(dem.astype(np.float32), abs(geobox.affine.a), abs(geobox.affine.e))
-
-
 def terrain_block(
     dem_padded: np.ndarray, rows: tuple[int, int], cols: tuple[int, int], geobox: GeoBox
 ) -> np.ndarray:

@@ -107,11 +107,13 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
         emails: tuple[str, ...], source: Any, home: Path, db: str | None,
         storage: str | None) -> None:  # fmt: skip
     """Register AOI NAME: its area, model, imagery source, cadence, thresholds and alerts."""
+    from slidewatch.acquisition.served import bands_for_model
     from slidewatch.models.modelfile import model_hash, read_spec
     from slidewatch.monitoring.aois import AoiSettings
 
     spec = read_spec(model_dir)  # a readable model, or a clear error now, not at the first run
-    source = _model_source(source, spec.bands, model_dir)
+    # Without --bands (auto), the model's own bands; B10 from an L2A collection refused now.
+    source = bands_for_model(source, spec.bands, str(model_dir))
     settings = AoiSettings(
         name=name, geometry=aoi.to_geojson(), model_path=str(Path(model_dir).resolve()),
         model_hash=model_hash(model_dir), source=source.to_dict(), cadence_days=cadence_days,
@@ -123,14 +125,6 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
         registry.add_aoi(settings)
     click.echo(f"added AOI {name} ({aoi.area_km2:.2f} km², every {cadence_days:g} days) to "
                f"{config.db_url}")  # fmt: skip
-
-
-def _model_source(source: Any, model_bands: Any, model_dir: Path) -> Any:
-    """Without --bands (``auto``), fetch the model's own bands; refuse now a model that needs
-    B10 from a collection known (without the network) to serve none."""
-    from slidewatch.acquisition.served import bands_for_model
-
-    return bands_for_model(source, model_bands, str(model_dir))
 
 
 @monitor.command(name="list")

@@ -18,11 +18,12 @@ from slidewatch.monitoring.tables import CHANGE_KINDS, Change
 
 PRECEDENCE = ("new", "grown", "unchanged", "unknown", "gone")
 """Strongest first: a landslide seen both grown and unchanged (split in two) has grown."""
+_RANK = {kind: i for i, kind in enumerate(PRECEDENCE)}
 
 
 def _stronger(a: str, b: str) -> str:
-    rank = {kind: i for i, kind in enumerate(PRECEDENCE)}
-    return a if rank.get(a, len(rank)) <= rank.get(b, len(rank)) else b
+    weakest = len(_RANK)
+    return a if _RANK.get(a, weakest) <= _RANK.get(b, weakest) else b
 
 
 def landslide_kinds(registry: Any, run_ids: Iterable[int]) -> dict[int, dict[Any, str]]:

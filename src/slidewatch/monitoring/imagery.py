@@ -53,14 +53,14 @@ def _aoi_value(geometry_json: str) -> Any:
 
 def search(source: dict[str, Any], geometry: dict[str, Any], start: date, end: date) -> list[Found]:
     """Acquisitions over the AOI between two dates (inclusive), oldest first."""
-    from slidewatch.acquisition.acquisitions import as_utc_range, group_acquisitions
+    from slidewatch.acquisition.acquisitions import search_acquisitions
 
     if end < start:
         return []
     config = source_config(source)
-    lo, hi = as_utc_range(start, end)
-    scenes = _imagery_source(source, config).search(aoi_value(geometry), lo, hi, config.max_cloud)
-    found = group_acquisitions(scenes)
+    found = search_acquisitions(
+        config, aoi_value(geometry), start, end, source=_imagery_source(source, config)
+    )
     return [
         Found(
             key=a.key,

@@ -61,13 +61,20 @@ def inside_remote(fs: Any, root: str, stored: str) -> str:
     """The path (in ``fs``) of the archived file ``stored`` (a URL of ``fs``'s protocol, or a
     path relative to ``root``); :class:`NotFound` for '..', NUL bytes, other protocols,
     paths outside ``root`` and anything that is not a file."""
+    return _remote_file(fs, root, stored)[0]
+
+
+def _protocols(fs: Any) -> tuple[str, ...]:
+    return (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+
+
+def _remote_file(fs: Any, root: str, stored: str) -> tuple[str, dict[str, Any]]:
+    """:func:`inside_remote`'s path and the file's ``fs.info`` (one request, not two)."""
     text = str(stored)
     if not text or "\x00" in text or ".." in PurePosixPath(text.replace("\\", "/")).parts:
         raise NotFound(MISSING)
     if "://" in text:
-        protocol = text.split("://", 1)[0]
-        protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
-        if protocol not in protocols:
+        if text.split("://", 1)[0] not in _protocols(fs):
             raise NotFound(MISSING)
         path = fs._strip_protocol(text)
     elif text.startswith("/") and not root.startswith("/"):
@@ -83,7 +90,7 @@ def inside_remote(fs: Any, root: str, stored: str) -> str:
         raise NotFound(MISSING) from None
     if info.get("type") != "file":
         raise NotFound(MISSING)
-    return str(path)
+    return str(path), info
 
 
 @dataclass(frozen=True)
@@ -111,9 +118,8 @@ class ArchiveRoot:
     def __init__(self, storage: str) -> None:
         self.url = storage
         self.fs, path = fsspec.core.url_to_fs(storage)
-        protocols = (self.fs.protocol,) if isinstance(self.fs.protocol, str) else self.fs.protocol
         self.local: Path | None = None
-        if "file" in protocols or "local" in protocols:
+        if {"file", "local"} & set(_protocols(self.fs)):
             self.local = Path(path).expanduser()
             self.local.mkdir(parents=True, exist_ok=True)
             self.local = self.local.resolve()
@@ -125,8 +131,7 @@ class ArchiveRoot:
         if self.local is not None:
             real = inside_archive(self.local, stored)
             return Product(str(real), str(real.stat().st_mtime_ns))
-        path = inside_remote(self.fs, self.root, str(stored))
-        info = self.fs.info(path)
+        path, info = _remote_file(self.fs, self.root, str(stored))
         stamp = info.get("mtime") or info.get("LastModified") or info.get("created") or ""
         version = f"{info.get('ETag') or stamp}:{info.get('size')}"
         return Product(path, version, self.fs)
