@@ -13,6 +13,7 @@ import json
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -110,6 +111,22 @@ def look_at(
 
 def _look(registry: Registry, config: MonitorConfig, aoi: Aoi, now: datetime) -> list[Outcome]:
     """Search, then one run per new acquisition, oldest first."""
+    return look_through(
+        registry, config, aoi, now,
+        first=lambda found, search_s: _process(registry, config, aoi, found, now, search_s),
+        without=lambda state, reason, key: _record_outcome(registry, aoi, key, now, state, reason),
+    )  # fmt: skip
+
+
+def look_through(
+    registry: Registry, config: MonitorConfig, aoi: Aoi, now: datetime,
+    first: Callable[[imagery.Found, float], Outcome],
+    without: Callable[[str, str, str], Outcome],
+) -> list[Outcome]:  # fmt: skip
+    """Search the AOI's window; the first new acquisition by ``first(found, search_s)``, the
+    later ones as claimed runs, stopping at a failed or busy one (later acquisitions need it
+    as their baseline). A failed search or nothing new: ``without(state, reason, key)``, the
+    key naming the hour (for a run row of its own)."""
     hour = now.strftime("%Y-%m-%dT%H")
     try:
         t = time.perf_counter()
@@ -118,16 +135,14 @@ def _look(registry: Registry, config: MonitorConfig, aoi: Aoi, now: datetime) ->
         search_s = (time.perf_counter() - t) / max(1, len(found))  # shared by its runs
     except Exception as exc:
         reason = f"search failed: {type(exc).__name__}: {exc}"
-        return [_record_outcome(registry, aoi, f"search:{hour}", now, "failed", reason)]
+        return [without("failed", reason, f"search:{hour}")]
     if not found:
-        reason = f"{NOTHING_NEW} between {start} and {end}"
-        return [_record_outcome(registry, aoi, f"none:{hour}", now, "skipped", reason)]
-    outcomes = []
-    for acquisition in found:
-        outcome = _process(registry, config, aoi, acquisition, now, search_s)
-        outcomes.append(outcome)
-        if outcome.state in ("failed", "busy"):
-            break  # later acquisitions need this one as their baseline
+        return [without("skipped", f"{NOTHING_NEW} between {start} and {end}", f"none:{hour}")]
+    outcomes = [first(found[0], search_s)]
+    for acquisition in found[1:]:
+        if outcomes[-1].state in ("failed", "busy"):
+            break
+        outcomes.append(_process(registry, config, aoi, acquisition, now, search_s))
     return outcomes
 
 

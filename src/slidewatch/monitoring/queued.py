@@ -23,7 +23,6 @@ from sqlalchemy.exc import IntegrityError
 from slidewatch.monitoring import imagery, look, runs
 from slidewatch.monitoring.look import MonitorConfig, Outcome
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.schedule import NOTHING_NEW
 from slidewatch.monitoring.tables import Aoi, Run, utcnow
 
 QUEUED_PREFIX = "queued:"
@@ -91,23 +90,11 @@ def _look_queued(
     registry: Registry, config: MonitorConfig, aoi: Aoi, run_id: int, now: datetime
 ) -> list[Outcome]:
     """Search, then the first new acquisition in the queued row, later ones as usual."""
-    try:
-        t = time.perf_counter()
-        start, end = look._search_window(registry, aoi, now)
-        found = imagery.search(aoi.source, aoi.geometry, start, end)
-        search_s = (time.perf_counter() - t) / max(1, len(found))
-    except Exception as exc:
-        return [
-            _end(registry, aoi, run_id, "failed", f"search failed: {type(exc).__name__}: {exc}")
-        ]
-    if not found:
-        return [_end(registry, aoi, run_id, "skipped", f"{NOTHING_NEW} between {start} and {end}")]
-    outcomes = [_first(registry, config, aoi, run_id, found[0], now, search_s)]
-    for acquisition in found[1:]:
-        if outcomes[-1].state in ("failed", "busy"):
-            break  # later acquisitions need this one as their baseline
-        outcomes.append(look._process(registry, config, aoi, acquisition, now, search_s))
-    return outcomes
+    return look.look_through(
+        registry, config, aoi, now,
+        first=lambda found, search_s: _first(registry, config, aoi, run_id, found, now, search_s),
+        without=lambda state, reason, _key: _end(registry, aoi, run_id, state, reason),
+    )  # fmt: skip
 
 
 def _lock(registry: Registry, aoi_id: int, wait_s: float, poll_s: float) -> bool:
