@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from slidewatch.acquisition.aoi import MAX_AREA_ENV, parse_aoi, utm_epsg, utm_grid
+from slidewatch.acquisition.aoi import MAX_AREA_ENV, parse_aoi, utm_epsg, utm_grid, validate_aoi
 from slidewatch.errors import AOIError
 
 SQUARE = [[-77.6, -9.4], [-77.59, -9.4], [-77.59, -9.39], [-77.6, -9.39], [-77.6, -9.4]]
@@ -52,16 +52,28 @@ def test_aoi_across_two_zones_takes_the_zone_of_its_centre() -> None:
     assert aoi.epsg == 32632
 
 
-def test_grid_is_snapped_to_10_m_and_covers_the_aoi() -> None:
+def test_grid_has_10_m_pixels_edges_on_the_20_m_lattice_and_covers_the_aoi() -> None:
     aoi = parse_aoi("-77.6,-9.4,-77.59,-9.39")
     grid = utm_grid(aoi)
     assert str(grid.crs) == "EPSG:32718"
     a = grid.affine
-    assert (a.a, a.e) == (10.0, -10.0) and a.c % 10 == 0 and a.f % 10 == 0
+    assert (a.a, a.e) == (10.0, -10.0) and a.c % 20 == 0 and a.f % 20 == 0
+    assert grid.shape.x % 2 == 0 and grid.shape.y % 2 == 0
     minx, miny, maxx, maxy = aoi.projected().bounds
     left, bottom, right, top = grid.boundingbox
-    assert left <= minx < left + 10 and right - 10 < maxx <= right
-    assert bottom <= miny < bottom + 10 and top - 10 < maxy <= top
+    assert left <= minx < left + 20 and right - 20 < maxx <= right
+    assert bottom <= miny < bottom + 20 and top - 20 < maxy <= top
+
+
+def test_grid_of_bounds_already_on_the_lattice_adds_no_pixel() -> None:
+    from rasterio.warp import transform_geom
+    from shapely.geometry import box, mapping, shape
+
+    inner = box(215_040, 8_950_020, 216_240, 8_951_040)  # multiples of 20 m
+    aoi = validate_aoi(shape(transform_geom("EPSG:32718", "EPSG:4326", mapping(inner))))
+    grid = utm_grid(aoi)
+    assert tuple(grid.boundingbox) == pytest.approx((215_040, 8_950_020, 216_240, 8_951_040))
+    assert (grid.shape.y, grid.shape.x) == (102, 120)
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,22 @@ def test_values_are_l4s_of_the_raw_numbers(stack_2021, catalogue: Catalogue) -> 
         )
 
 
+@pytest.mark.parametrize("chunk_px", [14, 15])
+def test_small_chunks_give_the_same_stack(
+    stack_2021, catalogue: Catalogue, aoi_t1, tmp_path: Path, chunk_px: int
+) -> None:
+    """Chunks of 14 px: 20 m bands in chunks of 7 px, 60 m bands whole with their windows
+    20 m off the chunks' edges; 15 px: both whole (see .native.plan_coarse)."""
+    small = fetch_stack(
+        config(catalogue), aoi_t1, date(2021, 5, 1), date(2021, 6, 30), tmp_path / "s.tif",
+        chunk_px=chunk_px,
+    )  # fmt: skip
+    with rasterio.open(stack_2021.path) as a, rasterio.open(small.path) as b:
+        np.testing.assert_array_equal(a.read(), b.read())
+    with rasterio.open(stack_2021.mask_path) as a, rasterio.open(small.mask_path) as b:
+        np.testing.assert_array_equal(a.read(), b.read())
+
+
 def test_slope_of_a_planar_dem_and_elevation(stack_2021, catalogue: Catalogue) -> None:
     with rasterio.open(stack_2021.path) as ds:
         slope = ds.read(13) * L4S_SCALE[12]

@@ -68,3 +68,65 @@ def test_repeat_onto_is_nearest_neighbour(step: int) -> None:
     rows = ((grid.affine.f - ys) // step).astype(int)
     cols = ((xs - grid.affine.c) // step).astype(int)
     np.testing.assert_array_equal(out, coarse[np.ix_(rows, cols)])
+
+
+def nearest(coarse: np.ndarray, k: int, shift: tuple[int, int], rows: int, cols: int) -> np.ndarray:
+    """Stack pixel (r, c) takes coarse pixel ((r + dy) // k, (c + dx) // k): the lookup."""
+    r = (np.arange(rows) + shift[0]) // k
+    c = (np.arange(cols) + shift[1]) // k
+    return coarse[np.ix_(r, c)]
+
+
+@pytest.mark.parametrize("k", [2, 6])
+@pytest.mark.parametrize("shift", [(0, 0), (1, 0), (0, 5), (3, 4)])
+@pytest.mark.parametrize("chunk", [12, 16, 7])
+def test_to_fine_of_a_whole_band_is_the_nearest_lookup_in_every_chunk(
+    k: int, shift: tuple[int, int], chunk: int
+) -> None:
+    from slidewatch.acquisition.blocks import to_fine
+
+    rows, cols = 31, 45  # the last chunks are partial
+    shift = (shift[0] % k, shift[1] % k)
+    coarse = np.arange(
+        (-(-(rows + shift[0]) // k)) * (-(-(cols + shift[1]) // k)), dtype=np.float32
+    ).reshape(-(-(rows + shift[0]) // k), -1)
+    expected = nearest(coarse, k, shift, rows, cols) - 1000
+    for y0 in range(0, rows, chunk):
+        for x0 in range(0, cols, chunk):
+            h, w = min(chunk, rows - y0), min(chunk, cols - x0)
+            got = to_fine(coarse, k, (h, w), 1000.0, start=(y0 + shift[0], x0 + shift[1]))
+            np.testing.assert_array_equal(got, expected[y0 : y0 + h, x0 : x0 + w])
+
+
+@pytest.mark.parametrize("k", [2, 6])
+def test_to_fine_of_aligned_chunks_is_the_nearest_lookup(k: int) -> None:
+    from slidewatch.acquisition.blocks import to_fine
+
+    rows, cols, chunk = 50, 38, 6 * k  # chunk (i, j) of the band covers the stack's (i, j)
+    coarse = np.random.default_rng(0).random((-(-rows // k), -(-cols // k))).astype(np.float32)
+    expected = nearest(coarse, k, (0, 0), rows, cols)
+    c = chunk // k
+    for i, y0 in enumerate(range(0, rows, chunk)):
+        for j, x0 in enumerate(range(0, cols, chunk)):
+            h, w = min(chunk, rows - y0), min(chunk, cols - x0)
+            block = coarse[i * c : (i + 1) * c, j * c : (j + 1) * c]
+            np.testing.assert_array_equal(
+                to_fine(block, k, (h, w)), expected[y0 : y0 + h, x0 : x0 + w]
+            )
+
+
+def test_plan_coarse_chooses_chunks_whole_or_repeat() -> None:
+    from slidewatch.acquisition.native import WHOLE_MAX_PX, plan_coarse
+
+    on_lattice = GeoBox((50, 70), Affine(10, 0, 215_040, 0, -10, 8_959_980), "EPSG:32718")
+    g20 = native_grid([item([20, 0, 199_980, 0, -20, 9_000_040])], "B05", on_lattice)
+    g60 = native_grid([item([60, 0, 199_980, 0, -60, 9_000_040])], "B05", on_lattice)
+    assert g20 is not None and g60 is not None
+    assert plan_coarse(g20, on_lattice, 512) == "chunks"
+    assert plan_coarse(g60, on_lattice, 512) == "whole"  # 60 m edges 20 m off the grid's
+    big = GeoBox((6000, 6000), on_lattice.affine, "EPSG:32718")
+    g60_big = native_grid([item([60, 0, 199_980, 0, -60, 9_000_040])], "B05", big)
+    assert g60_big is not None and g60_big.shape.x * g60_big.shape.y <= WHOLE_MAX_PX
+    huge = GeoBox((13_000, 13_000), on_lattice.affine, "EPSG:32718")
+    g20_off = native_grid([item([20, 0, 199_990, 0, -20, 9_000_030])], "B05", huge)
+    assert g20_off is not None and plan_coarse(g20_off, huge, 512) == "repeat"

@@ -30,6 +30,11 @@ DEFAULT_MAX_AREA_KM2 = 10_000.0
 MAX_AREA_ENV = "SLIDEWATCH_MAX_AOI_KM2"
 """Environment variable that raises (or lowers) :data:`DEFAULT_MAX_AREA_KM2`."""
 PIXEL_M = 10.0
+LATTICE_M = 20.0
+"""The stack grid's edges are snapped outwards to multiples of this: Sentinel-2 tiles'
+origins are multiples of 20 m (their 60 m grids are 0, 20 or 40 m off multiples of 60 m), so
+each 20 m pixel covers a whole 2×2 block of stack pixels (see :mod:`.native`). It depends on
+the AOI alone, so every date of an AOI has the same grid."""
 
 
 @dataclass(frozen=True)
@@ -191,12 +196,16 @@ def validate_aoi(geom: Any, where: str = "AOI", max_km2: float | None = None) ->
     return aoi
 
 
-def utm_grid(aoi: AOI, resolution: float = PIXEL_M) -> GeoBox:
-    """The grid covering ``aoi`` in its UTM zone, pixel edges on multiples of ``resolution``."""
+def utm_grid(aoi: AOI, resolution: float = PIXEL_M, lattice: float = LATTICE_M) -> GeoBox:
+    """The grid of ``resolution`` pixels covering ``aoi`` in its UTM zone, its edges on
+    multiples of ``lattice`` (a multiple of ``resolution``)."""
+    from affine import Affine
     from odc.geo.geobox import GeoBox
 
     minx, miny, maxx, maxy = aoi.projected().bounds
-    # The grid covers the AOI to within 1 mm (odc-geo's default tolerance drops up to 1 % of
-    # a pixel; none at all would add a pixel for a round-trip error of 1e-9 m).
-    tol = 1e-4 / resolution
-    return GeoBox.from_bbox((minx, miny, maxx, maxy), aoi.crs, resolution=resolution, tol=tol)
+    # The grid covers the AOI to within 1 mm (a round-trip error of 1e-9 m adds no pixels).
+    tol = 1e-3
+    left, bottom = (math.floor((v + tol) / lattice) * lattice for v in (minx, miny))
+    right, top = (math.ceil((v - tol) / lattice) * lattice for v in (maxx, maxy))
+    width, height = round((right - left) / resolution), round((top - bottom) / resolution)
+    return GeoBox((height, width), Affine(resolution, 0, left, 0, -resolution, top), aoi.crs)

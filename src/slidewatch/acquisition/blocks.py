@@ -73,22 +73,71 @@ def _acquisition_classes(
     return classes, score
 
 
-def composite_block(*blocks: np.ndarray, spec: BlockSpec) -> np.ndarray:
-    """The H×W blocks of every acquisition's loaded channels (raw digital numbers, in
+def to_fine(
+    block: np.ndarray,
+    k: int,
+    shape: tuple[int, int],
+    offset: float = 0.0,
+    out: np.ndarray | None = None,
+    start: tuple[int, int] = (0, 0),
+) -> np.ndarray:
+    """``block`` minus ``offset`` on a chunk of ``shape`` stack pixels, written into ``out``.
+
+    ``k`` 1: ``block`` is the chunk. Otherwise each pixel of ``block`` covers k × k stack
+    pixels and the chunk's first pixel is ``start`` (rows, columns) stack pixels from the
+    block's top-left corner: the block's pixels are repeated in one broadcast pass, the
+    nearest-neighbour resampling of a grid whose edges fall on the stack's."""
+    if out is None:
+        out = np.empty(shape, dtype=np.float32)
+    if k == 1:
+        return np.subtract(block, np.float32(offset), out=out)
+    (h, w), (sy, sx) = shape, start
+    (r0, ry), (c0, rx) = divmod(sy, k), divmod(sx, k)
+    rows, cols = -(-(h + ry) // k), -(-(w + rx) // k)  # coarse pixels the chunk touches
+    part = block[r0 : r0 + rows, c0 : c0 + cols]
+    exact = (ry, rx) == (0, 0) and (rows * k, cols * k) == (h, w)
+    whole = out if exact else np.empty((rows * k, cols * k), np.float32)
+    # A (rows, k, cols, k) view: each coarse pixel broadcast over its k × k stack pixels.
+    np.subtract(part[:, None, :, None], np.float32(offset), out=whole.reshape(rows, k, cols, k))
+    if not exact:  # the chunk starts or ends inside a coarse pixel
+        out[...] = whole[ry : ry + h, rx : rx + w]
+    return out
+
+
+def composite_block(
+    *blocks: np.ndarray,
+    spec: BlockSpec,
+    layouts: Sequence[tuple[int, tuple[int, int] | None]] | None = None,
+    block_info: Any = None,
+) -> np.ndarray:
+    """The blocks of every acquisition's loaded channels (raw digital numbers, in
     acquisition then :attr:`BlockSpec.loaded` order) → (C + 1 + T)×H×W: composite bands
-    (DN, offset removed), the composite's class, each acquisition's class."""
+    (DN, offset removed), the composite's class, each acquisition's class.
+
+    ``layouts``: each channel's (factor, shift) (see
+    :class:`~slidewatch.acquisition.sources.Channel`); None: all on the stack's pixels."""
     t_count, k_count, n_s2 = len(spec.offsets), len(spec.loaded), len(spec.s2_bands)
-    h, w = blocks[0].shape
+    if block_info is not None:
+        (_, (y0, y1), (x0, x1)) = block_info[None]["array-location"]
+        h, w = y1 - y0, x1 - x0
+    else:
+        (y0, x0), (h, w) = (0, 0), blocks[0].shape
+    plans = layouts or [(1, None)] * len(blocks)
+    starts = [(0, 0) if s is None else (y0 + s[0], x0 + s[1]) for _, s in plans]
+
+    def fine(i: int, offset: float = 0.0, into: np.ndarray | None = None) -> np.ndarray:
+        return to_fine(blocks[i], plans[i][0], (h, w), offset, into, starts[i])
+
     out = np.empty((n_s2 + 1 + t_count, h, w), dtype=np.float32)
     # One acquisition: its values are the composite's, computed in place in the output.
     values = out[None, :n_s2] if t_count == 1 else np.empty((t_count, n_s2, h, w), np.float32)
     classes = np.empty((t_count, h, w), dtype=np.uint8)
     scores = np.empty((t_count, h, w), dtype=np.float32)
     for t in range(t_count):
-        mine = blocks[t * k_count : (t + 1) * k_count]
+        first = t * k_count
         for c in range(n_s2):
-            np.subtract(mine[c], np.float32(spec.offsets[t]), out=values[t, c])
-        extra = dict(zip(spec.cloud_inputs, mine[n_s2:], strict=True))
+            fine(first + c, spec.offsets[t], values[t, c])
+        extra = {name: fine(first + n_s2 + i) for i, name in enumerate(spec.cloud_inputs)}
         classes[t], scores[t] = _acquisition_classes(values[t], extra, spec, spec.offsets[t])
     bands, cls = composite(spec.composite, values, classes, scores)
     if not np.may_share_memory(bands, out):

@@ -27,7 +27,7 @@ from slidewatch.acquisition.gee_requests import (
     request_grid,
     scene_from_properties,
 )
-from slidewatch.acquisition.sources import SceneInfo, SourceConfig
+from slidewatch.acquisition.sources import Channel, SceneInfo, SourceConfig
 from slidewatch.errors import SourceError
 
 if TYPE_CHECKING:
@@ -183,9 +183,9 @@ class EarthEngineSource:
 
     def load(
         self, scenes: Sequence[SceneInfo], bands: Sequence[str], geobox: GeoBox, chunk_px: int
-    ) -> dict[str, da.Array]:
+    ) -> dict[str, Channel]:
         image = acquisition_image(self.config.collection, [s.id for s in scenes], bands)
-        return self._lazy(image, bands, geobox, chunk_px)
+        return {b: Channel(a) for b, a in self._lazy(image, bands, geobox, chunk_px).items()}
 
     def load_dem(self, aoi: AOI, geobox: GeoBox, chunk_px: int) -> tuple[da.Array, str]:
         dem = self._lazy(dem_image(self.config.dem_collection), ["dem"], geobox, chunk_px)

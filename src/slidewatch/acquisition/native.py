@@ -7,8 +7,11 @@ stack grid is snapped to 10 m), nearest-neighbour resampling is exactly "each 10
 takes the coarse pixel that contains it". odc-stac reads a grid it matches by pasting
 windows, but any other resolution goes through GDAL's warper (``rasterio.warp.reproject``),
 which measured ~0.7 s of CPU for the 20/60 m bands of a 2000² px stack, the largest single
-cost of a fetch. So such a band is loaded by odc-stac on its native grid (a paste) and
-repeated with integer indices (dask fancy indexing). Anything else — another CRS, a grid
+cost of a fetch. So such a band is loaded by odc-stac on its native grid (a paste). When the
+stack grid starts on the band's pixel edges and its chunks are whole numbers of the band's
+pixels, or when the band is small enough to be one chunk (:func:`plan_coarse`), the band
+stays coarse in the graph and each block is repeated where it is used; otherwise it is
+repeated onto the stack grid here (:func:`repeat_onto`). Anything else — another CRS, a grid
 off the stack's pixel edges, no ``proj:`` metadata — is loaded on the stack grid as before.
 """
 
@@ -74,6 +77,44 @@ def native_grid(items: Sequence[pystac.Item], key: str, geobox: GeoBox) -> GeoBo
     width = int(np.ceil((right - x0) / step - EPS))
     height = int(np.ceil((y0 - bottom) / step - EPS))
     return GeoBox((height, width), Affine(step, 0, x0, 0, -step, y0), geobox.crs)
+
+
+WHOLE_MAX_PX = 4_000_000
+"""Largest coarse band (pixels) kept whole in one chunk: 16 MB of float32, a 60 m band of
+a 120 km × 120 km AOI."""
+
+
+def shift_of(coarse_box: GeoBox, geobox: GeoBox) -> tuple[int, int]:
+    """Stack pixels between the top-left corners of ``coarse_box`` and ``geobox`` (rows,
+    columns; each in [0, k) for a grid from :func:`native_grid`)."""
+    res = abs(geobox.affine.a)
+    return (
+        round((coarse_box.affine.f - geobox.affine.f) / res),
+        round((geobox.affine.c - coarse_box.affine.c) / res),
+    )
+
+
+def plan_coarse(coarse_box: GeoBox, geobox: GeoBox, chunk_px: int) -> str:
+    """How a band on ``coarse_box`` (from :func:`native_grid`) enters the stack's chunks:
+
+    - ``chunks``: the grids start together and a chunk of ``chunk_px`` stack pixels is a
+      whole number of coarse pixels, so the band's chunks of ``chunk_px / k`` pixels are the
+      stack's chunks (the usual case for 20 m bands: the stack grid is on the 20 m lattice);
+    - ``whole``: the band is small enough (:data:`WHOLE_MAX_PX`) to be one chunk, from which
+      each stack chunk takes its window (60 m bands, whose pixel edges are 0, 20 or 40 m off
+      the stack grid's depending on the tile);
+    - ``repeat``: anything else, repeated onto the stack grid as a dask array
+      (:func:`repeat_onto`).
+
+    In the first two, each block is repeated where it is used
+    (:func:`~slidewatch.acquisition.blocks.to_fine`): no repeated copy in the graph, and no
+    slicing and rechunking tasks."""
+    k = round(abs(coarse_box.affine.a) / abs(geobox.affine.a))
+    if shift_of(coarse_box, geobox) == (0, 0) and chunk_px % k == 0:
+        return "chunks"
+    if coarse_box.shape.y * coarse_box.shape.x <= WHOLE_MAX_PX:
+        return "whole"
+    return "repeat"
 
 
 def repeat_onto(coarse: da.Array, coarse_box: GeoBox, geobox: GeoBox, chunk_px: int) -> da.Array:

@@ -162,6 +162,21 @@ def pass_id(platform: Any, relative_orbit: Any) -> str:
     return f"{str(platform).lower()}/R{int(relative_orbit):03d}"
 
 
+@dataclass(frozen=True)
+class Channel:
+    """One loaded band of an acquisition: raw digital numbers (float32, NaN = no data).
+
+    ``factor`` 1: on the stack grid, chunked like it. Otherwise on a grid ``factor`` (k)
+    times coarser (a 20 m or 60 m band on its own pixels, see :mod:`.native`) whose pixel
+    (i, j) covers stack pixels [i·k − dy, i·k − dy + k) × [j·k − dx, …): with ``shift``
+    None, (dy, dx) = (0, 0) and chunk (i, j) covers the stack's chunk (i, j); with a
+    ``shift`` (dy, dx), the data is one chunk covering the whole grid."""
+
+    data: da.Array
+    factor: int = 1
+    shift: tuple[int, int] | None = None
+
+
 class ImagerySource(Protocol):
     """What every imagery source does (see the module docstring)."""
 
@@ -173,9 +188,10 @@ class ImagerySource(Protocol):
 
     def load(
         self, scenes: Sequence[SceneInfo], bands: Sequence[str], geobox: GeoBox, chunk_px: int
-    ) -> dict[str, da.Array]:
-        """Raw digital numbers (float32, NaN = no data) of ``bands`` — L4S names plus
-        ``B8A``, ``SCL``, ``CLOUDPROB`` — of one acquisition's scenes mosaicked on ``geobox``."""
+    ) -> dict[str, Channel]:
+        """The :class:`Channel` of each of ``bands`` — L4S names plus ``B8A``, ``SCL``,
+        ``CLOUDPROB`` — of one acquisition's scenes mosaicked on ``geobox``, in chunks of
+        ``chunk_px`` stack pixels."""
         ...
 
     def load_dem(self, aoi: AOI, geobox: GeoBox, chunk_px: int) -> tuple[da.Array, str]:

@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any
 from slidewatch.acquisition.assets import asset_keys_for
 from slidewatch.acquisition.offset import forced_offset, stac_offset
 from slidewatch.acquisition.served import SPECTRAL
-from slidewatch.acquisition.sources import ImagerySource, SceneInfo, SourceConfig, pass_id
+from slidewatch.acquisition.sources import (
+    Channel,
+    ImagerySource,
+    SceneInfo,
+    SourceConfig,
+    pass_id,
+)
 from slidewatch.errors import NoSceneError, SourceError
 
 if TYPE_CHECKING:
@@ -99,23 +105,35 @@ class StacSource:
 
     def load(
         self, scenes: Sequence[SceneInfo], bands: Sequence[str], geobox: GeoBox, chunk_px: int
-    ) -> dict[str, da.Array]:
-        from slidewatch.acquisition.native import repeat_onto, split_by_grid
+    ) -> dict[str, Channel]:
+        from slidewatch.acquisition.native import (
+            plan_coarse,
+            repeat_onto,
+            shift_of,
+            split_by_grid,
+        )
 
         items = [s.handle for s in scenes]
         keys = _common_keys(items, bands, self.config)
-        # 20/60 m bands on their own grid, repeated onto the 10 m one (see .native).
+        # 20/60 m bands on their own grid, kept coarse in the graph (see .native).
         fine, coarse = split_by_grid(items, keys, geobox)
-        out: dict[str, da.Array] = {}
+        out: dict[str, Channel] = {}
         if fine:
             data = _odc_load(items, list(fine.values()), geobox, chunk_px, _nearest(fine))
-            out.update({band: _as_float(data[key]) for band, key in fine.items()})
+            out.update({band: Channel(_as_float(data[key])) for band, key in fine.items()})
         for grid, group in coarse:
             k = round(abs(grid.affine.a) / abs(geobox.affine.a))
-            data = _odc_load(items, list(group.values()), grid, max(chunk_px // k, 1),
-                             _nearest(group))  # fmt: skip
+            plan = plan_coarse(grid, geobox, chunk_px)
+            chunk = -1 if plan == "whole" else max(chunk_px // k, 1)  # -1: one chunk
+            data = _odc_load(items, list(group.values()), grid, chunk, _nearest(group))
             for band, key in group.items():
-                out[band] = repeat_onto(_as_float(data[key]), grid, geobox, chunk_px)
+                raw = _as_float(data[key])
+                if plan == "chunks":
+                    out[band] = Channel(raw, k)
+                elif plan == "whole":
+                    out[band] = Channel(raw, k, shift_of(grid, geobox))
+                else:
+                    out[band] = Channel(repeat_onto(raw, grid, geobox, chunk_px))
         return {band: out[band] for band in keys}
 
     def load_dem(self, aoi: AOI, geobox: GeoBox, chunk_px: int) -> tuple[da.Array, str]:

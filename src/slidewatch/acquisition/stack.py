@@ -24,7 +24,8 @@ from slidewatch.acquisition.blocks import BlockSpec, composite_block, finish_blo
 from slidewatch.acquisition.clouds import S2CLOUDLESS_BANDS
 from slidewatch.acquisition.provenance import Provenance
 from slidewatch.acquisition.served import choose_bands
-from slidewatch.acquisition.sources import ImagerySource, SourceConfig, make_source
+from slidewatch.acquisition.sources import Channel, ImagerySource, SourceConfig, make_source
+from slidewatch.acquisition.writing import TILE_PX
 from slidewatch.bands import scale_vector
 from slidewatch.errors import NoSceneError, SourceError
 
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
     import dask.array as da
     from odc.geo.geobox import GeoBox
 
-CHUNK_PX = 512
-"""Side of the square chunks computed and written at once (a multiple of the 512 px tiles)."""
+CHUNK_PX = TILE_PX
+"""Side of the square chunks computed and written at once: one tile of the stack GeoTIFF."""
 TERRAIN = ("slope", "dem")
 
 
@@ -134,14 +135,18 @@ def load_channels(
     spec: BlockSpec,
     geobox: GeoBox,
     chunk_px: int,
-) -> list[da.Array]:
-    """Lazy raw digital numbers (H×W, chunked alike) of every acquisition's loaded channels,
-    in acquisition then :attr:`BlockSpec.loaded` order."""
-    arrays = []
+) -> list[Channel]:
+    """Every acquisition's loaded channels (lazy raw digital numbers, chunked like the stack
+    grid's chunks of ``chunk_px``), in acquisition then :attr:`BlockSpec.loaded` order."""
+    channels = []
     for acq in acquisitions:
         loaded = source.load(acq.scenes, spec.loaded, geobox, chunk_px)
-        arrays += [loaded[b].rechunk(chunk_px) for b in spec.loaded]
-    return arrays
+        for band in spec.loaded:
+            ch = loaded[band]
+            if ch.shift is None:  # chunk (i, j) covers the grid's chunk (i, j)
+                ch = Channel(ch.data.rechunk(chunk_px // ch.factor), ch.factor)
+            channels.append(ch)
+    return channels
 
 
 def composite_stack(
@@ -156,21 +161,25 @@ def composite_stack(
     """(C_out + 1 + T)×H×W lazy: the stack (L4S), the mask class, each acquisition's class;
     and the DEM's source (None without terrain bands)."""
     import dask.array as da
+    from dask.array.core import normalize_chunks
 
     from slidewatch.acquisition.terrain import padded, terrain_block
     from slidewatch.acquisition.writing import reading_imagery
 
     t_count, n_s2 = len(acquisitions), len(spec.s2_bands)
     # Blockwise over all channels (no stack + rechunk): dask finishes one chunk of the grid
-    # before loading the next, so memory stays per chunk.
+    # before loading the next, so memory stays per chunk. Chunk (i, j) of every channel,
+    # coarse or not, covers chunk (i, j) of the grid (a channel in one chunk: all of it).
     channels = load_channels(source, acquisitions, spec, geobox, chunk_px)
+    grid_chunks = normalize_chunks(chunk_px, (geobox.shape.y, geobox.shape.x))
     comp = da.map_blocks(
         composite_block,
-        *channels,
+        *[ch.data for ch in channels],
         spec=spec,
+        layouts=tuple((ch.factor, ch.shift) for ch in channels),
         dtype=np.float32,
         new_axis=0,
-        chunks=((n_s2 + 1 + t_count,), *channels[0].chunks),
+        chunks=((n_s2 + 1 + t_count,), *grid_chunks),
     )
     dem_padded, dem_source = None, None
     if any(b in TERRAIN for b in bands):
