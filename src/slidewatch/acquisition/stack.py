@@ -25,7 +25,7 @@ from slidewatch.acquisition.clouds import S2CLOUDLESS_BANDS
 from slidewatch.acquisition.provenance import Provenance
 from slidewatch.acquisition.served import choose_bands
 from slidewatch.acquisition.sources import Channel, ImagerySource, SourceConfig, make_source
-from slidewatch.acquisition.writing import TILE_PX
+from slidewatch.acquisition.writing import TILE_PX, tile_px
 from slidewatch.bands import scale_vector
 from slidewatch.errors import NoSceneError, SourceError
 
@@ -252,6 +252,7 @@ def fetch_stack(
         offsets=tuple(_acquisition_offset(a) for a in acqs),
     )
     geobox = utm_grid(aoi)
+    chunk_px = min(chunk_px, tile_px(geobox))  # a small AOI: one chunk, one tile of its size
     lazy, dem_source = composite_stack(source, aoi, acqs, names, spec, geobox, chunk_px)
     cover_aoi, clear = write_stack(
         lazy,

@@ -86,6 +86,15 @@ def compute_results(
     registry: Any, archive: Any, aoi: Aoi, found: Any, run_id: int, work: Path, cloud: float
 ) -> Results:
     """Change raster, change polygons and the RGB product in ``work``; nothing recorded."""
+    import rasterio
+
+    with rasterio.Env():  # one GDAL environment for the products' reads and writes
+        return _compute_results(registry, archive, aoi, found, run_id, work, cloud)
+
+
+def _compute_results(
+    registry: Any, archive: Any, aoi: Aoi, found: Any, run_id: int, work: Path, cloud: float
+) -> Results:
     files = {"change.tif": work / "change.tif", "change.geojson": work / "change.geojson",
              "rgb.tif": work / "rgb.tif"}  # fmt: skip
     products.write_rgb(work / "stack.tif", files["rgb.tif"])
