@@ -117,12 +117,13 @@ def composite_block(
     ``layouts``: each channel's (factor, shift) (see
     :class:`~slidewatch.acquisition.sources.Channel`); None: all on the stack's pixels."""
     t_count, k_count, n_s2 = len(spec.offsets), len(spec.loaded), len(spec.s2_bands)
-    if block_info is not None:
+    plans = layouts or [(1, None)] * len(blocks)
+    if block_info is not None:  # dask's: where this chunk is on the grid
         (_, (y0, y1), (x0, x1)) = block_info[None]["array-location"]
         h, w = y1 - y0, x1 - x0
-    else:
-        (y0, x0), (h, w) = (0, 0), blocks[0].shape
-    plans = layouts or [(1, None)] * len(blocks)
+    else:  # called directly: the chunk at the origin, shaped like its stack-grid blocks
+        shapes = [b.shape for b, p in zip(blocks, plans, strict=True) if p[0] == 1]
+        (y0, x0), (h, w) = (0, 0), shapes[0]
     starts = [(0, 0) if s is None else (y0 + s[0], x0 + s[1]) for _, s in plans]
 
     def fine(i: int, offset: float = 0.0, into: np.ndarray | None = None) -> np.ndarray:

@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     import dask.array as da
     from odc.geo.geobox import GeoBox
 
-CHUNK_PX = TILE_PX
-"""Side of the square chunks computed and written at once: one tile of the stack GeoTIFF."""
+CHUNK_PX = 2 * TILE_PX
+"""Side of the square chunks computed and written at once (2 × 2 tiles of the stack GeoTIFF)."""
 TERRAIN = ("slope", "dem")
 
 
@@ -252,7 +252,8 @@ def fetch_stack(
         offsets=tuple(_acquisition_offset(a) for a in acqs),
     )
     geobox = utm_grid(aoi)
-    chunk_px = min(chunk_px, tile_px(geobox))  # a small AOI: one chunk, one tile of its size
+    if tile_px(geobox) < TILE_PX:  # a small AOI: one chunk, one tile of its size
+        chunk_px = min(chunk_px, tile_px(geobox))
     lazy, dem_source = composite_stack(source, aoi, acqs, names, spec, geobox, chunk_px)
     cover_aoi, clear = write_stack(
         lazy,
