@@ -90,10 +90,10 @@ def run_odc_load(catalogue: Path, side_px: int, chunked: bool = True) -> tuple[f
         {"chunks": {"x": CHUNK_PX, "y": CHUNK_PX}} if chunked else {"pool": os.cpu_count()}
     )
     t0, c0 = time.perf_counter(), time.process_time()
-    a = odc.stac.load(s2, bands=keys, geobox=grid, resampling="nearest", **how)
-    b = odc.stac.load(dem, bands=["data"], geobox=padded(grid), resampling="bilinear", **how)
-    if chunked:
-        with dask.config.set(scheduler="threads"), quiet_memory_datasets():
+    with dask.config.set(scheduler="threads"), quiet_memory_datasets():
+        a = odc.stac.load(s2, bands=keys, geobox=grid, resampling="nearest", **how)
+        b = odc.stac.load(dem, bands=["data"], geobox=padded(grid), resampling="bilinear", **how)
+        if chunked:
             dask.compute(a, b)
     return time.perf_counter() - t0, time.process_time() - c0
 
