@@ -55,6 +55,31 @@ def test_runs_stored_under_aoi_and_date_with_a_catalogue(root: str, tmp_path: Pa
     ]
 
 
+def test_a_refresh_reads_only_the_items_its_collection_does_not_link(
+    root: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = Archive(root)
+    for day in ("2023-03-01", "2023-03-06", "2023-03-11"):
+        _store(archive, tmp_path, "alpha", day)
+    # A run killed after writing its item, before the collection: the next refresh adds it.
+    when = datetime(2023, 3, 16, 15, tzinfo=UTC)
+    orphan = stac_item("alpha", "2023-03-16", when, SQUARE, {"x": 1}) | {"bbox": [-1, -1, 0, 0]}
+    archive.write_bytes(json.dumps(orphan).encode(), "alpha", "2023-03-16", "item.json")
+    read: list[str] = []
+    original = archive.read_bytes
+    monkeypatch.setattr(archive, "read_bytes", lambda url: read.append(url) or original(url))
+    _store(archive, tmp_path, "alpha", "2023-03-21")
+    items = [u.rsplit("/", 2)[-2] for u in read if u.endswith("item.json")]
+    assert items == ["2023-03-16", "2023-03-21"]  # not the three it linked already
+    collection = json.loads(original(archive.url("alpha", "collection.json")))
+    hrefs = [link["href"] for link in collection["links"] if link["rel"] == "item"]
+    assert hrefs == [f"./2023-03-{d}/item.json" for d in ("01", "06", "11", "16", "21")]
+    assert collection["extent"]["temporal"]["interval"] == [
+        ["2023-03-01T15:00:00Z", "2023-03-21T15:00:00Z"]
+    ]
+    assert collection["extent"]["spatial"]["bbox"] == [[-1, -1, 0.1, 0.1]]
+
+
 def test_pystac_walks_the_local_catalogue(tmp_path: Path) -> None:
     archive = Archive(str(tmp_path / "archive"))
     _store(archive, tmp_path, "alpha", "2023-03-01")

@@ -107,16 +107,30 @@ class Archive:
         return sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(path, detail=False))
 
     def item_dates(self, aoi: str) -> list[str]:
-        return [d for d in self._children(aoi) if self.fs.exists(self._path(aoi, d, ITEM_FILE))]
+        """The dates of ``aoi`` that have a STAC item (one listing, not a request per date)."""
+        found = self.fs.glob(self._path(aoi, "*", ITEM_FILE))
+        return sorted({str(p).rstrip("/").rsplit("/", 2)[-2] for p in found})
 
     def refresh_catalogue(self, aoi: str) -> None:
-        """Rewrite ``<aoi>/collection.json`` from what is stored, and ``catalog.json`` when
-        it does not link the AOI yet."""
-        items = [
-            json.loads(self.read_bytes(self.url(aoi, d, ITEM_FILE))) for d in self.item_dates(aoi)
-        ]
-        if items:
-            self.write_bytes(_json(_collection(aoi, items)), aoi, "collection.json")
+        """Rewrite ``<aoi>/collection.json`` from the items stored, and ``catalog.json`` when
+        it does not link the AOI yet.
+
+        The collection links every stored item (one listing). Its extent is the previous
+        collection's, grown by the items it did not link yet (usually only the run's own), so
+        a run reads one or two JSON files, not every item of the AOI's history (on object
+        storage, a request each); an item written by a run killed before this point is
+        picked up by the next refresh."""
+        dates = self.item_dates(aoi)
+        if dates:
+            previous = self._json_or_none(aoi, "collection.json")
+            linked = set() if previous is None else _linked_dates(previous)
+            new = [
+                json.loads(self.read_bytes(self.url(aoi, d, ITEM_FILE)))
+                for d in dates
+                if d not in linked
+            ]
+            collection = _collection(aoi, dates, new, previous)
+            self.write_bytes(_json(collection), aoi, "collection.json")
         if self._catalogue_links(aoi):
             return  # the root already lists this AOI: listing every AOI again costs O(AOIs)
         written: list[str] | None = None
@@ -126,6 +140,13 @@ class Archive:
                 return
             self.write_bytes(_json(_catalog(aois)), "catalog.json")
             written = aois
+
+    def _json_or_none(self, *parts: str) -> dict[str, Any] | None:
+        try:
+            doc = json.loads(self.read_bytes(self.url(*parts)))
+        except (OSError, ValueError):
+            return None
+        return doc if isinstance(doc, dict) else None
 
     def _catalogue_links(self, aoi: str) -> bool:
         """Whether the root catalogue exists and links ``aoi``'s collection."""
@@ -190,9 +211,27 @@ def stac_item(
     }
 
 
-def _collection(aoi: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+def _linked_dates(collection: dict[str, Any]) -> set[str]:
+    """The dates whose items a collection links (``./<date>/item.json``)."""
+    return {
+        str(link.get("href", "")).removeprefix("./").split("/", 1)[0]
+        for link in collection.get("links", [])
+        if link.get("rel") == "item"
+    }
+
+
+def _collection(
+    aoi: str, dates: list[str], items: list[dict[str, Any]], previous: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The collection linking the items of ``dates``: its extent covers ``items`` (those
+    read now) and ``previous``'s extent (the items it already linked)."""
     boxes = [i["bbox"] for i in items]
-    times = sorted(i["properties"]["datetime"] for i in items)
+    times = [i["properties"]["datetime"] for i in items]
+    if previous is not None:
+        extent = previous.get("extent", {})
+        boxes += extent.get("spatial", {}).get("bbox", [])[:1]
+        times += [t for t in extent.get("temporal", {}).get("interval", [[]])[0] if t]
+    times.sort()
     bbox = [min(b[0] for b in boxes), min(b[1] for b in boxes),
             max(b[2] for b in boxes), max(b[3] for b in boxes)]  # fmt: skip
     links = [
@@ -200,10 +239,8 @@ def _collection(aoi: str, items: list[dict[str, Any]]) -> dict[str, Any]:
         {"rel": "parent", "href": "../catalog.json", "type": "application/json"},
     ]
     links += [
-        {"rel": "item", "href": f"./{i['properties']['datetime'][:10]}/{ITEM_FILE}",
-         "type": "application/geo+json"}
-        for i in items
-    ]  # fmt: skip
+        {"rel": "item", "href": f"./{d}/{ITEM_FILE}", "type": "application/geo+json"} for d in dates
+    ]
     return {
         "type": "Collection",
         "stac_version": STAC_VERSION,
