@@ -79,12 +79,22 @@ def test_values_are_l4s_of_the_raw_numbers(stack_2021, catalogue: Catalogue) -> 
         )
 
 
-@pytest.mark.parametrize("chunk_px", [14, 15])
+@pytest.mark.parametrize(
+    ("chunk_px", "whole_max_px"),
+    [
+        (14, None),  # 20 m and 60 m bands whole; the 60 m edges 20 m off the chunks'
+        (14, 0),  # 20 m bands in chunks of 7 px; 60 m bands repeated onto the grid
+        (15, 0),  # both repeated onto the grid (15 px is no whole number of 20 m pixels)
+    ],
+)
 def test_small_chunks_give_the_same_stack(
-    stack_2021, catalogue: Catalogue, aoi_t1, tmp_path: Path, chunk_px: int
-) -> None:
-    """Chunks of 14 px: 20 m bands in chunks of 7 px, 60 m bands whole with their windows
-    20 m off the chunks' edges; 15 px: both whole (see .native.plan_coarse)."""
+    stack_2021, catalogue: Catalogue, aoi_t1, tmp_path: Path, chunk_px: int,
+    whole_max_px: int | None, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Every way a 20/60 m band enters the chunks (see .native.plan_coarse) gives the
+    stack of one chunk."""
+    if whole_max_px is not None:
+        monkeypatch.setattr("slidewatch.acquisition.native.WHOLE_MAX_PX", whole_max_px)
     small = fetch_stack(
         config(catalogue), aoi_t1, date(2021, 5, 1), date(2021, 6, 30), tmp_path / "s.tif",
         chunk_px=chunk_px,

@@ -115,18 +115,16 @@ def test_to_fine_of_aligned_chunks_is_the_nearest_lookup(k: int) -> None:
             )
 
 
-def test_plan_coarse_chooses_chunks_whole_or_repeat() -> None:
+def test_plan_coarse_chooses_whole_chunks_or_repeat() -> None:
     from slidewatch.acquisition.native import WHOLE_MAX_PX, plan_coarse
 
     on_lattice = GeoBox((50, 70), Affine(10, 0, 215_040, 0, -10, 8_959_980), "EPSG:32718")
-    g20 = native_grid([item([20, 0, 199_980, 0, -20, 9_000_040])], "B05", on_lattice)
     g60 = native_grid([item([60, 0, 199_980, 0, -60, 9_000_040])], "B05", on_lattice)
-    assert g20 is not None and g60 is not None
-    assert plan_coarse(g20, on_lattice, 512) == "chunks"
-    assert plan_coarse(g60, on_lattice, 512) == "whole"  # 60 m edges 20 m off the grid's
-    big = GeoBox((6000, 6000), on_lattice.affine, "EPSG:32718")
-    g60_big = native_grid([item([60, 0, 199_980, 0, -60, 9_000_040])], "B05", big)
-    assert g60_big is not None and g60_big.shape.x * g60_big.shape.y <= WHOLE_MAX_PX
-    huge = GeoBox((13_000, 13_000), on_lattice.affine, "EPSG:32718")
-    g20_off = native_grid([item([20, 0, 199_990, 0, -20, 9_000_030])], "B05", huge)
-    assert g20_off is not None and plan_coarse(g20_off, huge, 512) == "repeat"
+    assert g60 is not None and plan_coarse(g60, on_lattice, 512) == "whole"  # small
+    big = GeoBox((5000, 5000), on_lattice.affine, "EPSG:32718")  # 20 m: 6.25 M px
+    g20 = native_grid([item([20, 0, 199_980, 0, -20, 9_000_040])], "B05", big)
+    assert g20 is not None and g20.shape.x * g20.shape.y > WHOLE_MAX_PX
+    assert plan_coarse(g20, big, 512) == "chunks"  # on the 20 m lattice: chunk (i, j) = (i, j)
+    assert plan_coarse(g20, big, 511) == "repeat"  # 511 px is not whole 20 m pixels
+    g20_off = native_grid([item([20, 0, 199_990, 0, -20, 9_000_030])], "B05", big)
+    assert g20_off is not None and plan_coarse(g20_off, big, 512) == "repeat"  # 10 m off
