@@ -107,27 +107,23 @@ def to_fine(
 def composite_block(
     *blocks: np.ndarray,
     spec: BlockSpec,
-    layouts: Sequence[tuple[int, tuple[int, int] | None]] | None = None,
-    block_info: Any = None,
+    layouts: Sequence[tuple[int, tuple[int, int] | None]],
+    block_info: Any,
 ) -> np.ndarray:
     """The blocks of every acquisition's loaded channels (raw digital numbers, in
     acquisition then :attr:`BlockSpec.loaded` order) → (C + 1 + T)×H×W: composite bands
     (DN, offset removed), the composite's class, each acquisition's class.
 
     ``layouts``: each channel's (factor, shift) (see
-    :class:`~slidewatch.acquisition.sources.Channel`); None: all on the stack's pixels."""
+    :class:`~slidewatch.acquisition.sources.Channel`); ``block_info``: dask's, where this
+    chunk is on the grid."""
     t_count, k_count, n_s2 = len(spec.offsets), len(spec.loaded), len(spec.s2_bands)
-    plans = layouts or [(1, None)] * len(blocks)
-    if block_info is not None:  # dask's: where this chunk is on the grid
-        (_, (y0, y1), (x0, x1)) = block_info[None]["array-location"]
-        h, w = y1 - y0, x1 - x0
-    else:  # called directly: the chunk at the origin, shaped like its stack-grid blocks
-        shapes = [b.shape for b, p in zip(blocks, plans, strict=True) if p[0] == 1]
-        (y0, x0), (h, w) = (0, 0), shapes[0]
-    starts = [(0, 0) if s is None else (y0 + s[0], x0 + s[1]) for _, s in plans]
+    (_, (y0, y1), (x0, x1)) = block_info[None]["array-location"]
+    h, w = y1 - y0, x1 - x0
+    starts = [(0, 0) if s is None else (y0 + s[0], x0 + s[1]) for _, s in layouts]
 
     def fine(i: int, offset: float = 0.0, into: np.ndarray | None = None) -> np.ndarray:
-        return to_fine(blocks[i], plans[i][0], (h, w), offset, into, starts[i])
+        return to_fine(blocks[i], layouts[i][0], (h, w), offset, into, starts[i])
 
     out = np.empty((n_s2 + 1 + t_count, h, w), dtype=np.float32)
     # One acquisition: its values are the composite's, computed in place in the output.

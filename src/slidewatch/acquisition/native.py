@@ -2,8 +2,8 @@
 repeated onto the 10 m stack grid, instead of warped onto it.
 
 When a band's pixels are whole multiples of the stack's and their edges fall on the stack's
-pixel edges (every Sentinel-2 tile of one UTM zone: tile origins are multiples of 60 m, the
-stack grid is snapped to 10 m), nearest-neighbour resampling is exactly "each 10 m pixel
+pixel edges (every Sentinel-2 tile of one UTM zone: tile origins are multiples of 20 m, and
+so are the stack grid's edges), nearest-neighbour resampling is exactly "each 10 m pixel
 takes the coarse pixel that contains it". odc-stac reads a grid it matches by pasting
 windows, but any other resolution goes through GDAL's warper (``rasterio.warp.reproject``),
 which measured ~0.7 s of CPU for the 20/60 m bands of a 2000² px stack, the largest single
@@ -123,10 +123,8 @@ def repeat_onto(coarse: da.Array, coarse_box: GeoBox, geobox: GeoBox, chunk_px: 
     coarse pixel containing it (nearest-neighbour resampling, exactly)."""
     import dask.array as da
 
-    res = abs(geobox.affine.a)
-    k = round(abs(coarse_box.affine.a) / res)
-    dy = round((coarse_box.affine.f - geobox.affine.f) / res)  # fine rows above the top edge
-    dx = round((geobox.affine.c - coarse_box.affine.c) / res)
+    k = round(abs(coarse_box.affine.a) / abs(geobox.affine.a))
+    dy, dx = shift_of(coarse_box, geobox)  # fine rows above, columns left of the grid
     # Blockwise (one task a chunk), then the phase cropped and the chunks evened out.
     big = da.map_blocks(
         _repeat, coarse, k=k, dtype=coarse.dtype,

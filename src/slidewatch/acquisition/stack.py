@@ -252,8 +252,8 @@ def fetch_stack(
         offsets=tuple(_acquisition_offset(a) for a in acqs),
     )
     geobox = utm_grid(aoi)
-    if tile_px(geobox) < TILE_PX:  # a small AOI: one chunk, one tile of its size
-        chunk_px = min(chunk_px, tile_px(geobox))
+    if (tile := tile_px(geobox)) < TILE_PX:  # a small AOI: one chunk, one tile of its size
+        chunk_px = min(chunk_px, tile)
     lazy, dem_source = composite_stack(source, aoi, acqs, names, spec, geobox, chunk_px)
     cover_aoi, clear = write_stack(
         lazy,

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from odc.geo.geobox import GeoBox
 
 TILE_PX = 512
-"""Tile side of the stack GeoTIFF and of the chunks computed (even: on a grid on the 20 m
-lattice, a 20 m pixel is never split between two chunks, see
+"""Tile side of the stack GeoTIFF; chunks are whole numbers of tiles, so even (on a grid on
+the 20 m lattice a 20 m pixel is never split between two chunks, see
 :func:`~slidewatch.acquisition.native.plan_coarse`)."""
 BATCH_PER_THREAD = 2
 """Chunks computed per ``dask.store`` call, per thread: given the whole grid at once, dask's

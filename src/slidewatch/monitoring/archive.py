@@ -150,10 +150,7 @@ class Archive:
 
     def _catalogue_links(self, aoi: str) -> bool:
         """Whether the root catalogue exists and links ``aoi``'s collection."""
-        try:
-            links = json.loads(self.read_bytes(self.url("catalog.json"))).get("links", [])
-        except (OSError, ValueError):
-            return False
+        links = (self._json_or_none("catalog.json") or {}).get("links", [])
         return any(link.get("href") == f"./{aoi}/collection.json" for link in links)
 
     def _collections(self) -> list[str]:
