@@ -13,14 +13,18 @@ every band at its native 10/20/60 m, SCL, a 30 m DEM), then prints:
      holds the whole grid in memory;
    the cold time (the first fetch in a fresh process, imports included) apart;
 2. peak memory (max RSS of a child process) of fetching the AOI and one of a quarter of its
-   area (half the side), and their ratio; goal: well under 4 (memory does not follow area).
+   area (half the side), and their ratio; goal: well under 4 (memory does not follow area);
+3. with ``--breakdown``, where fetch's time goes, in the same alternating runs: fetch with
+   the stack written uncompressed, and fetch computing every block (load, mask, composite,
+   slope, L4S, counts) without writing any pixel to a file.
 
-Run: ``.venv/bin/python bench/bench_fetch.py [--side-px 2000] [--repeat 2]``.
+Run: ``.venv/bin/python bench/bench_fetch.py [--side-px 2000] [--repeat 2] [--breakdown]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -28,6 +32,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 PAD_PX = 20
 
@@ -64,6 +69,32 @@ def run_fetch(catalogue: Path, side_px: int, out: Path) -> tuple[float, float]:
     fetch_stack(config, aoi_of(side_px), date(2023, 6, 1),
                 date(2023, 6, 1), out)  # fmt: skip
     return time.perf_counter() - t0, time.process_time() - c0
+
+
+@contextlib.contextmanager
+def variant(name: str) -> Any:
+    """Fetch as it is (``""``), with the stack uncompressed, or computing every block into
+    the cloud counts only (``"no file"``: the GeoTIFFs are created sparse and stay empty)."""
+    from unittest import mock
+
+    import numpy as np
+
+    from slidewatch.acquisition import writing
+
+    profile = writing._profile
+    extra = {"uncompressed": {"compress": None}, "no file": {"sparse_ok": True}}.get(name, {})
+
+    def count_only(self: Any, key: tuple[slice, ...], block: np.ndarray) -> None:
+        classes = block[self.n_bands :].astype(np.uint8)
+        counts = np.stack([np.bincount(c.ravel(), minlength=writing.N_CLASSES) for c in classes])
+        with self._lock:
+            self.counts += counts
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch.object(writing, "_profile", lambda *a: profile(*a) | extra))
+        if name == "no file":
+            stack.enter_context(mock.patch.object(writing.BlockWriter, "__setitem__", count_only))
+        yield
 
 
 def run_odc_load(catalogue: Path, side_px: int, chunked: bool = True) -> tuple[float, float]:
@@ -120,6 +151,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--side-px", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--breakdown", action="store_true",
+                        help="also time fetch uncompressed and without writing")  # fmt: skip
     parser.add_argument("--child", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -132,14 +165,21 @@ def main() -> None:
         cold = peak_of(catalogue, args.side_px)  # a fresh process: its first fetch
         run_fetch(catalogue, 256, Path(tmp) / "warm.tif")  # this process's imports, not timed
         fetch_runs, odc_runs, direct_runs = [], [], []
+        parts: dict[str, list[tuple[float, float]]] = (
+            {"uncompressed": [], "no file": []} if args.breakdown else {}
+        )
         for _ in range(args.repeat):
             odc_runs.append(run_odc_load(catalogue, args.side_px))
             direct_runs.append(run_odc_load(catalogue, args.side_px, chunked=False))
             fetch_runs.append(run_fetch(catalogue, args.side_px, Path(tmp) / "stack.tif"))
+            for name, runs in parts.items():
+                with variant(name):
+                    runs.append(run_fetch(catalogue, args.side_px, Path(tmp) / "part.tif"))
         fetch_s, fetch_cpu = _best(fetch_runs)
         km = args.side_px / 100
         print(f"fetch_stack all14 {km:g} km × {km:g} km ({args.side_px}² px), warm: "
               f"{fetch_s:.2f} s, CPU {fetch_cpu:.2f} s (runs {_runs(fetch_runs)})")  # fmt: skip
+        direct = _best(direct_runs)[0]
         for label, runs in (
             (f"odc.stac.load, dask chunks of {chunk_px()} px like fetch", odc_runs),
             ("odc.stac.load into memory, no dask (its fastest)", direct_runs),
@@ -148,6 +188,16 @@ def main() -> None:
             print(f"{label}, warm: {wall:.2f} s, CPU {cpu:.2f} s (runs {_runs(runs)}); "
                   f"ratio fetch / it: {fetch_s / wall:.2f} wall, {fetch_cpu / cpu:.2f} CPU "
                   "(goal <= 1.25)")  # fmt: skip
+        for name, runs in parts.items():
+            wall, cpu = _best(runs)
+            what, cost = (
+                ("stack written uncompressed", "compressing")
+                if name == "uncompressed"
+                else ("no file written", "writing the files")
+            )
+            print(f"fetch_stack, {what}: {wall:.2f} s, CPU {cpu:.2f} s (runs {_runs(runs)}); "
+                  f"{cost} costs fetch {fetch_s - wall:.2f} s wall, {fetch_cpu - cpu:.2f} s CPU; "
+                  f"ratio to odc-stac's fastest load: {wall / direct:.2f} wall")  # fmt: skip
         print(f"fetch_stack cold (first call in a fresh process, imports included): "
               f"{cold['seconds']:.2f} s")  # fmt: skip
         small = peak_of(catalogue, args.side_px // 2)

@@ -56,3 +56,14 @@ def test_rgb_is_digital_numbers_zero_where_unseen(tmp_path: Path) -> None:
     expected[np.isnan(expected)] = 0
     np.testing.assert_array_equal(rgb, expected.astype(np.uint16))
     assert (rgb[:, 5:9, 10:20] == 0).all() and (rgb[:, 10:, :] > 0).all()
+
+
+@pytest.mark.parametrize(
+    ("shape", "factors"),
+    [((200, 200), []), ((256, 256), []), ((257, 100), [2]), ((800, 800), [2, 4]),
+     ((900, 1600), [2, 4, 8])],
+)  # fmt: skip
+def test_overview_levels_stop_when_one_tile_holds_the_overview(
+    shape: tuple[int, int], factors: list[int]
+) -> None:
+    assert products.overview_factors(shape, 256) == factors

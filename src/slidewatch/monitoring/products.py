@@ -54,11 +54,11 @@ def _write_cog(
     """A COG in one pass (through a temporary name).
 
     ZSTD level 1 with a predictor: for the RGB of a 4 km² bench AOI 3.5 ms and 163 kB,
-    against 5.6 ms and 157 kB for deflate level 1; deflate level 6 (the former setting)
-    wrote 171 kB. A raster of one tile needs no overviews, and GDAL's GTiff driver writes it
-    in the COG layout itself (rio-cogeo validates it) in 60 % of the time of the COG driver,
-    which writes a temporary GeoTIFF and copies it (the tags are set before the pixels, so
-    that the IFD stays first); larger ones go through the COG driver.
+    against 5.6 ms for deflate level 1; deflate level 6 (the former setting) wrote 171 kB.
+    A raster of one tile needs no overviews, and GDAL's GTiff driver writes it in the COG
+    layout itself (rio-cogeo validates it) in 60 % of the time of the COG driver, which
+    writes a temporary GeoTIFF and copies it (the tags are set before the pixels, so that
+    the IFD stays first). Larger ones: see :func:`_write_tiled_cog`.
     GDAL-based readers (QGIS, titiler, rio-tiler, the service's tiles) read both."""
     from slidewatch.atomic import atomic_output
 
@@ -67,20 +67,48 @@ def _write_cog(
     profile: dict[str, Any] = {
         "count": bands.shape[0], "dtype": str(bands.dtype), "height": grid.shape[0],
         "width": grid.shape[1], "crs": grid.crs, "transform": grid.transform, "nodata": nodata,
-        "compress": "zstd", "predictor": predictor,
     }  # fmt: skip
-    if max(grid.shape) <= TILE:
-        profile |= {"driver": "GTiff", "zstd_level": ZSTD_LEVEL, "tiled": True,
-                    "blockxsize": TILE, "blockysize": TILE}  # fmt: skip
-    else:
-        # all cores compress (nothing else runs in this stage): the RGB of a 256 km² AOI in
-        # 147 ms instead of 200 ms on 2 cores
-        profile |= {"driver": "COG", "level": ZSTD_LEVEL, "blocksize": TILE,
-                    "overview_resampling": resampling, "num_threads": "all_cpus"}  # fmt: skip
-    with atomic_output(path, ".tif") as tmp, rasterio.open(tmp, "w", **profile) as ds:
-        if tags:  # before the pixels: set later, GTiff moves the grown IFD past the data
-            ds.update_tags(**tags)
-        ds.write(bands)
+    codec = {"compress": "zstd", "predictor": predictor}
+    with atomic_output(path, ".tif") as tmp:
+        if max(grid.shape) > TILE:
+            _write_tiled_cog(bands, profile, codec, tmp, resampling, tags)
+            return
+        with rasterio.open(tmp, "w", **profile, **codec, driver="GTiff", zstd_level=ZSTD_LEVEL,
+                           tiled=True, blockxsize=TILE, blockysize=TILE) as ds:  # fmt: skip
+            if tags:  # before the pixels: set later, GTiff moves the grown IFD past the data
+                ds.update_tags(**tags)
+            ds.write(bands)
+
+
+def overview_factors(shape: tuple[int, int], tile: int = TILE) -> list[int]:
+    """2, 4, 8, ... until an overview fits in one tile (the COG driver's default levels)."""
+    factors, f = [], 2
+    while max(shape) / (f // 2) > tile:
+        factors.append(f)
+        f *= 2
+    return factors
+
+
+def _write_tiled_cog(
+    bands: np.ndarray, profile: dict[str, Any], codec: dict[str, Any], tmp: Path,
+    resampling: str, tags: dict[str, str],
+) -> None:  # fmt: skip
+    """A COG of several tiles: the pixels and their overviews in a GDAL memory dataset, then
+    copied by the COG driver, which lays them out and compresses each tile once on all
+    cores. Given no overviews, the COG driver computes them into a temporary compressed
+    GeoTIFF and reads them back: for the 800 px RGB of the monitoring bench's 64 km² AOI,
+    66 ms against 36 ms this way (the full-resolution pixels are identical)."""
+    from rasterio.enums import Resampling
+    from rasterio.shutil import copy
+
+    with rasterio.open(tmp.with_suffix(".mem"), "w", driver="MEM", **profile) as mem:
+        mem.write(bands)
+        if tags:
+            mem.update_tags(**tags)
+        shape = (profile["height"], profile["width"])
+        mem.build_overviews(overview_factors(shape), Resampling[resampling])
+        copy(mem, tmp, driver="COG", **codec, level=ZSTD_LEVEL, blocksize=TILE,
+             overviews="FORCE_USE_EXISTING", num_threads="all_cpus")  # fmt: skip
 
 
 def write_change_raster(change: np.ndarray, grid: Grid, path: Path) -> None:
