@@ -69,8 +69,12 @@ def plot_history(points: list[Point], name: str, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     dates = [np.datetime64(p.date) for p in done]
     ax.plot(dates, [(p.area_m2 or 0) / 1e4 for p in done], "o-", label="landslide area")
-    ax.bar(dates, [(p.new_area_m2 or 0) / 1e4 for p in done], width=1.5, color="tab:red",
-           alpha=0.6, label="new or grown area")  # fmt: skip
+    new_ha = [(p.new_area_m2 or 0) / 1e4 for p in done]
+    ax.bar(dates, new_ha, width=1.5, color="tab:red", alpha=0.6, label="new or grown area")
+    for day, ha in zip(dates, new_ha, strict=True):  # a new scar is small beside the total:
+        if ha > 0:  # its bar may be a pixel high, so its value is written above it
+            ax.annotate(f"+{ha:,.2f} ha", (day, ha), xytext=(0, 3), textcoords="offset points",
+                        ha="center", fontsize=8, color="tab:red")  # fmt: skip
     from matplotlib.dates import date2num
 
     for p in other:
