@@ -58,6 +58,33 @@ def test_rgb_is_digital_numbers_zero_where_unseen(tmp_path: Path) -> None:
     assert (rgb[:, 5:9, 10:20] == 0).all() and (rgb[:, 10:, :] > 0).all()
 
 
+def test_rgb_of_several_tiles_has_overviews_that_skip_unseen_pixels(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    stack = (rng.random((3, 600, 520)) * 0.3 + 0.01).astype(np.float32)
+    stack[:, 100:300:3, :] = np.nan  # every third row unseen: each 2 × 2 block keeps some
+    stack[:, 400:420, 40:60] = np.nan  # and a block where nothing was seen
+    profile = {"driver": "GTiff", "count": 3, "dtype": "float32", "height": 600, "width": 520,
+               "crs": "EPSG:32718", "transform": TRANSFORM, "nodata": float("nan")}  # fmt: skip
+    with rasterio.open(tmp_path / "stack.tif", "w", **profile) as ds:
+        ds.write(stack)
+        ds.descriptions = RGB[::-1]  # B2, B3, B4 in file order: the product reorders them
+    products.write_rgb(tmp_path / "stack.tif", tmp_path / "rgb.tif")
+    valid, errors, _ = cog_validate(str(tmp_path / "rgb.tif"))
+    assert valid, errors
+    with rasterio.open(tmp_path / "rgb.tif") as ds:
+        assert ds.overviews(1) == [2, 4]
+        full = ds.read()
+        half = ds.read(out_shape=(3, 300, 260))  # the first overview
+    blocks = full.reshape(3, 300, 2, 260, 2).transpose(0, 1, 3, 2, 4).reshape(3, 300, 260, 4)
+    seen = blocks > 0
+    assert (half[~seen.any(axis=-1)] == 0).all()  # nothing seen: unseen
+    lo = np.where(seen, blocks, 65535).min(axis=-1)
+    hi = np.where(seen, blocks, 0).max(axis=-1)
+    some = seen.any(axis=-1)
+    # averages of the seen pixels only: an unseen 0 counted in would fall below the minimum
+    assert ((half[some] >= lo[some]) & (half[some] <= hi[some])).all()
+
+
 @pytest.mark.parametrize(
     ("shape", "factors"),
     [((200, 200), []), ((256, 256), []), ((257, 100), [2]), ((800, 800), [2, 4]),
