@@ -147,9 +147,12 @@ def reading_imagery() -> Iterator[None]:
     """Dask computations that read imagery: threads, the warning above handled, and any
     error of rasterio, odc-stac or GDAL turned into a :class:`SourceError`."""
     import dask
+    import dask.threaded
 
     try:
-        with dask.config.set(scheduler="threads"), quiet_memory_datasets():
+        # The threaded scheduler itself, not its name: naming it makes dask import
+        # dask.distributed (0.18 s) to look for a client, in every fresh process.
+        with dask.config.set(scheduler=dask.threaded.get), quiet_memory_datasets():
             yield
     except SlidewatchError:
         raise
