@@ -72,17 +72,24 @@ class BlockWriter:
         self.counts = np.zeros((n_acq + 1, N_CLASSES), dtype=np.int64)
         self._lock = threading.Lock()
 
+    def count(self, block: np.ndarray) -> np.ndarray:
+        """Add a computed block's classes (the mask's, then each acquisition's) to the
+        counts; return them as uint8."""
+        classes = block[self.n_bands :].astype(np.uint8)
+        counts = np.stack([np.bincount(c.ravel(), minlength=N_CLASSES) for c in classes])
+        with self._lock:
+            self.counts += counts
+        return classes
+
     def __setitem__(self, key: tuple[slice, ...], block: np.ndarray) -> None:
         from rasterio.windows import Window
 
         _, rows, cols = key
         window = Window(cols.start, rows.start, cols.stop - cols.start, rows.stop - rows.start)
-        classes = block[self.n_bands :].astype(np.uint8)
-        counts = np.stack([np.bincount(c.ravel(), minlength=N_CLASSES) for c in classes])
+        classes = self.count(block)
         with self._lock:  # one GDAL dataset is written by one thread at a time
             self.stack.write(block[: self.n_bands], window=window)
             self.mask.write(classes[0], 1, window=window)
-            self.counts += counts
 
 
 def chunk_batches(

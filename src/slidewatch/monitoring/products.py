@@ -105,8 +105,7 @@ def _write_tiled_cog(
         mem.write(bands)
         if tags:
             mem.update_tags(**tags)
-        shape = (profile["height"], profile["width"])
-        mem.build_overviews(overview_factors(shape), Resampling[resampling])
+        mem.build_overviews(overview_factors(bands.shape[1:]), Resampling[resampling])
         copy(mem, tmp, driver="COG", **codec, level=ZSTD_LEVEL, blocksize=TILE,
              overviews="FORCE_USE_EXISTING", num_threads="all_cpus")  # fmt: skip
 
