@@ -97,7 +97,7 @@ class Archive:
         }
         item = {**item, "assets": _assets(files), "links": _item_links()}
         urls["stac_item"] = self.write_bytes(_json(item), aoi, date, ITEM_FILE)
-        self.refresh_catalogue(aoi)
+        self.refresh_catalogue(aoi, {date: item})
         return urls
 
     def _children(self, *parts: str) -> list[str]:
@@ -111,9 +111,12 @@ class Archive:
         found = self.fs.glob(self._path(aoi, "*", ITEM_FILE))
         return sorted({str(p).rstrip("/").rsplit("/", 2)[-2] for p in found})
 
-    def refresh_catalogue(self, aoi: str) -> None:
+    def refresh_catalogue(
+        self, aoi: str, stored: Mapping[str, dict[str, Any]] | None = None
+    ) -> None:
         """Rewrite ``<aoi>/collection.json`` from the items stored, and ``catalog.json`` when
-        it does not link the AOI yet.
+        it does not link the AOI yet. ``stored``: items the caller just stored, by date (not
+        read back: on object storage, a request saved per run).
 
         The collection links every stored item (one listing). Its extent is the previous
         collection's, grown by the items it did not link yet (usually only the run's own), so
@@ -124,11 +127,8 @@ class Archive:
         if dates:
             previous = self._json_or_none(aoi, "collection.json")
             linked = set() if previous is None else _linked_dates(previous)
-            new = [
-                json.loads(self.read_bytes(self.url(aoi, d, ITEM_FILE)))
-                for d in dates
-                if d not in linked
-            ]
+            stored = stored or {}
+            new = [stored.get(d) or self._item(aoi, d) for d in dates if d not in linked]
             collection = _collection(aoi, dates, new, previous)
             self.write_bytes(_json(collection), aoi, "collection.json")
         if self._catalogue_links(aoi):
@@ -140,6 +140,9 @@ class Archive:
                 return
             self.write_bytes(_json(_catalog(aois)), "catalog.json")
             written = aois
+
+    def _item(self, aoi: str, date: str) -> dict[str, Any]:
+        return dict(json.loads(self.read_bytes(self.url(aoi, date, ITEM_FILE))))
 
     def _json_or_none(self, *parts: str) -> dict[str, Any] | None:
         try:
