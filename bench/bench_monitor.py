@@ -64,14 +64,15 @@ def make_model(root: Path, base_width: int) -> Path:
     would make every full garbage collection of the runs ~3x slower)."""
     code = (
         f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-        f"import bench_monitor as b; print(b.build_model({str(root)!r}, {base_width}))"
+        f"import bench_monitor as b; print(b.write_model({str(root)!r}, {base_width}))"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                          text=True)  # fmt: skip
     return Path(out.stdout.strip().splitlines()[-1])
 
 
-def build_model(root: str, base_width: int) -> Path:
+def write_model(root: str, base_width: int) -> Path:
+    """What :func:`make_model` runs in its child process."""
     import torch
 
     from slidewatch.data.normalization import Normalization

@@ -127,8 +127,8 @@ class Archive:
         if dates:
             previous = self._json_or_none(aoi, "collection.json")
             linked = set() if previous is None else _linked_dates(previous)
-            stored = stored or {}
-            new = [stored.get(d) or self._item(aoi, d) for d in dates if d not in linked]
+            have = stored or {}
+            new = [have.get(d) or self._item(aoi, d) for d in dates if d not in linked]
             collection = _collection(aoi, dates, new, previous)
             self.write_bytes(_json(collection), aoi, "collection.json")
         if self._catalogue_links(aoi):
