@@ -186,6 +186,7 @@ def child_detect(args: argparse.Namespace) -> None:
     import threading
 
     from slidewatch.inference.detect import detect
+    from slidewatch.inference.detection import DetectOptions
     from slidewatch.inference.engine import load_engine
 
     engine = load_engine(args.model, "auto", "cpu")  # imports and (once) the ONNX export
@@ -204,12 +205,14 @@ def child_detect(args: argparse.Namespace) -> None:
         args.child,
         args.model,
         args.out,
-        tile=args.tile,
-        overlap=args.overlap,
-        batch_size=args.batch_size,
-        device="cpu",
+        DetectOptions(
+            tile_px=args.tile,
+            overlap_px=args.overlap,
+            batch_size=args.batch_size,
+            device="cpu",
+            panel_px=args.panel_px or None,
+        ),
         progress=False,
-        panel_px=args.panel_px or None,
     )
     stop.set()
     sampler.join()
@@ -276,6 +279,7 @@ def main() -> None:
 def throughput(tmp: Path, small: Path, model: Path, args: argparse.Namespace) -> float:
     """Print (1); return the streaming stage's seconds of the median run."""
     from slidewatch.inference.detect import detect
+    from slidewatch.inference.detection import DetectOptions
     from slidewatch.inference.engine import load_engine
 
     size, tile = args.size, args.tile
@@ -290,14 +294,13 @@ def throughput(tmp: Path, small: Path, model: Path, args: argparse.Namespace) ->
             small,
             model,
             tmp / "out_small",
-            tile=tile,
-            overlap=args.overlap,
-            batch_size=args.batch_size,
-            device="cpu",
+            DetectOptions(
+                tile_px=tile, overlap_px=args.overlap, batch_size=args.batch_size, device="cpu"
+            ),
             progress=False,
         )
-        stage = summary["timings_s"]["predict"]
-        total = sum(summary["timings_s"].values())
+        stage = summary.timings_s["predict"]
+        total = sum(summary.timings_s.values())
         runs.append((forward / stage, forward, stage, inside[0], total))
     ratio, forward, stage, in_forward, total = sorted(runs)[len(runs) // 2]  # the median run
     print(f"(1) throughput (median of {args.repeats} alternating runs)")

@@ -84,10 +84,11 @@ def stage_seconds(
     scene: Path, model: Path, out: Path, args: argparse.Namespace, **kw: object
 ) -> float:
     from slidewatch.inference.detect import detect
+    from slidewatch.inference.detection import DetectOptions
 
-    summary = detect(scene, model, out, tile=args.tile, overlap=args.overlap,
-                     batch_size=args.batch_size, progress=False, **kw)  # type: ignore[arg-type]  # fmt: skip
-    return float(summary["timings_s"]["predict"])
+    options = DetectOptions(tile_px=args.tile, overlap_px=args.overlap,
+                            batch_size=args.batch_size, **kw)  # type: ignore[arg-type]  # fmt: skip
+    return float(detect(scene, model, out, options, progress=False).timings_s["predict"])
 
 
 def _cli(args: list[str]) -> list[str]:

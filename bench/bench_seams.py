@@ -78,6 +78,7 @@ def f1_against(landslides: Path, labels: Path) -> float:
 def seams(tmp: Path, models: dict[str, Path], args: argparse.Namespace) -> None:
     from slidewatch.data.synthetic import make_synthetic_area
     from slidewatch.inference.detect import detect
+    from slidewatch.inference.detection import DetectOptions
     from slidewatch.inference.windows import window_grid
 
     scene = make_synthetic_area(tmp / "scene", args.scene_px, args.scene_px, 8)
@@ -86,8 +87,8 @@ def seams(tmp: Path, models: dict[str, Path], args: argparse.Namespace) -> None:
     for name, model in models.items():
         for overlap in (tile // 4, tile // 2):
             out = tmp / f"det-{name}-{overlap}"
-            summary = detect(scene.scene, model, out, tile=tile, overlap=overlap, scale="none",
-                             progress=False, engine="onnx")  # fmt: skip
+            options = DetectOptions(tile_px=tile, overlap_px=overlap, scale="none", engine="onnx")
+            summary = detect(scene.scene, model, out, options, progress=False)
             with rasterio.open(out / "probability.tif") as ds:
                 prob = ds.read(1).astype(np.float64)
             grid = window_grid(args.scene_px, args.scene_px, tile, overlap)
@@ -96,7 +97,7 @@ def seams(tmp: Path, models: dict[str, Path], args: argparse.Namespace) -> None:
                   f"{ratio:.2f}×, profile by position in the step "
                   f"[{' '.join(f'{v:.2f}' for v in profile)}], F1 "
                   f"{f1_against(out / 'landslides.tif', scene.labels):.3f}, predict "
-                  f"{summary['timings_s']['predict']:.1f} s")  # fmt: skip
+                  f"{summary.timings_s['predict']:.1f} s")  # fmt: skip
 
 
 def fill_bias(tmp: Path, model: Path, args: argparse.Namespace) -> None:

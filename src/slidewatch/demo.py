@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from slidewatch.errors import ConfigError
+from slidewatch.inference.detection import DetectionSummary, DetectOptions
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,29 @@ class DemoSettings:
     """Seed of the synthetic areas and the training split."""
 
 
+@dataclass(frozen=True)
+class DemoResult:
+    """The demo's detection and how it compares with the synthetic truth."""
+
+    summary: DetectionSummary
+    model_dir: Path
+    true_landslide_fraction: float
+    scores: dict[str, float]
+    """Pixel precision, recall, F1 and IoU against the synthetic labels."""
+    elapsed_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """``demo.json``: the detection summary with a ``demo`` entry."""
+        record = {
+            "synthetic": True,
+            "true_landslide_fraction": self.true_landslide_fraction,
+            "scores_against_truth": self.scores,
+            "model_dir": str(self.model_dir),
+            "elapsed_s": self.elapsed_s,
+        }
+        return {**self.summary.to_dict(), "demo": record}
+
+
 SMALL = DemoSettings(train_size_px=256, scene_size_px=384, stride_px=128, epochs=1, base_width=4)
 """A seconds-long variant used by the tests (`slidewatch demo --small`)."""
 
@@ -49,8 +73,8 @@ def run_demo(
     log: Callable[[str], Any] = print,
     progress: bool = True,
     device: str = "cpu",
-) -> dict[str, Any]:
-    """Run the whole pipeline into ``out``; returns the detection summary with paths added.
+) -> DemoResult:
+    """Run the whole pipeline into ``out``; returns the detection and its scores.
 
     A previous demo's run folder in ``out`` is replaced (the demo owns that folder).
     """
@@ -93,21 +117,17 @@ def run_demo(
     model_dir = train(config, progress=progress)
 
     log("[4/4] detecting landslides over the scene (blended overlapping windows → COGs)")
-    summary = detect(
-        scene.scene, model_dir, out / "detection", tile=128, overlap=32, batch_size=16,
-        scale="none", min_area_m2=1000.0, device=device, progress=progress, engine="auto",
-    )  # fmt: skip
-    summary["demo"] = {
-        "synthetic": True,
-        "true_landslide_fraction": scene.landslide_fraction,
-        "scores_against_truth": scores_against_truth(
-            out / "detection" / "landslides.tif", scene.labels
-        ),
-        "model_dir": str(model_dir),
-        "elapsed_s": round(time.perf_counter() - t0, 1),
-    }
-    (out / "demo.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    options = DetectOptions(batch_size=16, scale="none", min_area_m2=1000.0, device=device)
+    summary = detect(scene.scene, model_dir, out / "detection", options, progress=progress)
+    result = DemoResult(
+        summary=summary,
+        model_dir=Path(model_dir),
+        true_landslide_fraction=scene.landslide_fraction,
+        scores=scores_against_truth(out / "detection" / "landslides.tif", scene.labels),
+        elapsed_s=round(time.perf_counter() - t0, 1),
+    )
+    (out / "demo.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    return result
 
 
 def scores_against_truth(landslides_tif: Path, labels_tif: Path) -> dict[str, float]:

@@ -37,6 +37,7 @@ def test_cloud_pixels_become_255_after_detect(
     catalogue: Catalogue, aoi_t1, tiny_model: Path, tmp_path: Path
 ) -> None:
     from slidewatch.inference.detect import detect
+    from slidewatch.inference.detection import DetectOptions
 
     stack = fetch_stack(
         SourceConfig(stac_url=str(catalogue.path)),
@@ -47,15 +48,19 @@ def test_cloud_pixels_become_255_after_detect(
         bands="rgbn",
     )
     summary = detect(
-        stack.path, tiny_model, tmp_path / "out", tile=32, overlap=8, progress=False
+        stack.path,
+        tiny_model,
+        tmp_path / "out",
+        DetectOptions(tile_px=32, overlap_px=8),
+        progress=False,
     )  # scale=None: the stack's SLIDEWATCH_SCALE tag decides
     with rasterio.open(tmp_path / "out" / "landslides.tif") as ds:
         landslides = ds.read(1)
     cloud = catalogue.cloud[10:50, 10:50]
     assert (landslides[cloud] == 255).all()
     assert np.isin(landslides[~cloud], (0, 1)).all()
-    assert summary["scene_area_km2"] == pytest.approx((~cloud).sum() * 100 / 1e6, rel=1e-6)
-    assert summary["scene"]["scaled_to_l4s"] is False  # already L4S: not divided again
+    assert summary.scene_area_km2 == pytest.approx((~cloud).sum() * 100 / 1e6, rel=1e-6)
+    assert summary.scene.scaled_to_l4s is False  # already L4S: not divided again
 
 
 @pytest.fixture(scope="module")
@@ -90,13 +95,15 @@ def test_detect_refuses_an_all14_model_on_an_l2a_stack(
 ) -> None:
     from slidewatch.errors import BandError
     from slidewatch.inference.detect import detect
+    from slidewatch.inference.detection import DetectOptions
 
     day = date(2023, 6, 1)
     config = SourceConfig(stac_url=str(l2a_catalogue))
     stack = fetch_stack(config, aoi_t1, day, day, tmp_path / "stack.tif")
     assert "B10" not in stack.bands and len(stack.bands) == 13
     with pytest.raises(BandError, match=r"missing: B10\); B10 .*L2A.*--bands l2a.*--source gee"):
-        detect(stack.path, all14_model, tmp_path / "out", tile=32, overlap=8, progress=False)
+        detect(stack.path, all14_model, tmp_path / "out", DetectOptions(tile_px=32, overlap_px=8),
+               progress=False)  # fmt: skip
 
 
 def test_monitor_add_fetches_the_models_bands_and_refuses_b10_from_l2a(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,13 @@ from slidewatch.data.contract import DataContractWarning, band_stats
 from slidewatch.data.generate import make_patch
 from slidewatch.errors import DataContractError
 from slidewatch.inference.detect import detect
+from slidewatch.inference.detection import DetectOptions
 
 from .conftest import write_scene
 
 RGBN = BAND_SETS["rgbn"]
 RGBN_IDX = [3, 2, 1, 7]  # B4, B3, B2, B8 among the 14 generated bands
-RUN = {"tile": 64, "overlap": 16, "progress": False}
+RUN = DetectOptions(tile_px=64, overlap_px=16)
 
 
 def rgbn_pixels(seed: int, size: int) -> np.ndarray:
@@ -71,8 +73,9 @@ def test_a_correct_scene_raises_nothing(
 ) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataContractWarning)
-        summary = detect(raw_scene, contract_model, tmp_path, strict=True, **RUN)
-    contract = summary["data_contract"]
+        summary = detect(raw_scene, contract_model, tmp_path, replace(RUN, strict=True),
+                         progress=False)  # fmt: skip
+    contract = summary.data_contract
     assert contract["checked"] and contract["ok"] and contract["warnings"] == []
     assert contract["basis"] == "training statistics"
     assert contract["found"]["bands"] == list(RGBN) and contract["found"]["pixels"] > 1000
@@ -99,13 +102,15 @@ def test_raw_values_with_scale_none_warn(
     raw_scene: Path, contract_model: Path, tmp_path: Path
 ) -> None:
     with pytest.warns(DataContractWarning) as caught:
-        summary = detect(raw_scene, contract_model, tmp_path, scale="none", **RUN)
+        summary = detect(raw_scene, contract_model, tmp_path, replace(RUN, scale="none"),
+                         progress=False)  # fmt: skip
     messages = [str(w.message) for w in caught if w.category is DataContractWarning]
     assert len(messages) == 4 and all("larger than in training" in m for m in messages)
     assert "band B4 (L4S scale, p2-p98): expected" in messages[0]
-    assert summary["data_contract"]["bands"] == ["B2", "B3", "B4", "B8"]
+    assert summary.data_contract["bands"] == ["B2", "B3", "B4", "B8"]
     with pytest.raises(DataContractError, match="raw values read as L4S"):
-        detect(raw_scene, contract_model, tmp_path / "strict", scale="none", strict=True, **RUN)
+        detect(raw_scene, contract_model, tmp_path / "strict",
+               replace(RUN, scale="none", strict=True), progress=False)  # fmt: skip
     assert not (tmp_path / "strict").exists()  # stopped before writing anything
 
 
@@ -125,5 +130,5 @@ def test_strict_cli_exits_2_with_the_message(
 def test_model_files_without_statistics_are_checked_on_their_normalisation(
     raw_scene: Path, tiny_model: Path, tmp_path: Path
 ) -> None:
-    summary = detect(raw_scene, tiny_model, tmp_path, **RUN)  # identity normalisation
-    assert summary["data_contract"]["checked"] is False
+    summary = detect(raw_scene, tiny_model, tmp_path, RUN, progress=False)  # identity normalisation
+    assert summary.data_contract["checked"] is False

@@ -16,6 +16,7 @@ from slidewatch.cli import cli
 from slidewatch.errors import RasterError
 from slidewatch.inference.cog import partial_path
 from slidewatch.inference.detect import detect
+from slidewatch.inference.detection import DetectionSummary, DetectOptions
 from slidewatch.inference.polygons import landslide_polygons
 
 from .conftest import scene_array, write_scene
@@ -27,6 +28,12 @@ OUTPUTS = [
     "quicklook.png",
     "summary.json",
 ]
+SUMMARY_KEYS = ("landslide_area_km2", "polygon_count", "dropped_polygons", "landslide_pixels",
+                "scene_area_km2", "scene", "input_sha256", "model", "data_contract", "options",
+                "timings_s", "outputs")  # fmt: skip
+"""``summary.json``'s entries, in the order the file has always had them."""
+OPTION_KEYS = ("tile", "overlap", "batch_size", "device", "engine", "dask_workers", "dask_address",
+               "grid_offset", "panel_px", "min_area_m2", "gpkg", "strict")  # fmt: skip
 
 
 def read_band(path: Path) -> np.ndarray:
@@ -44,18 +51,17 @@ def nodata_scene(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def detected(
     nodata_scene: Path, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, dict]:
+) -> tuple[Path, DetectionSummary]:
     out = tmp_path_factory.mktemp("out")
-    summary = detect(
-        nodata_scene, tiny_model, out, tile=64, overlap=16, batch_size=6, progress=False
-    )
-    return out, summary
+    options = DetectOptions(tile_px=64, overlap_px=16, batch_size=6)
+    return out, detect(nodata_scene, tiny_model, out, options, progress=False)
 
 
 def test_outputs_are_cogs_on_the_input_grid(
-    nodata_scene: Path, detected: tuple[Path, dict]
+    nodata_scene: Path, detected: tuple[Path, DetectionSummary]
 ) -> None:
-    out, summary = detected
+    out, typed = detected
+    summary = typed.to_dict()
     assert sorted(p.name for p in out.iterdir()) == OUTPUTS  # no temporary files left
     with rasterio.open(nodata_scene) as src:
         grid = (src.crs, src.transform, src.width, src.height)
@@ -70,9 +76,15 @@ def test_outputs_are_cogs_on_the_input_grid(
     assert len(summary["input_sha256"][str(nodata_scene)]) == 64
     assert set(summary["timings_s"]) >= {"predict", "cog", "polygons"}
     assert json.loads((out / "summary.json").read_text()) == summary
+    assert (out / "summary.json").read_text() == json.dumps(summary, indent=2) + "\n"
+    assert list(summary) == list(SUMMARY_KEYS)  # the file's layout, key order included
+    assert list(summary["options"]) == list(OPTION_KEYS)
+    assert typed.options.window == (64, 16) and typed.polygon_count == summary["polygon_count"]
 
 
-def test_nodata_becomes_255_and_probabilities_are_valid(detected: tuple[Path, dict]) -> None:
+def test_nodata_becomes_255_and_probabilities_are_valid(
+    detected: tuple[Path, DetectionSummary],
+) -> None:
     out, summary = detected
     classes = read_band(out / "landslides.tif")
     prob = read_band(out / "probability.tif")
@@ -80,7 +92,7 @@ def test_nodata_becomes_255_and_probabilities_are_valid(detected: tuple[Path, di
     assert set(np.unique(classes[:, 40:])) <= {0, 1}
     assert ((prob[:, 40:] >= 0) & (prob[:, 40:] <= 1)).all()
     np.testing.assert_array_equal(classes[:, 40:] == 1, prob[:, 40:] >= 0.5)
-    assert summary["scene_area_km2"] == pytest.approx(300 * 480 * 100 / 1e6, rel=1e-3)
+    assert summary.scene_area_km2 == pytest.approx(300 * 480 * 100 / 1e6, rel=1e-3)
 
 
 def test_polygons_area_and_mean_probability(tmp_path: Path) -> None:
@@ -112,20 +124,12 @@ def test_polygons_area_and_mean_probability(tmp_path: Path) -> None:
 
 
 def test_restart_after_a_kill_gives_the_same_outputs(
-    nodata_scene: Path, tiny_model: Path, detected: tuple[Path, dict], tmp_path: Path
+    nodata_scene: Path, tiny_model: Path, detected: tuple[Path, DetectionSummary], tmp_path: Path
 ) -> None:
     first, _ = detected
     partial_path(tmp_path / "probability.tif").write_bytes(b"half written")  # a killed run
-    detect(
-        nodata_scene,
-        tiny_model,
-        tmp_path,
-        tile=64,
-        overlap=16,
-        batch_size=6,
-        progress=False,
-        gpkg=True,
-    )
+    options = DetectOptions(tile_px=64, overlap_px=16, batch_size=6, gpkg=True)
+    detect(nodata_scene, tiny_model, tmp_path, options, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*OUTPUTS, "landslides.gpkg"])
     for name in ("probability.tif", "landslides.tif"):
         np.testing.assert_array_equal(read_band(tmp_path / name), read_band(first / name))
@@ -140,7 +144,8 @@ def test_restart_after_a_kill_gives_the_same_outputs(
 def test_all_nodata_scene_is_refused(tmp_path: Path, tiny_model: Path) -> None:
     path = write_scene(tmp_path / "empty.tif", np.full((4, 50, 50), -9999.0), nodata=-9999.0)
     with pytest.raises(RasterError, match="no valid pixels"):
-        detect(path, tiny_model, tmp_path / "out", tile=32, overlap=8, progress=False)
+        detect(path, tiny_model, tmp_path / "out", DetectOptions(tile_px=32, overlap_px=8),
+               progress=False)  # fmt: skip
     assert not (tmp_path / "out").exists()
 
 
@@ -222,8 +227,9 @@ def test_single_band_files_go_through_detect(tmp_path: Path, tiny_model: Path) -
     paths = []
     for k, band in enumerate(("B04", "B03", "B02", "B08")):
         paths.append(write_scene(tmp_path / f"T46_{band}.tif", data[k : k + 1], (band,)))
-    summary = detect(paths, tiny_model, tmp_path / "out", tile=32, overlap=8, progress=False)
-    assert len(summary["input_sha256"]) == 4
+    options = DetectOptions(tile_px=32, overlap_px=8)
+    summary = detect(paths, tiny_model, tmp_path / "out", options, progress=False)
+    assert len(summary.input_sha256) == 4
     with rasterio.open(tmp_path / "out" / "landslides.tif") as ds:
         assert (ds.width, ds.height) == (80, 96)
 
@@ -238,5 +244,6 @@ def test_a_failed_run_leaves_no_temporary_files(
 
     monkeypatch.setattr(module, "write_cog", broken)
     with pytest.raises(RasterError, match="disk full"):
-        detect(nodata_scene, tiny_model, tmp_path, tile=64, overlap=16, progress=False)
+        detect(nodata_scene, tiny_model, tmp_path, DetectOptions(tile_px=64, overlap_px=16),
+               progress=False)  # fmt: skip
     assert list(tmp_path.iterdir()) == []

@@ -82,9 +82,10 @@ def test_detect_runs_where_torch_cannot_be_imported(
 ) -> None:
     torch_out = tmp_path / "torch"
     from slidewatch.inference.detect import detect
+    from slidewatch.inference.detection import DetectOptions
 
-    detect(scene, model_with_graph, torch_out, tile=64, overlap=16, engine="torch",
-           progress=False)  # fmt: skip
+    detect(scene, model_with_graph, torch_out,
+           DetectOptions(tile_px=64, overlap_px=16, engine="torch"), progress=False)  # fmt: skip
     for model in (model_with_graph, model_with_graph / "model.onnx"):  # folder, bare graph
         out = tmp_path / model.name
         line, log = _detect(

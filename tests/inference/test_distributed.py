@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import rasterio
 
 from slidewatch.inference import distributed
 from slidewatch.inference.detect import detect
+from slidewatch.inference.detection import DetectOptions
 from slidewatch.inference.windows import window_grid
 
 from .conftest import scene_array, write_scene
@@ -32,8 +34,8 @@ def test_dask_result_is_identical(
     from distributed import LocalCluster
 
     scene = write_scene(tmp_path / "scene.tif", scene_array(230, 150, seed=4))
-    options = {"tile": 64, "overlap": 20, "batch_size": 3, "progress": False, "engine": "onnx"}
-    single = detect(scene, tiny_model, tmp_path / "single", **options)  # type: ignore[arg-type]
+    options = DetectOptions(tile_px=64, overlap_px=20, batch_size=3, engine="onnx")
+    single = detect(scene, tiny_model, tmp_path / "single", options, progress=False)
     monkeypatch.setattr(distributed, "WINDOW_ROWS_PER_BLOCK", 2)  # several blocks
     assert len(distributed.row_blocks(window_grid(230, 150, 64, 20))) >= 3
     with LocalCluster(
@@ -48,8 +50,8 @@ def test_dask_result_is_identical(
             scene,
             tiny_model,
             tmp_path / "dask",
-            dask_address=cluster.scheduler_address,
-            **options,  # type: ignore[arg-type]
+            replace(options, dask_address=cluster.scheduler_address),
+            progress=False,
         )
     for name in ("landslides.tif", "probability.tif"):
         with (
@@ -57,7 +59,7 @@ def test_dask_result_is_identical(
             rasterio.open(tmp_path / "dask" / name) as b,
         ):
             np.testing.assert_array_equal(a.read(), b.read())
-    assert spread["polygon_count"] == single["polygon_count"]
+    assert spread.polygon_count == single.polygon_count
     assert (tmp_path / "dask" / "landslides.geojson").read_text() == (
         tmp_path / "single" / "landslides.geojson"
     ).read_text()
@@ -73,18 +75,20 @@ def test_a_persistent_cluster_picks_up_a_recalibrated_model(
 
     model = Path(shutil.copytree(tiny_model, tmp_path / "model"))
     scene = write_scene(tmp_path / "scene.tif", scene_array(100, 90, seed=6))
-    options = {"tile": 64, "overlap": 16, "progress": False, "engine": "onnx"}
+    options = DetectOptions(tile_px=64, overlap_px=16, engine="onnx")
     with LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://",
         host="127.0.0.1", dashboard_address=None,
     ) as cluster:  # fmt: skip
         address = cluster.scheduler_address
-        detect(scene, model, tmp_path / "first", dask_address=address, **options)  # type: ignore[arg-type]
+        detect(scene, model, tmp_path / "first", replace(options, dask_address=address),
+               progress=False)  # fmt: skip
         doc = json.loads((model / "model.json").read_text())
         doc["normalization"]["offset"], doc["normalization"]["scale"] = [3.0] * 4, [0.1] * 4
         (model / "model.json").write_text(json.dumps(doc))  # same path, another model
-        detect(scene, model, tmp_path / "second", dask_address=address, **options)  # type: ignore[arg-type]
-    detect(scene, model, tmp_path / "local", **options)  # type: ignore[arg-type]
+        detect(scene, model, tmp_path / "second", replace(options, dask_address=address),
+               progress=False)  # fmt: skip
+    detect(scene, model, tmp_path / "local", options, progress=False)
     read = {k: rasterio.open(tmp_path / k / "probability.tif").read(1) for k in
             ("first", "second", "local")}  # fmt: skip
     assert np.abs(read["first"] - read["second"]).max() > 1e-3

@@ -63,8 +63,10 @@ def test_help_and_files_state_both_nodata_values(tiny_model: Path, tmp_path: Pat
     assert "landslides.tif (COG, uint8 0/1; 255 = no data)" in help_text
     scene = write_scene(tmp_path / "s.tif", scene_array(64, 64))
     from slidewatch.inference.detect import detect
+    from slidewatch.inference.detection import DetectOptions
 
-    detect(scene, tiny_model, tmp_path / "o", tile=64, overlap=16, progress=False)
+    detect(scene, tiny_model, tmp_path / "o", DetectOptions(tile_px=64, overlap_px=16),
+           progress=False)  # fmt: skip
     with rasterio.open(tmp_path / "o" / "probability.tif") as ds:
         assert ds.nodata == -1.0 and ds.dtypes[0] == "float32"
     with rasterio.open(tmp_path / "o" / "landslides.tif") as ds:

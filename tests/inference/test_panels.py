@@ -4,6 +4,7 @@ batch a window is predicted in, not only with a batch-invariant fake."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import rasterio
 from slidewatch.inference import distributed, panels
 from slidewatch.inference.blending import window_weights
 from slidewatch.inference.detect import detect
+from slidewatch.inference.detection import DetectOptions
 from slidewatch.inference.engine import load_engine
 from slidewatch.inference.runner import chunk_columns, predict_rows
 from slidewatch.inference.scene import SceneReader, open_scene
@@ -86,15 +88,16 @@ def test_detect_with_panels_single_and_dask_agree(
     monkeypatch.setattr(panels, "PANEL_PX", 64)
     monkeypatch.setattr(distributed, "WINDOW_ROWS_PER_BLOCK", 2)
     scene = write_scene(tmp_path / "scene.tif", scene_array(150, 200, seed=5))
-    options = {"tile": 64, "overlap": 20, "batch_size": 3, "progress": False, "engine": engine}
-    single = detect(scene, tiny_model, tmp_path / "single", **options)  # type: ignore[arg-type]
-    wide = detect(scene, tiny_model, tmp_path / "wide", panel_px=4096, **options)  # type: ignore[arg-type]
+    options = DetectOptions(tile_px=64, overlap_px=20, batch_size=3, engine=engine)
+    single = detect(scene, tiny_model, tmp_path / "single", options, progress=False)
+    wide = detect(scene, tiny_model, tmp_path / "wide", replace(options, panel_px=4096),
+                  progress=False)  # fmt: skip
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, protocol="tcp://",
         host="127.0.0.1", dashboard_address=None,
     ) as cluster:  # fmt: skip
-        detect(scene, tiny_model, tmp_path / "dask", dask_address=cluster.scheduler_address,
-               **options)  # type: ignore[arg-type]  # fmt: skip
+        spread = replace(options, dask_address=cluster.scheduler_address)
+        detect(scene, tiny_model, tmp_path / "dask", spread, progress=False)
     with rasterio.open(tmp_path / "single" / "probability.tif") as a:
         ours = a.read(1)
         assert a.shape == (150, 200) and (ours != a.nodata).all()  # every column written
@@ -105,4 +108,4 @@ def test_detect_with_panels_single_and_dask_agree(
             np.testing.assert_array_equal(c.read(1), ours)
         else:
             np.testing.assert_allclose(c.read(1), ours, rtol=0, atol=1e-6)
-    assert single["scene_area_km2"] > 0 and wide["polygon_count"] == single["polygon_count"]
+    assert single.scene_area_km2 > 0 and wide.polygon_count == single.polygon_count

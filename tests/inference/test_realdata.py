@@ -12,6 +12,7 @@ from rio_cogeo.cogeo import cog_validate
 
 from slidewatch.bands import BAND_SETS, raw_to_l4s
 from slidewatch.inference.detect import detect
+from slidewatch.inference.detection import DetectOptions
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 RGBN = BAND_SETS["rgbn"]
@@ -96,11 +97,7 @@ def test_chittagong_mosaic_to_aligned_cogs(shared_data: Path, tmp_path: Path) ->
         scene,
         model,
         out,
-        tile=128,
-        overlap=32,
-        batch_size=8,
-        scale="l4s",
-        min_area_m2=500,
+        DetectOptions(tile_px=128, overlap_px=32, batch_size=8, scale="l4s", min_area_m2=500),
         progress=False,
     )
     with rasterio.open(scene) as src:
@@ -111,8 +108,8 @@ def test_chittagong_mosaic_to_aligned_cogs(shared_data: Path, tmp_path: Path) ->
         assert valid, errors
         with rasterio.open(out / name) as ds:
             assert (ds.crs, ds.transform, ds.width, ds.height) == grid
-    assert summary["scene"]["scaled_to_l4s"]
-    assert 60 < summary["scene_area_km2"] < 217  # the tiles' footprint inside the mosaic
+    assert summary.scene.scaled_to_l4s
+    assert 60 < summary.scene_area_km2 < 217  # the tiles' footprint inside the mosaic
     with rasterio.open(out / "landslides.tif") as ds:
         assert ds.read(1)[0, 0] == 255  # the mosaic's empty corner is no data
     assert all(

@@ -25,14 +25,14 @@ def test_a_static_catalogue_is_walked_again_when_an_acquisition_is_added(tmp_pat
 
     catalog = _catalogue(tmp_path / "cat", [1])
     source = {"stac_url": str(catalog), "bands": "B2,B3,B4,B8"}
-    aoi = _lonlat_box(slice(4, 20), slice(4, 20), ORIGIN, CRS)
+    target = imagery.Target.parse(source, _lonlat_box(slice(4, 20), slice(4, 20), ORIGIN, CRS))
     window = (date(2023, 2, 1), date(2023, 3, 31))
-    assert [f.date for f in imagery.search(source, aoi, *window)] == ["2023-03-01"]
+    assert [f.date for f in imagery.search(target, *window)] == ["2023-03-01"]
     stamp = imagery.catalogue_stamp(str(catalog))
     assert len(stamp) >= 2  # the root and its collection(s)
     _catalogue(tmp_path / "cat", [1, 6])  # the publisher adds an acquisition
     assert imagery.catalogue_stamp(str(catalog)) != stamp
-    assert [f.date for f in imagery.search(source, aoi, *window)] == ["2023-03-01", "2023-03-06"]
+    assert [f.date for f in imagery.search(target, *window)] == ["2023-03-01", "2023-03-06"]
 
 
 def test_the_model_hash_is_computed_again_when_the_weights_change(

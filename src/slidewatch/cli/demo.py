@@ -29,21 +29,20 @@ def demo(out: Path, small: bool, device: str, quiet: bool) -> None:
     from slidewatch.demo import SMALL, DemoSettings, run_demo
 
     settings = SMALL if small else DemoSettings()
-    summary = run_demo(out, settings, log=click.echo, progress=not quiet, device=device)
+    result = run_demo(out, settings, log=click.echo, progress=not quiet, device=device)
+    summary = result.summary
     det = out / "detection"
     click.echo("")
-    click.echo(f"Done in {summary['demo']['elapsed_s']} s (synthetic data).")
-    click.echo(f"  model:          {summary['demo']['model_dir']}")
+    click.echo(f"Done in {result.elapsed_s} s (synthetic data).")
+    click.echo(f"  model:          {result.model_dir}")
     for name in ("probability.tif", "landslides.tif", "landslides.geojson", "quicklook.png",
                  "summary.json"):  # fmt: skip
         click.echo(f"  {name:<19} {det / name}")
-    area = summary.get("landslide_area_km2")
-    if area is not None:
-        click.echo(
-            f"  detected landslide area: {area:.3f} km² in {summary.get('polygon_count')} "
-            f"polygons (true fraction {summary['demo']['true_landslide_fraction']:.2%})"
-        )
-    sc = summary["demo"]["scores_against_truth"]
+    click.echo(
+        f"  detected landslide area: {summary.landslide_area_km2:.3f} km² in "
+        f"{summary.polygon_count} polygons (true fraction {result.true_landslide_fraction:.2%})"
+    )
+    sc = result.scores
     click.echo(
         f"  against the synthetic truth: F1 {sc['f1']:.3f}, IoU {sc['iou']:.3f}, "
         f"precision {sc['precision']:.3f}, recall {sc['recall']:.3f}"

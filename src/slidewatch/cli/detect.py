@@ -8,6 +8,10 @@ import click
 
 from slidewatch.cli.contract import contract_warnings_shown, strict_option
 from slidewatch.cli.options import band_order_option, device_option, engine_option, scale_option
+from slidewatch.inference.detection import DetectOptions
+
+DEFAULTS = DetectOptions()
+"""The library's defaults, shown by ``--help``."""
 
 _DETECT_HELP = """Detect landslides over SCENE with the model in MODEL_DIR, writing to OUT_DIR.
 
@@ -57,7 +61,7 @@ checked against the model's training data first (see --strict).
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=8,
+    default=DEFAULTS.batch_size,
     show_default=True,
     help="Windows per forward pass.",
 )
@@ -66,7 +70,7 @@ checked against the model's training data first (see --strict).
 @click.option(
     "--min-area-m2",
     type=click.FloatRange(min=0),
-    default=250.0,
+    default=DEFAULTS.min_area_m2,
     show_default=True,
     help="Drop landslide polygons smaller than this area (m², local UTM). The default drops "
     "one- and two-pixel specks of 10 m imagery (100 and 200 m²) and keeps three pixels and "
@@ -115,47 +119,24 @@ def detect(
 ) -> None:
     from slidewatch.inference.detect import detect as run_detect
 
-    tile = tile or _patch_size(model_dir)
-    summary = run_detect(
-        list(scene),
-        model_dir,
-        out_dir,
-        tile=tile,
-        overlap=tile // 4 if overlap is None else overlap,
-        batch_size=batch_size,
-        device=device,
-        engine=engine,
-        band_order=band_order,
-        scale=None if scale == "auto" else scale,
-        min_area_m2=min_area_m2,
-        dask_workers=dask_workers,
-        dask_address=dask_address,
-        gpkg=gpkg,
-        panel_px=panel_px,
-        progress=not quiet,
-        strict=strict,
-    )
-    dropped = summary["dropped_polygons"]
+    options = DetectOptions(
+        tile_px=tile, overlap_px=overlap, batch_size=batch_size, device=device, engine=engine,
+        band_order=band_order, scale=None if scale == "auto" else scale,
+        min_area_m2=min_area_m2, dask_workers=dask_workers, dask_address=dask_address,
+        gpkg=gpkg, panel_px=panel_px, strict=strict,
+    )  # fmt: skip
+    summary = run_detect(list(scene), model_dir, out_dir, options, progress=not quiet)
+    dropped = summary.dropped_polygons
     click.echo(
-        f"{summary['polygon_count']} landslide polygons, "
-        f"{summary['landslide_area_km2']:.4f} km² of {summary['scene_area_km2']:.2f} km² "
-        f"scene ({dropped['count']} smaller than {dropped['min_area_m2']:g} m² dropped, "
-        f"{dropped['area_m2'] / 1e6:.4f} km²); outputs in {out_dir}"
+        f"{summary.polygon_count} landslide polygons, "
+        f"{summary.landslide_area_km2:.4f} km² of {summary.scene_area_km2:.2f} km² "
+        f"scene ({dropped.count} smaller than {dropped.min_area_m2:g} m² dropped, "
+        f"{dropped.area_m2 / 1e6:.4f} km²); outputs in {out_dir}"
     )
-    if not summary["data_contract"]["ok"]:
+    if not summary.data_contract["ok"]:
         click.secho(
-            f"Warning: {len(summary['data_contract']['warnings'])} data-contract warning(s) "
+            f"Warning: {len(summary.data_contract['warnings'])} data-contract warning(s) "
             f"above, also in {out_dir / 'summary.json'}; check the results",
             fg="yellow",
             err=True,
         )
-
-
-def _patch_size(model: Path) -> int:
-    if model.suffix == ".onnx":  # an exported graph carries its description
-        from slidewatch.inference.engine import load_engine
-
-        return load_engine(model, "onnx").patch_size
-    from slidewatch.models.modelfile import read_spec
-
-    return read_spec(model).patch_size

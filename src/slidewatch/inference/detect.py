@@ -12,14 +12,15 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import rasterio
 
 from slidewatch.atomic import write_text_atomic
-from slidewatch.errors import ConfigError, RasterError
+from slidewatch.errors import RasterError
 from slidewatch.inference import panels
 from slidewatch.inference.blending import window_weights
 from slidewatch.inference.cog import (
@@ -30,13 +31,22 @@ from slidewatch.inference.cog import (
     write_cog,
 )
 from slidewatch.inference.contract import check_scene
-from slidewatch.inference.engine import DEVICES as DEVICES
+from slidewatch.inference.detection import (
+    DetectionSummary,
+    DetectOptions,
+    DroppedPolygons,
+    ModelRecord,
+    SceneRecord,
+)
 from slidewatch.inference.engine import Engine, available_cores, load_engine
-from slidewatch.inference.engine import resolve_device as resolve_device
 from slidewatch.inference.fill import make_filler
 from slidewatch.inference.scene import Scene, SceneReader, open_scene
 from slidewatch.inference.windows import WindowGrid, window_grid
 from slidewatch.threshold import is_landslide
+
+if TYPE_CHECKING:
+    from slidewatch.inference.polygons import Polygons
+    from slidewatch.models.modelfile import ModelSpec
 
 PROBABILITY_NODATA = -1.0
 """Nodata value of ``probability.tif`` (float32, valid values 0-1): -1, outside the range of
@@ -68,8 +78,9 @@ def _check_not_empty(scene: Scene) -> None:
     )
 
 
-def gdal_cache_bytes(scene: Scene, panel_px: int) -> int:
+def gdal_cache_bytes(scene: Scene, panel_px: int | None = None) -> int:
     """GDAL's block cache: enough for a strip of one panel's input blocks, not the scene."""
+    panel_px = panels.PANEL_PX if panel_px is None else panel_px
     strip = len(scene.bands) * 512 * min(scene.width, panel_px + 512) * 4
     return max(GDAL_CACHE_MIN_BYTES, strip)
 
@@ -78,24 +89,24 @@ def _blocks(
     scene: Scene,
     model_dir: Path,
     grid: WindowGrid,
-    batch_size: int,
+    options: DetectOptions,
     client: Any,
     engine: Engine,
-    panel_px: int,
 ) -> Iterator[panels.PanelBlock]:
     if client is not None:
         from slidewatch.inference.distributed import EngineKey, predict_rows_dask
 
         key = EngineKey(str(model_dir), engine.name, getattr(engine, "device", "cpu"))
-        yield from predict_rows_dask(client, scene, key, grid, batch_size, panel_px)
+        yield from predict_rows_dask(client, scene, key, grid, options.batch_size, options.panel_px)
         return
     weights = window_weights(grid.tile)
     fill = make_filler(engine.spec)
     with SceneReader(scene) as reader:
-        for panel in panels.column_panels(grid, panel_px):
+        for panel in panels.column_panels(grid, options.panel_px):
             yield from panels.predict_panel(
-                reader, engine.predict, grid, weights, panel, batch_size=batch_size, fill=fill
-            )
+                reader, engine.predict, grid, weights, panel,
+                batch_size=options.batch_size, fill=fill,
+            )  # fmt: skip
 
 
 def _write_rasters(
@@ -148,96 +159,54 @@ def _model_label(model_dir: Path) -> str:
     return f"{path.parent.name}/{path.name}" if path.name == "model" else path.name
 
 
-def _model_summary(model_dir: Path, spec: Any) -> dict[str, Any]:
-    return {
-        "path": str(model_dir),
-        "architecture": spec.architecture,
-        "bands": list(spec.bands),
-        "threshold": spec.threshold,
-        "patch_size": spec.patch_size,
-    }
-
-
-def _make_client(dask_workers: int | None, dask_address: str | None) -> Any:
-    if dask_workers is None and dask_address is None:
+def _make_client(options: DetectOptions) -> Any:
+    if options.dask_workers is None and options.dask_address is None:
         return None
-    if dask_workers is not None and dask_workers < 1:
-        raise ConfigError(f"--dask-workers {dask_workers} must be at least 1")
     from slidewatch.inference.distributed import local_client
 
-    return local_client(dask_workers, dask_address)
+    return local_client(options.dask_workers, options.dask_address)
 
 
 def detect(
     scene: str | Path | Sequence[str | Path],
     model_dir: str | Path,
     out_dir: str | Path,
+    options: DetectOptions | None = None,
     *,
-    tile: int = 256,
-    overlap: int = 64,
-    batch_size: int = 8,
-    device: str = "cpu",
-    engine: str = "auto",
-    band_order: Sequence[str] | str | None = None,
-    scale: str | None = None,
-    min_area_m2: float | None = None,
-    dask_workers: int | None = None,
-    dask_address: str | None = None,
-    gpkg: bool = False,
     progress: bool = True,
-    grid_offset: tuple[int, int] = (0, 0),
-    panel_px: int | None = None,
-    strict: bool = False,
-) -> dict[str, Any]:
+) -> DetectionSummary:
     """Detect landslides over ``scene`` with the model in ``model_dir``; write to ``out_dir``.
 
     ``scene`` is one raster or a list of single-band rasters. Outputs: ``probability.tif``
     (no data -1) and ``landslides.tif`` (no data 255), COGs on the scene's grid,
-    ``landslides.geojson`` (+ ``.gpkg`` with ``gpkg=True``), ``quicklook.png`` and
-    ``summary.json``; returns the summary.
+    ``landslides.geojson`` (+ ``.gpkg`` with ``options.gpkg``), ``quicklook.png`` and
+    ``summary.json``; returns the summary. What ``options`` leave open (the window, its
+    overlap, the engine) is decided by the model (:meth:`DetectOptions.for_model`).
     In the summary, ``scene_area_km2`` counts valid pixels only and ``landslide_area_km2``
-    sums the polygons kept (at least ``min_area_m2``, default ``polygons.MIN_AREA_M2``: one- and
-    two-pixel specks of 10 m imagery are dropped), both measured in local UTM;
-    ``dropped_polygons`` counts the regions dropped and their area.
-    ``grid_offset`` shifts the window grid (for experiments; outputs barely change).
-    ``panel_px`` caps the columns processed at once (default :data:`panels.PANEL_PX`); the
-    outputs do not depend on it, memory does.
+    sums the polygons kept (at least ``options.min_area_m2``: one- and two-pixel specks of
+    10 m imagery are dropped by default), both measured in local UTM; ``dropped_polygons``
+    counts the regions dropped and their area. ``options.panel_px`` caps the columns
+    processed at once; the outputs do not depend on it, memory does.
     The scene's sampled values are checked against the model's training data
     (:mod:`slidewatch.inference.contract`): a mismatch warns (``DataContractWarning``) and
-    is listed under ``data_contract`` in the summary; ``strict=True`` raises instead.
+    is listed under ``data_contract`` in the summary; ``options.strict`` raises instead.
     """
     start = time.perf_counter()
-    if min_area_m2 is None:
-        from slidewatch.inference.polygons import MIN_AREA_M2
-
-        min_area_m2 = MIN_AREA_M2
     paths = [Path(scene)] if isinstance(scene, str | Path) else [Path(p) for p in scene]
-    if batch_size < 1:
-        raise ConfigError(f"--batch-size {batch_size} must be at least 1")
-    loaded = load_engine(model_dir, engine, device, threads=_engine_threads(dask_workers))
+    options = options or DetectOptions()
+    options.check()
+    loaded = load_engine(
+        model_dir, options.engine, options.device, threads=_engine_threads(options.dask_workers)
+    )
     spec = loaded.spec
-    panel_px = panels.PANEL_PX if panel_px is None else panel_px
-    if panel_px < 1:
-        raise ConfigError(f"panel width {panel_px} must be at least 1 pixel")
-    opened = open_scene(paths, spec.bands, band_order=band_order, scale=scale)
-    contract = check_scene(opened, spec, strict)
-    options: dict[str, Any] = {
-        "tile": tile,
-        "overlap": overlap,
-        "batch_size": batch_size,
-        "device": getattr(loaded, "device", "cpu"),
-        "engine": loaded.name,
-        "dask_workers": dask_workers,
-        "dask_address": dask_address,
-        "grid_offset": list(grid_offset),
-        "panel_px": panel_px,
-        "min_area_m2": min_area_m2,
-        "gpkg": gpkg,
-        "strict": strict,
-    }
+    options = replace(
+        options.for_model(spec), device=getattr(loaded, "device", "cpu"), engine=loaded.name
+    )
+    opened = open_scene(paths, spec.bands, band_order=options.band_order, scale=options.scale)
+    contract = check_scene(opened, spec, options.strict)
     out = Path(out_dir)
     try:
-        with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened, panel_px)):
+        with rasterio.Env(GDAL_CACHEMAX=gdal_cache_bytes(opened, options.panel_px)):
             return _run(opened, loaded, Path(model_dir), out, options, progress, start, contract)
     except BaseException:
         if out.is_dir():  # a failed run leaves no temporary files behind (finals untouched)
@@ -255,57 +224,68 @@ def _run(
     engine: Engine,
     model_dir: Path,
     out: Path,
-    options: dict[str, Any],
+    options: DetectOptions,
     progress: bool,
     start: float,
     contract: dict[str, Any],
-) -> dict[str, Any]:
+) -> DetectionSummary:
     """Check, predict block by block into temporary rasters, then finish the outputs."""
     from slidewatch.inference.polygons import pixel_area_m2  # shapely: not before it is needed
 
-    spec = engine.spec
     _check_not_empty(scene)
-    grid = window_grid(
-        scene.height,
-        scene.width,
-        options["tile"],
-        options["overlap"],
-        tuple(options["grid_offset"]),
-    )
+    grid = window_grid(scene.height, scene.width, *options.window, options.grid_offset)
     out.mkdir(parents=True, exist_ok=True)
     remove_partials(out)
     pixel_m2 = pixel_area_m2(scene.crs, scene.transform, scene.height, scene.width)
     timings = {"open": time.perf_counter() - start}
 
     t = time.perf_counter()
-    client = _make_client(options["dask_workers"], options["dask_address"])
+    client = _make_client(options)
     try:
-        blocks = _blocks(
-            scene, model_dir, grid, options["batch_size"], client, engine, options["panel_px"]
-        )
-        counts = _write_rasters(blocks, scene, out, spec.threshold, pixel_m2 / 1e6, progress)
+        blocks = _blocks(scene, model_dir, grid, options, client, engine)
+        counts = _write_rasters(blocks, scene, out, engine.spec.threshold, pixel_m2 / 1e6, progress)
     finally:
         if client is not None:
             from slidewatch.inference.distributed import close_client
 
             close_client(client)
     timings["predict"] = time.perf_counter() - t
-    return _finish(scene, out, grid, spec, model_dir, counts, pixel_m2, timings, options, contract)
+    kept = _finish(scene, out, engine.spec, model_dir, options, timings)
+    t = time.perf_counter()
+    checksums = {str(p): file_sha256(p) for p in scene.paths}
+    timings["checksum"] = time.perf_counter() - t
+    summary = DetectionSummary(
+        landslide_area_km2=sum(f["properties"]["area_m2"] for f in kept.features) / 1e6,
+        polygon_count=len(kept.features),
+        dropped_polygons=DroppedPolygons(
+            kept.dropped_count, round(kept.dropped_area_m2, 2), options.min_area_m2
+        ),
+        landslide_pixels=counts["landslide"],
+        scene_area_km2=counts["valid"] * pixel_m2 / 1e6,
+        scene=SceneRecord.of(scene, windows=len(grid)),
+        input_sha256=checksums,
+        model=ModelRecord.of(model_dir, engine.spec),
+        data_contract=contract,
+        options=options,
+        timings_s={k: round(v, 3) for k, v in timings.items()},
+        outputs=tuple(
+            sorted({p.name for p in out.iterdir() if not p.name.startswith(".")} | {"summary.json"})
+        ),
+    )
+    text = json.dumps(summary.to_dict(), indent=2) + "\n"
+    write_text_atomic(out / "summary.json", text, PARTIAL_SUFFIX)
+    return summary
 
 
 def _finish(
     scene: Scene,
     out: Path,
-    grid: WindowGrid,
-    spec: Any,
+    spec: ModelSpec,
     model_dir: Path,
-    counts: dict[str, int],
-    pixel_m2: float,
+    options: DetectOptions,
     timings: dict[str, float],
-    options: dict[str, Any],
-    contract: dict[str, Any],
-) -> dict[str, Any]:
-    """COGs, polygons, quicklook and the summary from the temporary rasters."""
+) -> Polygons:
+    """COGs, polygons and quicklook from the temporary rasters; the polygons kept."""
     from slidewatch.inference.polygons import find_polygons, write_geojson, write_gpkg
     from slidewatch.inference.quicklook import write_quicklook
 
@@ -317,13 +297,10 @@ def _finish(
     timings["cog"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    polygons = find_polygons(
-        out / "landslides.tif", out / "probability.tif", options["min_area_m2"]
-    )
-    features = polygons.features
-    write_geojson(features, out / "landslides.geojson", scene.crs)
-    if options["gpkg"]:
-        write_gpkg(features, out / "landslides.gpkg")
+    polygons = find_polygons(out / "landslides.tif", out / "probability.tif", options.min_area_m2)
+    write_geojson(polygons.features, out / "landslides.geojson", scene.crs)
+    if options.gpkg:
+        write_gpkg(polygons.features, out / "landslides.gpkg")
     timings["polygons"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -333,38 +310,4 @@ def _finish(
             model_name=f"{spec.architecture} ({_model_label(model_dir)})",
         )  # fmt: skip
     timings["quicklook"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    checksums = {str(p): file_sha256(p) for p in scene.paths}
-    timings["checksum"] = time.perf_counter() - t
-    summary = {
-        "landslide_area_km2": sum(f["properties"]["area_m2"] for f in features) / 1e6,
-        "polygon_count": len(features),
-        "dropped_polygons": {
-            "count": polygons.dropped_count,
-            "area_m2": round(polygons.dropped_area_m2, 2),
-            "min_area_m2": options["min_area_m2"],
-        },
-        "landslide_pixels": counts["landslide"],
-        "scene_area_km2": counts["valid"] * pixel_m2 / 1e6,
-        "scene": {
-            "paths": [str(p) for p in scene.paths],
-            "crs": scene.crs.to_string(),
-            "width": scene.width,
-            "height": scene.height,
-            "transform": list(scene.transform)[:6],
-            "bands": list(scene.bands),
-            "scaled_to_l4s": scene.to_l4s,
-            "windows": len(grid),
-        },
-        "input_sha256": checksums,
-        "model": _model_summary(model_dir, spec),
-        "data_contract": contract,
-        "options": options,
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "outputs": sorted(
-            {p.name for p in out.iterdir() if not p.name.startswith(".")} | {"summary.json"}
-        ),
-    }
-    write_text_atomic(out / "summary.json", json.dumps(summary, indent=2) + "\n", PARTIAL_SUFFIX)
-    return summary
+    return polygons

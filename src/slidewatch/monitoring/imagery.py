@@ -1,6 +1,9 @@
-"""The one place where monitoring calls acquisition (search, fetch) and inference (detect).
+"""The one place where monitoring calls acquisition (search, fetch) and inference (detect),
+and the one acquire-and-detect that a monitoring look and the OGC ``detect`` job both run.
 
-Detection runs through the ONNX engine so the monitoring process never imports torch.
+A :class:`Target` (an AOI and the source imaging it) is parsed once from what the registry
+or a job stores, then searched and fetched as it is. Detection runs through the ONNX engine
+so the monitoring process never imports torch.
 """
 
 from __future__ import annotations
@@ -8,12 +11,47 @@ from __future__ import annotations
 import functools
 import json
 import os
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-ENGINE = "onnx"
+from slidewatch.errors import ModelError, NoSceneError
+from slidewatch.inference.detection import DetectionSummary, DetectOptions
+
+if TYPE_CHECKING:
+    from slidewatch.acquisition.acquisitions import Acquisition
+    from slidewatch.acquisition.aoi import AOI
+    from slidewatch.acquisition.sources import ImagerySource, SourceConfig
+    from slidewatch.acquisition.stack import StackResult
+
+DETECT_OPTIONS = DetectOptions(engine="onnx")
+"""Monitoring detects as ``slidewatch detect`` does (windows of the model's patch size, a
+quarter overlap), with the ONNX engine."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is watched and where its imagery comes from, parsed once."""
+
+    aoi: AOI
+    """The validated area."""
+    source: SourceConfig
+    """The imagery source's options."""
+
+    @classmethod
+    def parse(cls, source: Mapping[str, Any], geometry: Mapping[str, Any]) -> Target:
+        """From the stored forms: source options (as ``fetch`` takes them) and a GeoJSON
+        geometry in lon/lat."""
+        from shapely.geometry import shape
+
+        from slidewatch.acquisition.aoi import validate_aoi
+        from slidewatch.acquisition.sources import SourceConfig
+
+        aoi = validate_aoi(shape(dict(geometry)), "AOI geometry")
+        return cls(aoi, SourceConfig.from_dict(source))
 
 
 @dataclass(frozen=True)
@@ -27,39 +65,47 @@ class Found:
     when: datetime
     scenes: list[dict[str, Any]]
     """``[{"id", "datetime", "cloud_cover", "processing_baseline"}]``."""
-    handle: Any
-    """What :func:`fetch` needs back (acquisition's own object)."""
+    acquisition: Acquisition | None = None
+    """Acquisition's own record, which :func:`fetch` loads."""
+    target: Target | None = None
+    """What it was found for (the AOI and source :func:`fetch` loads it from)."""
 
 
-def source_config(options: dict[str, Any]) -> Any:
-    from slidewatch.acquisition.sources import SourceConfig
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A model folder and the hash it had when it was chosen: a run refuses another."""
 
-    return SourceConfig.from_dict(options)
+    path: str
+    hash: str
 
-
-def aoi_value(geometry: dict[str, Any]) -> Any:
-    """Acquisition's validated AOI (cached: a look asks for it at search and at fetch)."""
-    return _aoi_value(json.dumps(geometry, sort_keys=True))
-
-
-@functools.lru_cache(maxsize=256)
-def _aoi_value(geometry_json: str) -> Any:
-    from shapely.geometry import shape
-
-    from slidewatch.acquisition.aoi import validate_aoi
-
-    return validate_aoi(shape(json.loads(geometry_json)), "AOI geometry")
+    def check(self, owner: str) -> None:
+        """ModelError when the folder's files are no longer those ``owner`` chose."""
+        if model_hash(self.path) != self.hash:
+            raise ModelError(
+                f"{self.path}: the model changed since {owner} was registered; register "
+                "it again (monitor remove + add, or a new job) to use the new model"
+            )
 
 
-def search(source: dict[str, Any], geometry: dict[str, Any], start: date, end: date) -> list[Found]:
+@dataclass(frozen=True)
+class Acquire:
+    """What one acquire-and-detect needs besides the acquisition."""
+
+    model: RegisteredModel
+    max_cloud_pct: float
+    """An acquisition hiding more of the AOI is not detected on."""
+    owner: str
+    """Who chose the model, for messages: ``AOI 'name'``, ``the job``."""
+
+
+def search(target: Target, start: date, end: date) -> list[Found]:
     """Acquisitions over the AOI between two dates (inclusive), oldest first."""
     from slidewatch.acquisition.acquisitions import search_acquisitions
 
     if end < start:
         return []
-    config = source_config(source)
     found = search_acquisitions(
-        config, aoi_value(geometry), start, end, source=_imagery_source(source, config)
+        target.source, target.aoi, start, end, source=_imagery_source(target.source)
     )
     return [
         Found(
@@ -75,13 +121,14 @@ def search(source: dict[str, Any], geometry: dict[str, Any], start: date, end: d
                 }
                 for s in a.scenes
             ],
-            handle=a,
+            acquisition=a,
+            target=target,
         )
         for a in found
     ]
 
 
-def _imagery_source(options: dict[str, Any], config: Any) -> Any:
+def _imagery_source(config: SourceConfig) -> ImagerySource:
     """Acquisition's source for ``config``; a static catalogue's is kept for the process
     while its catalogue and collection files are unchanged, so that it is walked once,
     not once per AOI (~8 ms a run for a small catalogue, more for a large one)."""
@@ -93,14 +140,14 @@ def _imagery_source(options: dict[str, Any], config: Any) -> Any:
     stamp = catalogue_stamp(config.stac_url.removeprefix("file://"))
     if not stamp:
         return make_source(config)
-    return _static_source(json.dumps(options, sort_keys=True), stamp)
+    return _static_source(config, stamp)
 
 
 @functools.lru_cache(maxsize=16)
-def _static_source(options_json: str, _stamp: tuple[tuple[str, int, int], ...]) -> Any:
+def _static_source(config: SourceConfig, _stamp: tuple[tuple[str, int, int], ...]) -> Any:
     from slidewatch.acquisition.sources import make_source
 
-    return make_source(source_config(json.loads(options_json)))
+    return make_source(config)
 
 
 def catalogue_stamp(path: str) -> tuple[tuple[str, int, int], ...]:
@@ -128,17 +175,19 @@ def catalogue_stamp(path: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def fetch(source: dict[str, Any], geometry: dict[str, Any], found: Found, out: Path) -> Any:
-    """The detection-ready stack of one acquisition at ``out``; returns acquisition's
-    ``StackResult`` (``cloud_cover_aoi``, ``clear_fraction``, ...)."""
+def fetch(found: Found, out: Path) -> StackResult:
+    """The detection-ready stack of one acquisition (found by :func:`search`) at ``out``;
+    returns acquisition's ``StackResult`` (``cloud_cover_aoi``, ``clear_fraction``, ...)."""
     from slidewatch.acquisition.stack import fetch_stack
 
+    if found.target is None or found.acquisition is None:
+        raise ValueError(f"acquisition {found.key} was not found by a search; search first")
     day = date.fromisoformat(found.date)
-    config, aoi = source_config(source), aoi_value(geometry)
-    return fetch_stack(config, aoi, day, day, out, acquisitions=[found.handle])
+    target = found.target
+    return fetch_stack(target.source, target.aoi, day, day, out, acquisitions=[found.acquisition])
 
 
-def cloud_pct(result: Any) -> float:
+def cloud_pct(result: StackResult) -> float:
     """Cloud over the AOI (%) of a one-acquisition stack; where the source cannot tell
     clouds from missing data, the share of the AOI without data."""
     cover = result.cloud_cover_aoi[0] if result.cloud_cover_aoi else None
@@ -168,14 +217,60 @@ def _model_hash(model_dir: str, _stamps: tuple[tuple[int, int, int], ...]) -> st
     return hash_files(Path(model_dir))
 
 
-def detect(stack: Path, model_dir: str, out: Path) -> dict[str, Any]:
-    """``slidewatch detect`` with its CLI defaults (windows of the model's patch size, a
-    quarter overlap) and the ONNX engine."""
+def detect(stack: Path, model_dir: str, out: Path) -> DetectionSummary:
+    """``slidewatch detect`` with the model's options and the ONNX engine."""
     from slidewatch.inference.detect import detect as run_detect
-    from slidewatch.models.modelfile import read_spec
 
-    tile = read_spec(Path(model_dir)).patch_size
-    summary: dict[str, Any] = run_detect(
-        stack, model_dir, out, tile=tile, overlap=tile // 4, engine=ENGINE, progress=False
-    )
-    return summary
+    return run_detect(stack, model_dir, out, DETECT_OPTIONS, progress=False)
+
+
+@dataclass(frozen=True)
+class Detected:
+    """One acquisition fetched and detected, or fetched and found too cloudy."""
+
+    found: Found
+    cloud_pct: float
+    """Cloud (or unseen ground) over the AOI, %."""
+    summary: DetectionSummary | None
+    """The detection in ``work/detect``; None when skipped."""
+    skipped: str | None
+    """Why the acquisition was not detected on (too cloudy); None when it was."""
+    fetch_s: float
+    detect_s: float = 0.0
+
+
+def _no_stage(stage: str) -> None:
+    """The default stage report: nothing."""
+
+
+def acquire_and_detect(
+    request: Acquire, found: Found, work: Path, stage: Callable[[str], None] = _no_stage
+) -> Detected:
+    """Fetch ``found`` into ``work/stack.tif`` and, unless too much of the AOI is under
+    cloud, detect into ``work/detect``. ``stage(name)`` is called as ``fetch`` and
+    ``detect`` begin. The model must still be the one the owner chose."""
+    request.model.check(request.owner)
+    stage("fetch")
+    stack = work / "stack.tif"
+    t = time.perf_counter()
+    cloud = cloud_pct(fetch(found, stack))
+    fetch_s = time.perf_counter() - t
+    limit = request.max_cloud_pct
+    if cloud > limit:
+        reason = f"too cloudy: {cloud:.1f}% of the AOI under cloud (limit {limit:g}%)"
+        return Detected(found, cloud, None, reason, fetch_s)
+    stage("detect")
+    t = time.perf_counter()
+    summary = detect(stack, request.model.path, work / "detect")
+    return Detected(found, cloud, summary, None, fetch_s, time.perf_counter() - t)
+
+
+def first_acquisition(target: Target, start: date, end: date, latest: bool = False) -> Found:
+    """The first (or, with ``latest``, the last) acquisition between two dates;
+    NoSceneError when there is none."""
+    found = search(target, start, end)
+    if not found:
+        raise NoSceneError(
+            f"no acquisition over the AOI between {start} and {end}; widen the dates"
+        )
+    return found[-1] if latest else found[0]

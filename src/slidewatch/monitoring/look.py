@@ -131,7 +131,7 @@ def look_through(
     try:
         t = time.perf_counter()
         start, end = _search_window(registry, aoi, now)
-        found = imagery.search(aoi.source, aoi.geometry, start, end)
+        found = imagery.search(imagery.Target.parse(aoi.source, aoi.geometry), start, end)
         search_s = (time.perf_counter() - t) / max(1, len(found))  # shared by its runs
     except Exception as exc:
         reason = f"search failed: {type(exc).__name__}: {exc}"
@@ -182,37 +182,23 @@ def run_claimed(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _check_model(aoi: Aoi) -> None:
-    from slidewatch.errors import ModelError
-
-    if imagery.model_hash(aoi.model_path) != aoi.model_hash:
-        raise ModelError(
-            f"{aoi.model_path}: the model changed since AOI {aoi.name!r} was registered; "
-            "register the AOI again (monitor remove + add) to use the new model"
-        )
-
-
 def _produce(
     registry: Registry, config: MonitorConfig, aoi: Aoi, found: imagery.Found, run_id: int,
     work: Path, t0: float, search_s: float = 0.0,
 ) -> Outcome:  # fmt: skip
     """Fetch, detect, change, archive, record; ``t0``: when the run began (with its share of
     the search), so that ``overhead_s`` is everything outside fetch and detect."""
-    _check_model(aoi)
-    stage(aoi.name, found.date, "fetch")
-    stack = work / "stack.tif"
-    t = time.perf_counter()
-    fetched = imagery.fetch(aoi.source, aoi.geometry, found, stack)
-    timings = {"fetch_s": time.perf_counter() - t}
-    cloud = imagery.cloud_pct(fetched)
-    if cloud > aoi.max_cloud_pct:
-        reason = f"too cloudy: {cloud:.1f}% of the AOI under cloud (limit {aoi.max_cloud_pct:g}%)"
-        runs.end(registry, run_id, "skipped", reason, cloud_pct=cloud, timings=timings)
-        return Outcome(aoi.name, "skipped", run_id, found.date, reason)
-    stage(aoi.name, found.date, "detect")
-    t = time.perf_counter()
-    imagery.detect(stack, aoi.model_path, work / "detect")
-    timings["detect_s"] = time.perf_counter() - t
+    model = imagery.RegisteredModel(aoi.model_path, aoi.model_hash)
+    request = imagery.Acquire(model, aoi.max_cloud_pct, f"AOI {aoi.name!r}")
+    detected = imagery.acquire_and_detect(
+        request, found, work, lambda what: stage(aoi.name, found.date, what)
+    )
+    cloud = detected.cloud_pct
+    timings = {"fetch_s": detected.fetch_s}
+    if detected.skipped is not None:
+        runs.end(registry, run_id, "skipped", detected.skipped, cloud_pct=cloud, timings=timings)
+        return Outcome(aoi.name, "skipped", run_id, found.date, detected.skipped)
+    timings["detect_s"] = detected.detect_s
     stage(aoi.name, found.date, "change")
     t = time.perf_counter()
     archive = Archive(config.storage)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import traceback
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -37,7 +36,7 @@ def _run(job_dir: Path, inputs: dict[str, Any], work: Callable[..., dict[str, An
     try:
         results = work(job_dir, inputs)
     except Exception as exc:  # the job fails with the reason; the worker lives on
-        reason = "".join(traceback.format_exception_only(exc)).strip()
+        reason = f"{type(exc).__name__}: {exc}"
         if not _dismissed(job_dir):
             write_status(job_dir, status="failed", finished=now_iso(), message=reason)
         return
@@ -51,31 +50,37 @@ def _run(job_dir: Path, inputs: dict[str, Any], work: Callable[..., dict[str, An
 
 
 def _detect(job_dir: Path, inputs: dict[str, Any]) -> dict[str, Any]:
+    from slidewatch.errors import NoSceneError
     from slidewatch.monitoring import imagery
 
-    source, aoi = inputs["source_options"], inputs["aoi"]
+    target = imagery.Target.parse(inputs["source_options"], inputs["aoi"])
     if inputs.get("event_date"):
         start = date.fromisoformat(inputs["event_date"])
         end = start + timedelta(days=EVENT_WINDOW_DAYS)
     else:
         start, end = date.fromisoformat(inputs["start"]), date.fromisoformat(inputs["end"])
-    found = imagery.search(source, aoi, start, end)
-    if not found:
-        raise LookupError(f"no acquisition over the AOI between {start} and {end}; widen the dates")
-    chosen = found[0] if inputs.get("event_date") else found[-1]
-    write_status(job_dir, message=f"fetching {chosen.date}", progress=30)
-    stack = job_dir / "stack.tif"
-    unseen = imagery.cloud_pct(imagery.fetch(source, aoi, chosen, stack))
-    if unseen > float(inputs.get("max_cloud_pct", 100.0)):
-        raise ValueError(f"{unseen:.1f}% of the AOI is unseen on {chosen.date}; try other dates")
-    write_status(job_dir, message=f"detecting on {chosen.date}", progress=60)
-    summary = imagery.detect(stack, inputs["model_path"], job_dir / "detect")
-    stack.unlink(missing_ok=True)
+    chosen = imagery.first_acquisition(target, start, end, latest=not inputs.get("event_date"))
+    model = imagery.RegisteredModel(inputs["model_path"], inputs["model_hash"])
+    request = imagery.Acquire(model, float(inputs.get("max_cloud_pct", 100.0)), "the job")
+    progress = {"fetch": (f"fetching {chosen.date}", 30),
+                "detect": (f"detecting on {chosen.date}", 60)}  # fmt: skip
+
+    def stage(name: str) -> None:
+        message, percent = progress[name]
+        write_status(job_dir, message=message, progress=percent)
+
+    detected = imagery.acquire_and_detect(request, chosen, job_dir, stage)
+    (job_dir / "stack.tif").unlink(missing_ok=True)
+    if detected.summary is None:
+        raise NoSceneError(
+            f"{detected.cloud_pct:.1f}% of the AOI is unseen on {chosen.date}; try other dates"
+        )
     landslides = json.loads((job_dir / "detect" / "landslides.geojson").read_text())
     return {
         "landslides": landslides,
-        "summary": {**summary, "acquisition_date": chosen.date, "scenes": chosen.scenes,
-                    "unseen_pct": unseen, "model_hash": inputs["model_hash"]},
+        "summary": {**detected.summary.to_dict(), "acquisition_date": chosen.date,
+                    "scenes": chosen.scenes, "unseen_pct": detected.cloud_pct,
+                    "model_hash": inputs["model_hash"]},
     }  # fmt: skip
 
 
