@@ -71,3 +71,20 @@ def test_server_with_scheduler_starts_a_look(tmp_path: Path) -> None:
         assert scheduler.ticks == 1
         assert scheduler.wait(timeout_s=300) == 0  # nothing registered: nothing due
         assert client.get("/health").json()["scheduler_looking"] is False
+
+
+def test_the_scheduled_look_gets_the_settings_not_a_command_line(tmp_path: Path) -> None:
+    """The look runs with the server's settings object: no database URL (which may hold a
+    password) on any process's command line."""
+    marker = "registry-secret-7f3a"
+    db_url = f"sqlite:///{tmp_path / marker / 'registry.db'}"
+    (tmp_path / marker).mkdir()
+    settings = ServiceSettings(home=tmp_path, db_url=db_url, scheduler=True,
+                               scheduler_interval_s=3600)  # fmt: skip
+    with TestClient(create_app(settings)) as client:
+        scheduler = client.app.state.service.scheduler  # type: ignore[attr-defined]
+        pid = scheduler._process.pid
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        assert scheduler.wait(timeout_s=300) == 0  # it looked at the registry named
+    assert command_line and marker not in command_line
+    assert (tmp_path / marker / "registry.db").is_file()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,45 +12,48 @@ import click
 
 from slidewatch.cli.options import aoi_option, source_options
 
-HOME_ENV = "SLIDEWATCH_HOME"
-DEFAULT_HOME = "./slidewatch-data"
 
-
-def _home_options(func: Any) -> Any:
-    """``--home``, ``--db`` and ``--storage``, shared by every monitor command."""
+def home_options(func: Any) -> Any:
+    """``--home``, ``--db`` and ``--storage``, shared by every command of a home; the command
+    receives them as one ``settings`` keyword argument (:class:`HomeSettings`, which also
+    reads ``SLIDEWATCH_*``: the flags win)."""
     options = [
-        click.option("--home", type=click.Path(path_type=Path), envvar=HOME_ENV,
-                     default=DEFAULT_HOME, show_default=True,
-                     help=f"Folder of the registry and archive (env {HOME_ENV})."),
+        click.option("--home", type=click.Path(path_type=Path), default=None,
+                     help="Folder of the registry and archive  [env SLIDEWATCH_HOME; "
+                          "default: ./slidewatch-data]"),
         click.option("--db", default=None, metavar="URL",
                      help="Registry database, any SQLAlchemy URL (PostgreSQL for several "
-                          "processes or machines).  [default: sqlite:///HOME/registry.db]"),
+                          "processes or machines)  [env SLIDEWATCH_DB_URL; default: "
+                          "sqlite:///HOME/registry.db]"),
         click.option("--storage", default=None, metavar="URL",
-                     help="Archive root: a folder or an fsspec URL (s3://, gs://).  "
-                          "[default: HOME/archive]"),
+                     help="Archive root: a folder or an fsspec URL (s3://, gs://)  "
+                          "[env SLIDEWATCH_STORAGE; default: HOME/archive]"),
     ]  # fmt: skip
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {"home": kwargs.pop("home"), "db_url": kwargs.pop("db"),
+                 "storage": kwargs.pop("storage")}  # fmt: skip
+        kwargs["settings"] = home_settings(**given)
+        return func(*args, **kwargs)
+
+    decorated: Any = wrapper
     for option in reversed(options):
-        func = option(func)
-    return func
+        decorated = option(decorated)
+    return decorated
 
 
-def _config(home: Path, db: str | None, storage: str | None, **extra: Any) -> Any:
-    from slidewatch.monitoring.look import MonitorConfig
+def home_settings(**flags: Any) -> Any:
+    """The home's settings: the flags given (not None) over ``SLIDEWATCH_*``."""
+    from slidewatch.application.settings import HomeSettings
 
-    home = Path(home)
-    home.mkdir(parents=True, exist_ok=True)
-    return MonitorConfig(
-        db_url=db or f"sqlite:///{home.resolve() / 'registry.db'}",
-        storage=storage or str(home.resolve() / "archive"),
-        work_dir=str(home.resolve() / "work"),
-        **extra,
-    )
+    return HomeSettings(**{k: v for k, v in flags.items() if v is not None})
 
 
-def _registry(config: Any) -> Any:
+def _registry(settings: Any) -> Any:
     from slidewatch.monitoring.registry import Registry
 
-    return Registry(config.db_url)
+    return Registry(settings.layout.created().registry_url)
 
 
 @click.group()
@@ -101,11 +104,10 @@ def monitor() -> None:
 @click.option("--email", "emails", multiple=True, metavar="ADDRESS",
               help="E-mail alerts to this address; repeat for several.")  # fmt: skip
 @source_options
-@_home_options
+@home_options
 def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days: float,
         min_new_area_m2: float, max_cloud_pct: float, webhooks: tuple[str, ...],
-        emails: tuple[str, ...], source: Any, home: Path, db: str | None,
-        storage: str | None) -> None:  # fmt: skip
+        emails: tuple[str, ...], source: Any, settings: Any) -> None:  # fmt: skip
     """Register AOI NAME: its area, model, imagery source, cadence, thresholds and alerts."""
     from slidewatch.acquisition.served import bands_for_model
     from slidewatch.models.modelfile import model_hash, read_spec
@@ -114,29 +116,28 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
     spec = read_spec(model_dir)  # a readable model, or a clear error now, not at the first run
     # Without --bands (auto), the model's own bands; B10 from an L2A collection refused now.
     source = bands_for_model(source, spec.bands, str(model_dir))
-    settings = AoiSettings(
+    aoi_settings = AoiSettings(
         name=name, geometry=aoi.to_geojson(), model_path=str(Path(model_dir).resolve()),
         model_hash=model_hash(model_dir), source=source.to_dict(), cadence_days=cadence_days,
         lookback_days=lookback_days, min_new_area_m2=min_new_area_m2,
         max_cloud_pct=max_cloud_pct, webhooks=webhooks, emails=emails,
     )  # fmt: skip
-    config = _config(home, db, storage)
-    with _registry(config) as registry:
-        registry.add_aoi(settings)
+    with _registry(settings) as registry:
+        registry.add_aoi(aoi_settings)
     click.echo(f"added AOI {name} ({aoi.area_km2:.2f} km², every {cadence_days:g} days) to "
-               f"{config.db_url}")  # fmt: skip
+               f"{settings.layout.registry_shown}")  # fmt: skip
 
 
 @monitor.command(name="list")
-@_home_options
-def list_aois(home: Path, db: str | None, storage: str | None) -> None:
+@home_options
+def list_aois(settings: Any) -> None:
     """The registered AOIs, their last run and whether they are due now."""
     from slidewatch.monitoring import runs
     from slidewatch.monitoring.schedule import due
     from slidewatch.monitoring.tables import utcnow
 
     now = utcnow()
-    with _registry(_config(home, db, storage)) as registry:
+    with _registry(settings) as registry:
         aois = registry.list_aois()
         if not aois:
             click.echo("no AOIs; add one with 'slidewatch monitor add NAME --aoi … --model …'")
@@ -165,18 +166,6 @@ def _parse_now(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _smtp() -> Any:
-    from slidewatch.monitoring.alerts import SmtpSettings
-
-    env = os.environ.get
-    return SmtpSettings(
-        host=env("SLIDEWATCH_SMTP_HOST", "localhost"), port=int(env("SLIDEWATCH_SMTP_PORT", "25")),
-        sender=env("SLIDEWATCH_SMTP_FROM", "slidewatch@localhost"),
-        user=env("SLIDEWATCH_SMTP_USER"), password=env("SLIDEWATCH_SMTP_PASSWORD"),
-        starttls=env("SLIDEWATCH_SMTP_STARTTLS", "0") == "1",
-    )  # fmt: skip
-
-
 @monitor.command(name="run-once")
 @click.option(
     "--aoi",
@@ -203,28 +192,26 @@ def _smtp() -> Any:
     metavar="ADDRESS",
     help="Spread the looks over a running Dask scheduler (tcp://host:8786).",
 )
-@_home_options
+@home_options
 def run_once(names: tuple[str, ...], now: str | None, workers: int | None,
-             dask_address: str | None, home: Path, db: str | None,
-             storage: str | None) -> None:  # fmt: skip
+             dask_address: str | None, settings: Any) -> None:  # fmt: skip
     """Look at every due AOI, then deliver pending alerts (for cron or a systemd timer).
 
     E-mail goes through SLIDEWATCH_SMTP_HOST/PORT/FROM/USER/PASSWORD/STARTTLS.
     Exit status 1 when a run failed (the others still ran).
     """
-    from slidewatch.monitoring.cycle import run_once as run
+    from slidewatch.application.runs import RunRequest, run_due
 
-    config = _config(home, db, storage, smtp=_smtp())
-    outcomes, deliveries = run(config, list(names) or None, _parse_now(now), workers,
-                               dask_address)  # fmt: skip
-    for o in outcomes:
+    request = RunRequest(names, _parse_now(now), workers, dask_address)
+    report = run_due(settings, request)
+    for o in report.outcomes:
         extra = f"{o.landslides} landslides, {o.alerts} alerts" if o.state == "done" else ""
         click.echo(f"{o.aoi:<16} {o.acquisition_date or '-':<10} {o.state:<8} "
                    f"{extra or o.reason or ''}")  # fmt: skip
-    if not outcomes:
+    if not report.outcomes:
         click.echo("nothing due")
-    click.echo("deliveries: " + ", ".join(f"{v} {k}" for k, v in deliveries.items()))
-    if any(o.state == "failed" for o in outcomes):
+    click.echo("deliveries: " + ", ".join(f"{v} {k}" for k, v in report.deliveries.items()))
+    if report.failed:
         raise SystemExit(1)
 
 
@@ -250,17 +237,16 @@ def run_once(names: tuple[str, ...], now: str | None, workers: int | None,
     help="Runs drawn by --panels (repeat).  [default: the last run with a change]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
-@_home_options
+@home_options
 def history(name: str, plot: Path | None, panels: Path | None, run_ids: tuple[int, ...],
-            as_json: bool, home: Path, db: str | None, storage: str | None) -> None:  # fmt: skip
+            as_json: bool, settings: Any) -> None:  # fmt: skip
     """The time series of AOI NAME: landslide area and changes per acquisition."""
     from dataclasses import replace
 
     from slidewatch.monitoring import history as hist
     from slidewatch.monitoring.counts import run_counts
 
-    config = _config(home, db, storage)
-    with _registry(config) as registry:
+    with _registry(settings) as registry:
         rows = hist.time_series(registry, name)
         # landslides per change kind, as the service counts them (a baseline keeps its count)
         counts = run_counts(registry, [r.run_id for r in rows])
@@ -281,29 +267,29 @@ def history(name: str, plot: Path | None, panels: Path | None, run_ids: tuple[in
 
 @monitor.command()
 @click.argument("name")
-@_home_options
-def remove(name: str, home: Path, db: str | None, storage: str | None) -> None:
+@home_options
+def remove(name: str, settings: Any) -> None:
     """Remove AOI NAME with its runs and alerts (archived products stay)."""
-    with _registry(_config(home, db, storage)) as registry:
+    with _registry(settings) as registry:
         registry.delete_aoi(name)
     click.echo(f"removed AOI {name}")
 
 
 @monitor.command()
 @click.argument("name")
-@_home_options
-def pause(name: str, home: Path, db: str | None, storage: str | None) -> None:
+@home_options
+def pause(name: str, settings: Any) -> None:
     """Stop looking at AOI NAME (its history stays); 'monitor resume' starts again."""
-    with _registry(_config(home, db, storage)) as registry:
+    with _registry(settings) as registry:
         registry.update_aoi(name, active=False)
     click.echo(f"paused AOI {name}")
 
 
 @monitor.command()
 @click.argument("name")
-@_home_options
-def resume(name: str, home: Path, db: str | None, storage: str | None) -> None:
+@home_options
+def resume(name: str, settings: Any) -> None:
     """Look at AOI NAME again on its schedule."""
-    with _registry(_config(home, db, storage)) as registry:
+    with _registry(settings) as registry:
         registry.update_aoi(name, active=True)
     click.echo(f"resumed AOI {name}")

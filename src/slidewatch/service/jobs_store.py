@@ -18,36 +18,30 @@ Workers are ``spawn``ed processes: the server never imports torch, the work may.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
-import shutil
 import uuid
+from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from slidewatch.atomic import write_text_atomic
+from slidewatch.monitoring.registry import Registry
+from slidewatch.service.job_files import (
+    FINAL,
+    STATUS_FILE,
+    now_iso,
+    read_inputs,
+    read_results,
+    read_status,
+    remove_outputs,
+    write_inputs,
+    write_status,
+)
 from slidewatch.service.problems import Conflict, NotFound
+from slidewatch.service.processes import Process
 from slidewatch.service.settings import ServiceSettings
-
-FINAL = ("successful", "failed", "dismissed")
-STATUS_FILE = "status.json"
-RESULTS_FILE = "results.json"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def write_status(job_dir: Path, **changes: Any) -> dict[str, Any]:
-    """Merge ``changes`` into the job's status file (atomically) and return the new status."""
-    path = job_dir / STATUS_FILE
-    status = json.loads(path.read_text()) if path.is_file() else {}
-    status.update(changes, updated=now_iso())
-    write_text_atomic(path, json.dumps(status, indent=1))
-    return status
+from slidewatch.service.worker import execute
 
 
 def _alive(pid: Any) -> bool:
@@ -84,10 +78,13 @@ def _valid_id(job_id: str) -> bool:
 
 
 class JobRunner:
-    """Creates, runs, reads and dismisses jobs under ``root``."""
+    """Creates, runs, reads and dismisses jobs of ``processes`` under ``root``."""
 
-    def __init__(self, root: Path, settings: ServiceSettings) -> None:
+    def __init__(
+        self, root: Path, processes: Mapping[str, Process], settings: ServiceSettings
+    ) -> None:
         self.root = root
+        self.processes = processes
         self.settings = settings
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[str, Future[None]] = {}
@@ -107,24 +104,28 @@ class JobRunner:
             raise NotFound(f"no job {job_id!r}; list the jobs with GET /jobs")
         return folder
 
-    def submit(self, process_id: str, inputs: dict[str, Any], target: Any) -> dict[str, Any]:
-        """Accept a job: write its status, queue ``target(job_dir, inputs)`` in a worker."""
+    def submit(self, process: Process, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Accept a job of ``process``: write its inputs and status, queue it in a worker."""
         job_id = str(uuid.uuid4())
         self._mine.add(job_id)  # before its status exists: never an orphan to this server
         folder = self.root / job_id
         folder.mkdir(parents=True)
-        write_text_atomic(folder / "inputs.json", json.dumps(inputs))
+        write_inputs(folder, inputs)
         status = write_status(
-            folder, jobID=job_id, processID=process_id, type="process", status="accepted",
+            folder, jobID=job_id, processID=process.id, type="process", status="accepted",
             message="queued", created=now_iso(), progress=0, server_pid=os.getpid(),
         )  # fmt: skip
-        self._futures[job_id] = self._executor().submit(target, str(folder), inputs)
+        self._queue(process, folder, inputs)
         return status
+
+    def _queue(self, process: Process, folder: Path, inputs: dict[str, Any]) -> None:
+        future = self._executor().submit(execute, process, str(folder), inputs, self.settings)
+        self._futures[folder.name] = future
 
     def status(self, job_id: str) -> dict[str, Any]:
         """The job's statusInfo; a job orphaned by a dead server or worker is adopted first."""
         folder = self.job_dir(job_id)
-        status: dict[str, Any] = json.loads((folder / STATUS_FILE).read_text())
+        status = read_status(folder)
         orphan = _orphan_of(status) if job_id not in self._mine else None
         if orphan is not None:
             status = self._adopt(folder, status, orphan)
@@ -138,14 +139,17 @@ class JobRunner:
 
     def _adopt(self, folder: Path, status: dict[str, Any], orphan: str) -> dict[str, Any]:
         """Queue again (or fail) a job left by a dead process, unless another server did."""
-        from slidewatch.service.worker import JOB_TARGETS, REPEATABLE
-
         try:  # the claim: one server adopts this orphan
             os.close(os.open(folder / f"adopted-{orphan}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
-            return dict(json.loads((folder / STATUS_FILE).read_text()))
-        process = status.get("processID", "")
-        if status["status"] == "running" and process not in REPEATABLE:
+            return read_status(folder)
+        process = self.processes.get(status.get("processID", ""))
+        if process is None:
+            return write_status(
+                folder, status="failed", finished=now_iso(),
+                message="this server does not run this process; submit it again",
+            )  # fmt: skip
+        if status["status"] == "running" and not process.repeatable:
             return write_status(
                 folder, status="failed", finished=now_iso(),
                 message="the server running this job stopped; submit it again",
@@ -153,19 +157,13 @@ class JobRunner:
         message = f"queued again: the server or worker of this job stopped ({status['status']})"
         again = write_status(folder, status="accepted", server_pid=os.getpid(), worker_pid=None,
                              message=message)  # fmt: skip
-        inputs = json.loads((folder / "inputs.json").read_text())
-        target = JOB_TARGETS[process]
         self._mine.add(folder.name)
-        self._futures[folder.name] = self._executor().submit(target, str(folder), inputs)
+        self._queue(process, folder, read_inputs(folder))
         return again
 
     def adopt_orphans(self) -> None:
         """Adopt every job left by a dead server or worker (at the server's start)."""
         self.list()  # reading a job adopts it
-
-    def inputs(self, job_id: str) -> dict[str, Any]:
-        """The inputs the job was submitted with."""
-        return dict(json.loads((self.job_dir(job_id) / "inputs.json").read_text()))
 
     def results(self, job_id: str) -> dict[str, Any]:
         status = self.status(job_id)
@@ -174,11 +172,11 @@ class JobRunner:
                 f"job {job_id} has no results (status {status['status']}); "
                 "wait until GET /jobs/{id} says successful"
             )
-        results: dict[str, Any] = json.loads((self.root / job_id / RESULTS_FILE).read_text())
-        return results
+        return read_results(self.root / job_id)
 
-    def dismiss(self, job_id: str) -> dict[str, Any]:
-        """Cancel a queued job or mark a running one dismissed; delete its outputs."""
+    def dismiss(self, job_id: str, registry: Registry) -> dict[str, Any]:
+        """Cancel a queued job or mark a running one dismissed; delete its outputs; end what
+        its process says ends with it (a queued run)."""
         folder = self.job_dir(job_id)
         status = self.status(job_id)
         if status["status"] == "dismissed":
@@ -186,10 +184,12 @@ class JobRunner:
         future = self._futures.pop(job_id, None)
         if future is not None:
             future.cancel()  # a running worker finds the 'dismissed' status and discards its work
-        for entry in folder.iterdir():
-            if entry.name not in (STATUS_FILE, "inputs.json"):
-                shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
-        return write_status(folder, status="dismissed", message="dismissed by the client")
+        remove_outputs(folder)
+        dismissed = write_status(folder, status="dismissed", message="dismissed by the client")
+        process = self.processes.get(status.get("processID", ""))
+        if process is not None:
+            process.dismissed(registry, read_inputs(folder))
+        return dismissed
 
     def list(self) -> list[dict[str, Any]]:
         if not self.root.is_dir():

@@ -1,33 +1,42 @@
 """The in-process schedule of ``slidewatch serve --scheduler``: a plain loop.
 
-Every ``scheduler_interval_s`` a thread starts ``slidewatch monitor run-once`` on this server's
-registry and archive as a subprocess (unless the previous one still runs) — exactly what cron
-would do. The registry decides what is due and its unique run key makes sure two servers (or a
-server and a cron job) never process the same acquisition twice; the subprocess keeps detection
-(and whatever it imports) out of the server process.
+Every ``scheduler_interval_s`` a thread starts a look at what is due
+(:func:`slidewatch.application.runs.run_due`, what ``monitor run-once`` runs) in a child
+process, unless the previous one still runs — exactly what cron would do. The child gets this
+server's settings object (never secrets on a command line); the registry decides what is due
+and its unique run key makes sure two servers (or a server and a cron job) never process the
+same acquisition twice; the child keeps detection (and whatever it imports) out of the server
+process.
 """
 
 from __future__ import annotations
 
 import logging
-import subprocess
+import multiprocessing
+import os
 import sys
 import threading
+from multiprocessing.process import BaseProcess
 
-from slidewatch.service.locations import monitor_options
+from slidewatch.application.settings import HomeSettings
 from slidewatch.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 
-def run_once_command(settings: ServiceSettings) -> list[str]:
-    """The ``monitor run-once`` command line for this server's registry and archive."""
-    options = monitor_options(settings)
-    return [
-        *(sys.executable, "-m", "slidewatch", "monitor", "run-once"),
-        *("--home", str(settings.home), "--db", options["db_url"]),
-        *("--storage", options["storage"]),
-    ]
+def look_at_due(settings: HomeSettings) -> None:
+    """In the child: run the due looks; exit status 1 when a run failed. Its progress lines
+    are not the server's log (an operator reads the runs through the API)."""
+    from slidewatch.application.runs import run_due
+    from slidewatch.errors import SlidewatchError
+
+    sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (the child's whole life)
+    try:
+        report = run_due(settings)
+    except SlidewatchError as exc:  # the home itself is unusable (registry, archive)
+        print(f"slidewatch: the scheduled look failed: {exc}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(1 if report.failed else 0)
 
 
 class Scheduler:
@@ -37,7 +46,7 @@ class Scheduler:
         self.settings = settings
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="slidewatch-scheduler", daemon=True)
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: BaseProcess | None = None
         self.ticks = 0
 
     def start(self) -> None:
@@ -50,33 +59,35 @@ class Scheduler:
             self.tick()
 
     def tick(self) -> bool:
-        """Start a run-once unless one is still running; whether one was started."""
-        if self._process is not None and self._process.poll() is None:
+        """Start a look unless one is still running; whether one was started."""
+        if self._process is not None and self._process.is_alive():
             return False
-        if self._process is not None and self._process.returncode:
-            log.warning("monitor run-once exited with %s", self._process.returncode)
-        command = run_once_command(self.settings)
-        self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        if self._process is not None and self._process.exitcode:
+            log.warning("the scheduled look exited with %s", self._process.exitcode)
+        context = multiprocessing.get_context("spawn")
+        self._process = context.Process(target=look_at_due, args=(self.settings,),
+                                        name="slidewatch-look", daemon=False)  # fmt: skip
+        self._process.start()
         self.ticks += 1
         return True
 
     @property
     def looking(self) -> bool:
         """Whether a look started by this scheduler is running now."""
-        return self._process is not None and self._process.poll() is None
+        return self._process is not None and self._process.is_alive()
 
     def wait(self, timeout_s: float | None = None) -> int | None:
         """Wait for the running look (if any) to end; its exit status."""
         if self._process is None:
             return None
-        return self._process.wait(timeout=timeout_s)
+        self._process.join(timeout_s)
+        return self._process.exitcode
 
     def stop(self) -> None:
         self._stop.set()
-        if self._process is not None and self._process.poll() is None:
+        if self._process is not None and self._process.is_alive():
             self._process.terminate()  # its run resumes on the next look (crash-safe runs)
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+            self._process.join(timeout=10)
+            if self._process.is_alive():
                 self._process.kill()
         self._thread.join(timeout=5)

@@ -1,38 +1,23 @@
-"""The service's settings: pydantic-settings with the ``SLIDEWATCH_`` environment prefix.
+"""The service's settings: the home's (:class:`~slidewatch.application.settings.HomeSettings`:
+registry, archive, jobs, models, API keys, sources, SMTP, public URL) and the knobs of one
+server process, all read by pydantic-settings with the ``SLIDEWATCH_`` environment prefix.
 
-Every knob of ``slidewatch serve`` lives here; the command line only overrides a few of them.
-The registry (``db_url``) and the archive (``storage``) default to a folder, ``home``, as the
-``monitor`` commands do, so the server and ``slidewatch monitor`` see the same data.
+``slidewatch serve`` overrides a few of them from its flags; the server, the ``monitor``
+commands and the scheduler so see the same home.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
 
-from slidewatch.errors import ConfigError, unknown_name
+from slidewatch.application.settings import HomeSettings
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(HomeSettings):
     """Settings of one server process (env ``SLIDEWATCH_<NAME>``, e.g. ``SLIDEWATCH_API_KEYS``)."""
 
-    model_config = SettingsConfigDict(env_prefix="SLIDEWATCH_", extra="ignore", frozen=True)
-
-    home: Path = Path("slidewatch-data")
-    """Folder of the default registry (SQLite) and archive."""
-    db_url: str | None = None
-    """SQLAlchemy URL of the registry; default: SQLite under ``home``."""
-    storage: str | None = None
-    """Archive root (a local folder); default: under ``home``."""
-    models_dir: Path | None = None
-    """Folder of named models for detection jobs (``<models_dir>/<name>/model.json``);
-    default ``home/models``."""
-
-    api_keys: str = ""
-    """Comma-separated keys accepted in the ``X-API-Key`` header for writes; none = no writes."""
     read_requires_key: bool = False
     """Close reads too (every route but ``/health`` then needs a key)."""
     cors_origins: str = ""
@@ -47,14 +32,9 @@ class ServiceSettings(BaseSettings):
     max_features: int = Field(default=100_000, gt=0)
     """Most features returned by one detections or changes request."""
 
-    sources: dict[str, dict[str, Any]] = {}
-    """Imagery sources AOIs and jobs may name, as JSON: ``{"default": {"source": "stac",
-    "stac_url": ..., "collection": ...}}`` (options exactly as ``fetch`` takes them). Clients
-    name a source; they never send a catalogue URL."""
-
-    label_datasets: dict[str, Path] = {}
+    label_datasets: dict[str, Path] = Field(default_factory=dict)
     """Patch datasets offered by the labeling page at ``/label`` (JSON: name -> folder)."""
-    label_models: dict[str, Path] = {}
+    label_models: dict[str, Path] = Field(default_factory=dict)
     """Models suggesting masks on the labeling page (JSON: dataset name -> model folder)."""
 
     job_workers: int = Field(default=1, ge=1, le=64)
@@ -67,31 +47,7 @@ class ServiceSettings(BaseSettings):
     basemap_url: str = ""
     """Optional XYZ raster tile URL for a base map; empty = none (works offline)."""
 
-    @field_validator("home", "models_dir", mode="after")
-    @classmethod
-    def _expand(cls, value: Path | None) -> Path | None:
-        return value.expanduser() if value is not None else None
-
-    @property
-    def keys(self) -> tuple[str, ...]:
-        """The API keys, stripped, empty ones dropped."""
-        return tuple(k.strip() for k in self.api_keys.split(",") if k.strip())
-
     @property
     def origins(self) -> tuple[str, ...]:
         """CORS origins, empty when CORS is off."""
         return tuple(o.strip() for o in self.cors_origins.split(",") if o.strip())
-
-    @property
-    def models_root(self) -> Path:
-        """Where named models for detection jobs are looked up."""
-        return self.models_dir if self.models_dir is not None else self.home / "models"
-
-    def source_options(self, name: str) -> dict[str, Any]:
-        """The options of the configured source ``name``; ``default`` may be unconfigured."""
-        if name in self.sources:
-            return dict(self.sources[name])
-        if name == "default" and not self.sources:
-            return {}
-        valid = sorted(self.sources) or ["(none configured)"]
-        raise ConfigError(str(unknown_name("source", name, valid)))

@@ -8,11 +8,23 @@ from typing import Any
 
 from fastapi import Request
 
+from slidewatch.errors import ConfigError
 from slidewatch.monitoring.registry import Registry
 from slidewatch.service.archive import ArchiveRoot
 from slidewatch.service.jobs_store import JobRunner
-from slidewatch.service.locations import archive_root, jobs_root, registry_url
+from slidewatch.service.processes import PROCESSES
 from slidewatch.service.settings import ServiceSettings
+
+
+def archive_root(storage: str) -> ArchiveRoot:
+    """The archive a server reads: a local folder or an fsspec URL."""
+    try:
+        return ArchiveRoot(storage)
+    except (ImportError, ValueError) as exc:  # an unknown protocol or a missing backend
+        raise ConfigError(
+            f"storage {storage!r} cannot be opened ({exc}); give a local folder or an fsspec "
+            "URL whose package is installed (s3fs for s3://, gcsfs for gs://)"
+        ) from exc
 
 
 @dataclass
@@ -27,12 +39,12 @@ class ServiceState:
 
     @classmethod
     def open(cls, settings: ServiceSettings) -> ServiceState:
-        archive = archive_root(settings)
+        layout = settings.layout.created()
         return cls(
             settings=settings,
-            registry=Registry(registry_url(settings)),
-            archive=archive,
-            jobs=JobRunner(jobs_root(settings, archive), settings),
+            registry=Registry(layout.registry_url),
+            archive=archive_root(layout.storage),
+            jobs=JobRunner(layout.jobs_dir, PROCESSES, settings),
         )
 
     def start(self) -> None:

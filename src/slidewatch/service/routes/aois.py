@@ -12,8 +12,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from slidewatch.errors import RegistryError
 from slidewatch.service.auth import ReadAccess, WriteKey
 from slidewatch.service.geometry import check_limits
-from slidewatch.service.locations import monitor_options
-from slidewatch.service.models_dir import resolve_model
 from slidewatch.service.problems import Conflict, NotFound
 from slidewatch.service.queries import with_counts
 from slidewatch.service.state import service_of
@@ -83,6 +81,7 @@ def list_aois(request: Request) -> dict[str, Any]:
 
 @router.post("/aois", status_code=201, dependencies=[WriteKey], summary="Add an AOI")
 def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[str, Any]:
+    from slidewatch.application.models import named_model
     from slidewatch.monitoring.aois import AoiSettings
 
     service = service_of(request)
@@ -91,12 +90,12 @@ def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[s
     check_limits(feature.geometry, settings.max_aoi_vertices, settings.max_aoi_area_km2)
     if props.name in {a.name for a in service.registry.list_aois()}:
         raise Conflict(f"AOI {props.name!r} already exists; PATCH it or DELETE it first")
-    model_dir, digest = resolve_model(settings, props.model)
-    source = _source_for(settings.source_options(props.source), model_dir, props.model)
+    model = named_model(settings, props.model)
+    source = _source_for(settings.source_options(props.source), Path(model.path), props.model)
     aoi = service.registry.add_aoi(
         AoiSettings(
-            name=props.name, geometry=feature.geometry, model_path=str(model_dir),
-            model_hash=digest, source=source,
+            name=props.name, geometry=feature.geometry, model_path=model.path,
+            model_hash=model.hash, source=source,
             cadence_days=props.cadence_days, lookback_days=props.lookback_days,
             min_new_area_m2=props.min_new_area_m2, max_cloud_pct=props.max_cloud_pct,
             webhooks=tuple(props.webhooks), emails=tuple(props.emails), active=props.active,
@@ -160,14 +159,14 @@ def aoi_runs(request: Request, name: str) -> list[dict[str, Any]]:
     summary="Run now: 202 + Location of the queued run (/runs/{id})",
 )
 def run_now(request: Request, name: str) -> JSONResponse:
-    from slidewatch.monitoring.queued import queue_run
-    from slidewatch.service.worker import run_aoi_job
+    from slidewatch.application.runs import queue_run
+    from slidewatch.service.processes import RunAoiProcess
 
     _aoi(request, name)
     service = service_of(request)
     run = queue_run(service.registry, name)
-    inputs = {"aoi": name, "run_id": run.id, "monitor": monitor_options(service.settings)}
-    job = service.jobs.submit("run-aoi", inputs, run_aoi_job)
+    process = service.jobs.processes[RunAoiProcess.id]
+    job = service.jobs.submit(process, {"aoi": name, "run_id": run.id})
     (body,) = with_counts(service.registry, [run], None)
     body["links"]["job"] = f"/jobs/{job['jobID']}"
     return JSONResponse(body, status_code=202, headers={"Location": f"/runs/{run.id}"})

@@ -42,10 +42,4 @@ def results(request: Request, job_id: str) -> dict[str, Any]:
 @router.delete("/jobs/{job_id}", dependencies=[WriteKey], summary="Dismiss a job")
 def dismiss(request: Request, job_id: str) -> dict[str, Any]:
     service = service_of(request)
-    status = service.jobs.dismiss(job_id)
-    if status.get("processID") == "run-aoi":  # its run, if no look has taken it yet, ends too
-        from slidewatch.monitoring.queued import cancel_queued
-
-        inputs = service.jobs.inputs(job_id)
-        cancel_queued(service.registry, int(inputs["run_id"]), "dismissed by the client")
-    return _with_links(status)
+    return _with_links(service.jobs.dismiss(job_id, service.registry))

@@ -1,0 +1,166 @@
+"""The settings of a monitoring home, read once by pydantic-settings from ``SLIDEWATCH_*``
+(and the flags of whichever edge runs: ``monitor``, ``serve``, the scheduler).
+
+Nothing else in slidewatch reads a ``SLIDEWATCH_*`` environment variable for these: the CLI
+builds :class:`HomeSettings` from its flags (flags win over the environment), the service
+extends it (:class:`slidewatch.service.settings.ServiceSettings`), and the scheduler hands the
+server's settings object to the run it starts. Where the home keeps its registry, archive,
+work, jobs and models is decided by :class:`HomeLayout`, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from slidewatch.errors import ConfigError, unknown_name
+
+if TYPE_CHECKING:
+    from slidewatch.monitoring.alerts import SmtpSettings
+    from slidewatch.monitoring.look import MonitorConfig
+
+DEFAULT_HOME = Path("slidewatch-data")
+REGISTRY_FILE = "registry.db"
+ARCHIVE_DIR = "archive"
+WORK_DIR = "work"
+JOBS_DIR = "jobs"
+ARCHIVE_JOBS_DIR = "_jobs"
+MODELS_DIR = "models"
+
+
+class HomeSettings(BaseSettings):
+    """A monitoring home: env ``SLIDEWATCH_<NAME>`` (e.g. ``SLIDEWATCH_HOME``,
+    ``SLIDEWATCH_SMTP_HOST``), or keyword arguments (the edges' flags)."""
+
+    model_config = SettingsConfigDict(env_prefix="SLIDEWATCH_", extra="ignore", frozen=True)
+
+    home: Path = DEFAULT_HOME
+    """Folder of the default registry (SQLite), archive, work, jobs and models."""
+    db_url: SecretStr | None = None
+    """SQLAlchemy URL of the registry (PostgreSQL for several processes or machines);
+    default: SQLite under ``home``. Secret: it may hold a password."""
+    storage: str | None = None
+    """Archive root: a folder or an fsspec URL (``s3://``, ``gs://``); default: under ``home``."""
+    work_dir: Path | None = None
+    """Where runs compute their products before archiving; default ``home/work``."""
+    jobs_dir: Path | None = None
+    """Where OGC jobs are kept; default beside a local archive (servers sharing it share
+    jobs), else ``home/jobs``."""
+    models_dir: Path | None = None
+    """Folder of named models (``<models_dir>/<name>/model.json``); default ``home/models``."""
+
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, gt=0, lt=65536)
+    smtp_from: str = "slidewatch@localhost"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+
+    public_url: str = ""
+    """The base URL under which ``serve`` is reached (links in alerts); empty: relative."""
+    api_keys: SecretStr = SecretStr("")
+    """Comma-separated keys accepted in the ``X-API-Key`` header for writes; none = no writes."""
+    sources: dict[str, dict[str, Any]] = {}
+    """Imagery sources AOIs and jobs may name, as JSON: ``{"default": {"source": "stac",
+    "stac_url": ..., "collection": ...}}`` (options exactly as ``fetch`` takes them). Clients
+    name a source; they never send a catalogue URL."""
+
+    @field_validator("home", "work_dir", "jobs_dir", "models_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The API keys, stripped, empty ones dropped."""
+        return tuple(k.strip() for k in self.api_keys.get_secret_value().split(",") if k.strip())
+
+    @property
+    def layout(self) -> HomeLayout:
+        """Where this home keeps what (computed; nothing is created)."""
+        return HomeLayout.of(self)
+
+    @property
+    def smtp(self) -> SmtpSettings:
+        from slidewatch.monitoring.alerts import SmtpSettings
+
+        password = self.smtp_password.get_secret_value() if self.smtp_password else None
+        return SmtpSettings(host=self.smtp_host, port=self.smtp_port, sender=self.smtp_from,
+                            user=self.smtp_user, password=password,
+                            starttls=self.smtp_starttls)  # fmt: skip
+
+    def monitor_config(self) -> MonitorConfig:
+        """The monitoring runner's configuration for this home (its folders created)."""
+        from slidewatch.monitoring.look import MonitorConfig
+
+        layout = self.layout.created()
+        return MonitorConfig(db_url=layout.registry_url, storage=layout.storage,
+                             work_dir=str(layout.work_dir), smtp=self.smtp)  # fmt: skip
+
+    def source_options(self, name: str) -> dict[str, Any]:
+        """The options of the configured source ``name``; ``default`` may be unconfigured."""
+        if name in self.sources:
+            return dict(self.sources[name])
+        if name == "default" and not self.sources:
+            return {}
+        valid = sorted(self.sources) or ["(none configured)"]
+        raise ConfigError(str(unknown_name("source", name, valid)))
+
+
+def _local_folder(storage: str) -> Path | None:
+    """The folder of a local archive root (a path or ``file://`` URL); None for others."""
+    if "://" not in storage:
+        return Path(storage).expanduser().resolve()
+    if storage.startswith(("file://", "local://")):
+        return Path(storage.split("://", 1)[1]).expanduser().resolve()
+    return None
+
+
+@dataclass(frozen=True)
+class HomeLayout:
+    """Where a home keeps its registry, archive, work, jobs and models."""
+
+    home: Path
+    registry_url: str
+    """SQLAlchemy URL (``sqlite:///HOME/registry.db`` by default)."""
+    storage: str
+    """Archive root: an absolute folder, or an fsspec URL."""
+    work_dir: Path
+    jobs_dir: Path
+    models_dir: Path
+
+    @classmethod
+    def of(cls, settings: HomeSettings) -> HomeLayout:
+        home = settings.home.resolve()
+        given = settings.storage or str(home / ARCHIVE_DIR)
+        local = _local_folder(given)
+        jobs = local / ARCHIVE_JOBS_DIR if local is not None else home / JOBS_DIR
+        url = settings.db_url.get_secret_value() if settings.db_url else None
+        return cls(
+            home=home,
+            registry_url=url or f"sqlite:///{home / REGISTRY_FILE}",
+            storage=str(local) if local is not None else given,
+            work_dir=(settings.work_dir or home / WORK_DIR).resolve(),
+            jobs_dir=(settings.jobs_dir or jobs).resolve(),
+            models_dir=(settings.models_dir or home / MODELS_DIR).resolve(),
+        )
+
+    @property
+    def registry_shown(self) -> str:
+        """The registry URL as messages show it: any password masked."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            return make_url(self.registry_url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "(an unreadable database URL)"
+
+    def created(self) -> HomeLayout:
+        """This layout with the home folder made (a SQLite registry needs its folder)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self
