@@ -3,6 +3,7 @@ apps over it, and a real uvicorn server on 127.0.0.1 for the browser and load te
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -20,13 +21,22 @@ from slidewatch.service.settings import ServiceSettings
 API_KEY = "test-key-0123456789"
 
 
-def make_model_dir(root: Path) -> Path:
-    """A model folder as the registry sees it (hashed files; never loaded by these tests)."""
-    folder = root / "models" / "tiny"
+def write_model_files(folder: Path, bands: tuple[str, ...]) -> Path:
+    """A model folder as registration reads it: a valid description (``read_spec``) and
+    hashed weights that these tests never load."""
+    from slidewatch.data.normalization import Normalization
+    from slidewatch.models.modelfile import ModelSpec
+
+    spec = ModelSpec("unet", {"base_width": 4}, bands, Normalization.identity(bands))
     folder.mkdir(parents=True)
-    (folder / "model.json").write_text('{"architecture": "unet", "bands": ["B4", "B3", "B2"]}')
+    (folder / "model.json").write_text(json.dumps(spec.to_dict()))
     (folder / "model.safetensors").write_bytes(b"\0" * 64)
     return folder
+
+
+def make_model_dir(root: Path) -> Path:
+    """The model ``tiny`` of a home's models folder."""
+    return write_model_files(root / "models" / "tiny", ("B4", "B3", "B2"))
 
 
 SMALL_AOI = {

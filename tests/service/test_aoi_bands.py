@@ -3,11 +3,10 @@ that needs B10 from an L2A collection (which has none) with 422, not at the firs
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from tests.service.conftest import API_KEY, SMALL_AOI
+from tests.service.conftest import API_KEY, SMALL_AOI, write_model_files
 
 from slidewatch.bands import BAND_NAMES
 from slidewatch.service.app import create_app
@@ -17,10 +16,7 @@ KEY = {"X-API-Key": API_KEY}
 
 
 def model(root: Path, name: str, bands: list[str]) -> None:
-    folder = root / "models" / name
-    folder.mkdir(parents=True)
-    (folder / "model.json").write_text(json.dumps({"architecture": "unet", "bands": bands}))
-    (folder / "model.safetensors").write_bytes(b"\0" * 64)
+    write_model_files(root / "models" / name, tuple(bands))
 
 
 def feature(name: str, model_name: str) -> dict[str, object]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from slidewatch.application.aois import AOI_DEFAULTS
 from slidewatch.cli.options import aoi_option, source_options
 
 
@@ -69,28 +70,28 @@ def monitor() -> None:
 @click.option(
     "--cadence-days",
     type=click.FloatRange(min=0, min_open=True),
-    default=5.0,
+    default=AOI_DEFAULTS["cadence_days"],
     show_default=True,
     help="Look again this many days after the last look.",
 )
 @click.option(
     "--lookback-days",
     type=click.FloatRange(min=0, min_open=True),
-    default=30.0,
+    default=AOI_DEFAULTS["lookback_days"],
     show_default=True,
     help="How far back the first look searches.",
 )
 @click.option(
     "--min-new-area-m2",
     type=click.FloatRange(min=0),
-    default=2000.0,
+    default=AOI_DEFAULTS["min_new_area_m2"],
     show_default=True,
     help="Alert on new or grown landslides of at least this area.",
 )
 @click.option(
     "--max-cloud-pct",
     type=click.FloatRange(0, 100),
-    default=80.0,
+    default=AOI_DEFAULTS["max_cloud_pct"],
     show_default=True,
     help="Skip acquisitions with more cloud over the AOI.",
 )
@@ -109,21 +110,17 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
         min_new_area_m2: float, max_cloud_pct: float, webhooks: tuple[str, ...],
         emails: tuple[str, ...], source: Any, settings: Any) -> None:  # fmt: skip
     """Register AOI NAME: its area, model, imagery source, cadence, thresholds and alerts."""
-    from slidewatch.acquisition.served import bands_for_model
-    from slidewatch.models.modelfile import model_hash, read_spec
-    from slidewatch.monitoring.aois import AoiSettings
+    from slidewatch.application.aois import AoiRegistration, register_aoi
+    from slidewatch.monitoring.imagery import RegisteredModel
 
-    spec = read_spec(model_dir)  # a readable model, or a clear error now, not at the first run
-    # Without --bands (auto), the model's own bands; B10 from an L2A collection refused now.
-    source = bands_for_model(source, spec.bands, str(model_dir))
-    aoi_settings = AoiSettings(
-        name=name, geometry=aoi.to_geojson(), model_path=str(Path(model_dir).resolve()),
-        model_hash=model_hash(model_dir), source=source.to_dict(), cadence_days=cadence_days,
+    request = AoiRegistration(
+        name=name, geometry=aoi.to_geojson(), model=RegisteredModel.at(model_dir),
+        model_label=str(model_dir), source=source, cadence_days=cadence_days,
         lookback_days=lookback_days, min_new_area_m2=min_new_area_m2,
         max_cloud_pct=max_cloud_pct, webhooks=webhooks, emails=emails,
     )  # fmt: skip
     with _registry(settings) as registry:
-        registry.add_aoi(aoi_settings)
+        register_aoi(registry, request)
     click.echo(f"added AOI {name} ({aoi.area_km2:.2f} km², every {cadence_days:g} days) to "
                f"{settings.layout.registry_shown}")  # fmt: skip
 

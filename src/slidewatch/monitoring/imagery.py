@@ -78,6 +78,15 @@ class RegisteredModel:
     path: str
     hash: str
 
+    @classmethod
+    def at(cls, path: str | Path) -> RegisteredModel:
+        """The model folder at ``path`` (absolute) with its current hash; ModelError naming
+        the fix when it is not a readable model folder."""
+        from slidewatch.models.modelfile import read_spec
+
+        read_spec(Path(path))
+        return cls(str(Path(path).resolve()), model_hash(str(path)))
+
     def check(self, owner: str) -> None:
         """ModelError when the folder's files are no longer those ``owner`` chose."""
         if model_hash(self.path) != self.hash:

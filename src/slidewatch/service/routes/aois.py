@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from slidewatch.application.aois import AOI_DEFAULTS
 from slidewatch.errors import RegistryError
 from slidewatch.service.auth import ReadAccess, WriteKey
 from slidewatch.service.geometry import check_limits
@@ -27,10 +27,10 @@ class AoiProperties(BaseModel):
     name: Name
     model: str = Field(description="Name of a model folder under the server's models directory")
     source: str = Field("default", description="Name of a source configured on the server")
-    cadence_days: float = Field(5.0, gt=0, le=3650)
-    lookback_days: float = Field(30.0, gt=0, le=3650)
-    min_new_area_m2: float = Field(2000.0, ge=0)
-    max_cloud_pct: float = Field(80.0, ge=0, le=100)
+    cadence_days: float = Field(AOI_DEFAULTS["cadence_days"], gt=0, le=3650)
+    lookback_days: float = Field(AOI_DEFAULTS["lookback_days"], gt=0, le=3650)
+    min_new_area_m2: float = Field(AOI_DEFAULTS["min_new_area_m2"], ge=0)
+    max_cloud_pct: float = Field(AOI_DEFAULTS["max_cloud_pct"], ge=0, le=100)
     webhooks: list[Annotated[str, Field(pattern=r"^https?://", max_length=2000)]] = []
     emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)]] = []
     active: bool = True
@@ -81,8 +81,9 @@ def list_aois(request: Request) -> dict[str, Any]:
 
 @router.post("/aois", status_code=201, dependencies=[WriteKey], summary="Add an AOI")
 def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[str, Any]:
+    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.application.aois import AoiRegistration, register_aoi
     from slidewatch.application.models import named_model
-    from slidewatch.monitoring.aois import AoiSettings
 
     service = service_of(request)
     settings = service.settings
@@ -90,33 +91,17 @@ def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[s
     check_limits(feature.geometry, settings.max_aoi_vertices, settings.max_aoi_area_km2)
     if props.name in {a.name for a in service.registry.list_aois()}:
         raise Conflict(f"AOI {props.name!r} already exists; PATCH it or DELETE it first")
-    model = named_model(settings, props.model)
-    source = _source_for(settings.source_options(props.source), Path(model.path), props.model)
-    aoi = service.registry.add_aoi(
-        AoiSettings(
-            name=props.name, geometry=feature.geometry, model_path=model.path,
-            model_hash=model.hash, source=source,
-            cadence_days=props.cadence_days, lookback_days=props.lookback_days,
-            min_new_area_m2=props.min_new_area_m2, max_cloud_pct=props.max_cloud_pct,
-            webhooks=tuple(props.webhooks), emails=tuple(props.emails), active=props.active,
-        )
+    registration = AoiRegistration(
+        name=props.name, geometry=feature.geometry, model=named_model(settings, props.model),
+        model_label=f"model {props.model!r}",
+        source=SourceConfig.from_dict(settings.source_options(props.source)),
+        cadence_days=props.cadence_days, lookback_days=props.lookback_days,
+        min_new_area_m2=props.min_new_area_m2, max_cloud_pct=props.max_cloud_pct,
+        webhooks=tuple(props.webhooks), emails=tuple(props.emails), active=props.active,
     )  # fmt: skip
+    aoi = register_aoi(service.registry, registration)
     response.headers["Location"] = f"/aois/{aoi.name}"
     return as_feature(aoi)
-
-
-def _source_for(options: dict[str, Any], model_dir: Path, model: str) -> dict[str, Any]:
-    """The configured source with the model's bands (as ``monitor add`` does)."""
-    import json
-
-    from slidewatch.acquisition.served import bands_for_model
-    from slidewatch.acquisition.sources import SourceConfig
-
-    bands = json.loads((model_dir / "model.json").read_text()).get("bands") or []
-    config = SourceConfig.from_dict(options)
-    if not bands:  # a model file without its bands: the source's own choice stands
-        return config.to_dict()
-    return bands_for_model(config, [str(b) for b in bands], f"model {model!r}").to_dict()
 
 
 @router.get("/aois/{name}", dependencies=[ReadAccess], summary="One AOI (GeoJSON Feature)")
