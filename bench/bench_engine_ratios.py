@@ -35,7 +35,7 @@ main(sys.argv[1:])
 
 def reader_clock() -> list[float]:
     """Make SceneReader.read add its thread CPU seconds to the returned one-item list."""
-    from slidewatch.inference.scene import SceneReader
+    from slidewatch.scene import SceneReader
 
     clock = [0.0]
     original = SceneReader.read

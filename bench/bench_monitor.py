@@ -109,7 +109,7 @@ def aoi_boxes(n: int, aoi_px: int, scene_px: int) -> list[dict[str, Any]]:
 
 
 def register(db_url: str, boxes: list[dict[str, Any]], model: Path, catalog: Path) -> None:
-    from slidewatch.models.modelfile import model_hash
+    from slidewatch.models.identity import model_hash
 
     digest = model_hash(model)
     source = {"stac_url": str(catalog), "bands": ",".join(BANDS)}

@@ -106,8 +106,8 @@ def fill_bias(tmp: Path, model: Path, args: argparse.Namespace) -> None:
     from slidewatch.inference.engine import load_engine
     from slidewatch.inference.fill import FILLS, make_filler
     from slidewatch.inference.runner import predict_rows
-    from slidewatch.inference.scene import SceneReader, open_scene
     from slidewatch.inference.windows import window_grid
+    from slidewatch.scene import SceneReader, open_scene
 
     size = 384
     area = make_synthetic_area(tmp / "fill", size, size, 9)

@@ -36,7 +36,7 @@ from rasterio.warp import transform_bounds, transform_geom
 from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
 
-from slidewatch.models.modelfile import model_hash
+from slidewatch.models.identity import model_hash
 from slidewatch.monitoring.aois import AoiSettings
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.tables import Detection, Landslide, Run

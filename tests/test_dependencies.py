@@ -10,21 +10,23 @@ from pathlib import Path
 import slidewatch
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "atomic", "threshold"),
+    ("errors", "atomic", "threshold", "digest"),
     ("bands",),
-    ("rgb", "scene", "losses", "metrics"),
+    ("rgb", "scene", "losses", "metrics", "cluster"),
     ("data",),
     ("models",),
     ("inference", "acquisition"),
     ("training", "labeling"),
     ("monitoring",),
+    ("application",),
     ("service",),
     ("demo",),
     ("cli",),
     ("__main__",),
 )
-"""Bottom to top: cli → service → monitoring → acquisition / inference → models → data →
-bands / errors (DESIGN.md), with the small shared modules at the bottom."""
+"""Bottom to top: cli / service → application → monitoring, labeling, training →
+acquisition / inference → models → data → scene → bands / errors (DESIGN.md), with the small
+shared modules at the bottom."""
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 ROOT = Path(slidewatch.__file__).parent
 
@@ -69,3 +71,4 @@ def test_the_rule_catches_an_upward_import(tmp_path: Path) -> None:
     module.write_text("from slidewatch.cli import main\nimport slidewatch.monitoring.look\n")
     assert imported_packages(module) == {"cli", "monitoring"}
     assert RANK["cli"] > RANK["monitoring"] > RANK["acquisition"] > RANK["data"] > RANK["bands"]
+    assert RANK["service"] > RANK["application"] > RANK["monitoring"] > RANK["training"]

@@ -14,7 +14,8 @@ from slidewatch.errors import ConfigError, ModelError, RegistryError
 from slidewatch.inference import engine as engines
 from slidewatch.inference.engine import choose_engine, load_engine, resolve_device
 from slidewatch.inference.onnx_engine import GRAPH_FILE, HASH_KEY, OnnxEngine
-from slidewatch.models.modelfile import SPEC_FILE, model_hash
+from slidewatch.models.identity import model_hash
+from slidewatch.models.modelfile import SPEC_FILE
 
 from .conftest import RGBN, scene_array
 

@@ -13,9 +13,9 @@ from slidewatch.inference.blending import window_weights
 from slidewatch.inference.engine import load_engine
 from slidewatch.inference.fill import centre_values, make_filler, nearest_along_rows
 from slidewatch.inference.runner import predict_rows
-from slidewatch.inference.scene import SceneReader, open_scene
 from slidewatch.inference.windows import window_grid
 from slidewatch.models.modelfile import ModelSpec
+from slidewatch.scene import SceneReader, open_scene
 
 from .conftest import RGBN, scene_array, write_scene
 

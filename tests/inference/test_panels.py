@@ -17,8 +17,8 @@ from slidewatch.inference.detect import detect
 from slidewatch.inference.detection import DetectOptions
 from slidewatch.inference.engine import load_engine
 from slidewatch.inference.runner import chunk_columns, predict_rows
-from slidewatch.inference.scene import SceneReader, open_scene
 from slidewatch.inference.windows import window_grid
+from slidewatch.scene import SceneReader, open_scene
 
 from .conftest import RGBN, scene_array, write_scene
 

@@ -20,7 +20,7 @@ from slidewatch.inference.quicklook import (
     nice_length,
     write_quicklook,
 )
-from slidewatch.inference.scene import SceneReader, open_scene
+from slidewatch.scene import SceneReader, open_scene
 
 from .conftest import scene_array, write_scene
 

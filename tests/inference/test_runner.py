@@ -10,8 +10,8 @@ import pytest
 
 from slidewatch.inference.blending import window_weights
 from slidewatch.inference.runner import predict_rows
-from slidewatch.inference.scene import SceneReader, open_scene
 from slidewatch.inference.windows import WindowGrid, window_grid
+from slidewatch.scene import SceneReader, open_scene
 
 from .conftest import RGBN, scene_array, write_scene
 

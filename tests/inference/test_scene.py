@@ -11,7 +11,7 @@ from rasterio.transform import from_origin
 
 from slidewatch.bands import band_from_description, l4s_to_raw
 from slidewatch.errors import BandError, RasterError
-from slidewatch.inference.scene import SceneReader, open_scene
+from slidewatch.scene import SceneReader, open_scene
 
 from .conftest import RGBN, scene_array, write_scene
 

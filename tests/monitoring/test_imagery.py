@@ -1,9 +1,8 @@
 """What monitoring keeps between looks in one process is dropped when its files change: a
-static catalogue's walk (new acquisitions are found) and the model's hash."""
+static catalogue's walk (new acquisitions are found). (The model's hash: models/identity.)"""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -33,21 +32,3 @@ def test_a_static_catalogue_is_walked_again_when_an_acquisition_is_added(tmp_pat
     _catalogue(tmp_path / "cat", [1, 6])  # the publisher adds an acquisition
     assert imagery.catalogue_stamp(str(catalog)) != stamp
     assert [f.date for f in imagery.search(target, *window)] == ["2023-03-01", "2023-03-06"]
-
-
-def test_the_model_hash_is_computed_again_when_the_weights_change(
-    small_model: Path, tmp_path: Path
-) -> None:
-    import shutil
-
-    from slidewatch.models.modelfile import WEIGHTS_FILE, model_hash
-
-    model = shutil.copytree(small_model, tmp_path / "model")
-    first = imagery.model_hash(str(model))
-    assert first == model_hash(model)
-    weights = model / WEIGHTS_FILE
-    original = weights.read_bytes()
-    weights.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))  # same size
-    stat = weights.stat()
-    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    assert imagery.model_hash(str(model)) == model_hash(model) != first

@@ -112,7 +112,7 @@ def _merge_split_catalogue(root: Path) -> tuple[Path, dict[str, Any]]:
 
 
 def test_a_real_merge_then_split_through_run_once(tmp_path: Path, small_model: Path) -> None:
-    from slidewatch.models.modelfile import model_hash
+    from slidewatch.models.identity import model_hash
     from slidewatch.monitoring.cycle import run_once
     from slidewatch.monitoring.look import MonitorConfig
 

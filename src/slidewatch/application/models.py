@@ -29,7 +29,7 @@ def available_models(settings: HomeSettings) -> list[str]:
 def named_model(settings: HomeSettings, name: str) -> RegisteredModel:
     """Model ``name`` of the home with its hash; an unknown name lists the available ones
     (never the server's paths)."""
-    from slidewatch.models.modelfile import model_hash
+    from slidewatch.models.identity import model_hash
 
     names = available_models(settings)
     if not MODEL_NAME.match(name) or name not in names:

@@ -16,7 +16,7 @@ import rasterio
 
 from slidewatch.atomic import atomic_output
 from slidewatch.errors import RasterError
-from slidewatch.inference.scene import Scene
+from slidewatch.scene import Scene
 
 PARTIAL_SUFFIX = ".partial"
 """Suffix of every file being written; :func:`remove_partials` cleans them up."""

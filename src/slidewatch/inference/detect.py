@@ -7,7 +7,6 @@ polygons -> quicklook -> ``summary.json`` (written last: its presence marks a co
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Iterator, Sequence
@@ -20,6 +19,7 @@ import numpy as np
 import rasterio
 
 from slidewatch.atomic import write_text_atomic
+from slidewatch.digest import file_sha256
 from slidewatch.errors import RasterError
 from slidewatch.inference import panels
 from slidewatch.inference.blending import window_weights
@@ -40,8 +40,8 @@ from slidewatch.inference.detection import (
 )
 from slidewatch.inference.engine import Engine, available_cores, load_engine
 from slidewatch.inference.fill import make_filler
-from slidewatch.inference.scene import Scene, SceneReader, open_scene
 from slidewatch.inference.windows import WindowGrid, window_grid
+from slidewatch.scene import Scene, SceneReader, open_scene
 from slidewatch.threshold import is_landslide
 
 if TYPE_CHECKING:
@@ -56,15 +56,6 @@ LANDSLIDE_NODATA = 255
 GDAL_CACHE_MIN_BYTES = 64 * 2**20
 """Lower bound of GDAL's block cache during a run (its default, 5% of RAM, would let the
 cache grow with the scene up to gigabytes)."""
-
-
-def file_sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _check_not_empty(scene: Scene) -> None:
@@ -159,14 +150,6 @@ def _model_label(model_dir: Path) -> str:
     return f"{path.parent.name}/{path.name}" if path.name == "model" else path.name
 
 
-def _make_client(options: DetectOptions) -> Any:
-    if options.dask_workers is None and options.dask_address is None:
-        return None
-    from slidewatch.inference.distributed import local_client
-
-    return local_client(options.dask_workers, options.dask_address)
-
-
 def detect(
     scene: str | Path | Sequence[str | Path],
     model_dir: str | Path,
@@ -240,15 +223,14 @@ def _run(
     timings = {"open": time.perf_counter() - start}
 
     t = time.perf_counter()
-    client = _make_client(options)
-    try:
+    with ExitStack() as stack:
+        client = None
+        if options.dask_workers is not None or options.dask_address is not None:
+            from slidewatch.cluster import dask_client
+
+            client = stack.enter_context(dask_client(options.dask_workers, options.dask_address))
         blocks = _blocks(scene, model_dir, grid, options, client, engine)
         counts = _write_rasters(blocks, scene, out, engine.spec.threshold, pixel_m2 / 1e6, progress)
-    finally:
-        if client is not None:
-            from slidewatch.inference.distributed import close_client
-
-            close_client(client)
     timings["predict"] = time.perf_counter() - t
     kept = _finish(scene, out, engine.spec, model_dir, options, timings)
     t = time.perf_counter()

@@ -15,21 +15,20 @@ its machine's cores: workers on one host split the cores instead of each using a
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from slidewatch.errors import ConfigError, ModelError
+from slidewatch.errors import ModelError
 from slidewatch.inference.blending import window_weights
 from slidewatch.inference.engine import Engine, available_cores, load_engine
 from slidewatch.inference.fill import make_filler
 from slidewatch.inference.panels import Panel, PanelBlock, column_panels, predict_panel
-from slidewatch.inference.scene import Scene, SceneReader
 from slidewatch.inference.windows import WindowGrid
+from slidewatch.models.identity import model_hash
+from slidewatch.scene import Scene, SceneReader
 
 WINDOW_ROWS_PER_BLOCK = 8
 """Rows of windows per Dask task: larger blocks waste less on halos, smaller ones balance."""
@@ -54,22 +53,13 @@ class EngineKey(NamedTuple):
     device: str
     """Resolved device (``cpu``, ``cuda``...)."""
     digest: str = ""
-    """Hash of the model files (:func:`model_digest`); the worker's cache key."""
-
-
-def model_digest(model: str | Path) -> str:
-    """The hash of a model folder's files, or of an exported ``.onnx`` file."""
-    from slidewatch.models.modelfile import model_hash
-
-    path = Path(model)
-    if path.suffix == ".onnx":
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    return model_hash(path)
+    """The model's identity (:func:`slidewatch.models.identity.model_hash`); the worker's
+    cache key."""
 
 
 @functools.lru_cache(maxsize=2)
 def _cached_engine(key: EngineKey, threads: int) -> Engine:
-    if key.digest and model_digest(key.model) != key.digest:
+    if key.digest and model_hash(key.model) != key.digest:
         raise ModelError(
             f"{key.model}: the model files on this Dask worker differ from the client's "
             "(another hash); give the workers the same model folder"
@@ -130,7 +120,7 @@ def predict_rows_dask(
     panel_px: int | None = None,
 ) -> Iterator[PanelBlock]:
     """Submit every block of every panel to ``client``; yield the results in order."""
-    key = key._replace(digest=key.digest or model_digest(key.model))
+    key = key._replace(digest=key.digest or model_hash(key.model))
     hosts = _workers_on_host(client)
     futures = [
         client.submit(predict_block, scene, key, grid, panel, batch_size, rows, hosts, pure=False)
@@ -140,38 +130,3 @@ def predict_rows_dask(
     for future in futures:
         yield future.result()
         future.release()
-
-
-def local_client(workers: int | None, address: str | None) -> Any:
-    """A client of an existing cluster (``address``) or of a new local one (``workers``).
-
-    Close it with :func:`close_client`, which also stops a local cluster made here.
-    """
-    from distributed import Client, LocalCluster
-
-    if address:
-        try:
-            return Client(address, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise ConfigError(
-                f"cannot reach the Dask scheduler at {address} ({exc}); start it or fix "
-                "--dask-address"
-            ) from exc
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-    )
-    client = Client(cluster)
-    client.slidewatch_owns_cluster = True  # type: ignore[attr-defined]
-    return client
-
-
-def close_client(client: Any) -> None:
-    """Close ``client`` and, if :func:`local_client` started it, its local cluster."""
-    cluster = client.cluster if getattr(client, "slidewatch_owns_cluster", False) else None
-    client.close()
-    if cluster is not None:
-        cluster.close()

@@ -23,7 +23,8 @@ import numpy as np
 from slidewatch.data.normalization import Normalization
 from slidewatch.errors import ModelError
 from slidewatch.inference.engine import available_cores
-from slidewatch.models.modelfile import ModelSpec, SpecProperties, model_hash, read_spec
+from slidewatch.models.identity import model_hash
+from slidewatch.models.modelfile import ModelSpec, SpecProperties, read_spec
 
 GRAPH_FILE = "model.onnx"
 HASH_KEY = "model_hash"

@@ -18,8 +18,8 @@ from rasterio.windows import Window
 
 from slidewatch.atomic import atomic_output
 from slidewatch.inference.cog import PARTIAL_SUFFIX
-from slidewatch.inference.scene import SceneReader
 from slidewatch.rgb import colour_bands, stretch_rgb
+from slidewatch.scene import SceneReader
 
 MAX_SIDE = 1024
 """The quicklook's longer side in pixels (big scenes are decimated)."""

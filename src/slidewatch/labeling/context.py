@@ -71,7 +71,7 @@ def _scene_paths(root: Path, index: dict[str, Any]) -> list[Path] | NoContext:
 
 def _read_window(paths: list[Path], props: dict[str, Any], size: int, margin: int) -> np.ndarray:
     """C×n×n raw scene values (n = size + 2·margin), NaN where invalid or outside."""
-    from slidewatch.data.scene import open_raster, read_padded, zeros_are_nodata
+    from slidewatch.scene import open_raster, read_padded, zeros_are_nodata
 
     n = size + 2 * margin
     if len(paths) == 1:

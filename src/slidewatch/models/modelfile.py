@@ -7,7 +7,6 @@ needs no torch, so tools that only inspect a model stay light.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -187,27 +186,6 @@ def read_spec(directory: Path) -> ModelSpec:
             f"{path}: malformed model description ({type(exc).__name__}: {exc}); "
             "restore it from the run folder or re-save the model"
         ) from None
-
-
-def model_hash(directory: Path) -> str:
-    """Hex sha256 of a model directory's weights and description (no torch needed).
-
-    Both files count: a recalibrated threshold or new normalisation is a different model.
-    Caches of derived artefacts (ONNX graphs, worker predictors) and the monitoring registry
-    key on this value.
-    """
-    digest = hashlib.sha256()
-    for name in (WEIGHTS_FILE, SPEC_FILE):
-        path = Path(directory) / name
-        if not path.is_file():
-            raise ModelError(
-                f"{path}: missing; a model directory holds {SPEC_FILE} and {WEIGHTS_FILE}"
-            )
-        digest.update(name.encode())
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_weights(path: Path) -> dict[str, Any]:

@@ -19,7 +19,8 @@ import torch
 from slidewatch import __version__
 from slidewatch.atomic import atomic_output
 from slidewatch.errors import ConfigError, ModelError
-from slidewatch.models.modelfile import ModelSpec, load_model, model_hash
+from slidewatch.models.identity import model_hash
+from slidewatch.models.modelfile import ModelSpec, load_model
 from slidewatch.models.probability import ProbabilityModel
 
 INPUT_NAME = "bands"

@@ -10,10 +10,8 @@ number of ``run-once`` processes and workers may run at once.
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from slidewatch.errors import ConfigError
 from slidewatch.monitoring import runs
@@ -62,42 +60,17 @@ def _look_on_worker(config: MonitorConfig, name: str, now: datetime) -> list[Out
         return _look_safely(config, name, now, registry)
 
 
-def _client(workers: int | None, dask_address: str | None) -> Any:
-    from dask.distributed import Client, LocalCluster
-
-    if dask_address:
-        return Client(dask_address)
-    if workers is not None and workers < 1:
-        raise ConfigError(f"--workers {workers} must be at least 1")
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)  # fmt: skip
-    return Client(cluster)
-
-
-def _pin_local_workers(client: Any) -> None:
-    workers = sorted(client.scheduler_info()["workers"])
-    cores = sorted(os.sched_getaffinity(0))
-    share = max(1, len(cores) // len(workers))
-    for index, address in enumerate(workers):
-        mine = cores[(index * share) % len(cores) :][:share]
-        client.run(os.sched_setaffinity, 0, mine, workers=[address])
-
-
 def _looks_on_dask(
     config: MonitorConfig, names: list[str], now: datetime, workers: int | None, address: str | None
 ) -> list[Outcome]:
-    client = _client(workers, address)
-    try:
-        if not address and hasattr(os, "sched_setaffinity"):
-            _pin_local_workers(client)
+    from slidewatch.cluster import dask_client
+
+    if workers is not None and workers < 1:
+        raise ConfigError(f"--workers {workers} must be at least 1")
+    with dask_client(workers, address, pin_cores=True) as client:
         futures = client.map(_look_on_worker, [config] * len(names), names, [now] * len(names),
                              pure=False)  # fmt: skip
         results: list[list[Outcome]] = client.gather(futures)
-    finally:
-        cluster = client.cluster
-        client.close()
-        if cluster is not None and not address:
-            cluster.close()
     return [o for outcomes in results for o in outcomes]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -82,14 +81,17 @@ class RegisteredModel:
     def at(cls, path: str | Path) -> RegisteredModel:
         """The model folder at ``path`` (absolute) with its current hash; ModelError naming
         the fix when it is not a readable model folder."""
+        from slidewatch.models.identity import current_model_hash
         from slidewatch.models.modelfile import read_spec
 
         read_spec(Path(path))
-        return cls(str(Path(path).resolve()), model_hash(str(path)))
+        return cls(str(Path(path).resolve()), current_model_hash(path))
 
     def check(self, owner: str) -> None:
         """ModelError when the folder's files are no longer those ``owner`` chose."""
-        if model_hash(self.path) != self.hash:
+        from slidewatch.models.identity import current_model_hash
+
+        if current_model_hash(self.path) != self.hash:
             raise ModelError(
                 f"{self.path}: the model changed since {owner} was registered; register "
                 "it again (monitor remove + add, or a new job) to use the new model"
@@ -202,28 +204,6 @@ def cloud_pct(result: StackResult) -> float:
     cover = result.cloud_cover_aoi[0] if result.cloud_cover_aoi else None
     unseen = 100.0 * (1.0 - float(result.clear_fraction))
     return round(float(cover) if cover is not None else unseen, 2)
-
-
-def model_hash(model_dir: str) -> str:
-    """The model's hash, computed again only when one of its files changed (size, mtime or
-    inode): every run checks it, and hashing the weights each time cost ~5 ms a run."""
-    from slidewatch.models.modelfile import SPEC_FILE, WEIGHTS_FILE
-
-    stamps = []
-    for name in (WEIGHTS_FILE, SPEC_FILE):
-        try:
-            st = os.stat(Path(model_dir) / name)
-        except OSError:
-            return _model_hash(model_dir, ())  # model_hash raises with the missing file
-        stamps.append((st.st_size, st.st_mtime_ns, st.st_ino))
-    return _model_hash(model_dir, tuple(stamps))
-
-
-@functools.lru_cache(maxsize=64)
-def _model_hash(model_dir: str, _stamps: tuple[tuple[int, int, int], ...]) -> str:
-    from slidewatch.models.modelfile import model_hash as hash_files
-
-    return hash_files(Path(model_dir))
 
 
 def detect(stack: Path, model_dir: str, out: Path) -> DetectionSummary:
