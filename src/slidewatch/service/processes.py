@@ -145,7 +145,9 @@ class DetectProcess(Process):
         from slidewatch.monitoring.aois import check_geometry
         from slidewatch.service.geometry import check_limits
 
-        asked = DetectInputs.model_validate(inputs.model_dump())
+        if not isinstance(inputs, DetectInputs):
+            raise TypeError(f"detect takes DetectInputs, not {type(inputs).__name__}")
+        asked = inputs
         check_limits(asked.aoi, settings.max_aoi_vertices, settings.max_aoi_area_km2)
         check_geometry(asked.aoi, "inputs.aoi")
         model = named_model(settings, asked.model)
