@@ -94,7 +94,7 @@ def test_small_chunks_give_the_same_stack(
     """Every way a 20/60 m band enters the chunks (see .native.plan_coarse) gives the
     stack of one chunk."""
     if whole_max_px is not None:
-        monkeypatch.setattr("slidewatch.acquisition.native.WHOLE_MAX_PX", whole_max_px)
+        monkeypatch.setattr("slidewatch.acquisition.stac.native.WHOLE_MAX_PX", whole_max_px)
     small = fetch_stack(
         config(catalogue), aoi_t1, date(2021, 5, 1), date(2021, 6, 30), tmp_path / "s.tif",
         chunk_px=chunk_px,

@@ -29,7 +29,7 @@ def api(catalogue: Catalogue) -> Iterator[tuple[str, Faults]]:
 
 @pytest.fixture(autouse=True)
 def _fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("slidewatch.acquisition.stac_api.BACKOFF_S", 0.01)
+    monkeypatch.setattr("slidewatch.acquisition.stac.api.BACKOFF_S", 0.01)
 
 
 def cfg(url: str, **kw: object) -> SourceConfig:

@@ -92,12 +92,14 @@ def choose_bands(config: SourceConfig, scenes: Sequence[SceneInfo]) -> BandChoic
 def catalogue_serves_b10(config: SourceConfig) -> bool | None:
     """Whether the collection serves B10, known without the network: from the first item of
     a local static catalogue, else from the collection's name; None when unknown."""
-    from slidewatch.acquisition.stac_source import is_static, served_bands
+    from slidewatch.acquisition.stac.finders import is_static
+    from slidewatch.acquisition.stac.items import parse_item
+    from slidewatch.acquisition.stac.source import served_bands
 
     if config.kind == "stac" and is_static(config.stac_url):
         item = _first_item(config.stac_url.removeprefix("file://"), config.collection)
         if item is not None:
-            return NO_L2A in served_bands(item, config)
+            return NO_L2A in served_bands(parse_item(item), config)
     by_name = l2a_by_name(config.collection)
     return None if by_name is None else not by_name
 

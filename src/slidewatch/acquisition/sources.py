@@ -202,7 +202,7 @@ class ImagerySource(Protocol):
 
 SourceFactory = Callable[[SourceConfig], ImagerySource]
 _REGISTRY: dict[str, str] = {
-    "stac": "slidewatch.acquisition.stac_source:make_stac_source",
+    "stac": "slidewatch.acquisition.stac.source:make_stac_source",
     "gee": "slidewatch.acquisition.earthengine:EarthEngineSource",
 }
 

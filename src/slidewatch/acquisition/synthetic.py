@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from slidewatch.acquisition.assets import ASSET_KEYS, COMMON_NAMES
 from slidewatch.acquisition.offset import baseline_has_offset
+from slidewatch.acquisition.stac.assets import ASSET_KEYS, COMMON_NAMES
 
 CRS = "EPSG:32718"
 ORIGIN = (215_000.0, 8_960_000.0)

@@ -86,7 +86,7 @@ def _imagery_source(options: dict[str, Any], config: Any) -> Any:
     while its catalogue and collection files are unchanged, so that it is walked once,
     not once per AOI (~8 ms a run for a small catalogue, more for a large one)."""
     from slidewatch.acquisition.sources import make_source
-    from slidewatch.acquisition.stac_source import is_static
+    from slidewatch.acquisition.stac.finders import is_static
 
     if config.kind != "stac" or not is_static(config.stac_url):
         return make_source(config)
