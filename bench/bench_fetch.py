@@ -61,11 +61,11 @@ def aoi_of(side_px: int) -> object:
 
 def run_fetch(catalogue: Path, side_px: int, out: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds of all threads) of one ``fetch_stack``."""
-    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.acquisition.options import StacConfig
     from slidewatch.acquisition.stack import fetch_stack
 
     t0, c0 = time.perf_counter(), time.process_time()
-    config = SourceConfig(stac_url=str(catalogue), bands="all14")  # the scene has B10
+    config = StacConfig(stac_url=str(catalogue), bands="all14")  # the scene has B10
     fetch_stack(config, aoi_of(side_px), date(2023, 6, 1),
                 date(2023, 6, 1), out)  # fmt: skip
     return time.perf_counter() - t0, time.process_time() - c0

@@ -13,7 +13,7 @@ import pytest
 import rasterio
 
 from slidewatch.acquisition.clouds import CLEAR, CLOUD, OUTSIDE
-from slidewatch.acquisition.sources import SourceConfig
+from slidewatch.acquisition.options import StacConfig
 from slidewatch.acquisition.stack import fetch_stack
 from slidewatch.acquisition.synthetic import ORIGIN
 from slidewatch.bands import BAND_NAMES, L4S_SCALE
@@ -37,8 +37,8 @@ def expected_l4s(
     return (at10[rows, cols] - offset_in_file) / L4S_SCALE[BAND_NAMES.index(name)]
 
 
-def config(cat: Catalogue, **kw: object) -> SourceConfig:
-    return SourceConfig(stac_url=str(cat.path), **kw)  # type: ignore[arg-type]
+def config(cat: Catalogue, **kw: object) -> StacConfig:
+    return StacConfig(stac_url=str(cat.path), **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +292,7 @@ def test_l1c_catalogue_is_masked_by_s2cloudless(aoi_t1, tmp_path: Path) -> None:
     cloud[10:30, 10:30] = True
     scene = SyntheticScene("L1C_cloudy", utc(2023, 6, 11, 15), base, cloud=cloud)
     cat = write_catalog(tmp_path / "l1c", [scene], collection="sentinel-2-l1c", with_scl=False)
-    config = SourceConfig(stac_url=str(cat), collection="sentinel-2-l1c")
+    config = StacConfig(stac_url=str(cat), collection="sentinel-2-l1c")
     result = fetch_stack(
         config, aoi_t1, date(2023, 6, 11), date(2023, 6, 11), tmp_path / "s.tif", bands="B4"
     )
@@ -313,7 +313,7 @@ def test_a_second_date_can_be_added_to_a_catalogue(aoi_t1, tmp_path: Path) -> No
     bands = build_catalogue_bands()
     root = tmp_path / "grow"
     cat = write_catalog(root, [SyntheticScene("first", utc(2023, 3, 1, 15), bands)])
-    config = SourceConfig(stac_url=str(cat))
+    config = StacConfig(stac_url=str(cat))
     assert [
         a.scene_ids
         for a in search_acquisitions(config, aoi_t1, date(2023, 1, 1), date(2023, 12, 31))
@@ -362,7 +362,7 @@ def test_two_orbits_on_one_day_are_two_acquisitions_composited(aoi_t1, tmp_path:
         SyntheticScene("R011", utc(2023, 7, 1, 12), bands, cloud=~cloud, relative_orbit=11),
     ]
     cat = write_catalog(tmp_path / "cat", scenes, plane_dem(60, 60))
-    config = SourceConfig(stac_url=str(cat), max_cloud=100)
+    config = StacConfig(stac_url=str(cat), max_cloud=100)
     day = date(2023, 7, 1)
     acqs = search_acquisitions(config, aoi_t1, day, day)
     assert [a.scene_ids for a in acqs] == [("R010",), ("R011",)]

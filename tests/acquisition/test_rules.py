@@ -19,7 +19,8 @@ from slidewatch.acquisition.clouds import (
 )
 from slidewatch.acquisition.composite import composite
 from slidewatch.acquisition.offset import date_rule_offset, stac_offset
-from slidewatch.acquisition.sources import SceneInfo, SourceConfig
+from slidewatch.acquisition.options import SourceConfig, StacConfig
+from slidewatch.acquisition.sources import SceneInfo
 from slidewatch.acquisition.stac.assets import asset_key
 from slidewatch.acquisition.stac.items import RasterBand
 from slidewatch.errors import ConfigError, SourceError
@@ -94,11 +95,11 @@ def test_reversed_dates_are_refused() -> None:
 
 
 def test_source_config_round_trip_and_validation() -> None:
-    cfg = SourceConfig(asset_keys=(("B4", "red"),), max_cloud=20)
+    cfg = StacConfig(asset_keys=(("B4", "red"),), max_cloud=20)
     assert SourceConfig.from_dict(cfg.to_dict()) == cfg
     assert cfg.to_dict()["asset_keys"] == {"B4": "red"}
     with pytest.raises(ConfigError, match="unknown composite 'mean'; valid: best, median"):
-        SourceConfig(composite="mean")
+        StacConfig(composite="mean")
     with pytest.raises(ConfigError, match="unknown source option"):
         SourceConfig.from_dict({"colour": "red"})
 
@@ -146,7 +147,7 @@ def test_s2cloudless_tells_cloud_from_vegetation() -> None:
 def test_two_passes_on_one_day_are_two_acquisitions_when_the_items_say() -> None:
     from dataclasses import replace
 
-    from slidewatch.acquisition.gee_requests import scene_from_properties
+    from slidewatch.acquisition.earthengine.requests import scene_from_properties
     from slidewatch.acquisition.sources import pass_id
 
     morning, later = when(2023, 7, 1, 10), datetime(2023, 7, 1, 11, 40, tzinfo=UTC)

@@ -7,6 +7,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from slidewatch.acquisition.stac.finders import catalogue_stamp
 from slidewatch.monitoring import imagery
 
 
@@ -28,10 +29,10 @@ def test_a_static_catalogue_is_walked_again_when_an_acquisition_is_added(tmp_pat
     aoi = _lonlat_box(slice(4, 20), slice(4, 20), ORIGIN, CRS)
     window = (date(2023, 2, 1), date(2023, 3, 31))
     assert [f.date for f in imagery.search(source, aoi, *window)] == ["2023-03-01"]
-    stamp = imagery.catalogue_stamp(str(catalog))
+    stamp = catalogue_stamp(str(catalog))
     assert len(stamp) >= 2  # the root and its collection(s)
     _catalogue(tmp_path / "cat", [1, 6])  # the publisher adds an acquisition
-    assert imagery.catalogue_stamp(str(catalog)) != stamp
+    assert catalogue_stamp(str(catalog)) != stamp
     assert [f.date for f in imagery.search(source, aoi, *window)] == ["2023-03-01", "2023-03-06"]
 
 

@@ -8,5 +8,5 @@
 - :mod:`.native` — 20 m and 60 m bands loaded on their own pixels
 
 Nothing outside this package imports it except the registry of source kinds
-(:data:`slidewatch.acquisition.sources.SOURCE_KINDS`).
+(:data:`slidewatch.acquisition.options.SOURCE_KINDS`).
 """

@@ -14,7 +14,7 @@ from slidewatch.acquisition.stac.items import ParsedItem, parse_item
 from slidewatch.errors import SourceError
 
 if TYPE_CHECKING:
-    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.acquisition.options import StacConfig
 
 RETRY_STATUS = (500, 502, 503, 504)
 BACKOFF_S = 0.5
@@ -39,7 +39,7 @@ def retry_policy(retries: int, backoff_s: float = BACKOFF_S) -> Any:
 class ApiFinder:
     """Items from a STAC API's ``/search``, filtered locally by the same query."""
 
-    def __init__(self, config: SourceConfig, backoff_s: float = BACKOFF_S) -> None:
+    def __init__(self, config: StacConfig, backoff_s: float = BACKOFF_S) -> None:
         self._config = config
         self._backoff_s = backoff_s
         self._client: Any = None

@@ -72,26 +72,68 @@ def is_static(url: str) -> bool:
 
 
 class StaticFinder:
-    """Items of a static catalogue (``catalog.json``), walked once and filtered locally."""
+    """Items of a static catalogue (``catalog.json``), walked once and filtered locally; walked
+    again when the catalogue changed (:func:`catalogue_stamp`), so that a finder kept for the
+    process sees what its publisher adds."""
 
     def __init__(self, url: str) -> None:
         self.path = url.removeprefix("file://")
-        self._all: list[ParsedItem] | None = None
+        self._all: list[ParsedItem] = []
+        self._stamp: tuple[tuple[str, int, int], ...] = ()
 
-    def _walk(self) -> list[ParsedItem]:
+    def _open(self) -> Any:
         import pystac
 
         try:
-            catalog = pystac.Catalog.from_file(self.path)
+            return pystac.Catalog.from_file(self.path)
         except FileNotFoundError as exc:
             raise SourceError(f"{self.path}: no such STAC catalogue; check --stac-url") from exc
         except Exception as exc:  # pystac raises several types for unreadable JSON
             raise SourceError(
                 f"{self.path}: not a readable STAC catalogue ({exc}); check it"
             ) from exc
-        return [parse_item(item) for item in catalog.get_items(recursive=True)]
 
     def items(self, query: ItemQuery) -> list[ParsedItem]:
-        if self._all is None:
-            self._all = self._walk()
+        stamp = catalogue_stamp(self.path)
+        if not stamp or stamp != self._stamp:  # unreadable: the walk says why
+            catalog = self._open()
+            self._all = [parse_item(item) for item in catalog.get_items(recursive=True)]
+            self._stamp = stamp
         return [item for item in self._all if query.matches(item)]
+
+    def first_item(self, collection: str) -> ParsedItem | None:
+        """The first item of ``collection`` without walking the catalogue; None when the
+        catalogue or the collection cannot be read."""
+        try:
+            child = self._open().get_child(collection)
+            first = None if child is None else next(iter(child.get_items(recursive=True)), None)
+        except Exception:  # unreadable: the first search says so with the full reason
+            return None
+        return None if first is None else parse_item(first)
+
+
+def catalogue_stamp(path: str) -> tuple[tuple[str, int, int], ...]:
+    """(path, mtime, size) of a static catalogue and of every catalogue or collection it
+    links as a child: adding an item rewrites its parent's links, so changes the stamp.
+    Empty when the root cannot be read."""
+    import json
+
+    out: list[tuple[str, int, int]] = []
+    todo, seen = [Path(path).resolve()], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:  # a catalogue linking back to itself
+            continue
+        seen.add(current)
+        try:
+            st = current.stat()
+            links = json.loads(current.read_text()).get("links", [])
+        except (OSError, ValueError):
+            return ()
+        out.append((str(current), st.st_mtime_ns, st.st_size))
+        todo += [
+            (current.parent / link["href"]).resolve()
+            for link in links
+            if link.get("rel") == "child" and "://" not in str(link.get("href", ""))
+        ]
+    return tuple(out)

@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from slidewatch.acquisition.offset import forced_offset, stac_offset
-from slidewatch.acquisition.served import SPECTRAL
-from slidewatch.acquisition.sources import Channel, ImagerySource, SceneInfo, SourceConfig
+from slidewatch.acquisition.options import StacConfig
+from slidewatch.acquisition.served import NO_L2A, SPECTRAL, l2a_by_name
+from slidewatch.acquisition.sources import Channel, SceneInfo
 from slidewatch.acquisition.stac.assets import asset_keys_for
 from slidewatch.acquisition.stac.finders import ItemFinder, ItemQuery, StaticFinder, is_static
 from slidewatch.acquisition.stac.items import ParsedItem
@@ -33,7 +34,7 @@ SPECTRAL_ASSETS = ("B2", "B3", "B4", "B8")
 """Bands whose raster:bands offset decides the item's offset (all bands share it)."""
 
 
-def scene_info(item: ParsedItem, config: SourceConfig) -> SceneInfo:
+def scene_info(item: ParsedItem, config: StacConfig) -> SceneInfo:
     """The :class:`SceneInfo` of a parsed item (its offset decided, its bands listed)."""
     if item.datetime is None:  # the date filter of every search keeps only dated items
         raise SourceError(f"item {item.id} states no datetime; fix the catalogue")
@@ -71,12 +72,12 @@ def scene_info(item: ParsedItem, config: SourceConfig) -> SceneInfo:
     )
 
 
-def served_bands(item: ParsedItem, config: SourceConfig) -> tuple[str, ...]:
+def served_bands(item: ParsedItem, config: StacConfig) -> tuple[str, ...]:
     """The spectral L4S bands ``item`` has an asset for (through the asset table)."""
     return tuple(b for b in SPECTRAL if _has(b, item, config))
 
 
-def _has(band: str, item: ParsedItem, config: SourceConfig) -> bool:
+def _has(band: str, item: ParsedItem, config: StacConfig) -> bool:
     try:
         asset_keys_for([band], item.id, item.asset_bands, config.asset_key_overrides)
     except SourceError:
@@ -87,9 +88,30 @@ def _has(band: str, item: ParsedItem, config: SourceConfig) -> bool:
 class StacSource:
     """An :class:`~slidewatch.acquisition.sources.ImagerySource` over a STAC catalogue."""
 
-    def __init__(self, config: SourceConfig, finder: ItemFinder) -> None:
+    def __init__(self, config: StacConfig, finder: ItemFinder) -> None:
         self.config = config
         self._finder = finder
+
+    @property
+    def catalogue(self) -> str:
+        return self.config.stac_url
+
+    def provenance(self) -> dict[str, str]:
+        return {"slidewatch:source": self.config.kind, "slidewatch:stac_url": self.catalogue}
+
+    def serves_b10(self) -> bool | None:
+        """From the first item of a local static catalogue, else from the collection's name."""
+        if isinstance(self._finder, StaticFinder):
+            item = self._finder.first_item(self.config.collection)
+            if item is not None:
+                return NO_L2A in served_bands(item, self.config)
+        by_name = l2a_by_name(self.config.collection)
+        return None if by_name is None else not by_name
+
+    def auto_cloud_mask(self, scenes: Sequence[SceneInfo]) -> str:
+        """L2A's scene classification when every scene has it, else s2cloudless."""
+        has_scl = all({"SCL", "scl"} & set(s.asset_keys) for s in scenes)
+        return "scl" if has_scl else "s2cloudless"
 
     def search(self, aoi: AOI, start: datetime, end: datetime, max_cloud: float) -> list[SceneInfo]:
         query = ItemQuery(self.config.collection, aoi, (start, end), max_cloud)
@@ -148,7 +170,7 @@ def _nearest(keys: dict[str, str]) -> dict[str, str]:
 
 
 def _common_keys(
-    items: Sequence[ParsedItem], bands: Sequence[str], config: SourceConfig
+    items: Sequence[ParsedItem], bands: Sequence[str], config: StacConfig
 ) -> dict[str, str]:
     """One asset key per band, the same for every item of a load (odc-stac needs that)."""
     overrides = config.asset_key_overrides
@@ -193,7 +215,7 @@ def _as_float(array: Any) -> da.Array:
     return array.data
 
 
-def make_stac_source(config: SourceConfig) -> ImagerySource:
+def open_stac_source(config: StacConfig) -> StacSource:
     """A :class:`StacSource` over a static catalogue or a STAC API, from ``config.stac_url``."""
     if is_static(config.stac_url):
         return StacSource(config, StaticFinder(config.stac_url))
