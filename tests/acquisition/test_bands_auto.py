@@ -15,10 +15,10 @@ from slidewatch.acquisition.options import EarthEngineConfig, StacConfig
 from slidewatch.acquisition.served import BandChoice, check_model_bands, choose_bands
 from slidewatch.acquisition.sources import SceneInfo
 from slidewatch.acquisition.stack import fetch_stack
-from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
 from slidewatch.bands import BAND_NAMES, BAND_SETS, resolve_bands
 from slidewatch.cli import cli
 from slidewatch.errors import ConfigError, SourceError
+from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
 
 from .conftest import SIDE, aoi_from_utm, plane_dem, utc
 

@@ -75,7 +75,7 @@ def all14_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def l2a_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
+    from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
 
     from .conftest import SIDE, plane_dem, utc
 

@@ -15,9 +15,9 @@ import rasterio
 from slidewatch.acquisition.clouds import CLEAR, CLOUD, OUTSIDE
 from slidewatch.acquisition.options import StacConfig
 from slidewatch.acquisition.stack import fetch_stack
-from slidewatch.acquisition.synthetic import ORIGIN
 from slidewatch.bands import BAND_NAMES, L4S_SCALE
 from slidewatch.errors import NoSceneError, SourceError
+from slidewatch.synthetic import ORIGIN
 
 from .conftest import SLOPE_DEG, Catalogue, aoi_from_utm
 
@@ -283,7 +283,7 @@ def test_unreadable_asset_leaves_no_partial_stack(aoi_t1, tmp_path: Path) -> Non
 
 
 def test_l1c_catalogue_is_masked_by_s2cloudless(aoi_t1, tmp_path: Path) -> None:
-    from slidewatch.acquisition.synthetic import SyntheticScene, write_catalog
+    from slidewatch.synthetic import SyntheticScene, write_catalog
 
     from .conftest import utc
 
@@ -306,7 +306,7 @@ def test_l1c_catalogue_is_masked_by_s2cloudless(aoi_t1, tmp_path: Path) -> None:
 
 def test_a_second_date_can_be_added_to_a_catalogue(aoi_t1, tmp_path: Path) -> None:
     from slidewatch.acquisition.acquisitions import search_acquisitions
-    from slidewatch.acquisition.synthetic import SyntheticScene, write_catalog
+    from slidewatch.synthetic import SyntheticScene, write_catalog
 
     from .conftest import utc
 
@@ -324,7 +324,7 @@ def test_a_second_date_can_be_added_to_a_catalogue(aoi_t1, tmp_path: Path) -> No
 
 
 def build_catalogue_bands() -> dict[str, np.ndarray]:
-    from slidewatch.acquisition.synthetic import area_bands
+    from slidewatch.synthetic import area_bands
 
     bands, _, _ = area_bands(60, 60, seed=5)
     return bands
@@ -350,7 +350,7 @@ def test_a_missing_band_asset_names_the_item_and_its_keys(aoi_t1, tmp_path: Path
 
 def test_two_orbits_on_one_day_are_two_acquisitions_composited(aoi_t1, tmp_path: Path) -> None:
     from slidewatch.acquisition.acquisitions import search_acquisitions
-    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
+    from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
 
     from .conftest import plane_dem, utc
 

@@ -13,8 +13,8 @@ import rasterio
 from slidewatch.acquisition.acquisitions import search_acquisitions
 from slidewatch.acquisition.options import StacConfig
 from slidewatch.acquisition.stack import fetch_stack
-from slidewatch.acquisition.synthetic import item_dicts
 from slidewatch.errors import SourceError
+from slidewatch.synthetic import item_dicts
 
 from .conftest import Catalogue
 from .stac_server import Faults, serve
