@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from slidewatch.monitoring.aois import AoiSettings
 
 if TYPE_CHECKING:  # imported when used: the CLI reads the defaults at start
-    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.acquisition.options import SourceConfig
     from slidewatch.monitoring.imagery import RegisteredModel
     from slidewatch.monitoring.registry import Registry
     from slidewatch.monitoring.tables import Aoi

@@ -8,8 +8,6 @@ so the monitoring process never imports torch.
 
 from __future__ import annotations
 
-import functools
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -23,7 +21,7 @@ from slidewatch.inference.detection import DetectionSummary, DetectOptions
 if TYPE_CHECKING:
     from slidewatch.acquisition.acquisitions import Acquisition
     from slidewatch.acquisition.aoi import AOI
-    from slidewatch.acquisition.sources import ImagerySource, SourceConfig
+    from slidewatch.acquisition.options import SourceConfig
     from slidewatch.acquisition.stack import StackResult
 
 DETECT_OPTIONS = DetectOptions(engine="onnx")
@@ -44,13 +42,10 @@ class Target:
     def parse(cls, source: Mapping[str, Any], geometry: Mapping[str, Any]) -> Target:
         """From the stored forms: source options (as ``fetch`` takes them) and a GeoJSON
         geometry in lon/lat."""
-        from shapely.geometry import shape
+        from slidewatch.acquisition.aoi import AOI
+        from slidewatch.acquisition.options import SourceConfig
 
-        from slidewatch.acquisition.aoi import validate_aoi
-        from slidewatch.acquisition.sources import SourceConfig
-
-        aoi = validate_aoi(shape(dict(geometry)), "AOI geometry")
-        return cls(aoi, SourceConfig.from_dict(source))
+        return cls(AOI.from_geojson(geometry), SourceConfig.from_dict(source))
 
 
 @dataclass(frozen=True)
@@ -112,12 +107,13 @@ class Acquire:
 def search(target: Target, start: date, end: date) -> list[Found]:
     """Acquisitions over the AOI between two dates (inclusive), oldest first."""
     from slidewatch.acquisition.acquisitions import search_acquisitions
+    from slidewatch.acquisition.sources import kept_source
 
     if end < start:
         return []
-    found = search_acquisitions(
-        target.source, target.aoi, start, end, source=_imagery_source(target.source)
-    )
+    # kept for the process: a static catalogue is walked again only when it changed
+    source = target.source
+    found = search_acquisitions(source, target.aoi, start, end, kept_source(source))
     return [
         Found(
             key=a.key,
@@ -137,53 +133,6 @@ def search(target: Target, start: date, end: date) -> list[Found]:
         )
         for a in found
     ]
-
-
-def _imagery_source(config: SourceConfig) -> ImagerySource:
-    """Acquisition's source for ``config``; a static catalogue's is kept for the process
-    while its catalogue and collection files are unchanged, so that it is walked once,
-    not once per AOI (~8 ms a run for a small catalogue, more for a large one)."""
-    from slidewatch.acquisition.sources import make_source
-    from slidewatch.acquisition.stac_source import is_static
-
-    if config.kind != "stac" or not is_static(config.stac_url):
-        return make_source(config)
-    stamp = catalogue_stamp(config.stac_url.removeprefix("file://"))
-    if not stamp:
-        return make_source(config)
-    return _static_source(config, stamp)
-
-
-@functools.lru_cache(maxsize=16)
-def _static_source(config: SourceConfig, _stamp: tuple[tuple[str, int, int], ...]) -> Any:
-    from slidewatch.acquisition.sources import make_source
-
-    return make_source(config)
-
-
-def catalogue_stamp(path: str) -> tuple[tuple[str, int, int], ...]:
-    """(path, mtime, size) of a static catalogue and of every catalogue or collection it
-    links as a child: adding an item rewrites its parent's links, so changes the stamp.
-    Empty when the root cannot be read (the source then reports why)."""
-    out: list[tuple[str, int, int]] = []
-    todo, seen = [Path(path).resolve()], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:  # a catalogue linking back to itself
-            continue
-        seen.add(current)
-        try:
-            st = current.stat()
-            links = json.loads(current.read_text()).get("links", [])
-        except (OSError, ValueError):
-            return ()
-        out.append((str(current), st.st_mtime_ns, st.st_size))
-        todo += [
-            (current.parent / link["href"]).resolve()
-            for link in links
-            if link.get("rel") == "child" and "://" not in str(link.get("href", ""))
-        ]
-    return tuple(out)
 
 
 def fetch(found: Found, out: Path) -> StackResult:

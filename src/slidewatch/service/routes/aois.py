@@ -81,7 +81,7 @@ def list_aois(request: Request) -> dict[str, Any]:
 
 @router.post("/aois", status_code=201, dependencies=[WriteKey], summary="Add an AOI")
 def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[str, Any]:
-    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.acquisition.options import SourceConfig
     from slidewatch.application.aois import AoiRegistration, register_aoi
     from slidewatch.application.models import named_model
 
