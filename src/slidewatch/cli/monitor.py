@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,44 +10,7 @@ from typing import Any
 import click
 
 from slidewatch.application.aois import AOI_DEFAULTS
-from slidewatch.cli.options import aoi_option, source_options
-
-
-def home_options(func: Any) -> Any:
-    """``--home``, ``--db`` and ``--storage``, shared by every command of a home; the command
-    receives them as one ``settings`` keyword argument (:class:`HomeSettings`, which also
-    reads ``SLIDEWATCH_*``: the flags win)."""
-    options = [
-        click.option("--home", type=click.Path(path_type=Path), default=None,
-                     help="Folder of the registry and archive  [env SLIDEWATCH_HOME; "
-                          "default: ./slidewatch-data]"),
-        click.option("--db", default=None, metavar="URL",
-                     help="Registry database, any SQLAlchemy URL (PostgreSQL for several "
-                          "processes or machines)  [env SLIDEWATCH_DB_URL; default: "
-                          "sqlite:///HOME/registry.db]"),
-        click.option("--storage", default=None, metavar="URL",
-                     help="Archive root: a folder or an fsspec URL (s3://, gs://)  "
-                          "[env SLIDEWATCH_STORAGE; default: HOME/archive]"),
-    ]  # fmt: skip
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        given = {"home": kwargs.pop("home"), "db_url": kwargs.pop("db"),
-                 "storage": kwargs.pop("storage")}  # fmt: skip
-        kwargs["settings"] = home_settings(**given)
-        return func(*args, **kwargs)
-
-    decorated: Any = wrapper
-    for option in reversed(options):
-        decorated = option(decorated)
-    return decorated
-
-
-def home_settings(**flags: Any) -> Any:
-    """The home's settings: the flags given (not None) over ``SLIDEWATCH_*``."""
-    from slidewatch.application.settings import HomeSettings
-
-    return HomeSettings(**{k: v for k, v in flags.items() if v is not None})
+from slidewatch.cli.options import aoi_option, home_options, source_options
 
 
 def _registry(settings: Any) -> Any:

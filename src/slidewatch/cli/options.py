@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from slidewatch.application.settings import HomeSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -205,3 +209,40 @@ def aoi_option(required: bool = True) -> Callable[[F], F]:
         help="Area of interest: a GeoJSON polygon file, or a lon/lat bounding box "
         "(limit: SLIDEWATCH_MAX_AOI_KM2, default 10,000 km²).",
     )
+
+
+def home_options(func: F) -> F:
+    """``--home``, ``--db`` and ``--storage``, shared by every command of a home; the command
+    receives them as one ``settings`` keyword argument (:class:`HomeSettings`, which also
+    reads ``SLIDEWATCH_*``: the flags win)."""
+    options = [
+        click.option("--home", type=click.Path(path_type=Path), default=None,
+                     help="Folder of the registry and archive  [env SLIDEWATCH_HOME; "
+                          "default: ./slidewatch-data]"),
+        click.option("--db", default=None, metavar="URL",
+                     help="Registry database, any SQLAlchemy URL (PostgreSQL for several "
+                          "processes or machines)  [env SLIDEWATCH_DB_URL; default: "
+                          "sqlite:///HOME/registry.db]"),
+        click.option("--storage", default=None, metavar="URL",
+                     help="Archive root: a folder or an fsspec URL (s3://, gs://)  "
+                          "[env SLIDEWATCH_STORAGE; default: HOME/archive]"),
+    ]  # fmt: skip
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        given = {"home": kwargs.pop("home"), "db_url": kwargs.pop("db"),
+                 "storage": kwargs.pop("storage")}  # fmt: skip
+        kwargs["settings"] = home_settings(**given)
+        return func(*args, **kwargs)
+
+    decorated: Any = wrapper
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated
+
+
+def home_settings(**flags: Any) -> HomeSettings:
+    """The home's settings: the flags given (not None) over ``SLIDEWATCH_*``."""
+    from slidewatch.application.settings import HomeSettings
+
+    return HomeSettings(**{k: v for k, v in flags.items() if v is not None})
