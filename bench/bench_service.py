@@ -37,9 +37,9 @@ from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
 
 from slidewatch.models.modelfile import model_hash
-from slidewatch.monitoring.aois import AoiSettings
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Detection, Landslide, Run
+from slidewatch.monitoring.registry.aois import AoiSettings
+from slidewatch.monitoring.registry.tables import Detection, Landslide, Run
 from slidewatch.service.archive import ArchiveRoot
 from slidewatch.service.tiles import render_tile
 

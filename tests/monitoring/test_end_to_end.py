@@ -16,7 +16,7 @@ from tests.monitoring.cli_runner import run_cli
 from tests.monitoring.model import SOURCE_BANDS
 
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Alert, Change
+from slidewatch.monitoring.registry.tables import Alert, Change
 
 
 def add_args(name: str, example: Any, model: Path, home: Path, *extra: str) -> list[str]:

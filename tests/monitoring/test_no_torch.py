@@ -9,9 +9,10 @@ MODULES = [
     "slidewatch.monitoring",
     *(
         f"slidewatch.monitoring.{m}"
-        for m in ("aois", "alerts", "archive", "change", "cycle", "example", "history",
-                  "imagery", "look", "products", "registry", "results", "runs", "schedule",
-                  "tables")
+        for m in ("alerts", "alerts.outbox", "archive", "archive.products", "archive.storage",
+                  "example", "history", "imagery", "look", "look.change", "look.cycle",
+                  "look.queue", "look.results", "look.schedule", "registry", "registry.aois",
+                  "registry.counts", "registry.runs", "registry.tables")
     ),
     "slidewatch.cli.monitor",
     "slidewatch.inference.detect",  # what a run calls, with the onnx engine

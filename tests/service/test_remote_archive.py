@@ -21,7 +21,7 @@ from tests.service.pipeline_fixture import Fixture
 from tests.service.test_security import _tile_inside, opened  # noqa: F401  (a fixture)
 
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Run
+from slidewatch.monitoring.registry.tables import Run
 from slidewatch.service.app import create_app
 from slidewatch.service.archive import inside_remote
 from slidewatch.service.problems import NotFound

@@ -13,7 +13,7 @@ from tests.service.conftest import API_KEY, SMALL_AOI, make_model_dir, settings_
 from tests.service.pipeline_fixture import Fixture
 
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Run
+from slidewatch.monitoring.registry.tables import Run
 from slidewatch.service.app import create_app
 from slidewatch.service.archive import inside_archive
 from slidewatch.service.auth import key_matches

@@ -15,9 +15,9 @@ from typing import Any
 from fastapi import Response
 from sqlalchemy import Text, cast, select
 
-from slidewatch.monitoring.counts import landslide_kinds, run_counts
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Detection, Landslide, Run
+from slidewatch.monitoring.registry.counts import landslide_kinds, run_counts
+from slidewatch.monitoring.registry.tables import Detection, Landslide, Run
 from slidewatch.service.archive import ArchiveRoot
 from slidewatch.service.problems import NotFound
 from slidewatch.service.tiles import PRODUCT_KEYS, footprint, product_path
@@ -120,7 +120,7 @@ def run_summary(
     run: Run, archive: ArchiveRoot | None = None, counts: dict[str, int] | None = None
 ) -> dict[str, Any]:
     """A run as the API shows it: the registry's fields, product names (never paths), links,
-    ``counts`` (landslides per change kind, :mod:`slidewatch.monitoring.counts`) and, given
+    ``counts`` (landslides per change kind, :mod:`slidewatch.monitoring.registry.counts`) and, given
     the ``archive``, the lon/lat bounds and zooms of its rasters for map clients."""
     data = run.to_dict()
     data["counts"] = counts

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from slidewatch.monitoring.tables import Alert, Delivery, utcnow
+from slidewatch.monitoring.registry.tables import Alert, Delivery, utcnow
 
 
 @dataclass(frozen=True)

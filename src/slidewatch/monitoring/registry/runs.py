@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from slidewatch.monitoring.schedule import Look
-from slidewatch.monitoring.tables import Aoi, Run, utcnow
+from slidewatch.monitoring.look.schedule import Look
+from slidewatch.monitoring.registry.tables import Aoi, Run, utcnow
 
 STALE_AFTER = timedelta(minutes=10)
 HEARTBEAT_S = 60.0
@@ -49,7 +49,7 @@ def owner_alive(owner: str | None) -> bool:
 
 
 def looks(registry: Any, aoi_id: int) -> list[Look]:
-    """The AOI's finished looks (for :func:`slidewatch.monitoring.schedule.due`)."""
+    """The AOI's finished looks (for :func:`slidewatch.monitoring.look.schedule.due`)."""
     with registry.session() as s:
         rows = s.execute(
             select(Run.state, Run.looked_at, Run.created_at, Run.reason).where(

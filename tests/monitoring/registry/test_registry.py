@@ -11,9 +11,17 @@ from alembic.migration import MigrationContext
 from sqlalchemy.exc import IntegrityError
 
 from slidewatch.errors import ConfigError, RegistryError
-from slidewatch.monitoring.aois import AoiSettings
 from slidewatch.monitoring.registry import Registry, upgrade
-from slidewatch.monitoring.tables import Alert, Base, Change, Delivery, Detection, Landslide, Run
+from slidewatch.monitoring.registry.aois import AoiSettings
+from slidewatch.monitoring.registry.tables import (
+    Alert,
+    Base,
+    Change,
+    Delivery,
+    Detection,
+    Landslide,
+    Run,
+)
 
 SQUARE = {
     "type": "Polygon",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from slidewatch.monitoring.change import (
+from slidewatch.monitoring.look.change import (
     GONE,
     NEW,
     NONE,

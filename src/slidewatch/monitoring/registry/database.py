@@ -23,8 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from slidewatch.errors import ConfigError, RegistryError
-from slidewatch.monitoring.aois import AoiSettings, check_settings
-from slidewatch.monitoring.tables import Alert, Aoi, Change, Detection, Run, utcnow
+from slidewatch.monitoring.registry.aois import AoiSettings, check_settings
+from slidewatch.monitoring.registry.tables import Alert, Aoi, Change, Detection, Run, utcnow
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 UPDATABLE = frozenset(AoiSettings.__dataclass_fields__) - {"name"}
@@ -33,7 +33,9 @@ UPDATABLE = frozenset(AoiSettings.__dataclass_fields__) - {"name"}
 def migrations_config(connection: Any) -> Config:
     """An Alembic config pointing at the migrations inside the package."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(files("slidewatch.monitoring") / "migrations"))
+    cfg.set_main_option(
+        "script_location", str(files("slidewatch.monitoring.registry") / "migrations")
+    )
     cfg.attributes["connection"] = connection
     return cfg
 

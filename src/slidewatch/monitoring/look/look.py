@@ -20,13 +20,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from slidewatch.monitoring import imagery, runs
-from slidewatch.monitoring.alerts import RetryPolicy, SmtpSettings
-from slidewatch.monitoring.archive import Archive
-from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.results import Results, compute_results, record_results
-from slidewatch.monitoring.schedule import NOTHING_NEW, due
-from slidewatch.monitoring.tables import Aoi, Run
+from slidewatch.monitoring import imagery
+from slidewatch.monitoring.alerts.outbox import RetryPolicy, SmtpSettings
+from slidewatch.monitoring.archive.storage import Archive
+from slidewatch.monitoring.look.results import Results, compute_results, record_results
+from slidewatch.monitoring.look.schedule import NOTHING_NEW, due
+from slidewatch.monitoring.registry import runs
+from slidewatch.monitoring.registry.database import Registry
+from slidewatch.monitoring.registry.tables import Aoi, Run
 
 DETECT_FILES = ("probability.tif", "landslides.tif", "landslides.geojson", "quicklook.png",
                 "summary.json")  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from slidewatch.monitoring.tables import CHANGE_KINDS, Change
+from slidewatch.monitoring.registry.tables import CHANGE_KINDS, Change
 
 PRECEDENCE = ("new", "grown", "unchanged", "unknown", "gone")
 """Strongest first: a landslide seen both grown and unchanged (split in two) has grown."""
@@ -46,7 +46,7 @@ def landslide_kinds(registry: Any, run_ids: Iterable[int]) -> dict[int, dict[Any
 
 def run_counts(registry: Any, run_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """``{run id: {kind: landslides}}`` with every kind of
-    :data:`~slidewatch.monitoring.tables.CHANGE_KINDS` (zeros included)."""
+    :data:`~slidewatch.monitoring.registry.tables.CHANGE_KINDS` (zeros included)."""
     counts: dict[int, dict[str, int]] = {}
     for run_id, kinds in landslide_kinds(registry, run_ids).items():
         counts[run_id] = dict.fromkeys(CHANGE_KINDS, 0)

@@ -20,10 +20,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from slidewatch.monitoring import imagery, look, runs
-from slidewatch.monitoring.look import MonitorConfig, Outcome
-from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Aoi, Run, utcnow
+from slidewatch.monitoring import imagery
+from slidewatch.monitoring.look import look
+from slidewatch.monitoring.look.look import MonitorConfig, Outcome
+from slidewatch.monitoring.registry import runs
+from slidewatch.monitoring.registry.database import Registry
+from slidewatch.monitoring.registry.tables import Aoi, Run, utcnow
 
 QUEUED_PREFIX = "queued:"
 BUSY_WAIT_S = 600.0

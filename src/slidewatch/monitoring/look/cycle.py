@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from slidewatch.errors import ConfigError
-from slidewatch.monitoring import runs
-from slidewatch.monitoring.alerts import deliver_pending
-from slidewatch.monitoring.look import MonitorConfig, Outcome, look_at
-from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.schedule import due
-from slidewatch.monitoring.tables import utcnow
+from slidewatch.monitoring.alerts.outbox import deliver_pending
+from slidewatch.monitoring.look.look import MonitorConfig, Outcome, look_at
+from slidewatch.monitoring.look.schedule import due
+from slidewatch.monitoring.registry import runs
+from slidewatch.monitoring.registry.database import Registry
+from slidewatch.monitoring.registry.tables import utcnow
 
 
 def due_aois(registry: Registry, now: datetime, names: Sequence[str] | None = None) -> list[str]:

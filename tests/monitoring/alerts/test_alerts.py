@@ -7,7 +7,7 @@ from typing import Any
 
 from slidewatch.monitoring.alerts import RetryPolicy, SmtpSettings, deliver_pending
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Alert, Aoi, Delivery, Landslide, Run
+from slidewatch.monitoring.registry.tables import Alert, Aoi, Delivery, Landslide, Run
 
 SQUARE = {"type": "Polygon",
           "coordinates": [[[0, 0], [0.1, 0], [0.1, 0.1], [0, 0.1], [0, 0]]]}  # fmt: skip

@@ -12,10 +12,15 @@ from shapely.geometry import shape
 from sqlalchemy import select
 
 from slidewatch import __version__
-from slidewatch.monitoring import products
-from slidewatch.monitoring.archive import stac_item
-from slidewatch.monitoring.change import ChangeRecord, change_raster, label_raster, match_landslides
-from slidewatch.monitoring.tables import (
+from slidewatch.monitoring.archive import products
+from slidewatch.monitoring.archive.storage import stac_item
+from slidewatch.monitoring.look.change import (
+    ChangeRecord,
+    change_raster,
+    label_raster,
+    match_landslides,
+)
+from slidewatch.monitoring.registry.tables import (
     Alert,
     Aoi,
     Change,

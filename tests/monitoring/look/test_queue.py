@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.monitoring.test_registry import settings
+from tests.monitoring.registry.test_registry import settings
 
 from slidewatch.monitoring.look import MonitorConfig
-from slidewatch.monitoring.queued import QUEUED_PREFIX, cancel_queued, queue_run, run_queued
+from slidewatch.monitoring.look.queue import QUEUED_PREFIX, cancel_queued, queue_run, run_queued
 from slidewatch.monitoring.registry import Registry
 
 

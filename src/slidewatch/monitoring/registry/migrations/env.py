@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from slidewatch.monitoring.tables import Base
+from slidewatch.monitoring.registry.tables import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

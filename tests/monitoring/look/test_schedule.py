@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from slidewatch.monitoring.schedule import NOTHING_NEW, Look, due
+from slidewatch.monitoring.look.schedule import NOTHING_NEW, Look, due
 
 NOW = datetime(2023, 3, 20, tzinfo=UTC)
 

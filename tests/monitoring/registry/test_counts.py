@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.monitoring.test_registry import SQUARE, settings
+from tests.monitoring.registry.test_registry import SQUARE, settings
 
-from slidewatch.monitoring.counts import landslide_kinds, run_counts
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Change, Landslide, Run
+from slidewatch.monitoring.registry.counts import landslide_kinds, run_counts
+from slidewatch.monitoring.registry.tables import Change, Landslide, Run
 
 
 def test_a_landslide_with_two_change_rows_counts_once(db_url: str) -> None:

@@ -12,13 +12,12 @@ import numpy as np
 from sqlalchemy import select
 from tests.monitoring.model import SOURCE_BANDS
 
-from slidewatch.monitoring import runs
-from slidewatch.monitoring.aois import AoiSettings
-from slidewatch.monitoring.change import ChangeRecord
 from slidewatch.monitoring.imagery import Found
-from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.results import Results, _known, record_results
-from slidewatch.monitoring.tables import Alert, Change, Landslide
+from slidewatch.monitoring.look.change import ChangeRecord
+from slidewatch.monitoring.look.results import Results, _known, record_results
+from slidewatch.monitoring.registry import Registry, runs
+from slidewatch.monitoring.registry.aois import AoiSettings
+from slidewatch.monitoring.registry.tables import Alert, Change, Landslide
 
 SQUARE = {"type": "Polygon", "coordinates": [[[-76.7, -11.95], [-76.6, -11.95], [-76.6, -11.85],
                                               [-76.7, -11.85], [-76.7, -11.95]]]}  # fmt: skip
@@ -113,8 +112,8 @@ def _merge_split_catalogue(root: Path) -> tuple[Path, dict[str, Any]]:
 
 def test_a_real_merge_then_split_through_run_once(tmp_path: Path, small_model: Path) -> None:
     from slidewatch.models.modelfile import model_hash
-    from slidewatch.monitoring.cycle import run_once
     from slidewatch.monitoring.look import MonitorConfig
+    from slidewatch.monitoring.look.cycle import run_once
 
     catalog, aoi_geometry = _merge_split_catalogue(tmp_path / "catalog")
     config = MonitorConfig(f"sqlite:///{tmp_path / 'r.db'}", str(tmp_path / "archive"),
