@@ -14,7 +14,7 @@ from rio_cogeo.cogeo import cog_validate
 
 from slidewatch.bands import RGB, scale_vector
 from slidewatch.monitoring.archive import products
-from slidewatch.monitoring.look.change import CHANGE_CLASSES
+from slidewatch.monitoring.kinds import CHANGE_CLASSES
 
 TRANSFORM = from_origin(215_000, 8_960_000, 10, 10)
 

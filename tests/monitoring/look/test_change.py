@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from slidewatch.monitoring.look.change import (
-    GONE,
-    NEW,
-    NONE,
-    PERSISTING,
-    UNKNOWN,
-    ChangeRecord,
-    change_raster,
-    match_landslides,
-)
+from slidewatch.monitoring.kinds import GONE, NEW, NONE, PERSISTING, UNKNOWN
+from slidewatch.monitoring.look.change import ChangeRecord, change_raster, match_landslides
 
 
 def test_change_raster_classes() -> None:

@@ -14,9 +14,12 @@ from tests.monitoring.model import SOURCE_BANDS
 
 from slidewatch.monitoring.imagery import Found
 from slidewatch.monitoring.look.change import ChangeRecord
-from slidewatch.monitoring.look.results import Results, _known, record_results
-from slidewatch.monitoring.registry import Registry, runs
+from slidewatch.monitoring.look.context import LookContext, MonitorConfig
+from slidewatch.monitoring.look.record import record_results
+from slidewatch.monitoring.look.results import Results
+from slidewatch.monitoring.registry import Registry, queries, runs
 from slidewatch.monitoring.registry.aois import AoiSettings
+from slidewatch.monitoring.registry.records import DetectedLandslide, PreviousRun, WatchedAoi
 from slidewatch.monitoring.registry.tables import Alert, Change, Landslide
 
 SQUARE = {"type": "Polygon", "coordinates": [[[-76.7, -11.95], [-76.6, -11.95], [-76.6, -11.85],
@@ -32,14 +35,16 @@ def _box(x0: float, x1: float) -> dict[str, Any]:
 
 
 def _run(registry: Registry, aoi: Any, day: str, current: list[dict[str, Any]],
-         records: list[ChangeRecord], previous: dict[str, Any] | None) -> int:  # fmt: skip
+         records: list[ChangeRecord], previous: PreviousRun | None) -> int:  # fmt: skip
     when = datetime.fromisoformat(day).replace(tzinfo=UTC)
     found = Found(f"{day}:S2", day, when, [{"id": f"S2_{day}"}], None)
     run_id = runs.claim(registry, aoi.id, found.key, when, acquisition_date=day).run_id
     assert run_id is not None
-    known = [k[:3] for k in _known(registry, aoi)]
-    res = Results(current, known, records, previous, {}, {})
-    record_results(registry, aoi, run_id, found, res, {}, 0.0, {})
+    look = LookContext(registry, MonitorConfig("", "", ""), WatchedAoi.from_row(aoi), when)
+    known = queries.known_landslides(registry, aoi.id)
+    detected = [DetectedLandslide.from_feature(f) for f in current]
+    res = Results(detected, known, records, previous, {}, {}, 0.0)
+    record_results(look.for_run(found, run_id, 0.0, 0.0), res, {}, {})
     return run_id
 
 
@@ -50,17 +55,17 @@ def test_merge_then_split_keep_their_lineage(db_url: str) -> None:
         first = _run(registry, aoi, "2023-03-01", [_box(0.0, 0.0003), _box(0.0005, 0.0006)],
                      [ChangeRecord("baseline", 0, None, 0.0),
                       ChangeRecord("baseline", 1, None, 0.0)], None)  # fmt: skip
-        big, small = (k[0] for k in _known(registry, aoi))
+        big, small = (k.id for k in queries.known_landslides(registry, aoi.id))
         # the two merge into one polygon; the larger one's identity stays
         merged = [ChangeRecord("grown", 0, 0, 2000.0, merged_from=(1,)),
                   ChangeRecord("merged", 0, 1, 0.0, merged_into=0)]  # fmt: skip
         second = _run(registry, aoi, "2023-03-06", [_box(0.0, 0.0006)], merged,
-                      {"id": first, "date": "2023-03-01"})  # fmt: skip
+                      PreviousRun(first, "2023-03-01", ""))  # fmt: skip
         changes = registry.changes_geojson(second)["features"]
         props = sorted((f["properties"] for f in changes), key=lambda p: p["kind"])
         assert [(p["kind"], p["landslide_id"], p["merged_from"], p["merged_into"]) for p in props] \
             == [("grown", big, [small], None), ("merged", small, [], big)]  # fmt: skip
-        assert [k[0] for k in _known(registry, aoi)] == [big]  # the merged one is not matched
+        assert [k.id for k in queries.known_landslides(registry, aoi.id)] == [big]  # not matched
         with registry.session() as s:
             alert = s.scalars(select(Alert)).one()
             assert alert.payload["landslide"]["merged_from"] == [small]
@@ -69,7 +74,7 @@ def test_merge_then_split_keep_their_lineage(db_url: str) -> None:
         split = [ChangeRecord("unchanged", 0, 0, 0.0),
                  ChangeRecord("split", 1, None, 0.0, split_from=0)]  # fmt: skip
         third = _run(registry, aoi, "2023-03-11", [_box(0.0, 0.0004), _box(0.00045, 0.0006)],
-                     split, {"id": second, "date": "2023-03-06"})  # fmt: skip
+                     split, PreviousRun(second, "2023-03-06", ""))  # fmt: skip
         with registry.session() as s:
             row = s.scalars(
                 select(Change).where(Change.run_id == third, Change.kind == "split")

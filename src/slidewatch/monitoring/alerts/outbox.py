@@ -1,9 +1,9 @@
-"""Alerts: one per landslide, ever, delivered through an outbox.
+"""The outbox: one row per alert and target until delivered or given up (the delivery policy).
 
 A run queues its alerts and their deliveries (one row per channel target) in the same
 transaction that marks it done, so a crash loses nothing and a re-run queues nothing twice
-(alerts are unique per landslide). :func:`deliver_pending` then sends what is due: webhooks
-(HTTP POST of the JSON payload, retried with exponential backoff) and e-mail (SMTP). A
+(alerts are unique per landslide). :func:`deliver_pending` then sends what is due through
+its channel (:mod:`.channels`: webhook, e-mail), retried with exponential backoff. A
 delivery is claimed by moving its next attempt forward in one conditional UPDATE, so two
 processes never send the same row at once. A receiver may still see a payload twice if a
 process dies between sending and recording; the ``Idempotency-Key`` header lets it drop
@@ -12,19 +12,18 @@ the copy.
 
 from __future__ import annotations
 
-import json
 import smtplib
 import time
 import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select, update
 
+from slidewatch.monitoring.alerts.channels import SmtpSettings, post_webhook, send_email
+from slidewatch.monitoring.kinds import DeliveryState
 from slidewatch.monitoring.registry.tables import Alert, Delivery, utcnow
 
 
@@ -47,74 +46,6 @@ class RetryPolicy:
         return float(min(self.max_wait_s, self.base_s * 2 ** max(0, attempts - 1)))
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where e-mail goes (``run-once --smtp-host``, env ``SLIDEWATCH_SMTP_*``)."""
-
-    host: str = "localhost"
-    port: int = 25
-    sender: str = "slidewatch@localhost"
-    user: str | None = None
-    password: str | None = None
-    starttls: bool = False
-
-
-def post_webhook(url: str, payload: dict[str, Any], key: str, timeout_s: float) -> None:
-    """POST ``payload`` as JSON; any answer but 2xx raises."""
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(payload).encode(),
-        method="POST",
-        headers={"Content-Type": "application/json", "Idempotency-Key": key,
-                 "User-Agent": "slidewatch-monitor"},
-    )  # fmt: skip
-    with urllib.request.urlopen(request, timeout=timeout_s) as answer:
-        if not 200 <= answer.status < 300:
-            raise OSError(f"HTTP {answer.status}")
-
-
-def send_email(
-    address: str, payload: dict[str, Any], key: str, smtp: SmtpSettings, timeout_s: float
-) -> None:
-    """Send the alert as a short text e-mail with the JSON payload attached."""
-    message = EmailMessage()
-    message["Subject"] = email_subject(payload)
-    message["From"], message["To"], message["Message-ID"] = smtp.sender, address, f"<{key}>"
-    message.set_content(email_body(payload))
-    message.add_attachment(
-        json.dumps(payload, indent=1).encode(), maintype="application", subtype="json",
-        filename="alert.json",
-    )  # fmt: skip
-    with smtplib.SMTP(smtp.host, smtp.port, timeout=timeout_s) as server:
-        if smtp.starttls:
-            server.starttls()
-        if smtp.user:
-            server.login(smtp.user, smtp.password or "")
-        server.send_message(message)
-
-
-def email_subject(payload: dict[str, Any]) -> str:
-    ls = payload["landslide"]
-    return (
-        f"[slidewatch] {payload['aoi']['name']}: {ls['kind']} landslide of "
-        f"{ls['changed_area_m2']:.0f} m² on {payload['acquisition']['date']}"
-    )
-
-
-def email_body(payload: dict[str, Any]) -> str:
-    ls, acq = payload["landslide"], payload["acquisition"]
-    lines = [
-        email_subject(payload).removeprefix("[slidewatch] "),
-        f"Landslide {ls['id']}: area {ls['area_m2']:.0f} m², mean probability "
-        f"{ls['mean_probability']:.2f}, centre {ls['centroid_lonlat']}",
-        f"Scenes: {', '.join(acq['scene_ids'])} (cloud over the AOI: {acq['cloud_pct']}%)",
-        f"Model: {payload['model']['path']} (sha256 {payload['model']['hash'][:12]}…)",
-        "Products:",
-        *(f"  {name}: {url}" for name, url in payload["products"].items()),
-    ]
-    return "\n".join(lines) + "\n"
-
-
 Sender = Callable[[Delivery, dict[str, Any], str], None]
 
 
@@ -130,7 +61,7 @@ def _claim(registry: Any, delivery_id: int, lease_s: float) -> Delivery | None:
     with registry.session() as s:
         claimed = s.execute(
             update(Delivery)
-            .where(Delivery.id == delivery_id, Delivery.state == "pending",
+            .where(Delivery.id == delivery_id, Delivery.state == DeliveryState.PENDING,
                    Delivery.next_attempt_at <= now)
             .values(next_attempt_at=now + timedelta(seconds=lease_s))
         ).rowcount  # fmt: skip
@@ -139,23 +70,25 @@ def _claim(registry: Any, delivery_id: int, lease_s: float) -> Delivery | None:
         return s.get(Delivery, delivery_id)
 
 
-def _record(registry: Any, delivery_id: int, error: str | None, policy: RetryPolicy) -> str:
+def _record(
+    registry: Any, delivery_id: int, error: str | None, policy: RetryPolicy
+) -> DeliveryState:
     with registry.session() as s:
         row = s.get_one(Delivery, delivery_id)
         row.attempts += 1
         if error is None:
-            row.state, row.delivered_at, row.last_error = "delivered", utcnow(), None
+            row.state, row.delivered_at, row.last_error = DeliveryState.DELIVERED, utcnow(), None
         else:
             row.last_error = error[:2000]
             row.next_attempt_at = utcnow() + timedelta(seconds=policy.wait_s(row.attempts))
             if row.attempts >= policy.max_attempts:
-                row.state = "failed"
+                row.state = DeliveryState.FAILED
         return row.state
 
 
 def _deliver_one(registry: Any, delivery_id: int, send: dict[str, Sender],
-                 policy: RetryPolicy, sleep: Callable[[float], None]) -> str:  # fmt: skip
-    state = "pending"
+                 policy: RetryPolicy, sleep: Callable[[float], None]) -> DeliveryState:  # fmt: skip
+    state = DeliveryState.PENDING
     for _ in range(policy.inline_attempts):
         row = _claim(registry, delivery_id, lease_s=policy.timeout_s * 3 + 60)
         if row is None:
@@ -169,7 +102,7 @@ def _deliver_one(registry: Any, delivery_id: int, send: dict[str, Sender],
             error = f"{type(exc).__name__}: {exc}"
         state = _record(registry, delivery_id, error, policy)
         wait = policy.wait_s(row.attempts + 1)
-        if state != "pending" or wait > policy.inline_max_wait_s:
+        if state != DeliveryState.PENDING or wait > policy.inline_max_wait_s:
             return state
         sleep(wait)
         with registry.session() as s:  # due now: the wait was done here
@@ -190,10 +123,12 @@ def deliver_pending(
     with registry.session() as s:
         ids = s.scalars(
             select(Delivery.id)
-            .where(Delivery.state == "pending", Delivery.next_attempt_at <= utcnow())
+            .where(Delivery.state == DeliveryState.PENDING, Delivery.next_attempt_at <= utcnow())
             .order_by(Delivery.id)
         ).all()
-    counts = {"delivered": 0, "pending": 0, "failed": 0}
+    counts: dict[str, int] = dict.fromkeys(
+        (DeliveryState.DELIVERED, DeliveryState.PENDING, DeliveryState.FAILED), 0
+    )
     for delivery_id in ids:
         counts[_deliver_one(registry, delivery_id, send, policy, sleep)] += 1
     return counts

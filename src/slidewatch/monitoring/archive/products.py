@@ -16,7 +16,7 @@ from rasterio.warp import Resampling, reproject
 
 from slidewatch.atomic import write_text_atomic
 from slidewatch.bands import RGB
-from slidewatch.monitoring.look.change import CHANGE_CLASSES, UNKNOWN
+from slidewatch.monitoring.kinds import CHANGE_CLASSES, UNKNOWN
 
 TILE = 256
 ZSTD_LEVEL = 1

@@ -5,8 +5,9 @@ makes a pixel *unknown*, never *gone*. Landslides are matched by overlap with th
 landslides of the AOI (their last outline), so a landslide keeps its identity across runs,
 even across a run in which a cloud hid it.
 
-Change raster classes: 0 no landslide in either date, 1 new (landslide now, not before),
-2 persisting, 3 gone (landslide before, not now), 255 unknown.
+Change raster classes (:mod:`slidewatch.monitoring.kinds`): 0 no landslide in either date,
+1 new (landslide now, not before), 2 persisting, 3 gone (landslide before, not now),
+255 unknown.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from typing import Any
 
 import numpy as np
 
-NONE, NEW, PERSISTING, GONE, UNKNOWN = 0, 1, 2, 3, 255
-CHANGE_CLASSES = {NONE: "none", NEW: "new", PERSISTING: "persisting", GONE: "gone",
-                  UNKNOWN: "unknown"}  # fmt: skip
+from slidewatch.monitoring.kinds import GONE, NEW, NONE, PERSISTING, UNKNOWN, ChangeKind
+
 GROWTH_MIN_FRACTION = 0.1
 """A matched landslide is *grown* when its new area reaches this fraction of its old area
 (smaller differences are outline noise between two dates)..."""
@@ -48,7 +48,7 @@ class ChangeRecord:
     known landslide is now several polygons, the part that overlaps it most keeps its
     identity; the others are new identities with ``split_from``."""
 
-    kind: str
+    kind: ChangeKind
     current: int | None
     known: int | None
     changed_area_m2: float
@@ -97,11 +97,11 @@ def _overlaps(cur_labels: np.ndarray, known_labels: np.ndarray) -> dict[int, dic
     return out
 
 
-def _kind_of_current(new_m2: float, known_area_m2: float | None) -> str:
+def _kind_of_current(new_m2: float, known_area_m2: float | None) -> ChangeKind:
     if known_area_m2 is None:
-        return "new" if new_m2 > 0 else "unknown"
+        return ChangeKind.NEW if new_m2 > 0 else ChangeKind.UNKNOWN
     grown = new_m2 >= max(GROWTH_MIN_M2, GROWTH_MIN_FRACTION * known_area_m2)
-    return "grown" if grown else "unchanged"
+    return ChangeKind.GROWN if grown else ChangeKind.UNCHANGED
 
 
 def _largest(overlap: dict[int, int]) -> int:
@@ -166,7 +166,7 @@ def match_landslides(
             records += _kept(i, mine, merged, new_m2, known_areas_m2)
         elif parent is not None:  # old ground whose landslide went to a larger part: a split
             kind = _kind_of_current(new_m2, float(known_areas_m2[parent]))
-            kind = "grown" if kind == "grown" else "split"
+            kind = ChangeKind.GROWN if kind == ChangeKind.GROWN else ChangeKind.SPLIT
             records.append(ChangeRecord(kind, i, None, new_m2, split_from=parent))
         else:
             records.append(ChangeRecord(_kind_of_current(new_m2, None), i, None, new_m2))
@@ -176,7 +176,8 @@ def match_landslides(
             continue
         unseen = _unseen_fraction(change, known_labels, k) > UNSEEN_MAX_FRACTION
         lost = float(np.count_nonzero(change[known_labels == k + 1] == GONE)) * pixel_m2
-        records.append(ChangeRecord("unknown" if unseen else "gone", None, k, lost))
+        kind = ChangeKind.UNKNOWN if unseen else ChangeKind.GONE
+        records.append(ChangeRecord(kind, None, k, lost))
     return records
 
 
@@ -191,7 +192,7 @@ def _kept(
     area = sum(float(known_areas_m2[k]) for k in [keep, *merged])
     kind = _kind_of_current(new_m2, area)
     out = [ChangeRecord(kind, i, keep, new_m2, merged_from=tuple(merged))]
-    return out + [ChangeRecord("merged", i, k, 0.0, merged_into=keep) for k in merged]
+    return out + [ChangeRecord(ChangeKind.MERGED, i, k, 0.0, merged_into=keep) for k in merged]
 
 
 def label_raster(

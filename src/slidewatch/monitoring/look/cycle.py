@@ -16,11 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from slidewatch.errors import ConfigError
-from slidewatch.monitoring.alerts.outbox import deliver_pending
-from slidewatch.monitoring.look.look import MonitorConfig, Outcome, look_at
+from slidewatch.monitoring.alerts import deliver_pending
+from slidewatch.monitoring.kinds import RunState
+from slidewatch.monitoring.look.context import MonitorConfig, Outcome
+from slidewatch.monitoring.look.look import look_at
 from slidewatch.monitoring.look.schedule import due
-from slidewatch.monitoring.registry import runs
-from slidewatch.monitoring.registry.database import Registry
+from slidewatch.monitoring.registry import Registry, runs
 from slidewatch.monitoring.registry.tables import utcnow
 
 
@@ -39,7 +40,7 @@ def _look_safely(
     try:
         return look_at(config, name, now, force=False, registry=registry)
     except Exception as exc:
-        return [Outcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")]
+        return [Outcome(name, RunState.FAILED, reason=f"{type(exc).__name__}: {exc}")]
 
 
 @functools.cache
@@ -58,7 +59,7 @@ def _look_on_worker(config: MonitorConfig, name: str, now: datetime) -> list[Out
         try:
             registry = _worker_registry(config.db_url)
         except Exception as exc:
-            return [Outcome(name, "failed", reason=f"{type(exc).__name__}: {exc}")]
+            return [Outcome(name, RunState.FAILED, reason=f"{type(exc).__name__}: {exc}")]
         return _look_safely(config, name, now, registry)
 
 

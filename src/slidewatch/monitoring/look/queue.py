@@ -17,15 +17,16 @@ import time
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from slidewatch.monitoring import imagery
-from slidewatch.monitoring.look import look
-from slidewatch.monitoring.look.look import MonitorConfig, Outcome
-from slidewatch.monitoring.registry import runs
-from slidewatch.monitoring.registry.database import Registry
-from slidewatch.monitoring.registry.tables import Aoi, Run, utcnow
+from slidewatch.monitoring.kinds import RunState
+from slidewatch.monitoring.look.context import BUSY, LookContext, MonitorConfig, Outcome
+from slidewatch.monitoring.look.look import look_at, look_through, run_acquisition
+from slidewatch.monitoring.look.run import run_claimed
+from slidewatch.monitoring.registry import Registry, queries, runs
+from slidewatch.monitoring.registry.tables import Run, utcnow
 
 QUEUED_PREFIX = "queued:"
 BUSY_WAIT_S = 600.0
@@ -37,24 +38,25 @@ def queue_run(registry: Registry, name: str, now: datetime | None = None) -> Run
     aoi = registry.get_aoi(name)
     with registry.session() as s:
         run = Run(aoi_id=aoi.id, acquisition_key=f"{QUEUED_PREFIX}{uuid.uuid4().hex}",
-                  state="queued", looked_at=now or utcnow(), model_hash=aoi.model_hash)  # fmt: skip
+                  state=RunState.QUEUED, looked_at=now or utcnow(),
+                  model_hash=aoi.model_hash)  # fmt: skip
         s.add(run)
         s.flush()
         run_id = run.id
     return registry.run(run_id)
 
 
-def _take(registry: Registry, run_id: int, found: imagery.Found, now: datetime) -> str:
+def _take(look: LookContext, run_id: int, found: imagery.Found) -> str:
     """Rename the queued row to ``found``'s key, as ``running`` by this process: ``taken``,
     ``duplicate`` (that acquisition has its own run) or ``gone`` (no longer queued)."""
     values = {"acquisition_key": found.key, "acquisition_date": found.date,
-              "scenes": found.scenes, "state": "running", "owner": runs.owner_id(),
-              "started_at": utcnow(), "heartbeat_at": utcnow(), "looked_at": now,
+              "scenes": found.scenes, "state": RunState.RUNNING, "owner": runs.owner_id(),
+              "started_at": utcnow(), "heartbeat_at": utcnow(), "looked_at": look.now,
               "reason": None}  # fmt: skip
     try:
-        with registry.session() as s:
+        with look.registry.session() as s:
             result = s.execute(
-                update(Run).where(Run.id == run_id, Run.state == "queued").values(**values)
+                update(Run).where(Run.id == run_id, Run.state == RunState.QUEUED).values(**values)
             )
             changed = getattr(result, "rowcount", 0)
     except IntegrityError:
@@ -62,41 +64,32 @@ def _take(registry: Registry, run_id: int, found: imagery.Found, now: datetime) 
     return "taken" if changed == 1 else "gone"
 
 
-def _end(registry: Registry, aoi: Aoi, run_id: int, state: str, reason: str) -> Outcome:
-    runs.end(registry, run_id, state, reason)
-    return Outcome(aoi.name, state, run_id, None, reason)
+def _end(look: LookContext, run_id: int, state: RunState, reason: str) -> Outcome:
+    runs.end(look.registry, run_id, state, reason)
+    return Outcome(look.aoi.name, state, run_id, None, reason)
 
 
-def _first(
-    registry: Registry, config: MonitorConfig, aoi: Aoi, run_id: int, found: imagery.Found,
-    now: datetime, search_s: float,
-) -> Outcome:  # fmt: skip
+def _first(look: LookContext, run_id: int, found: imagery.Found, search_s: float) -> Outcome:
     """The first acquisition: in the queued row when it is new, else by its own run."""
     t0 = time.perf_counter()
-    taken = _take(registry, run_id, found, now)
+    taken = _take(look, run_id, found)
     if taken == "taken":
-        return look.run_claimed(registry, config, aoi, found, run_id, t0 - search_s, search_s)
+        return run_claimed(look.for_run(found, run_id, t0 - search_s, search_s))
     if taken == "gone":
-        return Outcome(aoi.name, "busy", run_id, found.date, "the queued run was taken elsewhere")
-    with registry.session() as s:
-        other = s.scalar(
-            select(Run.id).where(Run.aoi_id == aoi.id, Run.acquisition_key == found.key)
-        )
-    _end(
-        registry, aoi, run_id, "skipped", f"acquisition {found.date} is run {other} (/runs/{other})"
-    )
-    return look._process(registry, config, aoi, found, now, search_s)
+        reason = "the queued run was taken elsewhere"
+        return Outcome(look.aoi.name, BUSY, run_id, found.date, reason)
+    other = queries.run_of_acquisition(look.registry, look.aoi.id, found.key)
+    _end(look, run_id, RunState.SKIPPED, f"acquisition {found.date} is run {other} (/runs/{other})")
+    return run_acquisition(look, found, search_s)
 
 
-def _look_queued(
-    registry: Registry, config: MonitorConfig, aoi: Aoi, run_id: int, now: datetime
-) -> list[Outcome]:
+def _look_queued(look: LookContext, run_id: int) -> list[Outcome]:
     """Search, then the first new acquisition in the queued row, later ones as usual."""
-    return look.look_through(
-        registry, config, aoi, now,
-        first=lambda found, search_s: _first(registry, config, aoi, run_id, found, now, search_s),
-        without=lambda state, reason, _key: _end(registry, aoi, run_id, state, reason),
-    )  # fmt: skip
+    return look_through(
+        look,
+        first=lambda found, search_s: _first(look, run_id, found, search_s),
+        without=lambda state, reason, _key: _end(look, run_id, state, reason),
+    )
 
 
 def _lock(registry: Registry, aoi_id: int, wait_s: float, poll_s: float) -> bool:
@@ -118,16 +111,17 @@ def run_queued(
     now = now or utcnow()
     with Registry(config.db_url) as registry:
         run = registry.run(run_id)
-        aoi = registry.get_aoi(run.aoi.name)
-        if run.state == "running":  # its process died (else the claim says busy)
-            return look.look_at(config, aoi.name, now)
-        if run.state != "queued":
+        aoi = queries.watched_aoi(registry, run.aoi.name)
+        if run.state == RunState.RUNNING:  # its process died (else the claim says busy)
+            return look_at(config, aoi.name, now)
+        if run.state != RunState.QUEUED:
             return [Outcome(aoi.name, run.state, run_id, run.acquisition_date, run.reason)]
+        look = LookContext(registry, config, aoi, now)
         if not _lock(registry, aoi.id, wait_s, poll_s):
             reason = f"another look at AOI {aoi.name!r} did not end within {wait_s:g} s; ask again"
-            return [_end(registry, aoi, run_id, "skipped", reason)]
+            return [_end(look, run_id, RunState.SKIPPED, reason)]
         try:
-            return _look_queued(registry, config, aoi, run_id, now)
+            return _look_queued(look, run_id)
         finally:
             runs.unlock_aoi(registry, aoi.id)
 
@@ -138,8 +132,8 @@ def cancel_queued(registry: Registry, run_id: int, reason: str) -> bool:
     with registry.session() as s:
         result = s.execute(
             update(Run)
-            .where(Run.id == run_id, Run.state == "queued")
-            .values(state="skipped", reason=reason, finished_at=utcnow())
+            .where(Run.id == run_id, Run.state == RunState.QUEUED)
+            .values(state=RunState.SKIPPED, reason=reason, finished_at=utcnow())
         )
         return bool(getattr(result, "rowcount", 0) == 1)
 

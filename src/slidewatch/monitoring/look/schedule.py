@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from slidewatch.monitoring.kinds import FINISHED_STATES, RunState
+from slidewatch.monitoring.registry.records import Look
+
 FAILURE_BACKOFF = timedelta(hours=1)
 """Wait after the first failed look; doubled after each further consecutive failure, up to
 the cadence (a catalogue that is down is not hammered, and is retried within a cadence)."""
@@ -13,17 +16,6 @@ EMPTY_RECHECK = timedelta(hours=12)
 """Wait after a look that found no new acquisition (imagery is published hours to days after
 sensing, so waiting a whole cadence would delay the next acquisition by up to a cadence)."""
 NOTHING_NEW = "no new acquisition"
-
-
-@dataclass(frozen=True)
-class Look:
-    """One past look at an AOI, as the schedule needs it."""
-
-    state: str
-    """``done``, ``skipped`` or ``failed`` (``running``/``queued`` looks are ignored)."""
-    at: datetime
-    """When the look was made for (aware UTC)."""
-    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,7 +28,7 @@ class Decision:
 def _consecutive_failures(looks: Sequence[Look]) -> int:
     n = 0
     for look in looks:
-        if look.state != "failed":
+        if look.state != RunState.FAILED:
             break
         n += 1
     return n
@@ -52,7 +44,7 @@ def due(active: bool, cadence_days: float, looks: Sequence[Look], now: datetime)
     if not active:
         return Decision(False, "paused", None)
     finished = sorted(
-        (look for look in looks if look.state in ("done", "skipped", "failed")),
+        (look for look in looks if look.state in FINISHED_STATES),
         key=lambda look: look.at,
         reverse=True,
     )
@@ -63,7 +55,7 @@ def due(active: bool, cadence_days: float, looks: Sequence[Look], now: datetime)
     if failures:
         wait = min(cadence, FAILURE_BACKOFF * 2 ** (failures - 1))
         why = f"{failures} failed look(s) in a row, retry after {wait}"
-    elif last.state == "skipped" and last.reason == NOTHING_NEW:
+    elif last.state == RunState.SKIPPED and last.reason == NOTHING_NEW:
         wait, why = min(cadence, EMPTY_RECHECK), "nothing new at the last look"
     else:
         wait, why = cadence, f"cadence {cadence_days:g} days"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Self
 
 from slidewatch.errors import ConfigError
 
@@ -46,12 +46,12 @@ class AoiSettings:
         return columns
 
     @classmethod
-    def from_row(cls, row: Any) -> AoiSettings:
+    def from_row(cls, row: Any) -> Self:
+        """The settings of a registry row (or any object with these attributes)."""
         return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__}).normalised()
 
-    def normalised(self) -> AoiSettings:
-        values = {**self.__dict__, "webhooks": tuple(self.webhooks), "emails": tuple(self.emails)}
-        return AoiSettings(**values)
+    def normalised(self) -> Self:
+        return replace(self, webhooks=tuple(self.webhooks), emails=tuple(self.emails))
 
 
 def check_geometry(geometry: Any, where: str = "geometry") -> None:

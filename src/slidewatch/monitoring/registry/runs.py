@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from slidewatch.monitoring.look.schedule import Look
+from slidewatch.monitoring.kinds import FINISHED_STATES, RunState
+from slidewatch.monitoring.registry.records import Look
 from slidewatch.monitoring.registry.tables import Aoi, Run, utcnow
 
 STALE_AFTER = timedelta(minutes=10)
@@ -53,7 +54,7 @@ def looks(registry: Any, aoi_id: int) -> list[Look]:
     with registry.session() as s:
         rows = s.execute(
             select(Run.state, Run.looked_at, Run.created_at, Run.reason).where(
-                Run.aoi_id == aoi_id, Run.state.in_(("done", "skipped", "failed"))
+                Run.aoi_id == aoi_id, Run.state.in_(FINISHED_STATES)
             )
         ).all()
     return [Look(state, looked or created, reason) for state, looked, created, reason in rows]
@@ -71,7 +72,7 @@ def claim(registry: Any, aoi_id: int, key: str, now: datetime, **fields: Any) ->
     """Insert the run as ``running`` by this process, or take over a failed or abandoned
     one. Returns the run id, or None when it is finished or another process has it."""
     me = owner_id()
-    started = {"state": "running", "owner": me, "started_at": utcnow(),
+    started = {"state": RunState.RUNNING, "owner": me, "started_at": utcnow(),
                "heartbeat_at": utcnow(), "looked_at": now, "reason": None}  # fmt: skip
     try:
         with registry.session() as s:
@@ -87,12 +88,12 @@ def claim(registry: Any, aoi_id: int, key: str, now: datetime, **fields: Any) ->
                 Run.aoi_id == aoi_id, Run.acquisition_key == key
             )
         ).one()
-        if row.state in ("done", "skipped"):
+        if row.state in (RunState.DONE, RunState.SKIPPED):
             return Claim(None)
-        abandoned = row.state == "running" and (
+        abandoned = row.state == RunState.RUNNING and (
             not owner_alive(row.owner) or (row.heartbeat_at or now) < utcnow() - STALE_AFTER
         )
-        if row.state != "failed" and not abandoned:
+        if row.state != RunState.FAILED and not abandoned:
             return Claim(None, busy=True)
         same_owner = Run.owner.is_(None) if row.owner is None else Run.owner == row.owner
         taken = s.execute(
@@ -156,7 +157,9 @@ def heartbeat(
         thread.join()
 
 
-def end(registry: Any, run_id: int, state: str, reason: str | None = None, **fields: Any) -> None:
+def end(
+    registry: Any, run_id: int, state: RunState, reason: str | None = None, **fields: Any
+) -> None:
     """Mark a run finished (``done``, ``skipped`` or ``failed``) outside a result transaction."""
     with registry.session() as s:
         s.execute(

@@ -9,7 +9,8 @@ timezone-aware UTC (stored naive UTC, which both SQLite and PostgreSQL keep exac
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -26,9 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-RUN_STATES = ("queued", "running", "done", "failed", "skipped")
-CHANGE_KINDS = ("new", "grown", "unchanged", "gone", "unknown")
-DELIVERY_STATES = ("pending", "delivered", "failed")
+from slidewatch.monitoring.kinds import ChangeKind, DeliveryState, RunState
 
 
 def utcnow() -> datetime:
@@ -51,6 +50,27 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(TypeDecorator[E]):
+    """A :mod:`~slidewatch.monitoring.kinds` enum stored as its plain string (``String(16)``,
+    as every release stored it): checked on the way in, the enum member on the way out."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 NAMING = {
@@ -125,7 +145,7 @@ class Run(Base):
     acquisition_date: Mapped[str | None] = mapped_column(String(10), nullable=True)
     scenes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     cloud_pct: Mapped[float | None] = mapped_column(Float, nullable=True)
-    state: Mapped[str] = mapped_column(String(16), default="queued")
+    state: Mapped[RunState] = mapped_column(EnumText(RunState), default=RunState.QUEUED)
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     model_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -203,7 +223,7 @@ class Change(Base):
     landslide_id: Mapped[int | None] = mapped_column(
         ForeignKey("landslides.id", ondelete="CASCADE"), nullable=True
     )
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[ChangeKind] = mapped_column(EnumText(ChangeKind))
     area_m2: Mapped[float] = mapped_column(Float)
     changed_area_m2: Mapped[float] = mapped_column(Float)
     """New or grown area counted where both dates saw the ground (gone: the area lost)."""
@@ -245,7 +265,9 @@ class Delivery(Base):
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     target: Mapped[str] = mapped_column(Text)
-    state: Mapped[str] = mapped_column(String(16), default="pending")
+    state: Mapped[DeliveryState] = mapped_column(
+        EnumText(DeliveryState), default=DeliveryState.PENDING
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
