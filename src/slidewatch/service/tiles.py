@@ -3,7 +3,7 @@
 Three layers: ``probability`` (a yellow-to-red ramp whose opacity grows with the probability),
 ``landslides`` (class colours; 0 and 255 transparent) and ``rgb`` (B4, B3, B2 of the stack with
 one stretch per file, so neighbouring tiles match). The functions here take a
-:class:`~slidewatch.service.archive.Product` that the archive has already admitted: a local
+:class:`~slidewatch.monitoring.archive.Product` that the archive has already admitted: a local
 file, or a file of an fsspec filesystem that rasterio reads through ``opener=``.
 """
 
@@ -19,8 +19,8 @@ from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 
 from slidewatch.bands import RGB, band_from_description
+from slidewatch.monitoring.archive import Product
 from slidewatch.rgb import STRETCH_PERCENT
-from slidewatch.service.archive import Product
 from slidewatch.service.problems import NotFound
 
 LAYERS = ("probability", "landslides", "rgb")

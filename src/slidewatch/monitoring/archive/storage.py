@@ -1,7 +1,9 @@
-"""The archive of products: ``<storage>/<aoi>/<acquisition date>/<file>`` on any fsspec
-filesystem (a local folder, ``memory://``, ``s3://``, ``gs://``), with a STAC catalogue of
-the whole archive (``catalog.json`` → one collection per AOI → one item per run) that
-titiler, QGIS or any STAC browser opens.
+"""The archive: every run's products under one root, ``<root>/<aoi>/<acquisition date>/<file>``,
+on any fsspec filesystem (a local folder, ``memory://``, ``s3://``, ``gs://``), with a STAC
+catalogue of the whole archive (``catalog.json`` → one collection per AOI → one item per
+run, :mod:`.catalogue`) that titiler, QGIS or any STAC browser opens. One class writes it
+(the look) and reads it (the look's previous run, the history, the service's tiles and
+products, which open only what :meth:`Archive.admit` admits).
 
 Files are uploaded under a temporary name of their own (``NAME.part-<random>``, so two
 processes writing the same file never share one) and moved into place, and the run's STAC
@@ -14,48 +16,83 @@ when the listing changed meanwhile, so it converges whichever process writes las
 from __future__ import annotations
 
 import json
+import posixpath
 import shutil
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import fsspec
 
-MEDIA_TYPES = {
-    ".tif": "image/tiff; application=geotiff; profile=cloud-optimized",
-    ".geojson": "application/geo+json",
-    ".json": "application/json",
-    ".png": "image/png",
-}
-ROLES = {".tif": ["data"], ".geojson": ["data"], ".json": ["metadata"], ".png": ["overview"]}
-ITEM_FILE = "item.json"
+from slidewatch.monitoring.archive import catalogue
+from slidewatch.monitoring.archive.admission import (
+    Product,
+    inside_archive,
+    protocols,
+    remote_file,
+    writable,
+)
+from slidewatch.monitoring.archive.catalogue import ITEM_FILE, to_json
+
 PART_SUFFIX = ".part"
-STAC_VERSION = "1.0.0"
 CATALOGUE_ATTEMPTS = 5
 
 
 class Archive:
-    """Products of every run under one root URL."""
+    """Products of every run under one root URL (a local root is created if missing)."""
 
     def __init__(self, root: str) -> None:
         self.fs, path = fsspec.core.url_to_fs(root)
-        self.root = path.rstrip("/")
-        self.protocol = (
-            self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
-        )
+        self.protocol = protocols(self.fs)[0]
+        self.local: Path | None = None
+        """The root's real path when the archive is a local folder, else None."""
+        if {"file", "local"} & set(protocols(self.fs)):
+            local = Path(path).expanduser()
+            local.mkdir(parents=True, exist_ok=True)
+            self.local = local.resolve()
+        self.root = str(self.local) if self.local is not None else posixpath.normpath(path)
+        """The root as a path of ``fs``."""
 
     def url(self, *parts: str) -> str:
-        """A full URL of a path under the root (what runs record as product links)."""
+        """The URL of a path under the root (what runs record as product links); without
+        ``parts``, the root's own (what other processes open this archive with)."""
         path = "/".join([self.root, *parts])
-        return (
-            path if self.protocol in ("file", "local") else f"{self.protocol}://{path.lstrip('/')}"
-        )
+        return path if self.local is not None else f"{self.protocol}://{path.lstrip('/')}"
 
     def _path(self, *parts: str) -> str:
         return "/".join([self.root, *parts])
 
+    # Reading ------------------------------------------------------------------------
+    def admit(self, stored: str | Path) -> Product:
+        """The product ``stored`` (as the registry names it) if it lies inside the archive;
+        :class:`~slidewatch.monitoring.archive.admission.ProductNotFound` otherwise."""
+        if self.local is not None:
+            real = inside_archive(self.local, stored)
+            return Product(str(real), str(real.stat().st_mtime_ns))
+        path, info = remote_file(self.fs, self.root, str(stored))
+        stamp = info.get("mtime") or info.get("LastModified") or info.get("created") or ""
+        version = f"{info.get('ETag') or stamp}:{info.get('size')}"
+        return Product(path, version, self.fs)
+
+    def read_bytes(self, url: str) -> bytes:
+        """The bytes of a product by its URL (as the registry names it)."""
+        with fsspec.open(url, "rb") as f:
+            return bytes(f.read())
+
+    def writable(self) -> bool:
+        """Whether a file can be created in the archive right now."""
+        if self.local is not None:
+            return writable(self.local)
+        probe = f"{self.root}/.slidewatch-health"
+        try:
+            self.fs.pipe_file(probe, b"")
+            self.fs.rm_file(probe)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    # Writing ------------------------------------------------------------------------
     def write_bytes(self, data: bytes, *parts: str) -> str:
         """Write through a temporary name and a move; return the URL."""
         path = self._path(*parts)
@@ -71,17 +108,13 @@ class Archive:
         local archive is renamed rather than copied) through a temporary name; return the URL."""
         path = self._path(*parts)
         tmp = _part_name(path)
-        if move and self.protocol in ("file", "local"):
+        if move and self.local is not None:
             shutil.move(local, tmp)  # the parent exists: store_run made it
         else:
             self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
             self.fs.put_file(str(local), tmp)
         self.fs.mv(tmp, path)
         return self.url(*parts)
-
-    def read_bytes(self, url_or_parts: str) -> bytes:
-        with fsspec.open(url_or_parts, "rb") as f:
-            return bytes(f.read())
 
     def store_run(
         self, aoi: str, date: str, files: Mapping[str, Path], item: dict[str, Any],
@@ -95,8 +128,8 @@ class Archive:
             name: self.put_file(path, aoi, date, name, move=move)
             for name, path in sorted(files.items())
         }
-        item = {**item, "assets": _assets(files), "links": _item_links()}
-        urls["stac_item"] = self.write_bytes(_json(item), aoi, date, ITEM_FILE)
+        item = {**item, "assets": catalogue.assets(files), "links": catalogue.item_links()}
+        urls["stac_item"] = self.write_bytes(to_json(item), aoi, date, ITEM_FILE)
         self.refresh_catalogue(aoi, {date: item})
         return urls
 
@@ -126,11 +159,11 @@ class Archive:
         dates = self.item_dates(aoi)
         if dates:
             previous = self._json_or_none(aoi, "collection.json")
-            linked = set() if previous is None else _linked_dates(previous)
+            linked = set() if previous is None else catalogue.linked_dates(previous)
             have = stored or {}
             new = [have.get(d) or self._item(aoi, d) for d in dates if d not in linked]
-            collection = _collection(aoi, dates, new, previous)
-            self.write_bytes(_json(collection), aoi, "collection.json")
+            collection = catalogue.collection(aoi, dates, new, previous)
+            self.write_bytes(to_json(collection), aoi, "collection.json")
         if self._catalogue_links(aoi):
             return  # the root already lists this AOI: listing every AOI again costs O(AOIs)
         written: list[str] | None = None
@@ -138,7 +171,7 @@ class Archive:
             aois = self._collections()
             if aois == written:  # nobody added a collection while this one was written
                 return
-            self.write_bytes(_json(_catalog(aois)), "catalog.json")
+            self.write_bytes(to_json(catalogue.catalog(aois)), "catalog.json")
             written = aois
 
     def _item(self, aoi: str, date: str) -> dict[str, Any]:
@@ -163,104 +196,3 @@ class Archive:
 def _part_name(path: str) -> str:
     """A temporary name beside ``path`` that no other writer uses."""
     return f"{path}{PART_SUFFIX}-{uuid.uuid4().hex[:12]}"
-
-
-def _json(doc: dict[str, Any]) -> bytes:
-    return json.dumps(doc, indent=1, sort_keys=True).encode()
-
-
-def _assets(files: Mapping[str, Path]) -> dict[str, Any]:
-    out = {}
-    for name in sorted(files):
-        suffix = Path(name).suffix
-        out[Path(name).stem if suffix != ".geojson" else name.replace(".", "_")] = {
-            "href": f"./{name}",
-            "type": MEDIA_TYPES.get(suffix, "application/octet-stream"),
-            "roles": ROLES.get(suffix, ["data"]),
-        }
-    return out
-
-
-def _item_links() -> list[dict[str, str]]:
-    return [
-        {"rel": "root", "href": "../../catalog.json", "type": "application/json"},
-        {"rel": "parent", "href": "../collection.json", "type": "application/json"},
-        {"rel": "collection", "href": "../collection.json", "type": "application/json"},
-    ]
-
-
-def stac_item(
-    aoi: str,
-    date: str,
-    when: datetime,
-    geometry: dict[str, Any],
-    properties: dict[str, Any],
-) -> dict[str, Any]:
-    """A STAC item (without assets and links, which :meth:`Archive.store_run` adds)."""
-    from shapely.geometry import shape
-
-    return {
-        "type": "Feature",
-        "stac_version": STAC_VERSION,
-        "stac_extensions": [],
-        "id": f"{aoi}-{date}",
-        "collection": aoi,
-        "geometry": geometry,
-        "bbox": list(shape(geometry).bounds),
-        "properties": {"datetime": when.isoformat().replace("+00:00", "Z"), **properties},
-    }
-
-
-def _linked_dates(collection: dict[str, Any]) -> set[str]:
-    """The dates whose items a collection links (``./<date>/item.json``)."""
-    return {
-        str(link.get("href", "")).removeprefix("./").split("/", 1)[0]
-        for link in collection.get("links", [])
-        if link.get("rel") == "item"
-    }
-
-
-def _collection(
-    aoi: str, dates: list[str], items: list[dict[str, Any]], previous: dict[str, Any] | None
-) -> dict[str, Any]:
-    """The collection linking the items of ``dates``: its extent covers ``items`` (those
-    read now) and ``previous``'s extent (the items it already linked)."""
-    boxes = [i["bbox"] for i in items]
-    times = [i["properties"]["datetime"] for i in items]
-    if previous is not None:
-        extent = previous.get("extent", {})
-        boxes += extent.get("spatial", {}).get("bbox", [])[:1]
-        times += [t for t in extent.get("temporal", {}).get("interval", [[]])[0] if t]
-    times.sort()
-    bbox = [min(b[0] for b in boxes), min(b[1] for b in boxes),
-            max(b[2] for b in boxes), max(b[3] for b in boxes)]  # fmt: skip
-    links = [
-        {"rel": "root", "href": "../catalog.json", "type": "application/json"},
-        {"rel": "parent", "href": "../catalog.json", "type": "application/json"},
-    ]
-    links += [
-        {"rel": "item", "href": f"./{d}/{ITEM_FILE}", "type": "application/geo+json"} for d in dates
-    ]
-    return {
-        "type": "Collection",
-        "stac_version": STAC_VERSION,
-        "id": aoi,
-        "description": f"slidewatch monitoring runs of AOI {aoi}",
-        "license": "other",
-        "extent": {"spatial": {"bbox": [bbox]}, "temporal": {"interval": [[times[0], times[-1]]]}},
-        "links": links,
-    }
-
-
-def _catalog(aois: list[str]) -> dict[str, Any]:
-    links = [{"rel": "root", "href": "./catalog.json", "type": "application/json"}]
-    links += [
-        {"rel": "child", "href": f"./{a}/collection.json", "type": "application/json"} for a in aois
-    ]
-    return {
-        "type": "Catalog",
-        "stac_version": STAC_VERSION,
-        "id": "slidewatch-archive",
-        "description": "Products of slidewatch monitoring, one collection per AOI",
-        "links": links,
-    }
