@@ -116,20 +116,11 @@ def _read(url: str) -> np.ndarray:
 def _rgb_pair(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both dates stretched alike (percentiles of the pixels both see), so colours compare;
     unseen pixels mid-grey."""
-    from slidewatch.rgb import STRETCH_PERCENT
+    from slidewatch.rgb import stretch_rgb
 
-    both = np.isfinite(pre).all(axis=0) & np.isfinite(post).all(axis=0)
-    out = []
-    for image in (pre, post):
-        rgb = np.full((*image.shape[1:], 3), 0.5, dtype=np.float32)
-        for k in range(3):
-            band = image[min(k, image.shape[0] - 1)]
-            values = band[both] if both.any() else band[np.isfinite(band)]
-            lo, hi = np.percentile(values, [STRETCH_PERCENT, 100 - STRETCH_PERCENT])
-            rgb[..., k] = np.clip((band - lo) / max(hi - lo, 1e-6), 0, 1)
-        rgb[~np.isfinite(image).all(axis=0)] = 0.5
-        out.append(rgb)
-    return out[0], out[1]
+    seen = [np.isfinite(image).all(axis=0) for image in (pre, post)]
+    both = seen[0] & seen[1]
+    return stretch_rgb(pre, seen[0], region=both), stretch_rgb(post, seen[1], region=both)
 
 
 def _chosen(registry: Any, name: str, run_ids: list[int] | None) -> list[Any]:

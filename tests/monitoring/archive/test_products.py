@@ -13,16 +13,19 @@ from rasterio.transform import from_origin
 from rio_cogeo.cogeo import cog_validate
 
 from slidewatch.bands import RGB, scale_vector
+from slidewatch.errors import RasterError
+from slidewatch.inference.cog import BLOCK_SIZE
 from slidewatch.monitoring.archive import products
 from slidewatch.monitoring.kinds import CHANGE_CLASSES
+from slidewatch.scene import Grid
 
 TRANSFORM = from_origin(215_000, 8_960_000, 10, 10)
 
 
-@pytest.mark.parametrize("side", [200, products.TILE, 700])  # one tile, exactly one, several
+@pytest.mark.parametrize("side", [200, BLOCK_SIZE, 700])  # one tile, exactly one, several
 def test_change_raster_is_a_valid_cog_of_the_classes(tmp_path: Path, side: int) -> None:
     change = np.random.default_rng(side).choice([0, 1, 2, 3, 255], (side, side)).astype(np.uint8)
-    grid = products.Grid("EPSG:32718", TRANSFORM, (side, side))
+    grid = Grid("EPSG:32718", TRANSFORM, side, side)
     path = tmp_path / "change.tif"
     products.write_change_raster(change, grid, path)
     valid, errors, _ = cog_validate(str(path))
@@ -31,8 +34,8 @@ def test_change_raster_is_a_valid_cog_of_the_classes(tmp_path: Path, side: int) 
         np.testing.assert_array_equal(ds.read(1), change)
         assert ds.nodata == 255 and ds.transform == TRANSFORM and ds.crs.to_epsg() == 32718
         assert json.loads(ds.tags()["classes"]) == {str(k): v for k, v in CHANGE_CLASSES.items()}
-        assert ds.block_shapes[0] == (products.TILE, products.TILE)
-        assert bool(ds.overviews(1)) == (side > products.TILE)
+        assert ds.block_shapes[0] == (BLOCK_SIZE, BLOCK_SIZE)
+        assert bool(ds.overviews(1)) == (side > BLOCK_SIZE)
     assert [p.name for p in tmp_path.iterdir()] == ["change.tif"]  # no temporary left
 
 
@@ -85,12 +88,15 @@ def test_rgb_of_several_tiles_has_overviews_that_skip_unseen_pixels(tmp_path: Pa
     assert ((half[some] >= lo[some]) & (half[some] <= hi[some])).all()
 
 
-@pytest.mark.parametrize(
-    ("shape", "factors"),
-    [((200, 200), []), ((256, 256), []), ((257, 100), [2]), ((800, 800), [2, 4]),
-     ((900, 1600), [2, 4, 8])],
-)  # fmt: skip
-def test_overview_levels_stop_when_one_tile_holds_the_overview(
-    shape: tuple[int, int], factors: list[int]
+@pytest.mark.parametrize("side", [200, 700])  # the GTiff layout and the COG driver's
+def test_a_product_that_does_not_validate_is_not_written(
+    tmp_path: Path, side: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert products.overview_factors(shape, 256) == factors
+    import rio_cogeo.cogeo
+
+    monkeypatch.setattr(rio_cogeo.cogeo, "cog_validate", lambda path: (False, ["bad IFD"], []))
+    change = np.zeros((side, side), np.uint8)
+    with pytest.raises(RasterError, match=r"did not validate.*bad IFD"):
+        products.write_change_raster(change, Grid("EPSG:32718", TRANSFORM, side, side),
+                                     tmp_path / "change.tif")  # fmt: skip
+    assert list(tmp_path.iterdir()) == []

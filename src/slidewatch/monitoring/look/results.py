@@ -22,6 +22,7 @@ from slidewatch.monitoring.look.context import RunContext
 from slidewatch.monitoring.registry import queries
 from slidewatch.monitoring.registry.counts import count_kinds
 from slidewatch.monitoring.registry.records import DetectedLandslide, KnownLandslide, PreviousRun
+from slidewatch.scene import Grid
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def _compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Res
 
 
 def _match(
-    change: Any, grid: products.Grid, current: list[DetectedLandslide], known: list[KnownLandslide],
+    change: Any, grid: Grid, current: list[DetectedLandslide], known: list[KnownLandslide],
     previous_id: int,
 ) -> list[ChangeRecord]:  # fmt: skip
     """Change records of this run's polygons against the AOI's known landslides."""
