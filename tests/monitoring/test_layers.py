@@ -10,7 +10,7 @@ from pathlib import Path
 import slidewatch.monitoring
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("kinds", "imagery", "example"),
+    ("kinds", "imagery"),
     ("registry",),
     ("archive", "alerts"),
     ("look", "history"),

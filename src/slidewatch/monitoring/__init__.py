@@ -30,6 +30,7 @@ Subpackages, by concern (each imports only those above it: no hop back up):
 - ``alerts`` — the outbox: webhook and SMTP delivery with retries;
 - ``look`` — schedule, one look, ``run-once``, queued runs, change, a run's results.
 
-Beside them: ``imagery`` (the one place monitoring calls acquisition and inference),
-``history`` (time series and figures) and ``example`` (a synthetic two-date catalogue).
+Beside them: ``kinds`` (change kinds, run and delivery states: the words all of them
+share), ``imagery`` (the one place monitoring calls acquisition and inference) and
+``history`` (time series and figures).
 """
