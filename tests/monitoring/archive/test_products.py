@@ -94,7 +94,7 @@ def test_a_product_that_does_not_validate_is_not_written(
 ) -> None:
     import rio_cogeo.cogeo
 
-    monkeypatch.setattr(rio_cogeo.cogeo, "cog_validate", lambda path: (False, ["bad IFD"], []))
+    monkeypatch.setattr(rio_cogeo.cogeo, "cog_validate", lambda path, **_: (False, ["bad IFD"], []))
     change = np.zeros((side, side), np.uint8)
     with pytest.raises(RasterError, match=r"did not validate.*bad IFD"):
         products.write_change_raster(change, Grid("EPSG:32718", TRANSFORM, side, side),
