@@ -9,13 +9,13 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slidewatch.monitoring.aois import AoiSettings
+from slidewatch.monitoring.registry.aois import AoiSettings
 
 if TYPE_CHECKING:  # imported when used: the CLI reads the defaults at start
     from slidewatch.acquisition.options import SourceConfig
     from slidewatch.monitoring.imagery import RegisteredModel
     from slidewatch.monitoring.registry import Registry
-    from slidewatch.monitoring.tables import Aoi
+    from slidewatch.monitoring.registry.tables import Aoi
 
 AOI_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(AoiSettings)
                                 if f.default is not MISSING}  # fmt: skip

@@ -11,7 +11,7 @@ from datetime import datetime
 from slidewatch.application.settings import HomeSettings
 from slidewatch.monitoring.look import Outcome
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Run
+from slidewatch.monitoring.registry.tables import Run
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class RunReport:
 
 def run_due(settings: HomeSettings, request: RunRequest = RunRequest()) -> RunReport:
     """Look at every due AOI of the home, then deliver pending alerts."""
-    from slidewatch.monitoring.cycle import run_once
+    from slidewatch.monitoring.look.cycle import run_once
 
     outcomes, deliveries = run_once(
         settings.monitor_config(), list(request.names) or None, request.now,
@@ -56,20 +56,20 @@ def run_due(settings: HomeSettings, request: RunRequest = RunRequest()) -> RunRe
 
 def queue_run(registry: Registry, name: str) -> Run:
     """A ``queued`` run of AOI ``name`` now (its acquisition is filled in when found)."""
-    from slidewatch.monitoring.queued import queue_run as insert_queued
+    from slidewatch.monitoring.look.queue import queue_run as insert_queued
 
     return insert_queued(registry, name)
 
 
 def run_queued(settings: HomeSettings, run_id: int, now: datetime | None = None) -> list[Outcome]:
     """Run the queued run ``run_id`` (a look at its AOI, forced); safe to run again."""
-    from slidewatch.monitoring.queued import run_queued as look_queued
+    from slidewatch.monitoring.look.queue import run_queued as look_queued
 
     return look_queued(settings.monitor_config(), run_id, now)
 
 
 def cancel_queued(registry: Registry, run_id: int, reason: str) -> bool:
     """End run ``run_id`` with ``reason`` if no look has taken it yet; whether it was."""
-    from slidewatch.monitoring.queued import cancel_queued as cancel
+    from slidewatch.monitoring.look.queue import cancel_queued as cancel
 
     return cancel(registry, run_id, reason)

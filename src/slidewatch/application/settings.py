@@ -111,15 +111,6 @@ class HomeSettings(BaseSettings):
         raise ConfigError(str(unknown_name("source", name, valid)))
 
 
-def _local_folder(storage: str) -> Path | None:
-    """The folder of a local archive root (a path or ``file://`` URL); None for others."""
-    if "://" not in storage:
-        return Path(storage).expanduser().resolve()
-    if storage.startswith(("file://", "local://")):
-        return Path(storage.split("://", 1)[1]).expanduser().resolve()
-    return None
-
-
 @dataclass(frozen=True)
 class HomeLayout:
     """Where a home keeps its registry, archive, work, jobs and models."""
@@ -135,9 +126,11 @@ class HomeLayout:
 
     @classmethod
     def of(cls, settings: HomeSettings) -> HomeLayout:
+        from slidewatch.monitoring.archive.storage import filesystem
+
         home = settings.home.resolve()
         given = settings.storage or str(home / ARCHIVE_DIR)
-        local = _local_folder(given)
+        local = filesystem(given)[2]  # the archive's own rule: a local folder or a URL
         jobs = local / ARCHIVE_JOBS_DIR if local is not None else home / JOBS_DIR
         url = settings.db_url.get_secret_value() if settings.db_url else None
         return cls(

@@ -91,9 +91,9 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
 @home_options
 def list_aois(settings: Any) -> None:
     """The registered AOIs, their last run and whether they are due now."""
-    from slidewatch.monitoring import runs
-    from slidewatch.monitoring.schedule import due
-    from slidewatch.monitoring.tables import utcnow
+    from slidewatch.monitoring.look.schedule import due
+    from slidewatch.monitoring.registry import runs
+    from slidewatch.monitoring.registry.tables import utcnow
 
     now = utcnow()
     with _registry(settings) as registry:
@@ -200,18 +200,10 @@ def run_once(names: tuple[str, ...], now: str | None, workers: int | None,
 def history(name: str, plot: Path | None, panels: Path | None, run_ids: tuple[int, ...],
             as_json: bool, settings: Any) -> None:  # fmt: skip
     """The time series of AOI NAME: landslide area and changes per acquisition."""
-    from dataclasses import replace
-
     from slidewatch.monitoring import history as hist
-    from slidewatch.monitoring.counts import run_counts
 
     with _registry(settings) as registry:
-        rows = hist.time_series(registry, name)
-        # landslides per change kind, as the service counts them (a baseline keeps its count)
-        counts = run_counts(registry, [r.run_id for r in rows])
-        rows = [replace(r, changes={k: v for k, v in counts[r.run_id].items() if v}
-                        or {k: v for k, v in r.changes.items() if k == "baseline"})
-                for r in rows]  # fmt: skip
+        rows = hist.time_series(registry, name)  # counts as the API counts them
         if as_json:
             click.echo(json.dumps([r.__dict__ for r in rows], indent=1))
         else:

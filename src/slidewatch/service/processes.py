@@ -142,7 +142,7 @@ class DetectProcess(Process):
 
     def accept(self, settings: ServiceSettings, inputs: BaseModel) -> dict[str, Any]:
         from slidewatch.application.models import named_model
-        from slidewatch.monitoring.aois import check_geometry
+        from slidewatch.monitoring.registry.aois import check_geometry
         from slidewatch.service.geometry import check_limits
 
         if not isinstance(inputs, DetectInputs):

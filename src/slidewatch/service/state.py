@@ -8,23 +8,11 @@ from typing import Any
 
 from fastapi import Request
 
-from slidewatch.errors import ConfigError
+from slidewatch.monitoring.archive import Archive
 from slidewatch.monitoring.registry import Registry
-from slidewatch.service.archive import ArchiveRoot
 from slidewatch.service.jobs_store import JobRunner
 from slidewatch.service.processes import PROCESSES
 from slidewatch.service.settings import ServiceSettings
-
-
-def archive_root(storage: str) -> ArchiveRoot:
-    """The archive a server reads: a local folder or an fsspec URL."""
-    try:
-        return ArchiveRoot(storage)
-    except (ImportError, ValueError) as exc:  # an unknown protocol or a missing backend
-        raise ConfigError(
-            f"storage {storage!r} cannot be opened ({exc}); give a local folder or an fsspec "
-            "URL whose package is installed (s3fs for s3://, gcsfs for gs://)"
-        ) from exc
 
 
 @dataclass
@@ -33,7 +21,7 @@ class ServiceState:
 
     settings: ServiceSettings
     registry: Registry
-    archive: ArchiveRoot
+    archive: Archive
     jobs: JobRunner
     scheduler: Any = field(default=None)
 
@@ -43,7 +31,7 @@ class ServiceState:
         return cls(
             settings=settings,
             registry=Registry(layout.registry_url),
-            archive=archive_root(layout.storage),
+            archive=Archive(layout.storage),
             jobs=JobRunner(layout.jobs_dir, PROCESSES, settings),
         )
 
