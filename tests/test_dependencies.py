@@ -12,7 +12,7 @@ import slidewatch
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "atomic", "threshold"),
     ("bands",),
-    ("rgb", "scene", "losses", "metrics"),
+    ("rgb", "mapfigure", "scene", "losses", "metrics"),
     ("data",),
     ("models",),
     ("inference", "acquisition"),
