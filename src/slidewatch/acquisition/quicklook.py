@@ -144,6 +144,23 @@ def save_picture(fig: Any, path: Path, title: str) -> Path:
     return path
 
 
+def draw_stack_picture(
+    stack: Path,
+    mask: Path,
+    acquisitions: Sequence[tuple[str, Sequence[str]]],
+    clear_fraction: float,
+    name: str | None = None,
+) -> tuple[Any, str]:
+    """(figure, title) of ``stack`` (``acquisitions``: (date, scene ids) each)."""
+    view = read_view(stack, mask)
+    head = (
+        f"slidewatch fetch: {name or Path(stack).stem}, true colour "
+        f"({','.join(view.bands)}), {100 * clear_fraction:.1f}% of the AOI seen"
+    )
+    body = "\n".join(acquisition_lines(acquisitions))
+    return draw_panels([view], [body], head), f"{head}\n{body}"
+
+
 def write_stack_picture(
     stack: Path,
     mask: Path,
@@ -152,12 +169,6 @@ def write_stack_picture(
     clear_fraction: float,
     name: str | None = None,
 ) -> Path:
-    """Write the picture of ``stack`` (``acquisitions``: (date, scene ids) each) at ``path``."""
-    view = read_view(stack, mask)
-    head = (
-        f"slidewatch fetch: {name or Path(stack).stem}, true colour "
-        f"({','.join(view.bands)}), {100 * clear_fraction:.1f}% of the AOI seen"
-    )
-    body = "\n".join(acquisition_lines(acquisitions))
-    fig = draw_panels([view], [body], head)
-    return save_picture(fig, path, f"{head}\n{body}")
+    """Write the picture of ``stack`` at ``path`` (see :func:`draw_stack_picture`)."""
+    fig, title = draw_stack_picture(stack, mask, acquisitions, clear_fraction, name)
+    return save_picture(fig, path, title)

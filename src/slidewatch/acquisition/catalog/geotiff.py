@@ -10,6 +10,8 @@ description. What the files cannot say is read from the names or given: the sens
 ``--datetime``), the processing baseline (``_N0509`` in the name or
 ``--processing-baseline``; needed from 2022-01-25, when the +1000 offset began) and the
 level (``L1C``/``L2A`` in the name, an SCL file (L2A), a B10 file (L1C), or ``--level``).
+"In the name" is the file's name, else its folder's: band files kept in a folder named
+after their product (``S2B_MSIL2A_20230701T150000_N0509_R111_T18LTP_…``) say all three.
 """
 
 from __future__ import annotations
@@ -155,14 +157,15 @@ def _when(key: str, folder: Path, bands: dict[str, Any], options: GeoTiffOptions
     )
 
 
-def _baseline(key: str, when: datetime, options: GeoTiffOptions) -> str | None:
-    match = BASELINE_TOKEN.search(key)
+def _baseline(key: str, folder: Path, when: datetime, options: GeoTiffOptions) -> str | None:
+    match = BASELINE_TOKEN.search(key) or BASELINE_TOKEN.search(folder.name)
     baseline = f"{match.group(1)}.{match.group(2)}" if match else options.processing_baseline
     if baseline is None and when.date() >= BASELINE_04_DATE:
         raise CatalogInputError(
-            f"scene {key} was sensed on {when.date()}, when products from processing baseline "
-            "04.00 on carry +1000 in every band, and its names do not state the baseline (like "
-            "_N0509); give it with --processing-baseline (05.09, or the product's own)"
+            f"scene {key} ({folder}) was sensed on {when.date()}, when products from processing "
+            "baseline 04.00 on carry +1000 in every band, and its names do not state the "
+            "baseline (like _N0509); give it with --processing-baseline (the product's own, "
+            "e.g. 05.09)"
         )
     if baseline is not None:
         baseline_has_offset(baseline)  # a number like 04.00, else the error says so
@@ -191,7 +194,7 @@ def _scene_item(key: str, files: Sequence[Path], options: GeoTiffOptions) -> tup
     folder = files[0].parent
     bands = _scene_bands(key, files)
     when = _when(key, folder, bands, options)
-    baseline = _baseline(key, when, options)
+    baseline = _baseline(key, folder, when, options)
     level = _level(key, folder, bands, options)
     offset = OFFSET_DN if baseline is not None and baseline_has_offset(baseline) else 0.0
     finest = min(bands, key=lambda b: bands[b][1]["res"])
@@ -210,7 +213,7 @@ def _scene_item(key: str, files: Sequence[Path], options: GeoTiffOptions) -> tup
         else:
             item.add_asset(asset_key, asset)
     assert item is not None  # a scene has at least one file
-    _properties(item, key, level, baseline, bands)
+    _properties(item, key, folder, level, baseline, bands)
     return item, level
 
 
@@ -232,7 +235,7 @@ def _describe(asset: Any, band: str, offset: float) -> None:
 
 
 def _properties(
-    item: Any, key: str, level: str, baseline: str | None, bands: dict[str, Any]
+    item: Any, key: str, folder: Path, level: str, baseline: str | None, bands: dict[str, Any]
 ) -> None:
     props = item.properties
     for field in [
@@ -242,7 +245,7 @@ def _properties(
     props["s2:product_type"] = "S2MSI2A" if level == "L2A" else "S2MSI1C"
     if baseline is not None:
         props["s2:processing_baseline"] = baseline
-    tile = TILE_TOKEN.search(key)
+    tile = TILE_TOKEN.search(key) or TILE_TOKEN.search(folder.name)
     if tile:
         props["s2:mgrs_tile"] = tile.group(1)
     if "SCL" in bands:
