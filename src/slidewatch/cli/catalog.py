@@ -86,7 +86,7 @@ def build(paths: tuple[Path, ...], out: Path, dems: tuple[Path, ...], dem_collec
 
 def _report(result: Any) -> None:
     for item in result.items:
-        when = item.datetime.strftime("%Y-%m-%d %H:%M") if item.datetime else "undated"
+        when = item.datetime.strftime("%Y-%m-%d %H:%M") if item.datetime else "elevation"
         facts = [when]
         if item.processing_baseline:
             facts.append(f"baseline {item.processing_baseline}")

@@ -48,6 +48,7 @@ class CatalogedItem:
     source: str
     """The product, zip, folder or file it was made from."""
     datetime: datetime | None
+    """Sensing time; None for elevation (a DEM has none)."""
     processing_baseline: str
     cloud_cover: float | None
     offset_dn: float | None
@@ -90,11 +91,15 @@ def build_catalog(
     for item, level in geotiff_items(inputs.geotiffs, geotiff or GeoTiffOptions()):
         made.append((item, COLLECTIONS[level], _asset_folder(item)))
     for dem in dems:
-        made.append((dem_item(_existing(Path(dem))), dem_collection, str(dem)))
+        path = _existing(Path(dem))
+        made.append((dem_item(path), dem_collection, str(path)))
     _refuse_duplicates(made)
     root = Path(out).expanduser().absolute()
     catalog = _open_or_new(root)
-    reports = [_add(catalog, item, collection, source) for item, collection, source in made]
+    reports = [
+        _add(catalog, item, collection, source, elevation=collection == dem_collection)
+        for item, collection, source in made
+    ]
     for child in catalog.get_children():
         if isinstance(child, pystac.Collection):
             child.update_extent_from_items()
@@ -168,7 +173,9 @@ def _collection(catalog: Any, name: str) -> Any:
     return collection
 
 
-def _add(catalog: Any, item: Any, collection_id: str, source: str) -> CatalogedItem:
+def _add(
+    catalog: Any, item: Any, collection_id: str, source: str, elevation: bool
+) -> CatalogedItem:
     collection = _collection(catalog, collection_id)
     replaced = collection.get_item(item.id) is not None
     if replaced:
@@ -186,7 +193,7 @@ def _add(catalog: Any, item: Any, collection_id: str, source: str) -> CatalogedI
         id=item.id,
         collection=collection_id,
         source=source,
-        datetime=item.datetime,
+        datetime=None if elevation else item.datetime,
         processing_baseline=str(props.get("s2:processing_baseline", "")),
         cloud_cover=props.get("eo:cloud_cover"),
         offset_dn=offsets.pop() if len(offsets) == 1 else None,
