@@ -52,7 +52,7 @@ class CatalogedItem:
     processing_baseline: str
     cloud_cover: float | None
     offset_dn: float | None
-    """The digital numbers its bands' ``raster:bands`` offset removes (None: not stated)."""
+    """The digital numbers fetch will remove (:func:`fetch_offset`; None for elevation)."""
     assets: tuple[str, ...]
     replaced: bool
     """An item of this id was in the catalogue and was replaced."""
@@ -181,13 +181,6 @@ def _add(
     if replaced:
         collection.remove_item(item.id)
     collection.add_item(item)
-    offsets = {
-        round(-float(rb["offset"]) / float(rb.get("scale") or 1e-4), 3) + 0.0
-        for asset in item.assets.values()
-        if asset.extra_fields.get("eo:bands")
-        for rb in asset.extra_fields.get("raster:bands") or []
-        if rb.get("offset") is not None
-    }
     props = item.properties
     return CatalogedItem(
         id=item.id,
@@ -196,10 +189,30 @@ def _add(
         datetime=None if elevation else item.datetime,
         processing_baseline=str(props.get("s2:processing_baseline", "")),
         cloud_cover=props.get("eo:cloud_cover"),
-        offset_dn=offsets.pop() if len(offsets) == 1 else None,
+        offset_dn=None if elevation else fetch_offset(item),
         assets=tuple(item.assets),
         replaced=replaced,
     )
+
+
+def fetch_offset(item: Any) -> float | None:
+    """The digital numbers ``fetch`` will remove from ``item``'s bands (its offset rule on
+    the parsed item); None when the rule cannot decide (fetch then asks for --dn-offset)."""
+    from slidewatch.acquisition.offset import stac_offset
+    from slidewatch.acquisition.stac.items import parse_item
+    from slidewatch.errors import SourceError
+
+    parsed = parse_item(item)
+    raster = [rb for a in parsed.assets.values() if a.band_names for rb in a.raster_bands]
+    if parsed.datetime is None:
+        return None
+    try:
+        offset, _ = stac_offset(
+            parsed.id, parsed.datetime, baseline=parsed.processing_baseline, raster_bands=raster
+        )
+    except SourceError:
+        return None
+    return offset
 
 
 def _save(catalog: Any, root: Path) -> None:
