@@ -21,13 +21,12 @@ from typing import Any
 import numpy as np
 
 from slidewatch.acquisition.clouds import CLEAR, OUTSIDE
+from slidewatch.bands import band_from_description
 from slidewatch.mapfigure import axis_labels, map_figure, scale_bar
-from slidewatch.rgb import STRETCH_PERCENT, colour_bands, percentile_limits, stretch_between
+from slidewatch.rgb import INVALID_GREY, colour_bands, stretch_rgb
 
 MAX_SIDE = 1024
 """The picture's longer side in pixels (big stacks are decimated, nearest)."""
-UNSEEN_GREY = 0.5
-"""What :func:`slidewatch.rgb.stretch_rgb` draws for invalid pixels; used here too."""
 OUTSIDE_RGB = (1.0, 1.0, 1.0)
 MAX_ACQUISITION_LINES = 5
 """Acquisitions named one a line in the title; more are counted."""
@@ -58,7 +57,7 @@ def read_view(stack: Path, mask: Path, max_side: int = MAX_SIDE) -> StackView:
 
     with rasterio.open(stack) as ds:
         names = tuple(d or f"band {i}" for i, d in enumerate(ds.descriptions, start=1))
-        picked = colour_bands(names)
+        picked = colour_bands([band_from_description(n) for n in names], three=True)
         step = max(1, math.ceil(max(ds.height, ds.width) / max_side))
         shape = (math.ceil(ds.height / step), math.ceil(ds.width / step))
         image = ds.read(
@@ -67,26 +66,21 @@ def read_view(stack: Path, mask: Path, max_side: int = MAX_SIDE) -> StackView:
         bounds, crs = tuple(ds.bounds), ds.crs
     with rasterio.open(mask) as ms:
         classes = ms.read(1, out_shape=shape, resampling=Resampling.nearest)
-    if image.shape[0] < 3:  # fewer than three bands: the last repeats (grey for one)
-        image = image[[min(k, image.shape[0] - 1) for k in range(3)]]
     bands = tuple(names[i] for i in picked)
     return StackView(image.astype(np.float64), classes, bounds, crs, bands)
 
 
-def colour(view: StackView, limits: np.ndarray) -> np.ndarray:
-    """H×W×3 in [0, 1]: stretched between ``limits``, unseen grey, outside the AOI white."""
-    rgb = np.moveaxis(stretch_between(view.image, limits), 0, -1)
-    rgb[~view.seen] = UNSEEN_GREY
-    rgb[view.classes == OUTSIDE] = OUTSIDE_RGB
-    return rgb
-
-
-def stretch_limits(views: Sequence[StackView]) -> np.ndarray:
-    """The stretch of :mod:`slidewatch.rgb` (its percentiles) over the seen pixels of all
-    ``views`` together (one stack, or a pair stretched alike)."""
+def colour(views: Sequence[StackView]) -> list[np.ndarray]:
+    """Each view as H×W×3 in [0, 1]: the one stretch (:func:`slidewatch.rgb.stretch_rgb`)
+    over the seen pixels of all ``views`` together (one stack, or a pair stretched alike),
+    unseen ground grey, outside the AOI white."""
+    widths = np.cumsum([v.image.shape[2] for v in views])[:-1]
     image = np.concatenate([v.image for v in views], axis=2)
     seen = np.concatenate([v.seen for v in views], axis=1)
-    return percentile_limits(image, STRETCH_PERCENT, 100 - STRETCH_PERCENT, seen)
+    out = np.split(stretch_rgb(image, seen), widths, axis=1)
+    for view, rgb in zip(views, out, strict=True):
+        rgb[view.classes == OUTSIDE] = OUTSIDE_RGB
+    return out
 
 
 def acquisition_lines(acquisitions: Sequence[tuple[str, Sequence[str]]]) -> list[str]:
@@ -103,7 +97,7 @@ def _legend(ax: Any, views: Sequence[StackView]) -> None:
 
     handles = []
     if any(((~v.seen) & (v.classes != OUTSIDE)).any() for v in views):
-        handles.append(Patch(color=(UNSEEN_GREY,) * 3, label="not seen (cloud, shadow, no data)"))
+        handles.append(Patch(color=(INVALID_GREY,) * 3, label="not seen (cloud, shadow, no data)"))
     if any((v.classes == OUTSIDE).any() for v in views):
         handles.append(Patch(facecolor=OUTSIDE_RGB, edgecolor="0.3", label="outside the AOI"))
     if handles:
@@ -117,13 +111,13 @@ def draw_panels(views: Sequence[StackView], titles: Sequence[str], suptitle: str
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    limits = stretch_limits(views)
+    pictures = colour(views)
     height, width = views[0].classes.shape
     lines = max(t.count("\n") + 1 for t in titles) + suptitle.count("\n") + 1
     fig, axes = map_figure(plt, height, width, panels=len(views), title_lines=lines)
-    for ax, view, title in zip(axes, views, titles, strict=True):
+    for ax, view, rgb, title in zip(axes, views, pictures, titles, strict=True):
         west, south, east, north = view.bounds
-        ax.imshow(colour(view, limits), interpolation="nearest", extent=(west, east, south, north))
+        ax.imshow(rgb, interpolation="nearest", extent=(west, east, south, north))
         axis_labels(ax, view.crs)
         scale_bar(ax, view.crs, view.bounds)
         ax.set_title(title, fontsize=8, loc="left")

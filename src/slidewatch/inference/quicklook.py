@@ -22,12 +22,11 @@ from slidewatch.mapfigure import MIN_FIGURE_PX as MIN_FIGURE_PX
 from slidewatch.mapfigure import axis_labels, map_figure, scale_bar
 from slidewatch.mapfigure import metres_per_unit as metres_per_unit
 from slidewatch.mapfigure import nice_length as nice_length
-from slidewatch.rgb import colour_bands, stretch_rgb
+from slidewatch.rgb import INVALID_GREY, colour_bands, stretch_rgb
 
 MAX_SIDE = 1024
 """The quicklook's longer side in pixels (big scenes are decimated)."""
 LANDSLIDE_RGBA = (1.0, 0.0, 0.0, 0.85)
-NODATA_GREY = 0.5  # what :func:`stretch_rgb` draws for invalid pixels
 
 
 def decimated_landslides(path: Path, shape: tuple[int, int]) -> np.ndarray:
@@ -50,7 +49,7 @@ def _legend(ax: Any, threshold: float | None, has_nodata: bool) -> None:
     rule = f"p ≥ {threshold:.2f}" if threshold is not None else "model's threshold"
     handles = [Patch(color=LANDSLIDE_RGBA, label=f"landslide ({rule})")]
     if has_nodata:
-        handles.append(Patch(color=(NODATA_GREY,) * 3, label="no data"))
+        handles.append(Patch(color=(INVALID_GREY,) * 3, label="no data"))
     ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.85)
 
 
