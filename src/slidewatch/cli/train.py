@@ -265,9 +265,15 @@ def training_report(model_dir: Path) -> str:
     )
     epochs = f"{t.get('epochs_run')} epochs run{early}, best epoch {t.get('best_epoch')}"
     validation = f"validation ({m.get('n_patches')} patches, threshold {spec.threshold:g})"
-    return "\n".join(
-        [f"slidewatch train: {epochs}", f"  {validation}: {scores}{loss}", f"  model: {model_dir}"]
-    )
+    from slidewatch.training.run_advice import run_advice
+
+    advice = run_advice(m, t, spec.threshold)
+    lines = [
+        f"slidewatch train: {epochs}",
+        f"  {validation}: {scores}{loss}",
+        f"  model: {model_dir}",
+    ]
+    return "\n".join(lines + ([advice] if advice else []))
 
 
 @click.command()
