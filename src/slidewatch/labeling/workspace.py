@@ -19,7 +19,7 @@ from slidewatch.errors import DatasetError, SlidewatchError
 from slidewatch.labeling.context import DEFAULT_MARGIN_PX, Context, NoContext, scene_context
 from slidewatch.labeling.patches import PatchInfo, find_patches, progress, state_of
 from slidewatch.labeling.store import LabelStore, LogEntry, PatchState
-from slidewatch.labeling.suggestions import Suggester, Suggestion, fraction_changed
+from slidewatch.labeling.suggestions import FRAME_PX, Suggester, Suggestion, fraction_changed
 from slidewatch.labeling.views import available_combinations, render, to_uint8
 
 
@@ -149,7 +149,13 @@ class Workspace:
         if self.suggester is None:
             raise DatasetError("no model was given; start with --model RUN/model for suggestions")
         info, image = self.image(key)
-        return self.suggester.suggest(image, info.bands, (key, info.image.stat().st_mtime_ns))
+
+        def around() -> np.ndarray | None:  # the scene around the patch, when there is one
+            ctx = scene_context(self.root, key, image, info.bands, FRAME_PX)
+            return ctx.image if isinstance(ctx, Context) else None
+
+        stamp = (key, info.image.stat().st_mtime_ns)
+        return self.suggester.suggest(image, info.bands, stamp, context=around)
 
     def start_mask(self, key: str) -> LoadedMask:
         """The mask to start from: a draft, the dataset's mask, the suggestion, or empty."""
