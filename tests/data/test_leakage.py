@@ -107,3 +107,25 @@ def test_plain_patches_split_as_before(tmp_path: Path) -> None:
     order = np.random.default_rng(7).permutation(10)
     expected = {ordered[i].key for i in order[:2]}  # the 0.1 version's rule
     assert {r.key for r in split_apart(refs, 0.2, 7).val} == expected
+
+
+def test_keys_tell_the_splits_apart_and_old_split_files_still_read(tmp_path: Path) -> None:
+    """The benchmark numbers each split from 1: TrainData/img/image_1.h5 and
+    ValidData/img/image_1.h5 are different patches and must have different keys."""
+    from slidewatch.data.splits import read_split, write_split
+
+    make_l4s_dataset(tmp_path / "L4S" / "x", n=2, size=32, seed=1)
+    for folder in ("TrainData", "ValidData"):
+        shutil.copytree(tmp_path / "L4S" / "x", tmp_path / "L4S" / folder)
+    shutil.rmtree(tmp_path / "L4S" / "x")
+    write_mask(tmp_path / "L4S" / "ValidData" / "mask" / "mask_1.h5", np.zeros((32, 32)))
+    refs = discover(tmp_path / "L4S")
+    assert sorted(r.key for r in refs) == [
+        "L4S/train/image_1", "L4S/train/image_2", "L4S/val/image_1", "L4S/val/image_2",
+    ]  # fmt: skip
+    assert len(leak_groups(refs)) == 2  # each image is in both splits: copies, kept together
+    write_split(tmp_path / "s.json", {"train": refs[:2], "val": refs[2:]})
+    assert read_split(tmp_path / "s.json", refs)["val"] == refs[2:]
+    flat = discover(tmp_path / "L4S" / "TrainData")
+    (tmp_path / "old.json").write_text(json.dumps({"train": ["TrainData/image_1"], "val": []}))
+    assert read_split(tmp_path / "old.json", flat)["train"] == flat[:1]  # a 0.1 key

@@ -331,3 +331,76 @@ def generate(out: Path, layout: str, patches: int, size: int, seed: int) -> None
 
     made = make_l4s_dataset(out, layout=layout, n=patches, size=size, seed=seed)
     click.echo(f"wrote {len(made.ids)} patches ({layout} layout) to {out}")
+
+
+@data.command()
+@click.argument("dataset", type=click.Choice(["landslide4sense"]))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to fill (official layout from zenodo, Hugging Face layout from huggingface).",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["zenodo", "huggingface"]),
+    default="zenodo",
+    show_default=True,
+    help="Zenodo record 10463239 (three zips) or the ibm-nasa-geospatial Hugging Face mirror.",
+)
+@click.option(
+    "--splits",
+    default="train,validation,test",
+    show_default=True,
+    help="Splits to fetch, comma-separated.",
+)
+@click.option(
+    "--base-url",
+    envvar="SLIDEWATCH_L4S_BASE_URL",
+    show_envvar=True,
+    help="Fetch the files from this mirror instead of the source (URL of the folder that "
+    "holds them).",
+)
+@click.option(
+    "--api-url",
+    envvar="SLIDEWATCH_L4S_API_URL",
+    show_envvar=True,
+    help="The listing that states sizes and checksums (default: the source's own API).",
+)
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Accept files whose checksum no manifest or listing states (checked by size only).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def download(
+    dataset: str,
+    out: Path,
+    source: str,
+    splits: str,
+    base_url: str | None,
+    api_url: str | None,
+    allow_unverified: bool,
+    quiet: bool,
+) -> None:
+    """Download DATASET (landslide4sense: the paper's benchmark) into --out.
+
+    Resumable: run the same command again after an interruption. Sizes and checksums are
+    checked; a split appears under its final name only when complete (docs/training.md).
+    """
+    from slidewatch.data.l4s_download import download_l4s, parse_splits
+
+    result = download_l4s(
+        out, source, parse_splits(splits), base_url, api_url, allow_unverified, not quiet
+    )
+    click.echo(
+        f"{', '.join(result.splits)} in {result.out} ({result.layout} layout; {result.fetched} "
+        f"files downloaded now); next: slidewatch data check {result.out}"
+    )
+    if result.unverified:
+        click.secho(
+            f"Warning: {len(result.unverified)} files were taken without a checksum "
+            "(--allow-unverified); see download.json",
+            fg="yellow",
+            err=True,
+        )

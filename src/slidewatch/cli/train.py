@@ -304,7 +304,8 @@ def training_report(model_dir: Path) -> str:
 @click.option(
     "--predictions",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Save each patch's probability as DIR/SOURCE/ID.npy.",
+    help="Save each patch's probability as DIR/SOURCE/ID.npy (DIR/SOURCE/SPLIT/ID.npy in "
+    "layouts with splits).",
 )
 @click.option(
     "--figure",

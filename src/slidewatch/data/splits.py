@@ -179,6 +179,10 @@ def read_split(path: Path, refs: Sequence[PatchRef]) -> dict[str, list[PatchRef]
     if not isinstance(payload, dict) or not all(isinstance(v, list) for v in payload.values()):
         raise DatasetError(f"{path}: expected {{split: [keys]}}; rewrite it with 'data split'")
     by_key = {r.key: r for r in refs}
+    legacy = [r.legacy_key for r in refs]
+    for r in refs:  # split files before 0.2 named patches source/id; unambiguous ones still map
+        if legacy.count(r.legacy_key) == 1:
+            by_key.setdefault(r.legacy_key, r)
     out: dict[str, list[PatchRef]] = {}
     for name, keys in payload.items():
         missing = [k for k in keys if k not in by_key]

@@ -154,9 +154,9 @@ def write_json(path: Path, data: Any) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=2, default=float))
 
 
-def save_probability(directory: Path, source: str, patch_id: str, prob: np.ndarray) -> None:
-    """Write ``directory/source/patch_id.npy`` (float32 H×W) atomically."""
-    path = directory / source / f"{patch_id}.npy"
+def save_probability(directory: Path, key: str, prob: np.ndarray) -> None:
+    """Write ``directory/KEY.npy`` (float32 H×W) atomically; the key is ``SOURCE[/SPLIT]/ID``."""
+    path = directory / f"{key}.npy"
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
         np.save(f, prob.astype(np.float32))
 
@@ -175,18 +175,20 @@ def run_model(
     acc = Accumulator(beta=float(predictor.spec.training.get("beta", 1.0)))
     acc.patch_hists = {} if keep_histograms else None
     views: dict[bool, list[PatchView]] = {True: [], False: []}  # with / without landslides
+    keys = iter([r.key for r in refs])  # the loader keeps the order of refs
     for batch, prob in predict_batches(predictor, refs, batch_size, progress):
         mask = batch["mask"].numpy()
         acc.add(prob, mask, predictor.threshold)
-        for i, (pid, source) in enumerate(zip(batch["id"], batch["source"], strict=True)):
+        for i in range(len(prob)):
+            key = next(keys)
             if acc.patch_hists is not None:
-                acc.patch_hists[f"{source}/{pid}"] = patch_histogram(prob[i], mask[i])
+                acc.patch_hists[key] = patch_histogram(prob[i], mask[i])
             if predictions_dir is not None:
-                save_probability(predictions_dir, source, pid, prob[i])
+                save_probability(predictions_dir, key, prob[i])
             kept = views[bool(mask[i].any())]
             if len(kept) < FIGURE_PATCHES:
                 image = batch["image"][i].numpy()
-                kept.append(PatchView(f"{source}/{pid}", image, predictor.bands, mask[i], prob[i]))
+                kept.append(PatchView(key, image, predictor.bands, mask[i], prob[i]))
     return acc, (views[True] + views[False])[:FIGURE_PATCHES]
 
 
@@ -287,7 +289,7 @@ def evaluate(
     model was trained on (``training_patches_scored``; anything above 0 flatters it).
 
     ``out`` receives the metrics as JSON, ``predictions_dir`` one ``.npy`` probability map
-    per patch (``SOURCE/ID.npy``), ``figure`` the paper's Figure 3. With
+    per patch (``SOURCE[/SPLIT]/ID.npy``), ``figure`` the paper's Figure 3. With
     ``calibrate`` the F1-optimal threshold on the validation split is first stored
     in the model file, and the scores are reported on patches it was not chosen on
     (:func:`calibrated_scores`; by default the official test split when the data holds one,

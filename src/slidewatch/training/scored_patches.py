@@ -61,7 +61,7 @@ def select_refs(
     run_split = run_split_file(model_dir)
     if split is None:
         own_val = _run_split_keys(model_dir).get("val", set())
-        chosen = [r for r in refs if r.key in own_val]
+        chosen = [r for r in refs if r.key in own_val or r.legacy_key in own_val]
         if chosen:
             return chosen, f"the validation split of the model's run ({run_split})"
         return refs, "all labelled patches (the model's run recorded no split of this data)"
@@ -116,4 +116,7 @@ def training_overlap(model_dir: Path, refs: Sequence[PatchRef]) -> int:
         return 0
     train_hashes = _training_hashes(model_dir, trained_on) or set()
     scored = image_hashes([r for r in refs if r.key not in trained_on]) if train_hashes else {}
-    return sum(r.key in trained_on or scored.get(r.key) in train_hashes for r in refs)
+    return sum(
+        r.key in trained_on or r.legacy_key in trained_on or scored.get(r.key) in train_hashes
+        for r in refs
+    )
