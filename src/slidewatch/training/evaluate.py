@@ -24,7 +24,7 @@ from slidewatch.data.contract import check_patches
 from slidewatch.data.dataset import PatchDataset
 from slidewatch.data.hdf5 import read_bands
 from slidewatch.data.layout import PatchRef, discover_many
-from slidewatch.errors import BandError
+from slidewatch.errors import BandError, DatasetError
 from slidewatch.inference.engine import Engine, load_engine
 from slidewatch.losses import DICE_EPS, dice_from_sums
 from slidewatch.metrics import confusion_counts, per_patch_scores, scores_from_counts
@@ -210,9 +210,20 @@ def calibrate_model(
     engine: str = "auto",
     device: str = "cpu",
 ) -> Calibration:
-    """Store the F1-optimal threshold on the validation split in the model file."""
+    """Store the F1-optimal threshold on the validation split in the model file: the run's
+    validation patches in ``data_dirs``, else in the training folders the model file names
+    (so that a model can be calibrated on its own split and scored on another source)."""
     predictor = load_engine(model_dir, engine, device)
-    refs, what = select_refs(model_dir, data_dirs, "val")
+    try:
+        refs, what = select_refs(model_dir, data_dirs, "val")
+    except DatasetError as exc:
+        own = [Path(d) for d in predictor.spec.training.get("data_dirs", [])]
+        if not own or not all(d.is_dir() for d in own):
+            raise DatasetError(
+                f"{exc}; --calibrate chooses the threshold on the model's validation split: "
+                "give its training data with --data too"
+            ) from None
+        refs, what = select_refs(model_dir, own, "val")
     check_bands(model_dir, predictor.bands, refs)
     acc, _ = run_model(
         predictor, refs, batch_size=batch_size, progress=progress, keep_histograms=True
