@@ -38,7 +38,7 @@ PAD_PX = 20
 
 
 def make_catalogue(root: Path, side_px: int) -> Path:
-    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
+    from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
 
     size = side_px + 2 * PAD_PX
     size += -size % 6  # whole 60 m pixels
@@ -52,7 +52,7 @@ def aoi_of(side_px: int) -> object:
     from shapely.geometry import box, mapping, shape
 
     from slidewatch.acquisition.aoi import validate_aoi
-    from slidewatch.acquisition.synthetic import CRS, ORIGIN
+    from slidewatch.synthetic import CRS, ORIGIN
 
     x0, y0 = ORIGIN[0] + 10 * PAD_PX, ORIGIN[1] - 10 * PAD_PX
     inner = box(x0, y0 - 10 * side_px, x0 + 10 * side_px, y0)
@@ -61,11 +61,11 @@ def aoi_of(side_px: int) -> object:
 
 def run_fetch(catalogue: Path, side_px: int, out: Path) -> tuple[float, float]:
     """(wall seconds, CPU seconds of all threads) of one ``fetch_stack``."""
-    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.acquisition.options import StacConfig
     from slidewatch.acquisition.stack import fetch_stack
 
     t0, c0 = time.perf_counter(), time.process_time()
-    config = SourceConfig(stac_url=str(catalogue), bands="all14")  # the scene has B10
+    config = StacConfig(stac_url=str(catalogue), bands="all14")  # the scene has B10
     fetch_stack(config, aoi_of(side_px), date(2023, 6, 1),
                 date(2023, 6, 1), out)  # fmt: skip
     return time.perf_counter() - t0, time.process_time() - c0

@@ -20,9 +20,9 @@ from torch.utils.data import DataLoader, Dataset
 from slidewatch.data.cache import build_cache
 from slidewatch.data.cached_dataset import CachedPatchDataset, collate_patches
 from slidewatch.data.dataset import PatchDataset
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.layout import discover
 from slidewatch.data.stats import compute_normalization
+from slidewatch.synthetic import make_l4s_dataset
 
 
 def throughput(dataset: Dataset, workers: int, epochs: int, collate: bool = False) -> float:

@@ -51,8 +51,8 @@ PAPER_WIDTH = 64
 
 
 def make_catalog(root: Path, scene_px: int) -> Path:
-    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
-    from slidewatch.monitoring.example import FIRST
+    from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
+    from slidewatch.synthetic.example import FIRST
 
     bands, dem, _ = area_bands(scene_px, scene_px, seed=5)
     return write_catalog(root, [SyntheticScene("S2A_BENCH_20230301", FIRST, bands)], dem)
@@ -94,7 +94,7 @@ def aoi_boxes(n: int, aoi_px: int, scene_px: int) -> list[dict[str, Any]]:
     from rasterio.warp import transform_geom
     from shapely.geometry import box, mapping
 
-    from slidewatch.acquisition.synthetic import CRS, ORIGIN
+    from slidewatch.synthetic import CRS, ORIGIN
 
     per_row = (scene_px - 12) // aoi_px
     if per_row * per_row < n:
@@ -121,7 +121,7 @@ def register(db_url: str, boxes: list[dict[str, Any]], model: Path, catalog: Pat
 def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
             workers: int | None, label: str = "") -> dict[str, Any]:  # fmt: skip
     from slidewatch.monitoring.cycle import run_once
-    from slidewatch.monitoring.example import FIRST
+    from slidewatch.synthetic.example import FIRST
 
     home = root / f"home-{workers or 1}{label}"
     home.mkdir()

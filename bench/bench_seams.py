@@ -1,6 +1,6 @@
 """Seams by overlap and training, and the fill of invalid pixels (issue 7, section 2).
 
-Trains two small U-Nets on a synthetic area (``slidewatch.data.synthetic``): a weakly
+Trains two small U-Nets on a synthetic area (``slidewatch.synthetic``): a weakly
 trained one (``--weak-epochs``, F1 about 0.17) and a well-trained one (``--epochs``), then
 runs ``detect`` over a separate synthetic scene with 25 % and 50 % overlap and prints, for each:
 
@@ -31,7 +31,7 @@ import rasterio
 
 def train_models(tmp: Path, args: argparse.Namespace) -> dict[str, Path]:
     from slidewatch.data.build import build_patches
-    from slidewatch.data.synthetic import make_synthetic_area
+    from slidewatch.synthetic import make_synthetic_area
     from slidewatch.training.config import TrainConfig
     from slidewatch.training.train import train
 
@@ -76,9 +76,9 @@ def f1_against(landslides: Path, labels: Path) -> float:
 
 
 def seams(tmp: Path, models: dict[str, Path], args: argparse.Namespace) -> None:
-    from slidewatch.data.synthetic import make_synthetic_area
     from slidewatch.inference.detect import detect
     from slidewatch.inference.windows import window_grid
+    from slidewatch.synthetic import make_synthetic_area
 
     scene = make_synthetic_area(tmp / "scene", args.scene_px, args.scene_px, 8)
     tile = 128
@@ -100,13 +100,13 @@ def seams(tmp: Path, models: dict[str, Path], args: argparse.Namespace) -> None:
 
 
 def fill_bias(tmp: Path, model: Path, args: argparse.Namespace) -> None:
-    from slidewatch.data.synthetic import make_synthetic_area
     from slidewatch.inference.blending import window_weights
     from slidewatch.inference.engine import load_engine
     from slidewatch.inference.fill import FILLS, make_filler
     from slidewatch.inference.runner import predict_rows
     from slidewatch.inference.scene import SceneReader, open_scene
     from slidewatch.inference.windows import window_grid
+    from slidewatch.synthetic import make_synthetic_area
 
     size = 384
     area = make_synthetic_area(tmp / "fill", size, size, 9)

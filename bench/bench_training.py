@@ -29,11 +29,11 @@ import torch
 from torch.utils.data import DataLoader
 
 from slidewatch.data.dataset import PatchDataset
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.layout import discover
 from slidewatch.data.stats import compute_normalization
 from slidewatch.losses import build_loss
 from slidewatch.models.registry import build_model, model_names
+from slidewatch.synthetic import make_l4s_dataset
 from slidewatch.training.task import SegmentationTask
 
 WARMUP = 2

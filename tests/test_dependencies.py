@@ -16,7 +16,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("data",),
     ("models",),
     ("inference", "acquisition"),
-    ("training", "labeling"),
+    ("training", "labeling", "synthetic"),
     ("monitoring",),
     ("service",),
     ("demo",),

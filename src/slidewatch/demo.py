@@ -55,8 +55,8 @@ def run_demo(
     A previous demo's run folder in ``out`` is replaced (the demo owns that folder).
     """
     from slidewatch.data.build import build_patches
-    from slidewatch.data.synthetic import make_synthetic_area
     from slidewatch.inference.detect import detect
+    from slidewatch.synthetic import make_synthetic_area
     from slidewatch.training.config import TrainConfig
     from slidewatch.training.train import train
 

@@ -25,7 +25,7 @@ from rasterio.warp import transform_geom
 from shapely.geometry import box, mapping, shape
 
 from slidewatch.acquisition.aoi import AOI, validate_aoi
-from slidewatch.acquisition.synthetic import CRS, ORIGIN, SyntheticScene, area_bands, write_catalog
+from slidewatch.synthetic import CRS, ORIGIN, SyntheticScene, area_bands, write_catalog
 
 SIDE = 60
 SLOPE_DEG = 30.0

@@ -135,3 +135,13 @@ def test_area_limit_says_how_to_raise_it(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv(MAX_AREA_ENV, "lots")
     with pytest.raises(AOIError, match="not a number"):
         parse_aoi(big)
+
+
+def test_an_aoi_from_its_geojson_is_the_same_value() -> None:
+    from slidewatch.acquisition.aoi import AOI
+
+    aoi = parse_aoi("-77.6,-9.6,-77.5,-9.5")
+    again = AOI.from_geojson(aoi.to_geojson())
+    assert again == aoi and hash(again) == hash(aoi) and again.epsg == 32718
+    with pytest.raises(AOIError, match=r"registry row 3: a Point is not an area"):
+        AOI.from_geojson({"type": "Point", "coordinates": [0, 0]}, "registry row 3")

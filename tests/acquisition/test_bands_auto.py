@@ -11,13 +11,14 @@ import pytest
 import rasterio
 from click.testing import CliRunner
 
+from slidewatch.acquisition.options import EarthEngineConfig, StacConfig
 from slidewatch.acquisition.served import BandChoice, check_model_bands, choose_bands
-from slidewatch.acquisition.sources import SceneInfo, SourceConfig
+from slidewatch.acquisition.sources import SceneInfo
 from slidewatch.acquisition.stack import fetch_stack
-from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
 from slidewatch.bands import BAND_NAMES, BAND_SETS, resolve_bands
 from slidewatch.cli import cli
 from slidewatch.errors import ConfigError, SourceError
+from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
 
 from .conftest import SIDE, aoi_from_utm, plane_dem, utc
 
@@ -45,13 +46,13 @@ def l1c_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_l2a_set_is_all14_without_b10() -> None:
     assert resolve_bands("l2a") == L2A_13 == BAND_SETS["l2a"]
-    assert SourceConfig().bands == "auto"
+    assert StacConfig().bands == "auto"
 
 
 def test_auto_on_l2a_writes_13_bands_and_records_why(l2a_catalogue: Path, tmp_path: Path) -> None:
     out = tmp_path / "s.tif"
     result = fetch_stack(
-        SourceConfig(stac_url=str(l2a_catalogue)), aoi_from_utm(100, 100, 500, 500), DAY, DAY, out
+        StacConfig(stac_url=str(l2a_catalogue)), aoi_from_utm(100, 100, 500, 500), DAY, DAY, out
     )
     assert result.bands == L2A_13
     assert (
@@ -69,7 +70,7 @@ def test_auto_on_l2a_writes_13_bands_and_records_why(l2a_catalogue: Path, tmp_pa
 
 
 def test_auto_on_l1c_writes_all14_silently(l1c_catalogue: Path, tmp_path: Path) -> None:
-    config = SourceConfig(stac_url=str(l1c_catalogue), collection="sentinel-2-l1c")
+    config = StacConfig(stac_url=str(l1c_catalogue), collection="sentinel-2-l1c")
     result = fetch_stack(config, aoi_from_utm(100, 100, 500, 500), DAY, DAY, tmp_path / "s.tif")
     assert result.bands == BAND_NAMES and result.band_note == ""
     assert result.cloud_mask == "s2cloudless"
@@ -95,7 +96,7 @@ def _scene(served: tuple[str, ...] | None) -> SceneInfo:
 
 def test_choice_from_the_items_or_the_earth_engine_collection() -> None:
     every = tuple(b for b in BAND_NAMES[:12])
-    stac = SourceConfig(collection="whatever")
+    stac = StacConfig(collection="whatever")
     assert choose_bands(stac, [_scene(every)]) == BandChoice(BAND_NAMES)
     assert choose_bands(stac, [_scene(every), _scene(L2A_13[:12])]).names == L2A_13
     # another band missing: all14, so that the asset table's error names the item and keys
@@ -103,10 +104,10 @@ def test_choice_from_the_items_or_the_earth_engine_collection() -> None:
         choose_bands(stac, [_scene(tuple(b for b in every if b not in ("B5", "B10")))]).names
         == BAND_NAMES
     )
-    assert choose_bands(SourceConfig(bands="six10m"), [_scene(())]).names == BAND_SETS["six10m"]
-    sr = SourceConfig(kind="gee", collection="COPERNICUS/S2_SR_HARMONIZED")
+    assert choose_bands(StacConfig(bands="six10m"), [_scene(())]).names == BAND_SETS["six10m"]
+    sr = EarthEngineConfig(collection="COPERNICUS/S2_SR_HARMONIZED")
     assert choose_bands(sr, [_scene(None)]).names == L2A_13
-    toa = SourceConfig(kind="gee", collection="COPERNICUS/S2_HARMONIZED")
+    toa = EarthEngineConfig(collection="COPERNICUS/S2_HARMONIZED")
     assert choose_bands(toa, [_scene(None)]).note == ""
 
 
@@ -120,7 +121,7 @@ def test_another_missing_band_is_an_error_naming_the_item(tmp_path: Path) -> Non
     catalog.save()
     with pytest.raises(SourceError, match=r"item S_2023 has no asset for band B5 .*B04, B06"):
         fetch_stack(
-            SourceConfig(stac_url=str(cat)),
+            StacConfig(stac_url=str(cat)),
             aoi_from_utm(100, 100, 500, 500),
             DAY,
             DAY,
@@ -133,11 +134,11 @@ def test_model_needing_b10_refused_without_network(
 ) -> None:
     all14 = BAND_NAMES
     with pytest.raises(ConfigError, match=r"needs B10 .*'sentinel-2-l2a' serves none.*--bands l2a"):
-        check_model_bands(SourceConfig(), all14, "m")  # Earth Search, by the collection's name
+        check_model_bands(StacConfig(), all14, "m")  # Earth Search, by the collection's name
     with pytest.raises(ConfigError, match="B10"):
-        check_model_bands(SourceConfig(stac_url=str(l2a_catalogue)), all14, "m")  # its items
+        check_model_bands(StacConfig(stac_url=str(l2a_catalogue)), all14, "m")  # its items
     check_model_bands(
-        SourceConfig(stac_url=str(l1c_catalogue), collection="sentinel-2-l1c"), all14, "m"
+        StacConfig(stac_url=str(l1c_catalogue), collection="sentinel-2-l1c"), all14, "m"
     )
-    check_model_bands(SourceConfig(), L2A_13, "m")
-    check_model_bands(SourceConfig(stac_url="http://127.0.0.1:9/", collection="mine"), all14, "m")
+    check_model_bands(StacConfig(), L2A_13, "m")
+    check_model_bands(StacConfig(stac_url="http://127.0.0.1:9/", collection="mine"), all14, "m")

@@ -168,7 +168,7 @@ def test_acquisition_does_not_import_torch(catalogue: Catalogue, tmp_path: Path)
         f" '2021-06-01', '--out', r'{tmp_path / 's.tif'}', '--stac-url', r'{catalogue.path}'])\n"
         "except SystemExit as exc:\n"
         "    assert exc.code in (0, None), exc.code\n"
-        "import slidewatch.acquisition.earthengine, slidewatch.acquisition.pair\n"
+        "import slidewatch.acquisition.earthengine.source, slidewatch.acquisition.pair\n"
         "bad = [m for m in ('torch', 'lightning', 'distributed') if m in sys.modules]\n"
         "assert not bad, bad\n"
     )

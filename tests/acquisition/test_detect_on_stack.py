@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from slidewatch.acquisition.sources import SourceConfig
+from slidewatch.acquisition.options import StacConfig
 from slidewatch.acquisition.stack import fetch_stack
 
 from .conftest import Catalogue
@@ -39,7 +39,7 @@ def test_cloud_pixels_become_255_after_detect(
     from slidewatch.inference.detect import detect
 
     stack = fetch_stack(
-        SourceConfig(stac_url=str(catalogue.path)),
+        StacConfig(stac_url=str(catalogue.path)),
         aoi_t1,
         date(2023, 6, 11),
         date(2023, 6, 11),
@@ -75,7 +75,7 @@ def all14_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def l2a_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
+    from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
 
     from .conftest import SIDE, plane_dem, utc
 
@@ -92,7 +92,7 @@ def test_detect_refuses_an_all14_model_on_an_l2a_stack(
     from slidewatch.inference.detect import detect
 
     day = date(2023, 6, 1)
-    config = SourceConfig(stac_url=str(l2a_catalogue))
+    config = StacConfig(stac_url=str(l2a_catalogue))
     stack = fetch_stack(config, aoi_t1, day, day, tmp_path / "stack.tif")
     assert "B10" not in stack.bands and len(stack.bands) == 13
     with pytest.raises(BandError, match=r"missing: B10\); B10 .*L2A.*--bands l2a.*--source gee"):

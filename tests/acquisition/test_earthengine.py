@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import rasterio
 
-from slidewatch.acquisition.gee_requests import (
+from slidewatch.acquisition.earthengine.requests import (
     FILL,
     MAX_REQUEST_BYTES,
     is_harmonized,
@@ -21,7 +21,7 @@ from slidewatch.acquisition.gee_requests import (
     request_grid,
     scene_from_properties,
 )
-from slidewatch.acquisition.sources import SourceConfig
+from slidewatch.acquisition.options import EarthEngineConfig
 from slidewatch.bands import BAND_NAMES, L4S_SCALE
 
 from .conftest import aoi_from_utm
@@ -129,7 +129,7 @@ def test_date_rule_and_harmonized_collections() -> None:
 
 
 def test_expressions_select_the_scenes_bands_and_probability(fake_ee: FakeEarthEngine) -> None:
-    from slidewatch.acquisition.earthengine import acquisition_image, dem_image
+    from slidewatch.acquisition.earthengine.source import acquisition_image, dem_image
 
     image = acquisition_image("COPERNICUS/S2", ["ID1", "ID2"], ["B4", "B8A", "CLOUDPROB"])
     text = json.dumps(ee.serializer.encode(image))
@@ -146,13 +146,28 @@ def test_expressions_select_the_scenes_bands_and_probability(fake_ee: FakeEarthE
     assert '"DEM"' in dem and "bilinear" in dem
 
 
+def test_asset_keys_name_the_collections_bands(fake_ee: FakeEarthEngine) -> None:
+    """``--asset-key B4=red`` on Earth Engine: the collection's band ``red`` read as B4."""
+    from slidewatch.acquisition.earthengine.source import acquisition_image
+
+    image = acquisition_image("users/me/s2", ["ID1"], ["B4", "B8"], {"B4": "red"})
+    (select,) = [
+        node["functionInvocationValue"]["arguments"]
+        for node in ee.serializer.encode(image)["values"].values()
+        if node.get("functionInvocationValue", {}).get("functionName") == "Image.select"
+    ]
+    selected = select["bandSelectors"]["arrayValue"]["values"]
+    renamed = select["newNames"]["arrayValue"]["values"]
+    assert selected[0] == {"constantValue": "red"} and renamed[0] == {"constantValue": "B4"}
+    assert selected[1] == renamed[1]  # B8 as it is
+
+
 def test_fetch_from_earth_engine_with_a_fake_service(
     fake_ee: FakeEarthEngine, tmp_path: Path
 ) -> None:
     from slidewatch.acquisition.stack import fetch_stack
 
-    config = SourceConfig(
-        kind="gee",
+    config = EarthEngineConfig(
         collection="COPERNICUS/S2",
         dem_collection="COPERNICUS/DEM/GLO30",
         bands="B2,B4,dem",

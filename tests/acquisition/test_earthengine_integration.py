@@ -29,11 +29,10 @@ def _network_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_fetch_a_small_area_from_earth_engine(tmp_path: Path) -> None:
     from slidewatch.acquisition.aoi import parse_aoi
-    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.acquisition.options import EarthEngineConfig
     from slidewatch.acquisition.stack import fetch_stack
 
-    config = SourceConfig(
-        kind="gee",
+    config = EarthEngineConfig(
         collection="COPERNICUS/S2_HARMONIZED",
         dem_collection="COPERNICUS/DEM/GLO30",
         gee_project=PROJECT,

@@ -13,11 +13,11 @@ import pytest
 import rasterio
 
 from slidewatch.acquisition.clouds import CLEAR, CLOUD, OUTSIDE
-from slidewatch.acquisition.sources import SourceConfig
+from slidewatch.acquisition.options import StacConfig
 from slidewatch.acquisition.stack import fetch_stack
-from slidewatch.acquisition.synthetic import ORIGIN
 from slidewatch.bands import BAND_NAMES, L4S_SCALE
 from slidewatch.errors import NoSceneError, SourceError
+from slidewatch.synthetic import ORIGIN
 
 from .conftest import SLOPE_DEG, Catalogue, aoi_from_utm
 
@@ -37,8 +37,8 @@ def expected_l4s(
     return (at10[rows, cols] - offset_in_file) / L4S_SCALE[BAND_NAMES.index(name)]
 
 
-def config(cat: Catalogue, **kw: object) -> SourceConfig:
-    return SourceConfig(stac_url=str(cat.path), **kw)  # type: ignore[arg-type]
+def config(cat: Catalogue, **kw: object) -> StacConfig:
+    return StacConfig(stac_url=str(cat.path), **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_small_chunks_give_the_same_stack(
     """Every way a 20/60 m band enters the chunks (see .native.plan_coarse) gives the
     stack of one chunk."""
     if whole_max_px is not None:
-        monkeypatch.setattr("slidewatch.acquisition.native.WHOLE_MAX_PX", whole_max_px)
+        monkeypatch.setattr("slidewatch.acquisition.stac.native.WHOLE_MAX_PX", whole_max_px)
     small = fetch_stack(
         config(catalogue), aoi_t1, date(2021, 5, 1), date(2021, 6, 30), tmp_path / "s.tif",
         chunk_px=chunk_px,
@@ -283,7 +283,7 @@ def test_unreadable_asset_leaves_no_partial_stack(aoi_t1, tmp_path: Path) -> Non
 
 
 def test_l1c_catalogue_is_masked_by_s2cloudless(aoi_t1, tmp_path: Path) -> None:
-    from slidewatch.acquisition.synthetic import SyntheticScene, write_catalog
+    from slidewatch.synthetic import SyntheticScene, write_catalog
 
     from .conftest import utc
 
@@ -292,7 +292,7 @@ def test_l1c_catalogue_is_masked_by_s2cloudless(aoi_t1, tmp_path: Path) -> None:
     cloud[10:30, 10:30] = True
     scene = SyntheticScene("L1C_cloudy", utc(2023, 6, 11, 15), base, cloud=cloud)
     cat = write_catalog(tmp_path / "l1c", [scene], collection="sentinel-2-l1c", with_scl=False)
-    config = SourceConfig(stac_url=str(cat), collection="sentinel-2-l1c")
+    config = StacConfig(stac_url=str(cat), collection="sentinel-2-l1c")
     result = fetch_stack(
         config, aoi_t1, date(2023, 6, 11), date(2023, 6, 11), tmp_path / "s.tif", bands="B4"
     )
@@ -306,14 +306,14 @@ def test_l1c_catalogue_is_masked_by_s2cloudless(aoi_t1, tmp_path: Path) -> None:
 
 def test_a_second_date_can_be_added_to_a_catalogue(aoi_t1, tmp_path: Path) -> None:
     from slidewatch.acquisition.acquisitions import search_acquisitions
-    from slidewatch.acquisition.synthetic import SyntheticScene, write_catalog
+    from slidewatch.synthetic import SyntheticScene, write_catalog
 
     from .conftest import utc
 
     bands = build_catalogue_bands()
     root = tmp_path / "grow"
     cat = write_catalog(root, [SyntheticScene("first", utc(2023, 3, 1, 15), bands)])
-    config = SourceConfig(stac_url=str(cat))
+    config = StacConfig(stac_url=str(cat))
     assert [
         a.scene_ids
         for a in search_acquisitions(config, aoi_t1, date(2023, 1, 1), date(2023, 12, 31))
@@ -324,7 +324,7 @@ def test_a_second_date_can_be_added_to_a_catalogue(aoi_t1, tmp_path: Path) -> No
 
 
 def build_catalogue_bands() -> dict[str, np.ndarray]:
-    from slidewatch.acquisition.synthetic import area_bands
+    from slidewatch.synthetic import area_bands
 
     bands, _, _ = area_bands(60, 60, seed=5)
     return bands
@@ -350,7 +350,7 @@ def test_a_missing_band_asset_names_the_item_and_its_keys(aoi_t1, tmp_path: Path
 
 def test_two_orbits_on_one_day_are_two_acquisitions_composited(aoi_t1, tmp_path: Path) -> None:
     from slidewatch.acquisition.acquisitions import search_acquisitions
-    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
+    from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
 
     from .conftest import plane_dem, utc
 
@@ -362,7 +362,7 @@ def test_two_orbits_on_one_day_are_two_acquisitions_composited(aoi_t1, tmp_path:
         SyntheticScene("R011", utc(2023, 7, 1, 12), bands, cloud=~cloud, relative_orbit=11),
     ]
     cat = write_catalog(tmp_path / "cat", scenes, plane_dem(60, 60))
-    config = SourceConfig(stac_url=str(cat), max_cloud=100)
+    config = StacConfig(stac_url=str(cat), max_cloud=100)
     day = date(2023, 7, 1)
     acqs = search_acquisitions(config, aoi_t1, day, day)
     assert [a.scene_ids for a in acqs] == [("R010",), ("R011",)]

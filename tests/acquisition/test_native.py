@@ -12,17 +12,18 @@ import pytest
 from affine import Affine
 from odc.geo.geobox import GeoBox
 
-from slidewatch.acquisition.native import native_grid, repeat_onto, split_by_grid
+from slidewatch.acquisition.stac.items import ParsedItem, parse_item
+from slidewatch.acquisition.stac.native import native_grid, repeat_onto, split_by_grid
 
 FINE = GeoBox((50, 70), Affine(10, 0, 215_030, 0, -10, 8_959_990), "EPSG:32718")
 
 
-def item(transform: list[float], epsg: int = 32718) -> pystac.Item:
+def item(transform: list[float], epsg: int = 32718) -> ParsedItem:
     it = pystac.Item("a", None, None, datetime(2023, 1, 1, tzinfo=UTC), {"proj:epsg": epsg})
     it.add_asset("B05", pystac.Asset("b5.tif", extra_fields={"proj:transform": transform}))
     ten = {"proj:transform": [10, 0, 0, 0, -10, 0]}
     it.add_asset("B02", pystac.Asset("b2.tif", extra_fields=ten))
-    return it
+    return parse_item(it)
 
 
 def test_native_grid_covers_the_stack_on_the_coarse_pixels() -> None:
@@ -116,7 +117,7 @@ def test_to_fine_of_aligned_chunks_is_the_nearest_lookup(k: int) -> None:
 
 
 def test_plan_coarse_chooses_whole_chunks_or_repeat() -> None:
-    from slidewatch.acquisition.native import WHOLE_MAX_PX, plan_coarse
+    from slidewatch.acquisition.stac.native import WHOLE_MAX_PX, plan_coarse
 
     on_lattice = GeoBox((50, 70), Affine(10, 0, 215_040, 0, -10, 8_959_980), "EPSG:32718")
     g60 = native_grid([item([60, 0, 199_980, 0, -60, 9_000_040])], "B05", on_lattice)

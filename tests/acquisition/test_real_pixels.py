@@ -15,7 +15,7 @@ from rasterio.warp import transform_geom
 from shapely.geometry import box, mapping, shape
 
 from slidewatch.acquisition.aoi import validate_aoi
-from slidewatch.acquisition.sources import SourceConfig
+from slidewatch.acquisition.options import StacConfig
 from slidewatch.acquisition.stack import fetch_stack
 from slidewatch.bands import BAND_NAMES, L4S_SCALE, looks_raw
 
@@ -87,7 +87,7 @@ def test_real_values_keep_their_meaning(real_bands: dict[str, object], tmp_path:
     aoi = validate_aoi(shape(transform_geom(CRS, "EPSG:4326", mapping(inner))))
     assert aoi.epsg == 32719
     # the sample's processing baseline is not known: say so rather than guess
-    config = SourceConfig(
+    config = StacConfig(
         stac_url=str(catalog),
         collection="sentinel-2-l1c",
         dn_offset="0",

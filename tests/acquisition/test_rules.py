@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from slidewatch.acquisition.acquisitions import as_utc_range, group_acquisitions, newest_copies
-from slidewatch.acquisition.assets import asset_key
 from slidewatch.acquisition.clouds import (
     CIRRUS,
     CLEAR,
@@ -20,7 +19,10 @@ from slidewatch.acquisition.clouds import (
 )
 from slidewatch.acquisition.composite import composite
 from slidewatch.acquisition.offset import date_rule_offset, stac_offset
-from slidewatch.acquisition.sources import SceneInfo, SourceConfig
+from slidewatch.acquisition.options import SourceConfig, StacConfig
+from slidewatch.acquisition.sources import SceneInfo
+from slidewatch.acquisition.stac.assets import asset_key
+from slidewatch.acquisition.stac.items import RasterBand
 from slidewatch.errors import ConfigError, SourceError
 
 
@@ -29,17 +31,19 @@ def when(y: int, m: int, d: int, h: int = 10) -> datetime:
 
 
 def test_offset_rules_on_both_sides_of_the_baseline_date() -> None:
-    assert stac_offset("x", {"s2:processing_baseline": "04.00"}, [], when(2022, 1, 25))[0] == 1000
-    assert stac_offset("x", {"s2:processing_baseline": "03.01"}, [], when(2021, 1, 1))[0] == 0
-    rb = [{"scale": 0.0001, "offset": -0.1}]
-    assert stac_offset("x", {}, rb, when(2023, 1, 1))[0] == 1000
-    assert stac_offset("x", {}, [{"scale": 0.0001, "offset": 0}], when(2023, 1, 1))[0] == 0
+    assert stac_offset("x", when(2022, 1, 25), baseline="04.00")[0] == 1000
+    assert stac_offset("x", when(2021, 1, 1), baseline="03.01")[0] == 0
+    rb = [RasterBand(offset=-0.1, scale=0.0001)]
+    assert stac_offset("x", when(2023, 1, 1), raster_bands=rb)[0] == 1000
+    assert stac_offset("x", when(2023, 1, 1), raster_bands=[RasterBand(0, 0.0001)])[0] == 0
     # a catalogue that already removed it wins over the baseline: never twice
-    done = {"earthsearch:boa_offset_applied": True, "s2:processing_baseline": "05.09"}
-    assert stac_offset("x", done, rb, when(2023, 1, 1))[0] == 0
-    assert stac_offset("x", {}, [], when(2021, 12, 31))[0] == 0
+    value, _ = stac_offset(
+        "x", when(2023, 1, 1), baseline="05.09", raster_bands=rb, offset_applied=True
+    )
+    assert value == 0
+    assert stac_offset("x", when(2021, 12, 31))[0] == 0
     with pytest.raises(SourceError, match=r"item x .*neither raster:bands offset.*--dn-offset"):
-        stac_offset("x", {}, [], when(2022, 6, 1))
+        stac_offset("x", when(2022, 6, 1))
 
 
 def test_earth_engine_date_rule() -> None:
@@ -51,7 +55,7 @@ def test_earth_engine_date_rule() -> None:
 def test_asset_keys_esa_common_names_overrides_and_misses() -> None:
     assert asset_key("B4", "i", {"B04": {}, "red": {}}) == "B04"
     assert asset_key("B4", "i", {"red": {}}) == "red"
-    assert asset_key("B8", "i", {"band8": {"eo:bands": [{"name": "B08"}]}}) == "band8"
+    assert asset_key("B8", "i", {"band8": {"B08"}}) == "band8"  # its eo:bands name
     assert asset_key("B4", "i", {"B04": {}, "visual": {}}, {"B4": "visual"}) == "visual"
     with pytest.raises(
         SourceError, match=r"item S2X has no asset for band B10 .*its assets are B04, red, visual"
@@ -91,11 +95,11 @@ def test_reversed_dates_are_refused() -> None:
 
 
 def test_source_config_round_trip_and_validation() -> None:
-    cfg = SourceConfig(asset_keys=(("B4", "red"),), max_cloud=20)
+    cfg = StacConfig(asset_keys=(("B4", "red"),), max_cloud=20)
     assert SourceConfig.from_dict(cfg.to_dict()) == cfg
     assert cfg.to_dict()["asset_keys"] == {"B4": "red"}
     with pytest.raises(ConfigError, match="unknown composite 'mean'; valid: best, median"):
-        SourceConfig(composite="mean")
+        StacConfig(composite="mean")
     with pytest.raises(ConfigError, match="unknown source option"):
         SourceConfig.from_dict({"colour": "red"})
 
@@ -143,7 +147,7 @@ def test_s2cloudless_tells_cloud_from_vegetation() -> None:
 def test_two_passes_on_one_day_are_two_acquisitions_when_the_items_say() -> None:
     from dataclasses import replace
 
-    from slidewatch.acquisition.gee_requests import scene_from_properties
+    from slidewatch.acquisition.earthengine.requests import scene_from_properties
     from slidewatch.acquisition.sources import pass_id
 
     morning, later = when(2023, 7, 1, 10), datetime(2023, 7, 1, 11, 40, tzinfo=UTC)

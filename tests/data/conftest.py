@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slidewatch.data.generate import GeneratedDataset, make_l4s_dataset
+from slidewatch.synthetic import GeneratedDataset, make_l4s_dataset
 
 
 @pytest.fixture(scope="session")

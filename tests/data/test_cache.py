@@ -11,10 +11,10 @@ from torch.utils.data import DataLoader
 from slidewatch.data.cache import CachedPatchDataset, build_cache, cache_refs, is_cache
 from slidewatch.data.cached_dataset import collate_patches
 from slidewatch.data.dataset import PatchDataset
-from slidewatch.data.generate import GeneratedDataset
 from slidewatch.data.layout import discover, discover_many
 from slidewatch.data.stats import compute_normalization
 from slidewatch.errors import DatasetError
+from slidewatch.synthetic import GeneratedDataset
 
 from .conftest import which_variant
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from slidewatch.data.check import band_problems, check_dataset
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.layout import PatchRef, discover
+from slidewatch.synthetic import make_l4s_dataset
 
 
 def _rewrite(path: Path, key: str, data: np.ndarray) -> None:

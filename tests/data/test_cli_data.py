@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from slidewatch.cli import cli
 from slidewatch.data.cache import is_cache
-from slidewatch.data.generate import GeneratedDataset, make_l4s_dataset
 from slidewatch.data.layout import discover
+from slidewatch.synthetic import GeneratedDataset, make_l4s_dataset
 
 
 def run(*args: str) -> tuple[int, str]:

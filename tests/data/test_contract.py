@@ -18,10 +18,10 @@ from slidewatch.data.contract import (
     patch_band_stats,
     stats_from_normalization,
 )
-from slidewatch.data.generate import make_l4s_dataset, make_patch
 from slidewatch.data.layout import discover
 from slidewatch.data.normalization import Normalization, normalization_from_arrays
 from slidewatch.errors import DataContractError
+from slidewatch.synthetic import make_l4s_dataset, make_patch
 
 SIX = BAND_SETS["six10m"]
 SIX_IDX = [1, 2, 3, 7, 12, 13]

@@ -9,11 +9,11 @@ from torch.utils.data import DataLoader
 
 from slidewatch.bands import BAND_NAMES
 from slidewatch.data.dataset import PatchDataset, augment_pair
-from slidewatch.data.generate import GeneratedDataset
 from slidewatch.data.hdf5 import read_image, read_mask
 from slidewatch.data.layout import discover, discover_many
 from slidewatch.data.normalization import Normalization, normalization_from_arrays
 from slidewatch.errors import DatasetError
+from slidewatch.synthetic import GeneratedDataset
 
 from .conftest import which_variant
 

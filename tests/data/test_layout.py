@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.layout import LAYOUTS, PatchRef, detect_layout, discover, discover_many
 from slidewatch.errors import DatasetError
+from slidewatch.synthetic import make_l4s_dataset
 
 
 @pytest.mark.parametrize("layout", ["flat", "official", "huggingface"])

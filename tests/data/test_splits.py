@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from slidewatch.data.generate import GeneratedDataset, make_l4s_dataset
 from slidewatch.data.layout import discover, discover_many
 from slidewatch.data.splits import official_split, random_split, read_split, write_split
 from slidewatch.errors import ConfigError, DatasetError
+from slidewatch.synthetic import GeneratedDataset, make_l4s_dataset
 
 
 def test_random_split_is_seeded_disjoint_and_80_20(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from slidewatch.bands import BAND_NAMES
-from slidewatch.data.generate import GeneratedDataset
 from slidewatch.data.layout import discover, discover_many
 from slidewatch.data.stats import band_distributions, compute_normalization, table1
+from slidewatch.synthetic import GeneratedDataset
 
 
 def _pixels(root) -> np.ndarray:  # type: ignore[no-untyped-def]

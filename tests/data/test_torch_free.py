@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from slidewatch.data.generate import make_l4s_dataset
+from slidewatch.synthetic import make_l4s_dataset
 
 from .test_build_cli import make_scene
 

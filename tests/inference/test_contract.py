@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from slidewatch.bands import BAND_SETS, l4s_to_raw
 from slidewatch.cli import cli
 from slidewatch.data.contract import DataContractWarning, band_stats
-from slidewatch.data.generate import make_patch
 from slidewatch.errors import DataContractError
 from slidewatch.inference.detect import detect
+from slidewatch.synthetic import make_patch
 
 from .conftest import write_scene
 

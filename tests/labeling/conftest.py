@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from slidewatch.bands import BAND_SETS
-from slidewatch.data.generate import make_l4s_dataset
+from slidewatch.synthetic import make_l4s_dataset
 
 RGBN = BAND_SETS["rgbn"]
 REAL_IDS = (1, 3, 16)

@@ -209,8 +209,8 @@ def test_write_dependencies_guard_saves_only(generated: Path) -> None:
 
 @pytest.mark.parametrize("layout", ["official", "huggingface"])
 def test_saves_land_where_each_layout_keeps_masks(tmp_path: Path, layout: str) -> None:
-    from slidewatch.data.generate import make_l4s_dataset
     from slidewatch.data.layout import discover
+    from slidewatch.synthetic import make_l4s_dataset
 
     root = make_l4s_dataset(tmp_path / layout, layout=layout, n=5, size=16, with_masks=False).root
     c = client({"d": root})

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 from slidewatch.data.check import check_dataset
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.hdf5 import read_mask
 from slidewatch.data.layout import default_mask_path, discover
 from slidewatch.errors import DatasetError
 from slidewatch.labeling.export import export_labeled
 from slidewatch.labeling.workspace import Workspace
+from slidewatch.synthetic import make_l4s_dataset
 
 
 def label(ws: Workspace, key: str, value: int, action: str = "save") -> None:

@@ -79,6 +79,6 @@ def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def example(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The two-date synthetic catalogue (read only)."""
-    from slidewatch.monitoring.example import write_example
+    from slidewatch.synthetic import write_example
 
     return write_example(tmp_path_factory.mktemp("example"))

@@ -17,11 +17,11 @@ SOURCE_BANDS = "B2,B3,B4,B8"
 def train_small_model(out: Path, steps: int = 150, seed: int = 11) -> Path:
     import torch
 
-    from slidewatch.acquisition.synthetic import area_bands
     from slidewatch.bands import raw_to_l4s
     from slidewatch.data.normalization import Normalization
     from slidewatch.models.modelfile import ModelSpec, save_model
     from slidewatch.models.registry import build_model
+    from slidewatch.synthetic import area_bands
 
     torch.manual_seed(seed)
     threads = torch.get_num_threads()

@@ -7,11 +7,12 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from slidewatch.acquisition.stac.finders import catalogue_stamp
 from slidewatch.monitoring import imagery
 
 
 def _catalogue(root: Path, days: list[int]) -> Path:
-    from slidewatch.acquisition.synthetic import SyntheticScene, area_bands, write_catalog
+    from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
 
     bands, dem, _ = area_bands(24, 24, seed=2)
     scenes = [SyntheticScene(f"S2A_CACHE_202303{d:02d}", datetime(2023, 3, d, 15, tzinfo=UTC),
@@ -20,18 +21,17 @@ def _catalogue(root: Path, days: list[int]) -> Path:
 
 
 def test_a_static_catalogue_is_walked_again_when_an_acquisition_is_added(tmp_path: Path) -> None:
-    from slidewatch.acquisition.synthetic import CRS, ORIGIN
-    from slidewatch.monitoring.example import _lonlat_box
+    from slidewatch.synthetic import CRS, ORIGIN, lonlat_box
 
     catalog = _catalogue(tmp_path / "cat", [1])
     source = {"stac_url": str(catalog), "bands": "B2,B3,B4,B8"}
-    aoi = _lonlat_box(slice(4, 20), slice(4, 20), ORIGIN, CRS)
+    aoi = lonlat_box(slice(4, 20), slice(4, 20), ORIGIN, CRS)
     window = (date(2023, 2, 1), date(2023, 3, 31))
     assert [f.date for f in imagery.search(source, aoi, *window)] == ["2023-03-01"]
-    stamp = imagery.catalogue_stamp(str(catalog))
+    stamp = catalogue_stamp(str(catalog))
     assert len(stamp) >= 2  # the root and its collection(s)
     _catalogue(tmp_path / "cat", [1, 6])  # the publisher adds an acquisition
-    assert imagery.catalogue_stamp(str(catalog)) != stamp
+    assert catalogue_stamp(str(catalog)) != stamp
     assert [f.date for f in imagery.search(source, aoi, *window)] == ["2023-03-01", "2023-03-06"]
 
 

@@ -85,14 +85,8 @@ def _merge_split_catalogue(root: Path) -> tuple[Path, dict[str, Any]]:
     """Three SYNTHETIC dates: scars A (216 px) and B (100 px) 4 px apart; a slide joins
     them; a gully then cuts the joined one into a west part and an east part (A's east end,
     the join and B), the larger by overlap."""
-    from slidewatch.acquisition.synthetic import (
-        CRS,
-        ORIGIN,
-        SyntheticScene,
-        area_bands,
-        write_catalog,
-    )
-    from slidewatch.monitoring.example import MARGIN_PX, _lonlat_box
+    from slidewatch.synthetic import CRS, ORIGIN, SyntheticScene, area_bands, write_catalog
+    from slidewatch.synthetic.example import MARGIN_PX, lonlat_box
 
     size = 120
     _, dem, _ = area_bands(size, size, 3)
@@ -108,7 +102,7 @@ def _merge_split_catalogue(root: Path) -> tuple[Path, dict[str, Any]]:
         for day, scars in ((1, first), (6, joined), (11, cut))
     ]  # fmt: skip
     inner = slice(MARGIN_PX, size - MARGIN_PX)
-    return write_catalog(root.resolve(), scenes, dem), _lonlat_box(inner, inner, ORIGIN, CRS)
+    return write_catalog(root.resolve(), scenes, dem), lonlat_box(inner, inner, ORIGIN, CRS)
 
 
 def test_a_real_merge_then_split_through_run_once(tmp_path: Path, small_model: Path) -> None:

@@ -9,13 +9,14 @@ MODULES = [
     "slidewatch.monitoring",
     *(
         f"slidewatch.monitoring.{m}"
-        for m in ("aois", "alerts", "archive", "change", "cycle", "example", "history",
+        for m in ("aois", "alerts", "archive", "change", "cycle", "history",
                   "imagery", "look", "products", "registry", "results", "runs", "schedule",
                   "tables")
     ),
     "slidewatch.cli.monitor",
     "slidewatch.inference.detect",  # what a run calls, with the onnx engine
     "slidewatch.acquisition.stack",
+    "slidewatch.synthetic.example",  # the monitoring example
 ]  # fmt: skip
 
 

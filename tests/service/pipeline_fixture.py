@@ -49,7 +49,7 @@ def build(root: Path) -> Fixture:
     """Write the example, train the model, add the AOI and look twice; return what is there."""
     from tests.monitoring.model import train_small_model
 
-    from slidewatch.monitoring.example import write_example
+    from slidewatch.synthetic import write_example
 
     example = write_example(root / "example")
     model = train_small_model(root / "model")

@@ -7,9 +7,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from tests.service.conftest import API_KEY
 
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.service.app import create_app
 from slidewatch.service.settings import ServiceSettings
+from slidewatch.synthetic import make_l4s_dataset
 
 
 def test_labeling_is_mounted_with_the_service_keys(tmp_path: Path) -> None:

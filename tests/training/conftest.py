@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from slidewatch.data.generate import make_l4s_dataset
+from slidewatch.synthetic import make_l4s_dataset
 from slidewatch.training.config import TrainConfig
 from slidewatch.training.train import train
 

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from slidewatch.bands import BAND_NAMES, l4s_to_raw
 from slidewatch.cli import cli
 from slidewatch.data.contract import DataContractWarning
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.models.modelfile import SPEC_FILE, read_spec
+from slidewatch.synthetic import make_l4s_dataset
 from slidewatch.training.evaluate import evaluate
 
 

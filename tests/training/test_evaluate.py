@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.hdf5 import read_mask
 from slidewatch.data.layout import discover
 from slidewatch.errors import BandError, DatasetError
 from slidewatch.metrics import confusion_counts, scores_from_counts
 from slidewatch.models.modelfile import load_model, read_spec, save_model
 from slidewatch.rgb import rgb_composite
+from slidewatch.synthetic import make_l4s_dataset
 from slidewatch.training.evaluate import best_threshold, evaluate
 
 

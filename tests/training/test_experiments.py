@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from slidewatch.cli import cli
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.errors import ConfigError
+from slidewatch.synthetic import make_l4s_dataset
 from slidewatch.training.evaluate import evaluate
 from slidewatch.training.experiments import GridConfig, grid_file, plan_runs
 from slidewatch.training.results import COLUMNS, metrics_row

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from slidewatch.bands import BAND_SETS
 from slidewatch.cli import cli
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.models.modelfile import read_spec
+from slidewatch.synthetic import make_l4s_dataset
 
 TINY = ["--arch-option", "base_width=8", "--batch-size", "4", "--quiet"]
 

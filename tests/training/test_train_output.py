@@ -11,7 +11,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from slidewatch.cli import cli
-from slidewatch.data.generate import make_l4s_dataset
+from slidewatch.synthetic import make_l4s_dataset
 
 TINY = ["--arch-option", "base_width=8", "--batch-size", "4", "--bands", "six10m"]
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import TYPE_CHECKING
 
-from slidewatch.acquisition.sources import ImagerySource, SceneInfo, SourceConfig, make_source
+from slidewatch.acquisition.options import SourceConfig
+from slidewatch.acquisition.sources import ImagerySource, SceneInfo, make_source
 from slidewatch.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,13 @@ class AOI:
         from shapely.geometry import mapping
 
         return dict(mapping(self.geometry))
+
+    @classmethod
+    def from_geojson(cls, geometry: Mapping[str, Any], where: str = "AOI geometry") -> AOI:
+        """The AOI of a lon/lat GeoJSON geometry (the inverse of :meth:`to_geojson`),
+        validated like :func:`parse_aoi`'s; the value can be kept and passed down as it is
+        (frozen and hashable)."""
+        return validate_aoi(_geometry_from_geojson(dict(geometry), where), where)
 
 
 def utm_epsg(lon: float, lat: float) -> int:

@@ -10,11 +10,14 @@ numbers and a sentence saying why, which goes into the stack's provenance.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from slidewatch.errors import SourceError
+
+if TYPE_CHECKING:
+    from slidewatch.acquisition.stac.items import RasterBand
 
 BASELINE_04_DATE = date(2022, 1, 25)
 """First day of products with processing baseline 04.00 (and the +1000 offset)."""
@@ -51,26 +54,29 @@ def date_rule_offset(when: datetime, harmonized: bool) -> tuple[float, str]:
     return 0.0, f"none removed: sensed before {BASELINE_04_DATE} (baselines before 04.00)"
 
 
-def _raster_offsets(raster_bands: Sequence[Mapping[str, Any]]) -> set[float]:
+def _raster_offsets(raster_bands: Sequence[RasterBand]) -> set[float]:
     found = set()
     for rb in raster_bands:
-        if "offset" in rb:
-            scale = float(rb.get("scale", REFLECTANCE_SCALE)) or REFLECTANCE_SCALE
-            found.add(round(-float(rb["offset"]) / scale, 3) + 0.0)
+        if rb.offset is not None:
+            scale = rb.scale or REFLECTANCE_SCALE
+            found.add(round(-rb.offset / scale, 3) + 0.0)
     return found
 
 
 def stac_offset(
     item_id: str,
-    properties: Mapping[str, Any],
-    raster_bands: Sequence[Mapping[str, Any]],
     when: datetime,
+    *,
+    baseline: str = "",
+    raster_bands: Sequence[RasterBand] = (),
+    offset_applied: bool = False,
 ) -> tuple[float, str]:
-    """The offset of a STAC item, from (in order): a catalogue flag saying it was applied,
-    the spectral assets' ``raster:bands`` offset/scale, ``s2:processing_baseline``, and
-    finally the sensing date when it is before 2022-01-25 (no baseline before then had an
-    offset). A later item saying nothing is an error: guessing would be silent."""
-    if properties.get("earthsearch:boa_offset_applied") is True:
+    """The offset of a STAC item, from (in order): a catalogue flag saying it was applied
+    (``earthsearch:boa_offset_applied``), the spectral assets' ``raster:bands`` offset/scale,
+    ``s2:processing_baseline``, and finally the sensing date when it is before 2022-01-25
+    (no baseline before then had an offset). A later item saying nothing is an error:
+    guessing would be silent."""
+    if offset_applied:
         return 0.0, "none removed: earthsearch:boa_offset_applied says the catalogue removed it"
     offsets = _raster_offsets(raster_bands)
     if len(offsets) > 1:
@@ -82,7 +88,6 @@ def stac_offset(
         value = offsets.pop()
         said = f"{value:g} DN removed" if value else "none removed"
         return value, f"{said}: raster:bands offset of item {item_id}"
-    baseline = str(properties.get("s2:processing_baseline", "") or "")
     if baseline:
         if baseline_has_offset(baseline):
             return OFFSET_DN, f"1000 DN removed: s2:processing_baseline {baseline} >= 04.00"

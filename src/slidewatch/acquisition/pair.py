@@ -14,7 +14,8 @@ from pathlib import Path
 
 from slidewatch.acquisition.acquisitions import Acquisition
 from slidewatch.acquisition.aoi import AOI
-from slidewatch.acquisition.sources import SourceConfig, make_source
+from slidewatch.acquisition.options import SourceConfig
+from slidewatch.acquisition.sources import make_source
 from slidewatch.acquisition.stack import StackResult, fetch_stack, usable_acquisitions
 
 
@@ -58,7 +59,7 @@ def fetch_pair(
     source = make_source(config)
     stacks = []
     for name, (start, end) in zip(("pre", "post"), pair_windows(event, days), strict=True):
-        pick = clearest(usable_acquisitions(source, config, aoi, start, end), event)
+        pick = clearest(usable_acquisitions(source, aoi, start, end), event)
         stacks.append(
             fetch_stack(
                 config,

@@ -13,7 +13,7 @@ from slidewatch.atomic import write_text_atomic
 
 if TYPE_CHECKING:
     from slidewatch.acquisition.acquisitions import Acquisition
-    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.acquisition.options import SourceConfig
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,8 @@ class Provenance:
     """Everything recorded about how a stack was made."""
 
     config: SourceConfig
+    source: Mapping[str, str]
+    """What the source records of itself (``slidewatch:source``, ``slidewatch:stac_url``)."""
     acquisitions: tuple[Acquisition, ...]
     bands: tuple[str, ...]
     cloud_mask: str
@@ -44,8 +46,7 @@ class Provenance:
         return {
             "slidewatch:version": __version__,
             "slidewatch:command": self.command or "",
-            "slidewatch:source": self.config.kind,
-            "slidewatch:stac_url": self.config.stac_url if self.config.kind == "stac" else "",
+            **self.source,
             "slidewatch:collection": self.config.collection,
             "slidewatch:composite": self.config.composite,
             "slidewatch:cloud_mask": self.cloud_mask,

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from slidewatch.acquisition.options import AUTO_BANDS
 from slidewatch.bands import BAND_NAMES, BAND_SETS, resolve_bands
 from slidewatch.errors import ConfigError
 
 if TYPE_CHECKING:
-    from slidewatch.acquisition.sources import SceneInfo, SourceConfig
+    from slidewatch.acquisition.options import SourceConfig
+    from slidewatch.acquisition.sources import SceneInfo
 
 SPECTRAL: tuple[str, ...] = BAND_NAMES[:12]
 """The Sentinel-2 bands of the L4S stack (B1…B12 without B8A)."""
@@ -72,8 +74,6 @@ def _missing(scenes: Sequence[SceneInfo], collection: str) -> dict[str, set[str]
 
 def choose_bands(config: SourceConfig, scenes: Sequence[SceneInfo]) -> BandChoice:
     """The bands to write: ``config.bands`` as given, or the ``auto`` rule (module doc)."""
-    from slidewatch.acquisition.sources import AUTO_BANDS
-
     if config.bands != AUTO_BANDS:
         return BandChoice(tuple(sorted(resolve_bands(config.bands), key=BAND_NAMES.index)))
     missing = _missing(scenes, config.collection)
@@ -90,26 +90,11 @@ def choose_bands(config: SourceConfig, scenes: Sequence[SceneInfo]) -> BandChoic
 
 
 def catalogue_serves_b10(config: SourceConfig) -> bool | None:
-    """Whether the collection serves B10, known without the network: from the first item of
-    a local static catalogue, else from the collection's name; None when unknown."""
-    from slidewatch.acquisition.stac_source import is_static, served_bands
+    """Whether the collection serves B10, known without the network (the source's answer:
+    a local catalogue's first item, else the collection's name); None when unknown."""
+    from slidewatch.acquisition.sources import make_source
 
-    if config.kind == "stac" and is_static(config.stac_url):
-        item = _first_item(config.stac_url.removeprefix("file://"), config.collection)
-        if item is not None:
-            return NO_L2A in served_bands(item, config)
-    by_name = l2a_by_name(config.collection)
-    return None if by_name is None else not by_name
-
-
-def _first_item(path: str, collection: str) -> Any:
-    import pystac
-
-    try:
-        child = pystac.Catalog.from_file(path).get_child(collection)
-    except Exception:  # unreadable: the first run says so with the full reason
-        return None
-    return None if child is None else next(iter(child.get_items(recursive=True)), None)
+    return make_source(config).serves_b10()
 
 
 def check_model_bands(config: SourceConfig, model_bands: Sequence[str], model: str) -> None:
@@ -123,8 +108,6 @@ def bands_for_model(config: SourceConfig, model_bands: Sequence[str], model: str
     model's own (nothing fetched that it does not read); a model that needs B10 from a
     collection known to serve none is refused now, not at the first run."""
     from dataclasses import replace
-
-    from slidewatch.acquisition.sources import AUTO_BANDS
 
     if config.bands == AUTO_BANDS:
         config = replace(config, bands=",".join(model_bands))

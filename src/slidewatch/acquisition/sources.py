@@ -1,6 +1,8 @@
-"""Where imagery comes from: one configuration value, one protocol, one registry.
+"""Where imagery comes from: one protocol, the scenes it finds, and making a source.
 
-A source searches a catalogue for Sentinel-2 scenes over an AOI and dates
+The options of a source are one frozen value of its kind (:mod:`.options`, registered in
+:data:`~.options.SOURCE_KINDS`); :func:`make_source` makes the source they describe. A
+source searches a catalogue for Sentinel-2 scenes over an AOI and dates
 (:meth:`ImagerySource.search`) and loads the bands of the scenes of one acquisition, and the
 elevation, as lazy (dask) arrays on a grid (:meth:`ImagerySource.load`,
 :meth:`ImagerySource.load_dem`). Everything after that — the offset, the L4S scale, clouds,
@@ -9,113 +11,19 @@ composites, slope, writing — is the same for every source (:mod:`.stack`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from slidewatch.errors import ConfigError, unknown_name
+from slidewatch.acquisition.options import SourceConfig
 
 if TYPE_CHECKING:
     import dask.array as da
     from odc.geo.geobox import GeoBox
 
     from slidewatch.acquisition.aoi import AOI
-
-DEFAULT_STAC_URL = "https://earth-search.aws.element84.com/v1"
-"""Element 84's Earth Search: public Sentinel-2 L2A COGs and the Copernicus DEM, no account."""
-DEFAULT_COLLECTION = "sentinel-2-l2a"
-DEFAULT_DEM_COLLECTION = "cop-dem-glo-30"
-SOURCE_KINDS = ("stac", "gee")
-COMPOSITES = ("best", "median")
-CLOUD_MASKS = ("auto", "scl", "s2cloudless", "probability", "none")
-DN_OFFSETS = ("auto", "0", "1000")
-AUTO_BANDS = "auto"
-"""``bands`` value: every L4S band the collection serves (all14, or ``l2a`` without B10)."""
-
-
-@dataclass(frozen=True)
-class SourceConfig:
-    """Everything that says where and how imagery is fetched (JSON round trip: to/from_dict)."""
-
-    kind: str = "stac"
-    """``stac`` (a STAC API, or a static catalogue with a ``catalog.json`` URL) or ``gee``."""
-    stac_url: str = DEFAULT_STAC_URL
-    """STAC API root, or ``file:///…/catalog.json`` / a path of a static catalogue."""
-    collection: str = DEFAULT_COLLECTION
-    """Sentinel-2 collection (STAC id, or an Earth Engine ImageCollection id)."""
-    dem_collection: str = DEFAULT_DEM_COLLECTION
-    """Elevation collection (STAC id, or an Earth Engine image/collection id)."""
-    max_cloud: float = 30.0
-    """Largest scene cloud cover (%) searched for."""
-    bands: str = AUTO_BANDS
-    """Band set or comma-separated L4S band names to write; ``auto``: all14 when the
-    collection serves every band, the 13 of ``l2a`` when it has no B10 (L2A), see
-    :mod:`.served`."""
-    composite: str = "best"
-    """``best`` (clearest acquisition per pixel, ties: the latest) or ``median``."""
-    asset_keys: tuple[tuple[str, str], ...] = ()
-    """Overrides of the asset-key table: (band name, asset key) pairs, e.g. (("B4", "red"),)."""
-    cloud_mask: str = "auto"
-    """``auto`` (SCL when the items have it, else s2cloudless; probability on Earth Engine),
-    ``scl``, ``s2cloudless``, ``probability`` (Earth Engine) or ``none``."""
-    dn_offset: str = "auto"
-    """``auto`` (from the metadata, see :mod:`.offset`), or ``0``/``1000`` forced."""
-    gee_project: str | None = None
-    """Google Cloud project for Earth Engine (credentials from ``earthengine authenticate``)."""
-    timeout_s: float = 30.0
-    """Timeout of one catalogue request."""
-    retries: int = 4
-    """Retries (with exponential backoff) of a catalogue request answering 5xx or timing out."""
-    extra: tuple[tuple[str, str], ...] = field(default=())
-    """Free-form options a source may read (kept so configurations stay JSON-serialisable)."""
-
-    def __post_init__(self) -> None:
-        _choice("source kind", self.kind, SOURCE_KINDS)
-        _choice("composite", self.composite, COMPOSITES)
-        _choice("cloud mask", self.cloud_mask, CLOUD_MASKS)
-        _choice("DN offset", self.dn_offset, DN_OFFSETS)
-        if not 0 <= self.max_cloud <= 100:
-            raise ConfigError(f"max_cloud={self.max_cloud} is not a percentage; give 0-100")
-        from slidewatch.bands import resolve_bands
-
-        if self.bands != AUTO_BANDS:
-            resolve_bands(self.bands)
-
-    @property
-    def asset_key_overrides(self) -> dict[str, str]:
-        """The overrides as a dict (band name → asset key)."""
-        return dict(self.asset_keys)
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable mapping (for databases and provenance)."""
-        data = asdict(self)
-        data["asset_keys"] = dict(self.asset_keys)
-        data["extra"] = dict(self.extra)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SourceConfig:
-        """Inverse of :meth:`to_dict`; unknown keys are an error naming the valid ones."""
-        valid = set(cls.__dataclass_fields__)
-        unknown = set(data) - valid
-        if unknown:
-            raise ConfigError(
-                f"unknown source option(s) {', '.join(sorted(unknown))}; "
-                f"valid: {', '.join(sorted(valid))}"
-            )
-        values = dict(data)
-        for key in ("asset_keys", "extra"):
-            if isinstance(values.get(key), Mapping):
-                values[key] = tuple(sorted(values[key].items()))
-            elif key in values:
-                values[key] = tuple(tuple(p) for p in values[key])
-        return cls(**values)
-
-
-def _choice(what: str, value: str, valid: Sequence[str]) -> None:
-    if value not in valid:
-        raise ConfigError(f"unknown {what} {value!r}; valid: {', '.join(valid)}")
 
 
 @dataclass(frozen=True)
@@ -178,9 +86,30 @@ class Channel:
 
 
 class ImagerySource(Protocol):
-    """What every imagery source does (see the module docstring)."""
+    """What every imagery source does (see the module docstring). Everything that depends on
+    where the imagery comes from is asked of the source, never decided from its kind."""
 
-    config: SourceConfig
+    @property
+    def config(self) -> SourceConfig:
+        """The options it was made with."""
+        ...
+
+    @property
+    def catalogue(self) -> str:
+        """Where it searches, as messages name it (a STAC URL, ``Earth Engine``)."""
+        ...
+
+    def provenance(self) -> dict[str, str]:
+        """What a stack's provenance records of the source (``slidewatch:source``, …)."""
+        ...
+
+    def serves_b10(self) -> bool | None:
+        """Whether the collection serves B10, known without the network; None: unknown."""
+        ...
+
+    def auto_cloud_mask(self, scenes: Sequence[SceneInfo]) -> str:
+        """The cloud mask ``auto`` means for ``scenes`` (``scl``, ``s2cloudless``, …)."""
+        ...
 
     def search(self, aoi: AOI, start: datetime, end: datetime, max_cloud: float) -> list[SceneInfo]:
         """Scenes over ``aoi`` from ``start`` to ``end`` (inclusive) at most ``max_cloud`` %."""
@@ -200,19 +129,20 @@ class ImagerySource(Protocol):
         ...
 
 
-SourceFactory = Callable[[SourceConfig], ImagerySource]
-_REGISTRY: dict[str, str] = {
-    "stac": "slidewatch.acquisition.stac_source:make_stac_source",
-    "gee": "slidewatch.acquisition.earthengine:EarthEngineSource",
-}
-
-
 def make_source(config: SourceConfig) -> ImagerySource:
-    """The source for ``config.kind`` (imported lazily: Earth Engine only when asked)."""
+    """The source ``config`` describes (its module imported now: Earth Engine only when
+    asked). Making one reaches no catalogue or service: that waits for the first search."""
     import importlib
 
-    if config.kind not in _REGISTRY:
-        raise unknown_name("imagery source", config.kind, sorted(_REGISTRY))
-    module, attr = _REGISTRY[config.kind].split(":")
-    factory: SourceFactory = getattr(importlib.import_module(module), attr)
-    return factory(config)
+    module, attr = config.opener.split(":")
+    opener = getattr(importlib.import_module(module), attr)
+    source: ImagerySource = opener(config)
+    return source
+
+
+@functools.lru_cache(maxsize=16)
+def kept_source(config: SourceConfig) -> ImagerySource:
+    """The source of ``config``, made once per process: what a caller that searches again and
+    again (monitoring) uses, so that a static catalogue is walked once while it is unchanged
+    and a STAC API's client is opened once."""
+    return make_source(config)

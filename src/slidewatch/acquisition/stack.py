@@ -22,9 +22,10 @@ from slidewatch.acquisition.acquisitions import Acquisition, as_utc_range, group
 from slidewatch.acquisition.aoi import AOI, utm_grid
 from slidewatch.acquisition.blocks import BlockSpec, composite_block, finish_block, inside_aoi
 from slidewatch.acquisition.clouds import S2CLOUDLESS_BANDS
+from slidewatch.acquisition.options import SourceConfig
 from slidewatch.acquisition.provenance import Provenance
 from slidewatch.acquisition.served import choose_bands
-from slidewatch.acquisition.sources import Channel, ImagerySource, SourceConfig, make_source
+from slidewatch.acquisition.sources import Channel, ImagerySource, make_source
 from slidewatch.acquisition.writing import TILE_PX, tile_px
 from slidewatch.bands import scale_vector
 from slidewatch.errors import NoSceneError, SourceError
@@ -73,18 +74,14 @@ def stack_paths(out: Path) -> tuple[Path, Path]:
 
 
 def usable_acquisitions(
-    source: ImagerySource,
-    config: SourceConfig,
-    aoi: AOI,
-    start: date | datetime,
-    end: date | datetime,
+    source: ImagerySource, aoi: AOI, start: date | datetime, end: date | datetime
 ) -> list[Acquisition]:
     """The acquisitions to composite, or :class:`NoSceneError` saying what was searched."""
+    config = source.config
     lo, hi = as_utc_range(start, end)
     scenes = source.search(aoi, lo, hi, 100.0)
-    where = config.stac_url if config.kind == "stac" else "Earth Engine"
     what = (
-        f"collection {config.collection!r} at {where}, {lo.date()} to {hi.date()}, "
+        f"collection {config.collection!r} at {source.catalogue}, {lo.date()} to {hi.date()}, "
         f"AOI {tuple(round(v, 5) for v in aoi.bounds)}"
     )
     if not scenes:
@@ -100,15 +97,11 @@ def usable_acquisitions(
     return group_acquisitions(ok)
 
 
-def decide_cloud_mask(config: SourceConfig, acquisitions: Sequence[Acquisition]) -> str:
-    """``auto``: Earth Engine's probability, SCL when every scene has it, else s2cloudless."""
-    if config.cloud_mask != "auto":
-        return config.cloud_mask
-    if config.kind == "gee":
-        return "probability"
-    scenes = [s for a in acquisitions for s in a.scenes]
-    has_scl = all({"SCL", "scl"} & set(s.asset_keys) for s in scenes)
-    return "scl" if has_scl else "s2cloudless"
+def decide_cloud_mask(source: ImagerySource, acquisitions: Sequence[Acquisition]) -> str:
+    """The configured cloud mask; ``auto``: the source's rule for these scenes."""
+    if source.config.cloud_mask != "auto":
+        return source.config.cloud_mask
+    return source.auto_cloud_mask([s for a in acquisitions for s in a.scenes])
 
 
 def _cloud_inputs(method: str, s2_bands: Sequence[str]) -> tuple[str, ...]:
@@ -237,12 +230,10 @@ def fetch_stack(
 
     config = replace(config, bands=bands or config.bands, composite=composite or config.composite)
     source = make_source(config)
-    acqs = (
-        list(acquisitions) if acquisitions else usable_acquisitions(source, config, aoi, start, end)
-    )
+    acqs = list(acquisitions) if acquisitions else usable_acquisitions(source, aoi, start, end)
     choice = choose_bands(config, [s for a in acqs for s in a.scenes])
     names = choice.names
-    method = decide_cloud_mask(config, acqs)
+    method = decide_cloud_mask(source, acqs)
     s2_bands = tuple(b for b in names if b not in TERRAIN)
     spec = BlockSpec(
         s2_bands=s2_bands,
@@ -263,6 +254,7 @@ def fetch_stack(
         stack_paths(Path(out)),
         lambda cover, clear_fraction: Provenance(
             config=config,
+            source=source.provenance(),
             acquisitions=tuple(acqs),
             bands=names,
             cloud_mask=method,

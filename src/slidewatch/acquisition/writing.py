@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 TILE_PX = 512
 """Tile side of the stack GeoTIFF; chunks are whole numbers of tiles, so even (on a grid on
 the 20 m lattice a 20 m pixel is never split between two chunks, see
-:func:`~slidewatch.acquisition.native.plan_coarse`)."""
+:func:`~slidewatch.acquisition.stac.native.plan_coarse`)."""
 BATCH_PER_THREAD = 2
 """Chunks computed per ``dask.store`` call, per thread: given the whole grid at once, dask's
 threads load chunks far ahead of the writer and memory grows with the AOI (measured: +165 MB

@@ -327,7 +327,7 @@ def normalization(
 @click.option("--seed", default=0, show_default=True, help="Random seed.")
 def generate(out: Path, layout: str, patches: int, size: int, seed: int) -> None:
     """Write a small synthetic L4S dataset (for trying things out and tests)."""
-    from slidewatch.data.generate import make_l4s_dataset
+    from slidewatch.synthetic import make_l4s_dataset
 
     made = make_l4s_dataset(out, layout=layout, n=patches, size=size, seed=seed)
     click.echo(f"wrote {len(made.ids)} patches ({layout} layout) to {out}")

@@ -156,28 +156,15 @@ SOURCE_PARAMS = (
 
 
 def source_config(**values: Any) -> Any:
-    """A :class:`~slidewatch.acquisition.sources.SourceConfig` from the option values."""
-    from slidewatch.acquisition import sources as s
+    """The source options of the option values given (what is not given keeps the source
+    kind's default), read by :meth:`~slidewatch.acquisition.options.SourceConfig.from_dict`."""
+    from slidewatch.acquisition.options import SourceConfig
 
-    gee = values["source_kind"] == "gee"
-    defaults = {
-        "collection": "COPERNICUS/S2_HARMONIZED" if gee else s.DEFAULT_COLLECTION,
-        "dem_collection": "COPERNICUS/DEM/GLO30" if gee else s.DEFAULT_DEM_COLLECTION,
-        "stac_url": s.DEFAULT_STAC_URL,
-    }
-    return s.SourceConfig(
-        kind=values["source_kind"],
-        stac_url=values["stac_url"] or defaults["stac_url"],
-        collection=values["collection"] or defaults["collection"],
-        dem_collection=values["dem_collection"] or defaults["dem_collection"],
-        max_cloud=values["max_cloud"],
-        bands=values["bands"],
-        composite=values["composite"],
-        cloud_mask=values["cloud_mask"],
-        dn_offset=values["dn_offset"],
-        asset_keys=_asset_keys(values["asset_key"]),
-        gee_project=values["gee_project"],
-    )
+    names = {"source_kind": "kind", "asset_key": "asset_keys"}
+    given = {names.get(k, k): v for k, v in values.items() if v is not None and v != ()}
+    if "asset_keys" in given:
+        given["asset_keys"] = _asset_keys(given["asset_keys"])
+    return SourceConfig.from_dict(given)
 
 
 def source_options(func: F) -> F:

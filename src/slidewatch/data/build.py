@@ -44,7 +44,14 @@ from slidewatch.data.patch_index import (
     write_index,
 )
 from slidewatch.errors import ConfigError, DatasetError, RasterError
-from slidewatch.scene import RASTER_SUFFIXES, Scene, SceneReader, expand_folders, open_scene
+from slidewatch.scene import (
+    RASTER_SUFFIXES,
+    Scene,
+    SceneReader,
+    expand_folders,
+    open_scene,
+    read_padded,
+)
 
 PathArg = str | os.PathLike[str]
 
@@ -164,7 +171,7 @@ def _write_patch(
 ) -> None:
     """Write the patch of one window, or count it as skipped (with its landslide pixels)."""
     row, col = window
-    image, valid = reader.read_padded(row, col, plan.size)
+    image, valid = read_padded(reader, row, col, plan.size)
     fraction = float(valid.mean())
     mask = labels(row, col, plan.size) if labels is not None else None
     if fraction < plan.min_valid_fraction or fraction == 0.0:

@@ -25,7 +25,7 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from slidewatch.errors import DatasetError, RasterError
-from slidewatch.scene import Grid, on_grid, open_rasters, read_padded
+from slidewatch.scene import Grid, RasterWindows, on_grid, open_rasters, read_padded
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp")
 """Label files with these suffixes are read as polygons; anything else as a raster."""
@@ -69,9 +69,10 @@ def open_labels(
         name = Path(paths[0]) if len(paths) == 1 else Path(f"{paths[0]} (+{len(paths) - 1} tiles)")
         check_same_grid(ds, scene, name)
         value = decide_landslide_value(ds, landslide_value, name)
+        windows = RasterWindows(ds, indexes=[1])
 
         def read(row: int, col: int, size: int) -> np.ndarray:
-            data, valid = read_padded(ds, row, col, size, indexes=[1])
+            data, valid = read_padded(windows, row, col, size)
             return ((data[0] == value) & valid).astype(np.uint8)
 
         yield read

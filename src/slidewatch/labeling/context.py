@@ -71,13 +71,14 @@ def _scene_paths(root: Path, index: dict[str, Any]) -> list[Path] | NoContext:
 
 def _read_window(paths: list[Path], props: dict[str, Any], size: int, margin: int) -> np.ndarray:
     """C×n×n raw scene values (n = size + 2·margin), NaN where invalid or outside."""
-    from slidewatch.data.scene import open_raster, read_padded, zeros_are_nodata
+    from slidewatch.scene import RasterWindows, open_raster, read_padded, zeros_are_nodata
 
     n = size + 2 * margin
     if len(paths) == 1:
         with open_raster(paths[0]) as ds:
             row, col = int(props["row_off"]) - margin, int(props["col_off"]) - margin
-            data, valid = read_padded(ds, row, col, n, None, zeros_are_nodata([ds]))
+            windows = RasterWindows(ds, zero_is_nodata=zeros_are_nodata([ds]))
+            data, valid = read_padded(windows, row, col, n)
     else:
         from rasterio.merge import merge
 

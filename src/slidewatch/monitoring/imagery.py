@@ -32,7 +32,7 @@ class Found:
 
 
 def source_config(options: dict[str, Any]) -> Any:
-    from slidewatch.acquisition.sources import SourceConfig
+    from slidewatch.acquisition.options import SourceConfig
 
     return SourceConfig.from_dict(options)
 
@@ -54,13 +54,13 @@ def _aoi_value(geometry_json: str) -> Any:
 def search(source: dict[str, Any], geometry: dict[str, Any], start: date, end: date) -> list[Found]:
     """Acquisitions over the AOI between two dates (inclusive), oldest first."""
     from slidewatch.acquisition.acquisitions import search_acquisitions
+    from slidewatch.acquisition.sources import kept_source
 
     if end < start:
         return []
     config = source_config(source)
-    found = search_acquisitions(
-        config, aoi_value(geometry), start, end, source=_imagery_source(source, config)
-    )
+    # kept for the process: a static catalogue is walked again only when it changed
+    found = search_acquisitions(config, aoi_value(geometry), start, end, kept_source(config))
     return [
         Found(
             key=a.key,
@@ -79,53 +79,6 @@ def search(source: dict[str, Any], geometry: dict[str, Any], start: date, end: d
         )
         for a in found
     ]
-
-
-def _imagery_source(options: dict[str, Any], config: Any) -> Any:
-    """Acquisition's source for ``config``; a static catalogue's is kept for the process
-    while its catalogue and collection files are unchanged, so that it is walked once,
-    not once per AOI (~8 ms a run for a small catalogue, more for a large one)."""
-    from slidewatch.acquisition.sources import make_source
-    from slidewatch.acquisition.stac_source import is_static
-
-    if config.kind != "stac" or not is_static(config.stac_url):
-        return make_source(config)
-    stamp = catalogue_stamp(config.stac_url.removeprefix("file://"))
-    if not stamp:
-        return make_source(config)
-    return _static_source(json.dumps(options, sort_keys=True), stamp)
-
-
-@functools.lru_cache(maxsize=16)
-def _static_source(options_json: str, _stamp: tuple[tuple[str, int, int], ...]) -> Any:
-    from slidewatch.acquisition.sources import make_source
-
-    return make_source(source_config(json.loads(options_json)))
-
-
-def catalogue_stamp(path: str) -> tuple[tuple[str, int, int], ...]:
-    """(path, mtime, size) of a static catalogue and of every catalogue or collection it
-    links as a child: adding an item rewrites its parent's links, so changes the stamp.
-    Empty when the root cannot be read (the source then reports why)."""
-    out: list[tuple[str, int, int]] = []
-    todo, seen = [Path(path).resolve()], set()
-    while todo:
-        current = todo.pop()
-        if current in seen:  # a catalogue linking back to itself
-            continue
-        seen.add(current)
-        try:
-            st = current.stat()
-            links = json.loads(current.read_text()).get("links", [])
-        except (OSError, ValueError):
-            return ()
-        out.append((str(current), st.st_mtime_ns, st.st_size))
-        todo += [
-            (current.parent / link["href"]).resolve()
-            for link in links
-            if link.get("rel") == "child" and "://" not in str(link.get("href", ""))
-        ]
-    return tuple(out)
 
 
 def fetch(source: dict[str, Any], geometry: dict[str, Any], found: Found, out: Path) -> Any:

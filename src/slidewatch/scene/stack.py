@@ -166,6 +166,17 @@ class SceneReader:
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)`` of the scene (a :class:`~slidewatch.scene.WindowReader`: windows
+        past the edge through :func:`~slidewatch.scene.read_padded`)."""
+        return self.scene.height, self.scene.width
+
+    @property
+    def count(self) -> int:
+        """Bands read."""
+        return len(self.scene.bands)
+
     def read(
         self, row: int, height: int, col: int = 0, width: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -173,19 +184,6 @@ class SceneReader:
         width = self.scene.width - col if width is None else width
         window = Window(col, row, width, min(height, self.scene.height - row))
         return self._read(window=window)
-
-    def read_padded(self, row: int, col: int, size: int) -> tuple[np.ndarray, np.ndarray]:
-        """A ``size``×``size`` window that may pass the scene's edge; outside is invalid, 0."""
-        data = np.zeros((len(self.scene.bands), size, size), dtype=self.dtype)
-        valid = np.zeros((size, size), dtype=bool)
-        r0, c0 = max(row, 0), max(col, 0)
-        r1, c1 = min(row + size, self.scene.height), min(col + size, self.scene.width)
-        if r1 <= r0 or c1 <= c0:
-            return data, valid
-        image, inside = self.read(r0, r1 - r0, c0, c1 - c0)
-        data[:, r0 - row : r1 - row, c0 - col : c1 - col] = image
-        valid[r0 - row : r1 - row, c0 - col : c1 - col] = inside
-        return data, valid
 
     def read_overview(
         self, max_side: int, bands: Sequence[int] | None = None

@@ -36,33 +36,3 @@ def masked_valid(block: np.ma.MaskedArray, zero_is_nodata: bool) -> tuple[np.nda
     values = np.ma.getdata(block)
     unmasked = ~np.asarray(np.ma.getmaskarray(block).any(axis=0))
     return values, valid_pixels(values, unmasked, zero_is_nodata)
-
-
-def read_padded(
-    ds: Any,
-    row: int,
-    col: int,
-    size: int,
-    indexes: Sequence[int] | None = None,
-    zero_is_nodata: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Read a ``size``×``size`` window of a raster or mosaic that may pass its edge.
-
-    Returns ``(data C×size×size float64, valid size×size bool)``: pixels outside, masked or
-    not finite in any band (and with ``zero_is_nodata`` 0 in every band) are invalid and 0.
-    """
-    from rasterio.windows import Window
-
-    idx = list(indexes) if indexes is not None else list(range(1, ds.count + 1))
-    data = np.zeros((len(idx), size, size), dtype="float64")
-    valid = np.zeros((size, size), dtype=bool)
-    r0, c0 = max(row, 0), max(col, 0)
-    r1, c1 = min(row + size, ds.height), min(col + size, ds.width)
-    if r1 <= r0 or c1 <= c0:
-        return data, valid
-    block = ds.read(idx, window=Window(c0, r0, c1 - c0, r1 - r0), masked=True)
-    values, inside = masked_valid(block.astype("float64"), zero_is_nodata)
-    values[:, ~inside] = 0.0
-    data[:, r0 - row : r1 - row, c0 - col : c1 - col] = values
-    valid[r0 - row : r1 - row, c0 - col : c1 - col] = inside
-    return data, valid

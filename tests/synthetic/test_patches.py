@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from slidewatch.bands import BAND_NAMES
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.hdf5 import read_bands
 from slidewatch.data.layout import discover
 from slidewatch.errors import ConfigError
+from slidewatch.synthetic import make_l4s_dataset
 
 
 def test_known_statistics_match_the_files(tmp_path: Path) -> None:

@@ -5,19 +5,19 @@ Credentials are the user's own: ``earthengine authenticate`` or a service accoun
 client-side (:func:`acquisition_image`, :func:`dem_image`); the service is called in two
 places only — :meth:`EarthEngineSource._compute_value` (searches) and
 :meth:`EarthEngineSource._compute_pixels` (pixels, one request per dask chunk, sized under
-``computePixels``' limits by :mod:`.gee_requests`). Resampling: spectral bands nearest
+``computePixels``' limits by :mod:`.requests`). Resampling: spectral bands nearest
 (Earth Engine's default), the DEM bilinear.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from slidewatch.acquisition.gee_requests import (
+from slidewatch.acquisition.earthengine.requests import (
     CLOUD_PROBABILITY,
     DEM_BANDS,
     FILL,
@@ -27,7 +27,9 @@ from slidewatch.acquisition.gee_requests import (
     request_grid,
     scene_from_properties,
 )
-from slidewatch.acquisition.sources import Channel, SceneInfo, SourceConfig
+from slidewatch.acquisition.options import EarthEngineConfig
+from slidewatch.acquisition.served import l2a_by_name
+from slidewatch.acquisition.sources import Channel, SceneInfo
 from slidewatch.errors import SourceError
 
 if TYPE_CHECKING:
@@ -83,13 +85,19 @@ def properties_expression(images: Any) -> Any:
     return images.limit(MAX_SCENES).map(props).aggregate_array(".all")
 
 
-def acquisition_image(collection: str, ids: Sequence[str], bands: Sequence[str]) -> Any:
-    """One acquisition's mosaic of ``bands`` (float32; masked pixels :data:`FILL`)."""
+def acquisition_image(
+    collection: str,
+    ids: Sequence[str],
+    bands: Sequence[str],
+    overrides: Mapping[str, str] | None = None,
+) -> Any:
+    """One acquisition's mosaic of ``bands`` (float32; masked pixels :data:`FILL`), the
+    collection's band names (``overrides``, else the L4S names) renamed to the L4S names."""
     import ee
 
-    s2_bands, with_prob = band_list(bands)
+    selected, names, with_prob = band_list(bands, overrides)
     scenes = ee.ImageCollection(collection).filter(ee.Filter.inList("system:index", list(ids)))
-    image: Any = scenes.select(s2_bands).mosaic().toFloat() if s2_bands else None
+    image: Any = scenes.select(selected, names).mosaic().toFloat() if selected else None
     if with_prob:
         prob = (
             ee.ImageCollection(CLOUD_PROBABILITY)
@@ -119,11 +127,28 @@ def dem_image(dem_collection: str) -> Any:
 
 
 class EarthEngineSource:
-    """An :class:`~slidewatch.acquisition.sources.ImagerySource` on Earth Engine."""
+    """An :class:`~slidewatch.acquisition.sources.ImagerySource` on Earth Engine. Earth
+    Engine is initialised at the first search or load, not when the source is made."""
 
-    def __init__(self, config: SourceConfig) -> None:
+    def __init__(self, config: EarthEngineConfig) -> None:
         self.config = config
-        initialize(config.gee_project)
+
+    @property
+    def catalogue(self) -> str:
+        return "Earth Engine"
+
+    def provenance(self) -> dict[str, str]:
+        # The STAC URL stays recorded, empty, so that every stack's item has the same keys.
+        return {"slidewatch:source": self.config.kind, "slidewatch:stac_url": ""}
+
+    def serves_b10(self) -> bool | None:
+        """From the collection's name (``S2_SR``: L2A, no B10)."""
+        by_name = l2a_by_name(self.config.collection)
+        return None if by_name is None else not by_name
+
+    def auto_cloud_mask(self, scenes: Sequence[SceneInfo]) -> str:
+        """``COPERNICUS/S2_CLOUD_PROBABILITY`` of the same scenes."""
+        return "probability"
 
     def _compute_value(self, expression: Any) -> Any:
         import ee
@@ -146,6 +171,7 @@ class EarthEngineSource:
             raise SourceError(f"Earth Engine refused a pixel request: {exc}") from exc
 
     def search(self, aoi: AOI, start: datetime, end: datetime, max_cloud: float) -> list[SceneInfo]:
+        initialize(self.config.gee_project)
         images = scene_collection(self.config.collection, aoi, start, end)
         answer = self._compute_value(properties_expression(images))
         rows = answer.get("value", answer) if isinstance(answer, dict) else answer
@@ -184,9 +210,12 @@ class EarthEngineSource:
     def load(
         self, scenes: Sequence[SceneInfo], bands: Sequence[str], geobox: GeoBox, chunk_px: int
     ) -> dict[str, Channel]:
-        image = acquisition_image(self.config.collection, [s.id for s in scenes], bands)
+        initialize(self.config.gee_project)
+        ids, overrides = [s.id for s in scenes], self.config.asset_key_overrides
+        image = acquisition_image(self.config.collection, ids, bands, overrides)
         return {b: Channel(a) for b, a in self._lazy(image, bands, geobox, chunk_px).items()}
 
     def load_dem(self, aoi: AOI, geobox: GeoBox, chunk_px: int) -> tuple[da.Array, str]:
+        initialize(self.config.gee_project)
         dem = self._lazy(dem_image(self.config.dem_collection), ["dem"], geobox, chunk_px)
         return dem["dem"], f"Earth Engine {self.config.dem_collection}"

@@ -24,21 +24,11 @@ import numpy as np
 
 if TYPE_CHECKING:
     import dask.array as da
-    import pystac
     from odc.geo.geobox import GeoBox
 
+    from slidewatch.acquisition.stac.items import ParsedItem
+
 EPS = 1e-6
-
-
-def _proj(item: pystac.Item, key: str) -> tuple[str | None, list[float] | None]:
-    """(CRS text, affine as 6 numbers) of ``item``'s asset ``key``, asset before item."""
-    asset = item.assets[key].extra_fields
-    props = item.properties
-    epsg = asset.get("proj:epsg", props.get("proj:epsg"))
-    code = asset.get("proj:code", props.get("proj:code"))
-    crs = f"EPSG:{epsg}" if epsg is not None else code
-    transform = asset.get("proj:transform", props.get("proj:transform"))
-    return crs, (list(transform)[:6] if transform else None)
 
 
 def _whole(value: float) -> int | None:
@@ -47,7 +37,7 @@ def _whole(value: float) -> int | None:
     return int(rounded) if abs(value - rounded) < EPS else None
 
 
-def native_grid(items: Sequence[pystac.Item], key: str, geobox: GeoBox) -> GeoBox | None:
+def native_grid(items: Sequence[ParsedItem], key: str, geobox: GeoBox) -> GeoBox | None:
     """The coarse grid of asset ``key`` covering ``geobox`` when every item stores it on
     the same coarser pixels whose edges fall on ``geobox``'s; None otherwise."""
     from affine import Affine
@@ -57,7 +47,7 @@ def native_grid(items: Sequence[pystac.Item], key: str, geobox: GeoBox) -> GeoBo
     res = abs(geobox.affine.a)
     anchors = set()
     for item in items:
-        crs, t = _proj(item, key)
+        crs, t = item.assets[key].crs, item.assets[key].transform
         if crs is None or t is None or t[1] or t[3] or abs(t[4] + t[0]) > EPS:
             return None
         if CRS.from_user_input(crs) != CRS.from_user_input(str(geobox.crs)):
@@ -138,7 +128,7 @@ def _repeat(block: np.ndarray, k: int) -> np.ndarray:
 
 
 def split_by_grid(
-    items: Sequence[pystac.Item], keys: Mapping[str, str], geobox: GeoBox
+    items: Sequence[ParsedItem], keys: Mapping[str, str], geobox: GeoBox
 ) -> tuple[dict[str, str], list[tuple[GeoBox, dict[str, str]]]]:
     """Bands (band -> asset key) loaded on ``geobox`` itself, and the others grouped by
     their native grid."""

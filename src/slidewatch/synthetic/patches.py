@@ -1,4 +1,4 @@
-"""Tiny, valid, seeded L4S datasets for tests and demos, in all three folder layouts.
+"""Tiny, valid, seeded, SYNTHETIC L4S datasets for tests and demos, in all three folder layouts.
 
 Values follow the L4S scale (band means about 0.5-2, slope <= 4.5, dem <= 10). The DEM is a
 smooth surface, the slope band is its gradient (degrees / 20.29), and landslides are
@@ -17,9 +17,9 @@ import numpy as np
 from slidewatch.bands import BAND_NAMES, L4S_SCALE, band_indices, resolve_bands
 from slidewatch.data.hdf5 import write_image, write_mask
 from slidewatch.errors import ConfigError
+from slidewatch.synthetic.area import PIXEL_M
 
 GENERATOR_LAYOUTS = ("flat", "official", "huggingface")
-PIXEL_M = 10.0
 # Typical L4S band means (B1..B12); landslides (bare soil) are brighter in the visible/SWIR.
 _BASE = np.array([1.0, 0.9, 0.9, 0.9, 1.0, 1.0, 1.0, 1.0, 1.2, 1.1, 1.0, 0.9], np.float32)
 _SOIL = np.array([0.2, 0.4, 0.5, 0.7, 0.5, 0.3, 0.2, 0.1, 0.2, 0.0, 0.6, 0.7], np.float32)

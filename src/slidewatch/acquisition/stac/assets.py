@@ -5,12 +5,14 @@ static catalogues) or common names ``red`` (Earth Search). The table lists the a
 keys of each band in order; failing those, an asset whose ``eo:bands`` entry names the band
 (``name`` B04/B4 or the ``common_name``) is taken. An item with no matching asset is an
 error naming the item, the band and the item's asset keys.
+
+An item's assets are given as asset key → the band names its ``eo:bands`` state, upper case
+(:attr:`~slidewatch.acquisition.stac.items.ParsedItem.asset_bands`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Collection, Mapping, Sequence
 
 from slidewatch.errors import SourceError
 
@@ -49,30 +51,21 @@ COMMON_NAMES: dict[str, str] = {
 """eo:bands common names that identify a band on their own (B5-B7 share ``rededge``)."""
 
 
-def _eo_names(asset: Mapping[str, Any]) -> set[str]:
-    names = set()
-    for eo in asset.get("eo:bands", []) or []:
-        for key in ("name", "common_name"):
-            if eo.get(key):
-                names.add(str(eo[key]).upper())
-    return names
-
-
-def _eo_match(band: str, assets: Mapping[str, Mapping[str, Any]]) -> str | None:
+def _eo_match(band: str, assets: Mapping[str, Collection[str]]) -> str | None:
     wanted = {band.upper(), f"B{band[1:].zfill(2)}".upper() if band[1:].isdigit() else band}
     if band in COMMON_NAMES:
         wanted.add(COMMON_NAMES[band].upper())
-    hits = [key for key, asset in assets.items() if _eo_names(asset) & wanted]
+    hits = [key for key, names in assets.items() if not wanted.isdisjoint(names)]
     return hits[0] if len(hits) == 1 else None
 
 
 def asset_key(
     band: str,
     item_id: str,
-    assets: Mapping[str, Mapping[str, Any]],
+    assets: Mapping[str, Collection[str]],
     overrides: Mapping[str, str] | None = None,
 ) -> str:
-    """The key of the asset holding ``band`` in an item with ``assets`` (key → asset dict)."""
+    """The key of the asset holding ``band`` in an item with ``assets`` (key → eo:bands names)."""
     if overrides and band in overrides:
         key = overrides[band]
         if key in assets:
@@ -105,7 +98,7 @@ def asset_key(
 def asset_keys_for(
     bands: Sequence[str],
     item_id: str,
-    assets: Mapping[str, Mapping[str, Any]],
+    assets: Mapping[str, Collection[str]],
     overrides: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """``{band: asset key}`` of ``bands`` in one item (see :func:`asset_key`)."""

@@ -33,7 +33,8 @@ class Example:
     """Outline (lon/lat box) of an old scar under that cloud."""
 
 
-def _lonlat_box(rows: slice, cols: slice, origin: tuple[float, float], crs: str) -> dict[str, Any]:
+def lonlat_box(rows: slice, cols: slice, origin: tuple[float, float], crs: str) -> dict[str, Any]:
+    """The lon/lat polygon of pixel ``rows`` × ``cols`` of a 10 m grid at ``origin``."""
     from rasterio.warp import transform_geom
     from shapely.geometry import box, mapping
 
@@ -79,14 +80,9 @@ def _snap(span: slice, size_px: int, step: int = 6) -> slice:
 
 def write_example(root: Path, size_px: int = 180, seed: int = 3) -> Example:
     """Write the two-date catalogue under ``root`` (``size_px``: a multiple of 6)."""
-    from slidewatch.acquisition.synthetic import (
-        CRS,
-        ORIGIN,
-        SyntheticScene,
-        area_bands,
-        write_catalog,
-    )
-    from slidewatch.data.synthetic import slope_degrees
+    from slidewatch.synthetic.area import CRS, ORIGIN, slope_degrees
+    from slidewatch.synthetic.catalog import write_catalog
+    from slidewatch.synthetic.scenes import SyntheticScene, area_bands
 
     bands1, dem, scars = area_bands(size_px, size_px, seed)
     rows, cols = _largest_scar_box(scars)
@@ -113,10 +109,10 @@ def write_example(root: Path, size_px: int = 180, seed: int = 3) -> Example:
     inner = slice(MARGIN_PX, size_px - MARGIN_PX)
     example = Example(
         catalog=catalog,
-        aoi=_lonlat_box(inner, inner, ORIGIN, CRS),
-        new_scar=_lonlat_box(*new, ORIGIN, CRS),
-        cloud=_lonlat_box(*cloud, ORIGIN, CRS),
-        hidden_scar=_lonlat_box(rows, cols, ORIGIN, CRS),
+        aoi=lonlat_box(inner, inner, ORIGIN, CRS),
+        new_scar=lonlat_box(*new, ORIGIN, CRS),
+        cloud=lonlat_box(*cloud, ORIGIN, CRS),
+        hidden_scar=lonlat_box(rows, cols, ORIGIN, CRS),
     )
     (Path(root) / "aoi.geojson").write_text(json.dumps(example.aoi))
     return example

@@ -46,9 +46,10 @@ def is_harmonized(collection: str) -> bool:
     return "HARMONIZED" in collection.upper()
 
 
-def gee_band(name: str) -> str:
-    """Earth Engine band name of an L4S/extra band (``B1``…``B12``, ``B8A``, ``SCL`` as is)."""
-    return name
+def gee_band(name: str, overrides: Mapping[str, str] | None = None) -> str:
+    """Earth Engine band name of an L4S/extra band: as given in ``overrides`` (the options'
+    ``asset_keys``), else the same (``B1``…``B12``, ``B8A`` as Earth Engine names them)."""
+    return (overrides or {}).get(name, name)
 
 
 def request_sizes(length: int, chunk_px: int, side_limit: int) -> tuple[int, ...]:
@@ -115,6 +116,10 @@ def scene_from_properties(
     )
 
 
-def band_list(bands: Sequence[str]) -> tuple[list[str], bool]:
-    """(Sentinel-2 bands to select, whether the cloud probability is wanted)."""
-    return [gee_band(b) for b in bands if b != "CLOUDPROB"], "CLOUDPROB" in bands
+def band_list(
+    bands: Sequence[str], overrides: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str], bool]:
+    """(Earth Engine bands to select, their L4S names, whether the cloud probability is
+    wanted)."""
+    s2 = [b for b in bands if b != "CLOUDPROB"]
+    return [gee_band(b, overrides) for b in s2], s2, "CLOUDPROB" in bands

@@ -9,26 +9,21 @@ inside each 30 m cell and cliffs between them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slidewatch.acquisition.assets import asset_keys_for
 from slidewatch.acquisition.offset import forced_offset, stac_offset
-from slidewatch.acquisition.served import SPECTRAL
-from slidewatch.acquisition.sources import (
-    Channel,
-    ImagerySource,
-    SceneInfo,
-    SourceConfig,
-    pass_id,
-)
+from slidewatch.acquisition.options import StacConfig
+from slidewatch.acquisition.served import NO_L2A, SPECTRAL, l2a_by_name
+from slidewatch.acquisition.sources import Channel, SceneInfo
+from slidewatch.acquisition.stac.assets import asset_keys_for
+from slidewatch.acquisition.stac.finders import ItemFinder, ItemQuery, StaticFinder, is_static
+from slidewatch.acquisition.stac.items import ParsedItem
 from slidewatch.errors import NoSceneError, SourceError
 
 if TYPE_CHECKING:
     import dask.array as da
-    import pystac
     from odc.geo.geobox import GeoBox
 
     from slidewatch.acquisition.aoi import AOI
@@ -39,54 +34,52 @@ SPECTRAL_ASSETS = ("B2", "B3", "B4", "B8")
 """Bands whose raster:bands offset decides the item's offset (all bands share it)."""
 
 
-def is_static(url: str) -> bool:
-    """Whether ``url`` names a static catalogue (a ``.json`` file) rather than a STAC API."""
-    return url.startswith("file://") or url.endswith(".json") or Path(url).exists()
-
-
-def _scene_info(item: pystac.Item, config: SourceConfig) -> SceneInfo:
-    props = item.properties
-    when = item.datetime or datetime.fromisoformat(str(props["start_datetime"]))
-    assets = {k: a.to_dict() for k, a in item.assets.items()}
+def scene_info(item: ParsedItem, config: StacConfig) -> SceneInfo:
+    """The :class:`SceneInfo` of a parsed item (its offset decided, its bands listed)."""
+    if item.datetime is None:  # the date filter of every search keeps only dated items
+        raise SourceError(f"item {item.id} states no datetime; fix the catalogue")
     if config.dn_offset != "auto":
         offset, rule = forced_offset(config.dn_offset)
     else:
+        overrides = config.asset_key_overrides
         spectral = asset_keys_for(
-            [b for b in SPECTRAL_ASSETS if _has(b, item.id, assets, config)],
+            [b for b in SPECTRAL_ASSETS if _has(b, item, config)],
             item.id,
-            assets,
-            config.asset_key_overrides,
+            item.asset_bands,
+            overrides,
         )
-        raster = [rb for key in spectral.values() for rb in assets[key].get("raster:bands", [])]
-        offset, rule = stac_offset(item.id, props, raster, when)
-    tile = str(
-        props.get("s2:mgrs_tile") or props.get("grid:code") or props.get("mgrs:utm_zone", "")
-    )
+        raster = [rb for key in spectral.values() for rb in item.assets[key].raster_bands]
+        offset, rule = stac_offset(
+            item.id,
+            item.datetime,
+            baseline=item.processing_baseline,
+            raster_bands=raster,
+            offset_applied=item.offset_applied,
+        )
     return SceneInfo(
         id=item.id,
-        datetime=when,
-        tile=tile,
-        processing_baseline=str(props.get("s2:processing_baseline", "") or ""),
-        cloud_cover=props.get("eo:cloud_cover"),
+        datetime=item.datetime,
+        tile=item.tile,
+        processing_baseline=item.processing_baseline,
+        cloud_cover=item.cloud_cover,
         dn_offset=offset,
         offset_rule=rule,
-        processed=str(props.get("s2:generation_time") or props.get("updated") or ""),
-        asset_keys=tuple(sorted(assets)),
-        pass_id=pass_id(props.get("platform"), props.get("sat:relative_orbit")),
+        processed=item.processed,
+        asset_keys=tuple(sorted(item.assets)),
+        pass_id=item.pass_id,
         served=served_bands(item, config),
         handle=item,
     )
 
 
-def served_bands(item: pystac.Item, config: SourceConfig) -> tuple[str, ...]:
+def served_bands(item: ParsedItem, config: StacConfig) -> tuple[str, ...]:
     """The spectral L4S bands ``item`` has an asset for (through the asset table)."""
-    assets = {k: a.to_dict() for k, a in item.assets.items()}
-    return tuple(b for b in SPECTRAL if _has(b, item.id, assets, config))
+    return tuple(b for b in SPECTRAL if _has(b, item, config))
 
 
-def _has(band: str, item_id: str, assets: dict[str, Any], config: SourceConfig) -> bool:
+def _has(band: str, item: ParsedItem, config: StacConfig) -> bool:
     try:
-        asset_keys_for([band], item_id, assets, config.asset_key_overrides)
+        asset_keys_for([band], item.id, item.asset_bands, config.asset_key_overrides)
     except SourceError:
         return False
     return True
@@ -95,25 +88,46 @@ def _has(band: str, item_id: str, assets: dict[str, Any], config: SourceConfig) 
 class StacSource:
     """An :class:`~slidewatch.acquisition.sources.ImagerySource` over a STAC catalogue."""
 
-    def __init__(self, config: SourceConfig, finder: ItemFinder) -> None:
+    def __init__(self, config: StacConfig, finder: ItemFinder) -> None:
         self.config = config
         self._finder = finder
 
+    @property
+    def catalogue(self) -> str:
+        return self.config.stac_url
+
+    def provenance(self) -> dict[str, str]:
+        return {"slidewatch:source": self.config.kind, "slidewatch:stac_url": self.catalogue}
+
+    def serves_b10(self) -> bool | None:
+        """From the first item of a local static catalogue, else from the collection's name."""
+        if isinstance(self._finder, StaticFinder):
+            item = self._finder.first_item(self.config.collection)
+            if item is not None:
+                return NO_L2A in served_bands(item, self.config)
+        by_name = l2a_by_name(self.config.collection)
+        return None if by_name is None else not by_name
+
+    def auto_cloud_mask(self, scenes: Sequence[SceneInfo]) -> str:
+        """L2A's scene classification when every scene has it, else s2cloudless."""
+        has_scl = all({"SCL", "scl"} & set(s.asset_keys) for s in scenes)
+        return "scl" if has_scl else "s2cloudless"
+
     def search(self, aoi: AOI, start: datetime, end: datetime, max_cloud: float) -> list[SceneInfo]:
-        items = self._finder.items(self.config.collection, aoi, (start, end), max_cloud)
-        return [_scene_info(item, self.config) for item in items]
+        query = ItemQuery(self.config.collection, aoi, (start, end), max_cloud)
+        return [scene_info(item, self.config) for item in self._finder.items(query)]
 
     def load(
         self, scenes: Sequence[SceneInfo], bands: Sequence[str], geobox: GeoBox, chunk_px: int
     ) -> dict[str, Channel]:
-        from slidewatch.acquisition.native import (
+        from slidewatch.acquisition.stac.native import (
             plan_coarse,
             repeat_onto,
             shift_of,
             split_by_grid,
         )
 
-        items = [s.handle for s in scenes]
+        items: list[ParsedItem] = [s.handle for s in scenes]
         keys = _common_keys(items, bands, self.config)
         # 20/60 m bands on their own grid, kept coarse in the graph (see .native).
         fine, coarse = split_by_grid(items, keys, geobox)
@@ -138,14 +152,14 @@ class StacSource:
 
     def load_dem(self, aoi: AOI, geobox: GeoBox, chunk_px: int) -> tuple[da.Array, str]:
         collection = self.config.dem_collection
-        items = self._finder.items(collection, aoi, None, None)
+        items = self._finder.items(ItemQuery(collection, aoi))
         if not items:
             raise NoSceneError(
                 f"no elevation item in collection {collection!r} at {self.config.stac_url} "
                 f"covers the AOI {aoi.bounds}; choose another --dem-collection"
             )
-        assets = {k: a.to_dict() for k, a in items[0].assets.items()}
-        key = asset_keys_for(["dem"], items[0].id, assets, self.config.asset_key_overrides)["dem"]
+        first, overrides = items[0], self.config.asset_key_overrides
+        key = asset_keys_for(["dem"], first.id, first.asset_bands, overrides)["dem"]
         data = _odc_load(items, [key], geobox, chunk_px, {key: "bilinear"})
         ids = ", ".join(sorted(i.id for i in items))
         return _as_float(data[key]), f"{collection} ({ids})"
@@ -156,15 +170,11 @@ def _nearest(keys: dict[str, str]) -> dict[str, str]:
 
 
 def _common_keys(
-    items: Sequence[pystac.Item], bands: Sequence[str], config: SourceConfig
+    items: Sequence[ParsedItem], bands: Sequence[str], config: StacConfig
 ) -> dict[str, str]:
     """One asset key per band, the same for every item of a load (odc-stac needs that)."""
-    tables = [
-        asset_keys_for(
-            bands, it.id, {k: a.to_dict() for k, a in it.assets.items()}, config.asset_key_overrides
-        )
-        for it in items
-    ]
+    overrides = config.asset_key_overrides
+    tables = [asset_keys_for(bands, it.id, it.asset_bands, overrides) for it in items]
     for item, table in zip(items[1:], tables[1:], strict=True):
         if table != tables[0]:
             raise SourceError(
@@ -175,7 +185,7 @@ def _common_keys(
 
 
 def _odc_load(
-    items: Sequence[pystac.Item],
+    items: Sequence[ParsedItem],
     keys: list[str],
     geobox: GeoBox,
     chunk_px: int,
@@ -187,7 +197,7 @@ def _odc_load(
     odc.stac.configure_rio(cloud_defaults=True, **HTTP_RETRY)
     # One pixel plane for all items: the caller passes one acquisition (or the DEM tiles).
     return odc.stac.load(
-        items,
+        [item.item for item in items],
         bands=keys,
         geobox=geobox,
         chunks={"x": chunk_px, "y": chunk_px},
@@ -205,71 +215,10 @@ def _as_float(array: Any) -> da.Array:
     return array.data
 
 
-class ItemFinder:
-    """Finds items of a collection over an AOI (and dates, cloud limit)."""
-
-    def items(
-        self,
-        collection: str,
-        aoi: AOI,
-        dates: tuple[datetime, datetime] | None,
-        max_cloud: float | None,
-    ) -> list[pystac.Item]:
-        raise NotImplementedError
-
-
-def matches(
-    item: pystac.Item, aoi: AOI, dates: tuple[datetime, datetime] | None, max_cloud: float | None
-) -> bool:
-    """The search filters, applied locally (static catalogues, and APIs without ``query``)."""
-    from shapely.geometry import shape
-
-    if item.geometry is None or not shape(item.geometry).intersects(aoi.geometry):
-        return False
-    if dates is not None and (item.datetime is None or not dates[0] <= item.datetime <= dates[1]):
-        return False
-    cover = item.properties.get("eo:cloud_cover")
-    return max_cloud is None or cover is None or float(cover) <= max_cloud
-
-
-class StaticFinder(ItemFinder):
-    """Items of a static catalogue (``catalog.json``), walked once and filtered locally."""
-
-    def __init__(self, url: str) -> None:
-        import pystac
-
-        path = url.removeprefix("file://")
-        try:
-            self._catalog = pystac.Catalog.from_file(path)
-        except FileNotFoundError as exc:
-            raise SourceError(f"{path}: no such STAC catalogue; check --stac-url") from exc
-        except Exception as exc:  # pystac raises several types for unreadable JSON
-            raise SourceError(f"{path}: not a readable STAC catalogue ({exc}); check it") from exc
-        self._all: list[pystac.Item] | None = None
-
-    def _items(self) -> Iterable[pystac.Item]:
-        if self._all is None:
-            self._all = list(self._catalog.get_items(recursive=True))
-        return self._all
-
-    def items(
-        self,
-        collection: str,
-        aoi: AOI,
-        dates: tuple[datetime, datetime] | None,
-        max_cloud: float | None,
-    ) -> list[pystac.Item]:
-        return [
-            it
-            for it in self._items()
-            if it.collection_id == collection and matches(it, aoi, dates, max_cloud)
-        ]
-
-
-def make_stac_source(config: SourceConfig) -> ImagerySource:
+def open_stac_source(config: StacConfig) -> StacSource:
     """A :class:`StacSource` over a static catalogue or a STAC API, from ``config.stac_url``."""
     if is_static(config.stac_url):
         return StacSource(config, StaticFinder(config.stac_url))
-    from slidewatch.acquisition.stac_api import ApiFinder
+    from slidewatch.acquisition.stac.api import ApiFinder
 
     return StacSource(config, ApiFinder(config))

@@ -7,17 +7,14 @@ exponential backoff (0.5 s, 1 s, 2 s, …; urllib3's ``Retry``, POST included); 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from slidewatch.acquisition.sources import SourceConfig
-from slidewatch.acquisition.stac_source import ItemFinder, matches
+from slidewatch.acquisition.stac.finders import ItemQuery
+from slidewatch.acquisition.stac.items import ParsedItem, parse_item
 from slidewatch.errors import SourceError
 
 if TYPE_CHECKING:
-    import pystac
-
-    from slidewatch.acquisition.aoi import AOI
+    from slidewatch.acquisition.options import StacConfig
 
 RETRY_STATUS = (500, 502, 503, 504)
 BACKOFF_S = 0.5
@@ -39,10 +36,10 @@ def retry_policy(retries: int, backoff_s: float = BACKOFF_S) -> Any:
     )
 
 
-class ApiFinder(ItemFinder):
-    """Items from a STAC API's ``/search`` (the cloud limit is also checked locally)."""
+class ApiFinder:
+    """Items from a STAC API's ``/search``, filtered locally by the same query."""
 
-    def __init__(self, config: SourceConfig, backoff_s: float = BACKOFF_S) -> None:
+    def __init__(self, config: StacConfig, backoff_s: float = BACKOFF_S) -> None:
         self._config = config
         self._backoff_s = backoff_s
         self._client: Any = None
@@ -100,16 +97,7 @@ class ApiFinder(ItemFinder):
                 f"({exc}); check --stac-url and the network"
             ) from exc
 
-    def items(
-        self,
-        collection: str,
-        aoi: AOI,
-        dates: tuple[datetime, datetime] | None,
-        max_cloud: float | None,
-    ) -> list[pystac.Item]:
+    def items(self, query: ItemQuery) -> list[ParsedItem]:
         client = self._open()
-        search: dict[str, Any] = {"collections": [collection], "intersects": aoi.to_geojson()}
-        if dates is not None:
-            search["datetime"] = [dates[0].isoformat(), dates[1].isoformat()]
-        found = self._call(lambda: list(client.search(**search).items()))
-        return [it for it in found if matches(it, aoi, dates, max_cloud)]
+        found = self._call(lambda: list(client.search(**query.search_parameters()).items()))
+        return [parsed for parsed in map(parse_item, found) if query.matches(parsed)]

@@ -10,7 +10,7 @@ import rasterio
 
 from slidewatch.bands import BAND_NAMES, l4s_to_raw
 from slidewatch.data.hdf5 import read_image, read_mask
-from slidewatch.data.synthetic import (
+from slidewatch.synthetic.area import (
     fractal_noise,
     make_synthetic_area,
     make_synthetic_patches,
