@@ -85,7 +85,7 @@ def scene_stats(tiles_dir: Path, exchange: tuple[str, str] | None):  # type: ign
 
 def synthetic_pixels(seed: int) -> np.ndarray:
     """14×N L4S pixels of a 512² synthetic demo area."""
-    from slidewatch.data.synthetic import synthetic_arrays
+    from slidewatch.synthetic import synthetic_arrays
 
     image, _ = synthetic_arrays(512, 512, seed)
     return image.reshape(14, -1).astype(np.float64)

@@ -48,7 +48,7 @@ def model_of(stats: BandStats, bands: tuple[str, ...]) -> ModelStats:
 def sources(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, BandStats]:
     """Training statistics of each source, as ``train`` computes them (all14 where it has
     them, else the four Chittagong bands)."""
-    from slidewatch.data.synthetic import make_synthetic_patches
+    from slidewatch.synthetic import make_synthetic_patches
 
     synthetic = make_synthetic_patches(tmp_path_factory.mktemp("demo") / "patches", n=16).out
     out = {

@@ -16,10 +16,10 @@ from click.testing import CliRunner
 
 from slidewatch.cli import cli
 from slidewatch.data import l4s_download
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.l4s_download import RemoteFile, download_l4s
 from slidewatch.data.layout import detect_layout, discover
 from slidewatch.errors import ConfigError, SourceError
+from slidewatch.synthetic import make_l4s_dataset
 
 from .l4s_server import Host, serving
 

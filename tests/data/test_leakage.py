@@ -14,11 +14,11 @@ from click.testing import CliRunner
 
 from slidewatch.cli import cli
 from slidewatch.data.check import check_datasets
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.hdf5 import read_mask, write_mask
 from slidewatch.data.layout import discover, discover_many
 from slidewatch.data.leakage import footprints, image_hashes, leak_groups
 from slidewatch.data.splits import split_apart
+from slidewatch.synthetic import make_l4s_dataset
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_random_split_never_separates_copies(two_sources: tuple[Path, Path]) -> 
 
 def test_overlapping_patches_of_one_scene_never_straddle_the_split(tmp_path: Path) -> None:
     from slidewatch.data.build import build_patches
-    from slidewatch.data.synthetic import make_synthetic_area
+    from slidewatch.synthetic import make_synthetic_area
 
     area = make_synthetic_area(tmp_path / "area", 320, 320, seed=3)
     built = build_patches(area.scene, area.labels, tmp_path / "patches", size=128, stride=64,

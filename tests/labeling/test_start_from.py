@@ -14,12 +14,12 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from slidewatch.cli import cli
-from slidewatch.data.generate import make_l4s_dataset
 from slidewatch.data.hdf5 import read_mask
 from slidewatch.errors import DatasetError
 from slidewatch.labeling.export import export_labeled
 from slidewatch.labeling.workspace import Workspace
 from slidewatch.service.labeling import LabelDatasets, label_app
+from slidewatch.synthetic import make_l4s_dataset
 
 from .test_browser import page_mask
 

@@ -76,11 +76,11 @@ def test_each_fold_is_scored_with_a_threshold_chosen_without_it() -> None:
 def test_another_source_is_reported_on_while_choosing_on_the_runs_own_split(
     trained: Path, tmp_path: Path
 ) -> None:
-    from slidewatch.data.generate import make_l4s_dataset
+    from slidewatch.synthetic import make_l4s_dataset
 
     shutil.copytree(trained.parent, tmp_path / "run")
     other = make_l4s_dataset(tmp_path / "other", n=4, size=128, seed=12).root
-    out, said = calibrate(tmp_path / "run" / "model", other)
+    out, _ = calibrate(tmp_path / "run" / "model", other)
     c = out["calibration"]
     assert c["chosen_on"]["patches"] == 2  # the run's own validation split, from its data
     assert c["reported_on"] == {"patches": 4, "what": out["scored"],
