@@ -96,5 +96,6 @@ def test_the_page_switches_start_and_reopens(
     stored = read_mask(labelled / "mask" / f"mask_{page.evaluate('() => labeler.key')[-1]}.h5")
     assert (page_mask(page, 32) == stored).all()
     page.click("#reopen")
-    page.wait_for_function("() => labeler.meta && labeler.meta.state === 'in_progress'")
-    assert page.is_hidden("#reopen") and "re-opened for review" in page.inner_text("#banner")
+    page.wait_for_function("() => $('banner').textContent.includes('re-opened for review')")
+    assert page.evaluate("() => labeler.meta.state") == "in_progress"
+    assert page.is_hidden("#reopen")
