@@ -41,9 +41,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from slidewatch.monitoring.aois import AoiSettings
 from slidewatch.monitoring.look import MonitorConfig
 from slidewatch.monitoring.registry import Registry
+from slidewatch.monitoring.registry.aois import AoiSettings
 
 BANDS = ("B2", "B3", "B4", "B8")
 PAPER_WIDTH = 64
@@ -120,7 +120,7 @@ def register(db_url: str, boxes: list[dict[str, Any]], model: Path, catalog: Pat
 
 def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
             workers: int | None, label: str = "") -> dict[str, Any]:  # fmt: skip
-    from slidewatch.monitoring.cycle import run_once
+    from slidewatch.monitoring.look.cycle import run_once
     from slidewatch.synthetic.example import FIRST
 
     home = root / f"home-{workers or 1}{label}"

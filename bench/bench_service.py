@@ -37,10 +37,10 @@ from rio_cogeo.cogeo import cog_translate
 from rio_cogeo.profiles import cog_profiles
 
 from slidewatch.models.modelfile import model_hash
-from slidewatch.monitoring.aois import AoiSettings
+from slidewatch.monitoring.archive import Archive
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Detection, Landslide, Run
-from slidewatch.service.archive import ArchiveRoot
+from slidewatch.monitoring.registry.aois import AoiSettings
+from slidewatch.monitoring.registry.tables import Detection, Landslide, Run
 from slidewatch.service.tiles import render_tile
 
 CRS = "EPSG:32646"
@@ -187,7 +187,7 @@ def raw_rate(paths: dict[str, Path], tiles: list[tuple[str, int, int, int]], thr
     def one(t: tuple[str, int, int, int]) -> None:
         render_tile(products[t[0]], t[0], t[1], t[2], t[3])
 
-    archive = ArchiveRoot(str(next(iter(paths.values())).parent))
+    archive = Archive(str(next(iter(paths.values())).parent))
     products = {layer: archive.admit(path) for layer, path in paths.items()}
 
     with ThreadPoolExecutor(threads) as pool:

@@ -11,12 +11,13 @@ from typing import Any
 import numpy as np
 import pystac
 import rasterio
+from rio_cogeo.cogeo import cog_validate
 from shapely.geometry import shape
 from tests.monitoring.cli_runner import run_cli
 from tests.monitoring.model import SOURCE_BANDS
 
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Alert, Change
+from slidewatch.monitoring.registry.tables import Alert, Change
 
 
 def add_args(name: str, example: Any, model: Path, home: Path, *extra: str) -> list[str]:
@@ -81,6 +82,8 @@ def test_two_looks_find_the_new_landslide_alert_once_and_keep_the_cloud_unknown(
     catalog = pystac.Catalog.from_file(str(home / "archive" / "catalog.json"))
     ids = sorted(item.id for item in catalog.get_items(recursive=True))
     assert ids == ["chosica-2023-03-01", "chosica-2023-03-06"]
+    rasters = sorted((home / "archive").rglob("*.tif"))  # every product a valid COG
+    assert len(rasters) == 8 and all(cog_validate(str(r))[0] for r in rasters)
 
     _, table, _ = run_cli("monitor", "history", "chosica", "--home", str(home), "--plot",
                           str(tmp_path / "h.png"), "--panels", str(tmp_path / "p.png"))  # fmt: skip

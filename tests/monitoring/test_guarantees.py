@@ -14,7 +14,7 @@ from tests.monitoring.cli_runner import command, env, parse, run_cli
 from tests.monitoring.test_end_to_end import add_args
 
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Alert, Aoi, Delivery
+from slidewatch.monitoring.registry.tables import Alert, Aoi, Delivery
 
 FIRST, SECOND = "2023-03-03T00:00:00Z", "2023-03-09T00:00:00Z"
 

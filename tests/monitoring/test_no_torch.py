@@ -9,9 +9,13 @@ MODULES = [
     "slidewatch.monitoring",
     *(
         f"slidewatch.monitoring.{m}"
-        for m in ("aois", "alerts", "archive", "change", "cycle", "history",
-                  "imagery", "look", "products", "registry", "results", "runs", "schedule",
-                  "tables")
+        for m in ("alerts", "alerts.channels", "alerts.outbox", "alerts.payload", "archive",
+                  "archive.admission", "archive.catalogue", "archive.products", "archive.storage",
+                  "history", "imagery", "kinds", "look", "look.change", "look.context",
+                  "look.cycle", "look.look", "look.queue", "look.record", "look.results",
+                  "look.run", "look.schedule", "registry", "registry.aois", "registry.counts",
+                  "registry.database", "registry.queries", "registry.records", "registry.runs",
+                  "registry.tables")
     ),
     "slidewatch.cli.monitor",
     "slidewatch.inference.detect",  # what a run calls, with the onnx engine

@@ -12,7 +12,7 @@ from tests.service.conftest import settings_for
 from tests.service.pipeline_fixture import Fixture
 
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Base
+from slidewatch.monitoring.registry.tables import Base
 from slidewatch.service.app import create_app
 
 

@@ -17,9 +17,9 @@ from tests.service.pipeline_fixture import LOOKS, SRC, Fixture, add_fresh_aoi, r
 from tests.service.test_processes import _wait_final
 
 from slidewatch.monitoring.look import MonitorConfig
-from slidewatch.monitoring.queued import queue_run, run_queued
+from slidewatch.monitoring.look.queue import queue_run, run_queued
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Alert, Run
+from slidewatch.monitoring.registry.tables import Alert, Run
 from slidewatch.service.app import create_app
 from slidewatch.service.settings import ServiceSettings
 

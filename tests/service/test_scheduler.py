@@ -16,7 +16,7 @@ from tests.service.pipeline_fixture import Fixture, add_fresh_aoi
 from tests.service.server_process import Server, start_server
 
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Alert
+from slidewatch.monitoring.registry.tables import Alert
 from slidewatch.service.app import create_app
 from slidewatch.service.settings import ServiceSettings
 

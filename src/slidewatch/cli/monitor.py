@@ -109,7 +109,7 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
     """Register AOI NAME: its area, model, imagery source, cadence, thresholds and alerts."""
     from slidewatch.acquisition.served import bands_for_model
     from slidewatch.models.modelfile import model_hash, read_spec
-    from slidewatch.monitoring.aois import AoiSettings
+    from slidewatch.monitoring.registry.aois import AoiSettings
 
     spec = read_spec(model_dir)  # a readable model, or a clear error now, not at the first run
     # Without --bands (auto), the model's own bands; B10 from an L2A collection refused now.
@@ -131,9 +131,9 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
 @_home_options
 def list_aois(home: Path, db: str | None, storage: str | None) -> None:
     """The registered AOIs, their last run and whether they are due now."""
-    from slidewatch.monitoring import runs
-    from slidewatch.monitoring.schedule import due
-    from slidewatch.monitoring.tables import utcnow
+    from slidewatch.monitoring.look.schedule import due
+    from slidewatch.monitoring.registry import runs
+    from slidewatch.monitoring.registry.tables import utcnow
 
     now = utcnow()
     with _registry(_config(home, db, storage)) as registry:
@@ -212,7 +212,7 @@ def run_once(names: tuple[str, ...], now: str | None, workers: int | None,
     E-mail goes through SLIDEWATCH_SMTP_HOST/PORT/FROM/USER/PASSWORD/STARTTLS.
     Exit status 1 when a run failed (the others still ran).
     """
-    from slidewatch.monitoring.cycle import run_once as run
+    from slidewatch.monitoring.look.cycle import run_once as run
 
     config = _config(home, db, storage, smtp=_smtp())
     outcomes, deliveries = run(config, list(names) or None, _parse_now(now), workers,
@@ -254,19 +254,11 @@ def run_once(names: tuple[str, ...], now: str | None, workers: int | None,
 def history(name: str, plot: Path | None, panels: Path | None, run_ids: tuple[int, ...],
             as_json: bool, home: Path, db: str | None, storage: str | None) -> None:  # fmt: skip
     """The time series of AOI NAME: landslide area and changes per acquisition."""
-    from dataclasses import replace
-
     from slidewatch.monitoring import history as hist
-    from slidewatch.monitoring.counts import run_counts
 
     config = _config(home, db, storage)
     with _registry(config) as registry:
-        rows = hist.time_series(registry, name)
-        # landslides per change kind, as the service counts them (a baseline keeps its count)
-        counts = run_counts(registry, [r.run_id for r in rows])
-        rows = [replace(r, changes={k: v for k, v in counts[r.run_id].items() if v}
-                        or {k: v for k, v in r.changes.items() if k == "baseline"})
-                for r in rows]  # fmt: skip
+        rows = hist.time_series(registry, name)  # counts as the API counts them
         if as_json:
             click.echo(json.dumps([r.__dict__ for r in rows], indent=1))
         else:

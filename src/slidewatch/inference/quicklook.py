@@ -19,14 +19,13 @@ from rasterio.windows import Window
 from slidewatch.atomic import atomic_output
 from slidewatch.inference.cog import PARTIAL_SUFFIX
 from slidewatch.inference.scene import SceneReader
-from slidewatch.rgb import colour_bands, stretch_rgb
+from slidewatch.rgb import INVALID_GREY, colour_bands, stretch_rgb
 
 MAX_SIDE = 1024
 """The quicklook's longer side in pixels (big scenes are decimated)."""
 MIN_FIGURE_PX = 520
 """Small scenes are drawn larger so the legend and the labels fit."""
 LANDSLIDE_RGBA = (1.0, 0.0, 0.0, 0.85)
-NODATA_GREY = 0.5  # what :func:`stretch_rgb` draws for invalid pixels
 
 
 def decimated_landslides(path: Path, shape: tuple[int, int]) -> np.ndarray:
@@ -88,7 +87,7 @@ def _legend(ax: Any, threshold: float | None, has_nodata: bool) -> None:
     rule = f"p ≥ {threshold:.2f}" if threshold is not None else "model's threshold"
     handles = [Patch(color=LANDSLIDE_RGBA, label=f"landslide ({rule})")]
     if has_nodata:
-        handles.append(Patch(color=(NODATA_GREY,) * 3, label="no data"))
+        handles.append(Patch(color=(INVALID_GREY,) * 3, label="no data"))
     ax.legend(handles=handles, loc="upper right", fontsize=8, framealpha=0.85)
 
 

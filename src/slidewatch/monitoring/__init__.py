@@ -5,7 +5,7 @@ Never imports torch or Lightning (detection runs through the ONNX engine); a tes
 What the web service (and any other client) calls — all on one :class:`Registry`::
 
     from slidewatch.monitoring.registry import Registry
-    from slidewatch.monitoring.aois import AoiSettings
+    from slidewatch.monitoring.registry.aois import AoiSettings
 
     registry = Registry(url)          # any SQLAlchemy URL; migrates the schema on open
     registry.add_aoi(AoiSettings(name=..., geometry=geojson, model_path=..., model_hash=...))
@@ -23,8 +23,14 @@ Errors are :mod:`slidewatch.errors` classes: ``RegistryError`` (a ``KeyError``: 
 unknown names or ids, ``ConfigError`` (a ``ValueError``: 422/400) for invalid settings.
 Products of a run are listed in ``Run.products`` (name -> URL under the storage root).
 
-Modules: ``tables`` (ORM), ``registry`` (queries, migrations), ``aois`` (settings and
-checks), ``schedule`` (``due``, pure), ``change`` (change between two runs, pure),
-``archive`` (fsspec storage and the STAC catalogue), ``alerts`` (payloads, outbox, webhook
-and SMTP delivery), ``runs`` (one run, end to end), ``history`` (time series and figures).
+Subpackages, by concern (each imports only those above it: no hop back up):
+
+- ``registry`` — the database: tables, migrations, AOI settings, run claims, counts;
+- ``archive`` — the run's product files and the fsspec archive with its STAC catalogue;
+- ``alerts`` — the outbox: webhook and SMTP delivery with retries;
+- ``look`` — schedule, one look, ``run-once``, queued runs, change, a run's results.
+
+Beside them: ``kinds`` (change kinds, run and delivery states: the words all of them
+share), ``imagery`` (the one place monitoring calls acquisition and inference) and
+``history`` (time series and figures).
 """

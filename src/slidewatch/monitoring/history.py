@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 
 from slidewatch.errors import RegistryError
+from slidewatch.monitoring.kinds import ChangeKind, RunState
+from slidewatch.monitoring.registry.counts import run_counts
 
 
 @dataclass(frozen=True)
@@ -28,14 +30,25 @@ class Point:
 
 
 def time_series(registry: Any, name: str) -> list[Point]:
-    """Every run of the AOI, oldest acquisition first."""
+    """Every run of the AOI, oldest acquisition first; ``changes``: its landslides per change
+    kind (:func:`~slidewatch.monitoring.registry.counts.run_counts`, as the API counts them),
+    those that occur, or ``{"baseline": landslides}`` for the first run of the AOI."""
     rows = sorted(registry.runs(name), key=lambda r: (r.acquisition_date or "", r.id))
+    counts = run_counts(registry, [r.id for r in rows])
     return [
         Point(r.id, r.acquisition_date, r.state, r.stats.get("landslides"),
               r.stats.get("landslide_area_m2"), r.stats.get("new_area_m2"),
-              r.stats.get("changes", {}), r.stats.get("alerts", 0), r.cloud_pct, r.reason)
+              _shown(counts[r.id], r.stats), r.stats.get("alerts", 0), r.cloud_pct, r.reason)
         for r in rows
     ]  # fmt: skip
+
+
+def _shown(counts: dict[str, int], stats: dict[str, Any]) -> dict[str, int]:
+    """The kinds that occur; a baseline run (no change rows) shows its landslides."""
+    shown = {str(kind): n for kind, n in counts.items() if n}
+    if not shown and stats.get("baseline") and stats.get("landslides"):
+        shown = {str(ChangeKind.BASELINE): int(stats["landslides"])}
+    return shown
 
 
 def format_table(points: list[Point]) -> str:
@@ -64,8 +77,8 @@ def plot_history(points: list[Point], name: str, path: Path) -> None:
 
     from slidewatch.atomic import atomic_output
 
-    done = [p for p in points if p.state == "done" and p.date]
-    other = [p for p in points if p.state in ("skipped", "failed") and p.date]
+    done = [p for p in points if p.state == RunState.DONE and p.date]
+    other = [p for p in points if p.state in (RunState.SKIPPED, RunState.FAILED) and p.date]
     fig, ax = plt.subplots(figsize=(8, 4), layout="constrained")
     dates = [np.datetime64(p.date) for p in done]
     ax.plot(dates, [(p.area_m2 or 0) / 1e4 for p in done], "o-", label="landslide area")
@@ -103,24 +116,15 @@ def _read(url: str) -> np.ndarray:
 def _rgb_pair(pre: np.ndarray, post: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both dates stretched alike (percentiles of the pixels both see), so colours compare;
     unseen pixels mid-grey."""
-    from slidewatch.rgb import STRETCH_PERCENT
+    from slidewatch.rgb import stretch_rgb
 
-    both = np.isfinite(pre).all(axis=0) & np.isfinite(post).all(axis=0)
-    out = []
-    for image in (pre, post):
-        rgb = np.full((*image.shape[1:], 3), 0.5, dtype=np.float32)
-        for k in range(3):
-            band = image[min(k, image.shape[0] - 1)]
-            values = band[both] if both.any() else band[np.isfinite(band)]
-            lo, hi = np.percentile(values, [STRETCH_PERCENT, 100 - STRETCH_PERCENT])
-            rgb[..., k] = np.clip((band - lo) / max(hi - lo, 1e-6), 0, 1)
-        rgb[~np.isfinite(image).all(axis=0)] = 0.5
-        out.append(rgb)
-    return out[0], out[1]
+    seen = [np.isfinite(image).all(axis=0) for image in (pre, post)]
+    both = seen[0] & seen[1]
+    return stretch_rgb(pre, seen[0], region=both), stretch_rgb(post, seen[1], region=both)
 
 
 def _chosen(registry: Any, name: str, run_ids: list[int] | None) -> list[Any]:
-    runs = [r for r in registry.runs(name) if r.state == "done"]
+    runs = [r for r in registry.runs(name) if r.state == RunState.DONE]
     if run_ids:
         by_id = {r.id: r for r in runs}
         missing = [i for i in run_ids if i not in by_id]

@@ -1,6 +1,7 @@
 """The georeferenced band stack that patch building and detection read, and ``fetch`` writes.
 
-One room for the concept (see ``docs/scene.md``): finding and opening files
+One room for the concept (see ``docs/scene.md``): the pixel grid
+(:mod:`~slidewatch.scene.grid`), finding and opening files
 (:mod:`~slidewatch.scene.files`), mosaicking tiles (:mod:`~slidewatch.scene.mosaic`),
 matching bands (:mod:`~slidewatch.scene.matching`), the validity rule
 (:mod:`~slidewatch.scene.validity`), windows past the edge (:mod:`~slidewatch.scene.windows`),
@@ -9,7 +10,8 @@ imports neither torch nor anything above ``data``.
 """
 
 from slidewatch.scene.files import RASTER_SUFFIXES, check_crs, expand_folders, open_raster
-from slidewatch.scene.mosaic import Grid, Mosaic, on_grid, open_rasters
+from slidewatch.scene.grid import Grid
+from slidewatch.scene.mosaic import Mosaic, on_grid, open_rasters
 from slidewatch.scene.stack import Scene, SceneReader, holds_raw_values, open_scene
 from slidewatch.scene.validity import valid_pixels, zeros_are_nodata
 from slidewatch.scene.windows import RasterWindows, WindowReader, read_padded

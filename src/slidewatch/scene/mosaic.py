@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +26,7 @@ from rasterio.windows import bounds as window_bounds
 
 from slidewatch.errors import RasterError
 from slidewatch.scene.files import open_raster
-
-
-@dataclass(frozen=True)
-class Grid:
-    """A pixel grid: CRS, affine transform and size."""
-
-    crs: Any
-    transform: Any
-    height: int
-    width: int
+from slidewatch.scene.grid import Grid
 
 
 class Mosaic:

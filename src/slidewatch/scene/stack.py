@@ -30,6 +30,7 @@ from rasterio.windows import Window
 from slidewatch.bands import BAND_NAMES, SCALES, looks_raw, resolve_bands, scale_vector
 from slidewatch.errors import BandError, ConfigError, RasterError
 from slidewatch.scene.files import expand_folders
+from slidewatch.scene.grid import Grid
 from slidewatch.scene.matching import (
     SourceBand,
     all_named,
@@ -37,7 +38,7 @@ from slidewatch.scene.matching import (
     missing_bands_message,
     source_bands,
 )
-from slidewatch.scene.mosaic import Grid, on_grid, open_rasters
+from slidewatch.scene.mosaic import on_grid, open_rasters
 from slidewatch.scene.validity import valid_pixels, zeros_are_nodata
 
 
@@ -72,7 +73,7 @@ class Scene:
     @property
     def grid(self) -> Grid:
         """CRS, transform and size."""
-        return Grid(self.crs, self.transform, self.height, self.width)
+        return Grid.of(self)
 
 
 def _finest_grid(groups: Sequence[Sequence[Path]]) -> Grid:
@@ -81,7 +82,7 @@ def _finest_grid(groups: Sequence[Sequence[Path]]) -> Grid:
         with open_rasters(paths) as ds:
             res = abs(ds.transform.a)
             if best is None or res < best[0]:
-                best = (res, Grid(ds.crs, ds.transform, ds.height, ds.width))
+                best = (res, Grid.of(ds))
     if best is None:
         raise RasterError("no scene given; pass one raster, band files or a folder of tiles")
     return best[1]

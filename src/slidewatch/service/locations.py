@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from slidewatch.errors import ConfigError
-from slidewatch.service.archive import ArchiveRoot
+from slidewatch.monitoring.archive import Archive
 from slidewatch.service.settings import ServiceSettings
 
 DEFAULT_DB_FILE = "registry.db"
@@ -20,11 +20,11 @@ def registry_url(settings: ServiceSettings) -> str:
     return f"sqlite:///{(settings.home / DEFAULT_DB_FILE).resolve()}"
 
 
-def archive_root(settings: ServiceSettings) -> ArchiveRoot:
+def archive_root(settings: ServiceSettings) -> Archive:
     """The archive (``home/archive`` by default): a local folder or an fsspec URL."""
     storage = settings.storage or str(settings.home / DEFAULT_ARCHIVE)
     try:
-        return ArchiveRoot(storage)
+        return Archive(storage)
     except (ImportError, ValueError) as exc:  # an unknown protocol or a missing backend
         raise ConfigError(
             f"storage {storage!r} cannot be opened ({exc}); give a local folder or an fsspec "
@@ -32,7 +32,7 @@ def archive_root(settings: ServiceSettings) -> ArchiveRoot:
         ) from exc
 
 
-def jobs_root(settings: ServiceSettings, archive: ArchiveRoot) -> Path:
+def jobs_root(settings: ServiceSettings, archive: Archive) -> Path:
     """Where jobs are kept: beside a local archive (so servers sharing it share jobs), else
     under ``home``."""
     if archive.local is not None:
@@ -45,6 +45,6 @@ def monitor_options(settings: ServiceSettings) -> dict[str, str]:
     work = settings.home / "work"
     return {
         "db_url": registry_url(settings),
-        "storage": archive_root(settings).url,
+        "storage": archive_root(settings).url(),
         "work_dir": str(work.resolve()),
     }

@@ -15,10 +15,10 @@ from typing import Any
 from fastapi import Response
 from sqlalchemy import Text, cast, select
 
-from slidewatch.monitoring.counts import landslide_kinds, run_counts
+from slidewatch.monitoring.archive import Archive, ProductNotFound
 from slidewatch.monitoring.registry import Registry
-from slidewatch.monitoring.tables import Detection, Landslide, Run
-from slidewatch.service.archive import ArchiveRoot
+from slidewatch.monitoring.registry.counts import landslide_kinds, run_counts
+from slidewatch.monitoring.registry.tables import Detection, Landslide, Run
 from slidewatch.service.problems import NotFound
 from slidewatch.service.tiles import PRODUCT_KEYS, footprint, product_path
 
@@ -110,17 +110,17 @@ def changes(registry: Registry, run_id: int) -> dict[str, Any]:
     return collection
 
 
-def with_counts(registry: Registry, runs: Sequence[Run], archive: ArchiveRoot | None) -> list[Any]:
+def with_counts(registry: Registry, runs: Sequence[Run], archive: Archive | None) -> list[Any]:
     """:func:`run_summary` of each run with its landslide counts (one query for all)."""
     counts = run_counts(registry, [r.id for r in runs])
     return [run_summary(r, archive, counts[r.id]) for r in runs]
 
 
 def run_summary(
-    run: Run, archive: ArchiveRoot | None = None, counts: dict[str, int] | None = None
+    run: Run, archive: Archive | None = None, counts: dict[str, int] | None = None
 ) -> dict[str, Any]:
     """A run as the API shows it: the registry's fields, product names (never paths), links,
-    ``counts`` (landslides per change kind, :mod:`slidewatch.monitoring.counts`) and, given
+    ``counts`` (landslides per change kind, :mod:`slidewatch.monitoring.registry.counts`) and, given
     the ``archive``, the lon/lat bounds and zooms of its rasters for map clients."""
     data = run.to_dict()
     data["counts"] = counts
@@ -141,7 +141,7 @@ def run_summary(
             try:
                 data.update(footprint(archive.admit(product_path(stored, layer))))
                 break
-            except NotFound:
+            except (NotFound, ProductNotFound):
                 continue
     return data
 

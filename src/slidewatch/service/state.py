@@ -8,8 +8,8 @@ from typing import Any
 
 from fastapi import Request
 
+from slidewatch.monitoring.archive import Archive
 from slidewatch.monitoring.registry import Registry
-from slidewatch.service.archive import ArchiveRoot
 from slidewatch.service.jobs_store import JobRunner
 from slidewatch.service.locations import archive_root, jobs_root, registry_url
 from slidewatch.service.settings import ServiceSettings
@@ -21,7 +21,7 @@ class ServiceState:
 
     settings: ServiceSettings
     registry: Registry
-    archive: ArchiveRoot
+    archive: Archive
     jobs: JobRunner
     scheduler: Any = field(default=None)
 

@@ -3,7 +3,7 @@
 Three layers: ``probability`` (a yellow-to-red ramp whose opacity grows with the probability),
 ``landslides`` (class colours; 0 and 255 transparent) and ``rgb`` (B4, B3, B2 of the stack with
 one stretch per file, so neighbouring tiles match). The functions here take a
-:class:`~slidewatch.service.archive.Product` that the archive has already admitted: a local
+:class:`~slidewatch.monitoring.archive.Product` that the archive has already admitted: a local
 file, or a file of an fsspec filesystem that rasterio reads through ``opener=``.
 """
 
@@ -18,9 +18,9 @@ import numpy as np
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 
-from slidewatch.bands import RGB, band_from_description
-from slidewatch.rgb import STRETCH_PERCENT
-from slidewatch.service.archive import Product
+from slidewatch.bands import band_from_description
+from slidewatch.monitoring.archive import Product
+from slidewatch.rgb import colour_bands, percentile_limits
 from slidewatch.service.problems import NotFound
 
 LAYERS = ("probability", "landslides", "rgb")
@@ -78,27 +78,19 @@ def _reader(product: Product) -> Iterator[Reader]:
 
 @lru_cache(maxsize=256)
 def _rgb_plan(product: Product) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...]]:
-    """Band indexes (1-based) of B4, B3, B2 (or the first three) and their stretch ranges,
-    from the file's smallest overview; cached per file version."""
+    """Band indexes (1-based) of B4, B3, B2 (or the first three) and their stretch ranges
+    (the one stretch's percentiles, of the pixels seen), from the file's smallest overview;
+    cached per file version."""
     with product.open() as src:
         names = [band_from_description(d) for d in src.descriptions]
-        if all(b in names for b in RGB):
-            indexes = tuple(names.index(b) + 1 for b in RGB)
-        else:
-            indexes = tuple(min(k, src.count) for k in (1, 2, 3))
+        indexes = tuple(i + 1 for i in colour_bands(names, three=True))
         scale = max(1, max(src.width, src.height) // 1024)
         shape = (max(1, src.height // scale), max(1, src.width // scale))
         data = src.read(indexes, out_shape=(len(indexes), *shape), masked=True)
-    ranges = []
-    for band in data:
-        values = band.compressed()
-        values = values[np.isfinite(values) & (values != 0)]
-        if values.size == 0:
-            ranges.append((0.0, 1.0))
-            continue
-        low, high = np.percentile(values, [STRETCH_PERCENT, 100 - STRETCH_PERCENT])
-        ranges.append((float(low), float(max(high, low + 1e-6))))
-    return indexes, tuple(ranges)
+    seen = np.ma.filled(data.astype(np.float64), np.nan)
+    seen[seen == 0] = np.nan  # 0: unseen in the RGB product
+    limits = percentile_limits(seen)
+    return indexes, tuple((float(lo), float(max(hi, lo + 1e-6))) for lo, hi in limits)
 
 
 def render_tile(product: Product, layer: str, z: int, x: int, y: int) -> bytes:

@@ -81,7 +81,7 @@ def _detect(job_dir: Path, inputs: dict[str, Any]) -> dict[str, Any]:
 
 def _run_aoi(job_dir: Path, inputs: dict[str, Any]) -> dict[str, Any]:
     from slidewatch.monitoring.look import MonitorConfig
-    from slidewatch.monitoring.queued import run_queued
+    from slidewatch.monitoring.look.queue import run_queued
 
     config = MonitorConfig(**inputs["monitor"])
     outcomes = run_queued(config, int(inputs["run_id"]), datetime.now(UTC))

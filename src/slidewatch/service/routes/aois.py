@@ -83,7 +83,7 @@ def list_aois(request: Request) -> dict[str, Any]:
 
 @router.post("/aois", status_code=201, dependencies=[WriteKey], summary="Add an AOI")
 def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[str, Any]:
-    from slidewatch.monitoring.aois import AoiSettings
+    from slidewatch.monitoring.registry.aois import AoiSettings
 
     service = service_of(request)
     settings = service.settings
@@ -160,7 +160,7 @@ def aoi_runs(request: Request, name: str) -> list[dict[str, Any]]:
     summary="Run now: 202 + Location of the queued run (/runs/{id})",
 )
 def run_now(request: Request, name: str) -> JSONResponse:
-    from slidewatch.monitoring.queued import queue_run
+    from slidewatch.monitoring.look.queue import queue_run
     from slidewatch.service.worker import run_aoi_job
 
     _aoi(request, name)

@@ -44,7 +44,7 @@ def dismiss(request: Request, job_id: str) -> dict[str, Any]:
     service = service_of(request)
     status = service.jobs.dismiss(job_id)
     if status.get("processID") == "run-aoi":  # its run, if no look has taken it yet, ends too
-        from slidewatch.monitoring.queued import cancel_queued
+        from slidewatch.monitoring.look.queue import cancel_queued
 
         inputs = service.jobs.inputs(job_id)
         cancel_queued(service.registry, int(inputs["run_id"]), "dismissed by the client")

@@ -124,7 +124,7 @@ def execute(request: Request, process_id: str, body: Execute) -> JSONResponse:
     settings = service.settings
     inputs = body.inputs
     check_limits(inputs.aoi, settings.max_aoi_vertices, settings.max_aoi_area_km2)
-    from slidewatch.monitoring.aois import check_geometry
+    from slidewatch.monitoring.registry.aois import check_geometry
 
     check_geometry(inputs.aoi, "inputs.aoi")
     model_dir, digest = resolve_model(settings, inputs.model)

@@ -1,0 +1,79 @@
+"""What a look and each of its runs carry, as frozen values: where the monitor keeps its
+state, the AOI, the time the look is made for, and — for a run — the acquisition, the run's
+row and its clock. Every stage of a run takes one :class:`RunContext`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from slidewatch.monitoring.alerts.channels import SmtpSettings
+from slidewatch.monitoring.alerts.outbox import RetryPolicy
+from slidewatch.monitoring.imagery import Found
+from slidewatch.monitoring.kinds import RunState
+from slidewatch.monitoring.registry import Registry
+from slidewatch.monitoring.registry.records import WatchedAoi
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """Where a monitor keeps its state (``--db``, ``--storage``, ``--home``) and how it alerts."""
+
+    db_url: str
+    storage: str
+    work_dir: str
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run of a look ended as (printed by ``run-once``)."""
+
+    aoi: str
+    state: RunState | str
+    """``done``, ``skipped``, ``failed``, or ``busy`` (another process has it)."""
+    run_id: int | None = None
+    acquisition_date: str | None = None
+    reason: str | None = None
+    alerts: int = 0
+    landslides: int = 0
+
+
+BUSY = "busy"
+"""An :class:`Outcome`'s state when another process is looking at the AOI or the run."""
+
+
+@dataclass(frozen=True)
+class LookContext:
+    """One look at one AOI: the open registry, the monitor's config, the AOI and the time
+    the look is made for (``run-once --now``)."""
+
+    registry: Registry
+    config: MonitorConfig
+    aoi: WatchedAoi
+    now: datetime
+
+    def for_run(self, found: Found, run_id: int, started: float, search_s: float) -> RunContext:
+        """The context of run ``run_id`` (claimed by this process) of acquisition ``found``."""
+        return RunContext(self.registry, self.config, self.aoi, self.now, found, run_id,
+                          started, search_s)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RunContext(LookContext):
+    """One run of a look: the acquisition, the run's row and its clock."""
+
+    found: Found
+    run_id: int
+    started: float
+    """``time.perf_counter()`` when the run began, less its share of the search, so that
+    ``overhead_s`` is everything outside fetch and detect."""
+    search_s: float
+    """The run's share of the look's search."""
+
+    @property
+    def work(self) -> Path:
+        """The run's work folder (cleared when the run starts and when it ends)."""
+        return Path(self.config.work_dir) / self.aoi.name / self.found.date

@@ -1,0 +1,97 @@
+"""An AOI's settings as a frozen value, and the checks every new or changed AOI passes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Self
+
+from slidewatch.errors import ConfigError
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+MAX_AOI_DEG2 = 25.0
+"""Largest AOI bounding box accepted by ``monitor add`` (about 300 km × 300 km)."""
+
+
+@dataclass(frozen=True)
+class AoiSettings:
+    """What ``monitor add`` registers."""
+
+    name: str
+    """Short unique name (lower-case letters, digits, - and _)."""
+    geometry: dict[str, Any]
+    """GeoJSON Polygon or MultiPolygon in lon/lat."""
+    model_path: str
+    """Model directory used by every run."""
+    model_hash: str
+    """``model_hash`` of the model at registration; a run refuses a changed model."""
+    source: dict[str, Any] = field(default_factory=dict)
+    """Source options, exactly the keyword arguments of ``fetch``'s source options."""
+    cadence_days: float = 5.0
+    """A new look is due this many days after the last one (Sentinel-2 revisits every 5)."""
+    lookback_days: float = 30.0
+    """The first run searches this far back from now."""
+    min_new_area_m2: float = 2000.0
+    """A new or grown landslide of at least this area is alerted."""
+    max_cloud_pct: float = 80.0
+    """An acquisition hiding more of the AOI than this is skipped with the figure."""
+    webhooks: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    active: bool = True
+
+    def to_columns(self) -> dict[str, Any]:
+        columns = asdict(self)
+        columns["webhooks"] = list(self.webhooks)
+        columns["emails"] = list(self.emails)
+        return columns
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """The settings of a registry row (or any object with these attributes)."""
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__}).normalised()
+
+    def normalised(self) -> Self:
+        return replace(self, webhooks=tuple(self.webhooks), emails=tuple(self.emails))
+
+
+def check_geometry(geometry: Any, where: str = "geometry") -> None:
+    """Refuse anything but a valid, non-empty lon/lat (Multi)Polygon of reasonable size."""
+    from shapely.geometry import shape
+
+    try:
+        geom = shape(geometry)
+    except Exception as exc:
+        raise ConfigError(f"{where}: not a GeoJSON geometry ({exc}); pass a Polygon") from exc
+    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
+        raise ConfigError(f"{where}: a {geom.geom_type} (empty={geom.is_empty}); pass a Polygon")
+    if not geom.is_valid:
+        from shapely.validation import explain_validity
+
+        raise ConfigError(f"{where}: invalid polygon ({explain_validity(geom)}); fix the geometry")
+    minx, miny, maxx, maxy = geom.bounds
+    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+        raise ConfigError(f"{where}: coordinates outside lon/lat; give EPSG:4326 coordinates")
+    if (maxx - minx) * (maxy - miny) > MAX_AOI_DEG2:
+        raise ConfigError(
+            f"{where}: bounding box of {(maxx - minx) * (maxy - miny):.1f} deg² exceeds "
+            f"{MAX_AOI_DEG2} deg²; split the area into several AOIs"
+        )
+
+
+def check_settings(settings: AoiSettings) -> None:
+    """Every check of an AOI's settings; the message names the field and the fix."""
+    check_geometry(settings.geometry, f"AOI {settings.name!r} geometry")
+    if not settings.cadence_days > 0:
+        raise ConfigError(f"cadence_days {settings.cadence_days} must be positive (days)")
+    if not settings.lookback_days > 0:
+        raise ConfigError(f"lookback_days {settings.lookback_days} must be positive (days)")
+    if settings.min_new_area_m2 < 0:
+        raise ConfigError(f"min_new_area_m2 {settings.min_new_area_m2} must be ≥ 0")
+    if not 0 <= settings.max_cloud_pct <= 100:
+        raise ConfigError(f"max_cloud_pct {settings.max_cloud_pct} must lie in 0..100")
+    for url in settings.webhooks:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"webhook {url!r}: give an http:// or https:// URL")
+    for address in settings.emails:
+        if not EMAIL.match(address):
+            raise ConfigError(f"e-mail {address!r}: give an address like name@example.org")
