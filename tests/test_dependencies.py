@@ -12,7 +12,7 @@ import slidewatch
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "atomic", "threshold", "digest"),
     ("bands",),
-    ("rgb", "scene", "losses", "metrics", "cluster"),
+    ("rgb", "mapfigure", "scene", "losses", "metrics", "cluster"),
     ("data",),
     ("models",),
     ("inference", "acquisition"),

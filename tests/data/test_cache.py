@@ -135,3 +135,15 @@ def test_not_a_cache_and_mixed_bands(make_dataset, tmp_path: Path) -> None:  # t
         build_cache(a + b, tmp_path / "mixed", progress=False)
     assert not is_cache(tmp_path / "mixed")
     assert not list((tmp_path / "mixed").glob("*.npy"))
+
+
+def test_a_cache_written_with_source_id_keys_still_serves_split_keys(
+    other_dataset: GeneratedDataset, tmp_path: Path
+) -> None:
+    refs = discover(other_dataset.root)  # official layout: keys name the split
+    cache = build_cache(refs, tmp_path / "cache")
+    index = json.loads((cache / "index.json").read_text())
+    index["keys"] = [r.legacy_key for r in refs]  # as caches were written before 0.2
+    (cache / "index.json").write_text(json.dumps(index))
+    dataset = CachedPatchDataset(cache, "all14", keys=[refs[-1].key])
+    assert len(dataset) == 1 and dataset.ids == [refs[-1].id]

@@ -52,12 +52,14 @@ def test_swapped_pair_is_named_with_both_ranges(trained: BandStats) -> None:
     # wrong band's constant; the order of the two bands in raw units flips.
     raw = l4s_to_raw(pixels(10), SIX)
     misnamed = raw[[2, 1, 0, 3, 4, 5]] / l4s_to_raw(np.ones((6, 1)), SIX)
-    issues = [i for i in compare(band_stats(misnamed, SIX), trained) if i.rule == "order"]
-    assert len(issues) == 1 and {"B2", "B4"} <= set(issues[0].bands)  # B3 lies between them
+    issues = [i for i in compare(band_stats(misnamed, SIX), trained) if i.rule == "swapped"]
+    assert len(issues) == 1 and issues[0].bands == ("B2", "B4")  # B3 lies between them
     message = issues[0].message
-    assert "look swapped: B2 > B3" in message
+    assert "bands B2 and B4 look swapped: B2 > B3" in message
     assert "B2 > B4 in 100% of the training pixels but 0% of these" in message
+    assert "exchanging B2 and B4 fits the training data" in message
     assert "B2 expected 0.66-" in message and "B4 expected" in message and "found" in message
+    assert "check --band-order" in message
 
 
 def test_raw_values_read_as_l4s_break_the_scale_rule(trained: BandStats) -> None:

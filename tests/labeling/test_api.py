@@ -106,7 +106,8 @@ def test_suggestion_from_the_onnx_model(four_band: Path, tiny_model: Path) -> No
     engine = load_engine(tiny_model, engine="onnx")
     image = read_image(four_band / "img" / "image_1.h5")  # B2,B3,B4,B8 -> model's B4,B3,B2,B8
     batch = np.moveaxis(image[..., [2, 1, 0, 3]], -1, 0)[None]
-    probability = engine.predict(batch)[0]
+    framed = np.pad(batch, ((0, 0), (0, 0), (32, 32), (32, 32)), mode="reflect")  # issue 21.5
+    probability = engine.predict(framed)[0][32:-32, 32:-32]
     expected = (probability >= 0.5).astype(np.uint8)
     sent = np.frombuffer(base64.b64decode(got["mask"]), np.uint8).reshape(32, 32)
     assert (sent == expected).all()

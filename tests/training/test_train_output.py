@@ -89,6 +89,8 @@ def test_output_into_a_file_is_one_line_per_epoch_and_a_summary(
     assert "Tip" not in out and "litlogger" not in out and "GPU available" not in out
     assert "Trainable params" not in out  # the layer table is for --verbose
     lines = out.splitlines()
+    if lines[-1].startswith("Warning: the best model"):  # F1 0 after 2 epochs: said so
+        lines = lines[:-1]
     assert lines[-3].startswith("slidewatch train: 2 epochs run, best epoch ")
     assert "precision" in lines[-2] and "F1" in lines[-2] and "IoU" in lines[-2]
     assert "threshold 0.5" in lines[-2]

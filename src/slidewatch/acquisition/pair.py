@@ -3,7 +3,7 @@
 Pre-event: ``event - days`` to the day before the event; post-event: the event day to
 ``event + days``. On each side the acquisition with the lowest scene cloud cover is taken
 (ties: the one closest to the event), alone rather than composited, so each stack shows
-the ground on one date.
+the ground on one date. ``pair.png`` shows both side by side, stretched alike.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ class PairResult:
     pre: StackResult
     post: StackResult
     event_date: date
+    picture_path: Path
+    """``pair.png``: pre and post side by side (:func:`write_pair_picture`)."""
 
 
 def clearest(acquisitions: list[Acquisition], event: date) -> Acquisition:
@@ -71,4 +73,23 @@ def fetch_pair(
                 acquisitions=[pick],
             )
         )
-    return PairResult(pre=stacks[0], post=stacks[1], event_date=event)
+    picture = write_pair_picture(stacks[0], stacks[1], event, Path(out_dir) / "pair.png")
+    return PairResult(pre=stacks[0], post=stacks[1], event_date=event, picture_path=picture)
+
+
+def write_pair_picture(pre: StackResult, post: StackResult, event: date, path: Path) -> Path:
+    """Pre and post side by side, stretched alike, each titled with its scene ids and date."""
+    from slidewatch.acquisition.quicklook import draw_panels, read_view, save_picture
+    from slidewatch.atomic import atomic_output
+
+    titles = [
+        f"{name}: {a.date} ({100 * s.clear_fraction:.1f}% seen)\n{', '.join(a.scene_ids)}"
+        for name, s in (("pre-event", pre), ("post-event", post))
+        for a in s.acquisitions[:1]
+    ]
+    head = f"slidewatch fetch pair: event {event}, true colour, stretched alike"
+    views = [read_view(s.path, s.mask_path) for s in (pre, post)]
+    fig = draw_panels(views, titles, head)
+    with atomic_output(path, suffix=".png") as tmp:
+        save_picture(fig, tmp, "\n".join([head, *titles]))
+    return path

@@ -83,8 +83,10 @@ def write_stac_item(
     item_path: Path,
     provenance: Provenance,
     mask_classes: Mapping[int, str],
+    picture: Path | None = None,
 ) -> Path:
-    """A STAC item for the stack at ``final`` (read from ``raster``, its temporary name)."""
+    """A STAC item for the stack at ``final`` (read from ``raster``, its temporary name),
+    with its mask and picture as assets."""
     import pystac
     from rio_stac import create_stac_item
 
@@ -117,6 +119,11 @@ def write_stac_item(
             },
         ),
     )
+    if picture is not None:
+        item.add_asset(
+            "picture",
+            pystac.Asset(href=picture.name, media_type=pystac.MediaType.PNG, roles=["overview"]),
+        )
     item.assets["stack"].extra_fields["slidewatch:bands"] = list(provenance.bands)
     text = json.dumps(item.to_dict(include_self_link=False, transform_hrefs=False), indent=2)
     return write_text_atomic(item_path, text + "\n")

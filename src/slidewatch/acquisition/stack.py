@@ -49,6 +49,8 @@ class StackResult:
     """uint8 mask raster on the same grid (:data:`~slidewatch.acquisition.clouds.MASK_CLASSES`)."""
     item_path: Path
     """STAC item JSON describing the stack (provenance)."""
+    picture_path: Path
+    """``NAME.png``: true colour, unseen ground grey, scene ids and dates, a scale bar."""
     bands: tuple[str, ...]
     acquisitions: tuple[Acquisition, ...]
     scene_ids: tuple[str, ...]
@@ -68,9 +70,10 @@ class StackResult:
     crs: str
 
 
-def stack_paths(out: Path) -> tuple[Path, Path]:
-    """``(mask, item)`` paths beside a stack: ``NAME.mask.tif`` and ``NAME.json``."""
-    return out.with_name(f"{out.stem}.mask.tif"), out.with_suffix(".json")
+def stack_paths(out: Path) -> tuple[Path, Path, Path]:
+    """``(mask, item, picture)`` paths beside a stack: ``NAME.mask.tif``, ``NAME.json`` and
+    ``NAME.png``."""
+    return out.with_name(f"{out.stem}.mask.tif"), out.with_suffix(".json"), out.with_suffix(".png")
 
 
 def usable_acquisitions(
@@ -265,12 +268,13 @@ def fetch_stack(
             band_note=choice.note,
         ),
     )
-    mask_path, item_path = stack_paths(Path(out))
+    mask_path, item_path, picture_path = stack_paths(Path(out))
     scenes = [s for a in acqs for s in a.scenes]
     return StackResult(
         path=Path(out),
         mask_path=mask_path,
         item_path=item_path,
+        picture_path=picture_path,
         bands=names,
         acquisitions=tuple(acqs),
         scene_ids=tuple(s.id for s in scenes),

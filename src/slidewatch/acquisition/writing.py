@@ -175,14 +175,16 @@ def write_stack(
     out: Path,
     bands: Sequence[str],
     geobox: GeoBox,
-    beside: tuple[Path, Path],
+    beside: tuple[Path, Path, Path],
     provenance: Callable[[tuple[float | None, ...], float], Provenance],
 ) -> tuple[tuple[float | None, ...], float]:
-    """Compute ``lazy`` ((C + 1 + T)×H×W) and write ``out``, its mask and STAC item;
-    return (per-acquisition AOI cloud cover, clear fraction of the AOI)."""
+    """Compute ``lazy`` ((C + 1 + T)×H×W) and write ``out``, its mask, STAC item and
+    picture; return (per-acquisition AOI cloud cover, clear fraction of the AOI)."""
     import rasterio
 
-    mask_path, item_path = beside
+    from slidewatch.acquisition.quicklook import write_stack_picture
+
+    mask_path, item_path, picture_path = beside
     n_acq = lazy.shape[0] - len(bands) - 1
     with ExitStack() as stack:
         tmp = stack.enter_context(atomic_output(out, suffix=".tif"))
@@ -212,5 +214,8 @@ def write_stack(
         msk.update_tags(**{f"CLASS_{v}": name for v, name in MASK_CLASSES.items()})
         dst.close()
         msk.close()
-        write_stac_item(tmp, out, mask_path, item_path, record, MASK_CLASSES)
+        write_stac_item(tmp, out, mask_path, item_path, record, MASK_CLASSES, picture_path)
+        seen = [(a.date.isoformat(), a.scene_ids) for a in record.acquisitions]
+        picture = stack.enter_context(atomic_output(picture_path, suffix=".png"))
+        write_stack_picture(tmp, tmp_mask, picture, seen, clear, name=out.stem)
     return cover, clear

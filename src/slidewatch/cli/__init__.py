@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("slidewatch.cli.demo:demo", "Run the whole pipeline on synthetic data."),
     "monitor": ("slidewatch.cli.monitor:monitor", "Watch areas on a schedule; alert on change."),
     "fetch": ("slidewatch.cli.fetch:fetch", "Fetch a Sentinel-2 + DEM stack of an area."),
+    "catalog": (
+        "slidewatch.cli.catalog:catalog",
+        "Catalogue Sentinel-2 products and a DEM you already have (STAC).",
+    ),
     "label": ("slidewatch.cli.label:label", "Label patches in the browser; export them."),
     "serve": ("slidewatch.cli.serve:serve", "Serve the REST API, map tiles and the web map."),
 }

@@ -72,28 +72,34 @@ JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON f
 
 
 @data.command()
-@click.argument("directory", type=EXISTING_DIR)
+@click.argument("directories", nargs=-1, required=True, type=EXISTING_DIR)
 @JSON_OPTION
-def check(directory: Path, as_json: bool) -> None:
-    """Validate every file of the dataset in DIRECTORY and report all problems.
+def check(directories: tuple[Path, ...], as_json: bool) -> None:
+    """Validate every file of the datasets in DIRECTORIES and report all problems, including
+    identical images within and across the folders (an error when their masks disagree).
 
     Exit code 0 when clean (warnings allowed), 1 when any error was found.
     """
-    from slidewatch.data.check import check_dataset
+    from slidewatch.data.check import check_datasets
 
-    report = check_dataset(directory, progress=not as_json)
+    reports = check_datasets(list(directories), progress=not as_json)
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=1))
+        payload = [r.to_dict() for r in reports]
+        ok = all(r.ok for r in reports)
+        click.echo(json.dumps(payload[0] if len(payload) == 1 else
+                              {"ok": ok, "folders": payload}, indent=1))  # fmt: skip
     else:
-        if report.issues:
-            width = max(len(i.file) for i in report.issues)
+        issues = [i for r in reports for i in r.issues]
+        if issues:
+            width = max(len(i.file) for i in issues)
             click.echo(f"{'file':<{width}}  severity  problem")
-            for issue in report.issues:
+            for issue in issues:
                 click.echo(f"{issue.file:<{width}}  {issue.severity:<8}  {issue.problem}")
-        for note in report.notes:
-            click.echo(f"note: {note}")
-        click.echo(report.summary())
-    if not report.ok:
+        for report in reports:
+            for note in report.notes:
+                click.echo(f"note: {report.root}: {note}" if len(reports) > 1 else f"note: {note}")
+            click.echo(report.summary())
+    if not all(r.ok for r in reports):
         raise SystemExit(1)
 
 
@@ -223,18 +229,34 @@ def split(
     official: bool,
     sources: tuple[str, ...],
 ) -> None:
-    """Write a seeded random train/val split (or the official one) of the patches."""
-    from slidewatch.data.splits import official_split, random_split, write_split
+    """Write a seeded random train/val split (or the official one) of the patches.
+
+    The random split keeps identical images and overlapping patches (by the bounds in
+    index.geojson) on one side.
+    """
+    from slidewatch.data.leakage import image_hashes, leak_groups
+    from slidewatch.data.splits import official_split, split_apart, write_split
 
     refs = _refs(directories, sources)
+    hashes = {} if official else image_hashes(refs)
+    together = [g for g in leak_groups(refs, hashes) if len(g) > 1] if not official else []
+    if together:
+        click.echo(
+            f"{sum(map(len, together))} patches in {len(together)} groups of identical or "
+            "overlapping patches: none split between training and validation"
+        )
     if official:
         names = sorted({r.split for r in refs if r.split})
         parts = {name: official_split(refs, name) for name in names} or {
             "train": official_split(refs, "train")
         }
     else:
-        train, val = random_split(refs, val_fraction, seed)
-        parts = {"train": train, "val": val}
+        parts = split_apart(refs, val_fraction, seed, hashes).as_dict()
+        if "buffer" in parts:
+            click.echo(
+                f"{len(parts['buffer'])} patches overlapping validation patches left out of "
+                "training (a buffer; cut patches with --stride equal to --size to lose none)"
+            )
     write_split(out, parts)
     click.echo(", ".join(f"{k}: {len(v)}" for k, v in parts.items()) + f" -> {out}")
 
@@ -309,3 +331,76 @@ def generate(out: Path, layout: str, patches: int, size: int, seed: int) -> None
 
     made = make_l4s_dataset(out, layout=layout, n=patches, size=size, seed=seed)
     click.echo(f"wrote {len(made.ids)} patches ({layout} layout) to {out}")
+
+
+@data.command()
+@click.argument("dataset", type=click.Choice(["landslide4sense"]))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to fill (official layout from zenodo, Hugging Face layout from huggingface).",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["zenodo", "huggingface"]),
+    default="zenodo",
+    show_default=True,
+    help="Zenodo record 10463239 (three zips) or the ibm-nasa-geospatial Hugging Face mirror.",
+)
+@click.option(
+    "--splits",
+    default="train,validation,test",
+    show_default=True,
+    help="Splits to fetch, comma-separated.",
+)
+@click.option(
+    "--base-url",
+    envvar="SLIDEWATCH_L4S_BASE_URL",
+    show_envvar=True,
+    help="Fetch the files from this mirror instead of the source (URL of the folder that "
+    "holds them).",
+)
+@click.option(
+    "--api-url",
+    envvar="SLIDEWATCH_L4S_API_URL",
+    show_envvar=True,
+    help="The listing that states sizes and checksums (default: the source's own API).",
+)
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Accept files whose checksum no manifest or listing states (checked by size only).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def download(
+    dataset: str,
+    out: Path,
+    source: str,
+    splits: str,
+    base_url: str | None,
+    api_url: str | None,
+    allow_unverified: bool,
+    quiet: bool,
+) -> None:
+    """Download DATASET (landslide4sense: the paper's benchmark) into --out.
+
+    Resumable: run the same command again after an interruption. Sizes and checksums are
+    checked; a split appears under its final name only when complete (docs/training.md).
+    """
+    from slidewatch.data.l4s_download import download_l4s, parse_splits
+
+    result = download_l4s(
+        out, source, parse_splits(splits), base_url, api_url, allow_unverified, not quiet
+    )
+    click.echo(
+        f"{', '.join(result.splits)} in {result.out} ({result.layout} layout; {result.fetched} "
+        f"files downloaded now); next: slidewatch data check {result.out}"
+    )
+    if result.unverified:
+        click.secho(
+            f"Warning: {len(result.unverified)} files were taken without a checksum "
+            "(--allow-unverified); see download.json",
+            fg="yellow",
+            err=True,
+        )

@@ -16,8 +16,9 @@ _FETCH_HELP = """Fetch a detection-ready stack of the AOI from START to END into
 
 The stack is on a 10 m grid in the AOI's UTM zone, bands in L4S order with their names as
 descriptions, values in the L4S scale, cloud/shadow/no-data pixels as nodata. Beside it:
-NAME.mask.tif (why each pixel is or is not clear) and NAME.json (a STAC item with the
-provenance). `slidewatch detect OUT --model …` takes the stack as it is.
+NAME.mask.tif (why each pixel is or is not clear), NAME.json (a STAC item with the
+provenance) and NAME.png (its picture: true colour, unseen ground grey, scene ids and
+dates). `slidewatch detect OUT --model …` takes the stack as it is.
 """
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -53,7 +54,9 @@ def _report(result: Any) -> None:
     click.echo(
         f"wrote {result.path} ({len(result.bands)} bands, {height}×{width} px, {result.crs})"
     )
-    click.echo(f"  mask {result.mask_path}, provenance {result.item_path}")
+    click.echo(
+        f"  mask {result.mask_path}, provenance {result.item_path}, picture {result.picture_path}"
+    )
     for acq, cover in zip(result.acquisitions, result.cloud_cover_aoi, strict=True):
         scene = "n/a" if acq.cloud_cover is None else f"{acq.cloud_cover:.1f}%"
         aoi = "n/a" if cover is None else f"{cover:.1f}%"
@@ -128,3 +131,4 @@ def pair(
     _say_band_note([result.pre, result.post])
     for stack in (result.pre, result.post):
         _report(stack)
+    click.echo(f"pre and post side by side: {result.picture_path}")

@@ -265,9 +265,15 @@ def training_report(model_dir: Path) -> str:
     )
     epochs = f"{t.get('epochs_run')} epochs run{early}, best epoch {t.get('best_epoch')}"
     validation = f"validation ({m.get('n_patches')} patches, threshold {spec.threshold:g})"
-    return "\n".join(
-        [f"slidewatch train: {epochs}", f"  {validation}: {scores}{loss}", f"  model: {model_dir}"]
-    )
+    from slidewatch.training.run_advice import run_advice
+
+    advice = run_advice(m, t, spec.threshold)
+    lines = [
+        f"slidewatch train: {epochs}",
+        f"  {validation}: {scores}{loss}",
+        f"  model: {model_dir}",
+    ]
+    return "\n".join(lines + ([advice] if advice else []))
 
 
 @click.command()
@@ -298,7 +304,8 @@ def training_report(model_dir: Path) -> str:
 @click.option(
     "--predictions",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Save each patch's probability as DIR/SOURCE/ID.npy.",
+    help="Save each patch's probability as DIR/SOURCE/ID.npy (DIR/SOURCE/SPLIT/ID.npy in "
+    "layouts with splits).",
 )
 @click.option(
     "--figure",
@@ -308,7 +315,9 @@ def training_report(model_dir: Path) -> str:
 @click.option(
     "--calibrate",
     is_flag=True,
-    help="First store the F1-optimal threshold on the validation split in the model.",
+    help="First store the F1-optimal threshold on the validation split in the model; the "
+    "scores are then reported on other patches (the test split when the data has one, "
+    "else cross-validated).",
 )
 @click.option("--batch-size", default=8, show_default=True, help="Patches per batch.")
 @device_option()
@@ -348,6 +357,15 @@ def evaluate(
         strict=strict,
     )
     click.echo(f"scored {result['n_patches']} patches: {result['scored']}", err=True)
+    if "calibration" in result:
+        c = result["calibration"]
+        chosen, reported = c["chosen_on"], c["reported_on"]
+        click.echo(
+            f"threshold {c['threshold']:g} chosen on {chosen['patches']} patches "
+            f"({chosen['what']}; F1 there {chosen['in_sample_f1']:.3f}, in-sample); scores "
+            f"below reported on {reported['patches']} patches: {reported['method']}",
+            err=True,
+        )
     if result["training_patches_scored"]:
         click.secho(
             f"Warning: {result['training_patches_scored']} of the {result['n_patches']} scored "
@@ -358,5 +376,7 @@ def evaluate(
         )
     keys = ("split", "scored", "training_patches_scored", "engine", "n_patches", "threshold")
     summary = {k: result[k] for k in (*keys, "pixel", "losses", "data_contract")}
+    if "calibration" in result:
+        summary["calibration"] = result["calibration"]
     summary["data_contract"] = {k: result["data_contract"][k] for k in ("ok", "warnings")}
     click.echo(json.dumps(summary, indent=2, default=float))

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, default_collate, get_worker_info
 
-from slidewatch.data.cache import IMAGES, MASKS, band_positions, read_index
+from slidewatch.data.cache import IMAGES, MASKS, band_positions, cache_refs, read_index
 from slidewatch.data.dataset import augment_pair, fit_normalization, random_flips
 from slidewatch.data.normalization import Normalization
 from slidewatch.errors import DatasetError
@@ -63,6 +63,8 @@ class CachedPatchDataset(Dataset[dict[str, Any]]):
             rows = list(range(len(all_keys)))
         else:
             where = {k: i for i, k in enumerate(all_keys)}
+            for i, ref in enumerate(cache_refs(self.cache_dir)):  # caches written before 0.2
+                where.setdefault(ref.key, i)  # stored source/id keys; refs now name the split
             unknown = [k for k in keys if k not in where]
             if unknown:
                 raise DatasetError(

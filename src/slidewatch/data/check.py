@@ -1,18 +1,16 @@
-"""The data contract: ``slidewatch data check DIR``.
+"""``slidewatch data check DIR...``: every file validated, every problem reported.
 
-Every file is validated and every problem reported (never stopping at the first):
-unreadable or truncated HDF5, missing keys, wrong shape or dtype, NaN/inf, mask values
-other than 0/1, images without masks, and values implausible for the L4S scale band by
-band (raw digital numbers, min-max scaling, DEM/slope out of range, slope in radians, DEM
-and slope swapped). Thresholds were set on the real benchmark files (see ``../shared``):
-there the slope band peaks at 1.7-3.7, the DEM at 0.3-4.9, optical band medians stay < 3
-(B10 cirrus up to 50), and the DEM is 5x smoother than the slope.
+Never stopping at the first: unreadable or truncated HDF5, missing keys, wrong shape or
+dtype, NaN/inf, mask values other than 0/1, images without masks, sizes that differ, values
+implausible for the L4S scale (:mod:`slidewatch.data.plausibility`), and exact duplicate
+images within and across the folders given (:mod:`slidewatch.data.leakage`; an error when
+the copies' masks disagree).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,22 +19,13 @@ import h5py
 import numpy as np
 from tqdm.auto import tqdm
 
-from slidewatch.bands import (
-    BAND_NAMES,
-    RAW_JUDGED_BANDS,
-    RAW_MEDIAN,
-    TERRAIN_L4S_MAX,
-    raw_optical_bands,
-    resolve_bands,
-)
+from slidewatch.bands import BAND_NAMES, resolve_bands
 from slidewatch.data.hdf5 import BANDS_ATTR, IMAGE_KEY, MASK_KEY
 from slidewatch.data.layout import PatchRef, discover, is_labeled, orphan_masks
+from slidewatch.data.leakage import DuplicateGroup, duplicate_groups, image_hash
+from slidewatch.data.plausibility import band_problems  # re-exported
 
 ERROR, WARNING = "error", "warning"
-DEM_MAX = TERRAIN_L4S_MAX["dem"]  # 7,700 m
-SLOPE_MAX = TERRAIN_L4S_MAX["slope"]  # 90 degrees
-SLOPE_RADIANS_MAX = 0.08  # pi/2 rad / 20.29: a slope band this flat is in radians
-DEM_RANGE_MIN = 0.05  # ~40 m of relief: enough to expect some slope
 
 
 @dataclass(frozen=True)
@@ -103,63 +92,6 @@ class CheckReport:
             "notes": list(self.notes),
             "issues": [vars(i) for i in self.issues],
         }
-
-
-def _roughness(band: np.ndarray) -> float:
-    # Mean neighbour difference over spread: a DEM is smooth, its slope is not.
-    std = float(band.std())
-    return float(np.abs(np.diff(band, axis=1)).mean()) / std if std > 0 else 0.0
-
-
-def band_problems(image: np.ndarray, bands: tuple[str, ...]) -> list[str]:
-    """Plausibility problems of an H×W×C L4S-scale image (finite values assumed)."""
-    col = {b: image[..., i].astype(np.float64) for i, b in enumerate(bands)}
-    return _scaling_problems(col) + _terrain_problems(col)
-
-
-def _scaling_problems(col: dict[str, np.ndarray]) -> list[str]:
-    out = []
-    raw = raw_optical_bands({b: float(np.median(col[b])) for b in RAW_JUDGED_BANDS if b in col})
-    if raw:
-        out.append(
-            f"bands {','.join(raw)} have medians > {RAW_MEDIAN:g}: raw digital numbers, "
-            "not L4S scale; divide by the L4S scale vector (slidewatch.bands.raw_to_l4s)"
-        )
-    unit = [b for b, v in col.items() if abs(v.min()) < 1e-6 and abs(v.max() - 1) < 1e-6]
-    if len(unit) >= max(2, len(col) // 2):
-        out.append(
-            f"bands {','.join(unit)} span exactly [0, 1]: the patch looks min-max scaled; "
-            "write L4S-scale values and let the model's normalisation do the scaling"
-        )
-    return out
-
-
-def _terrain_problems(col: dict[str, np.ndarray]) -> list[str]:
-    out = []
-    if "dem" in col and float(col["dem"].max()) > DEM_MAX:
-        out.append(
-            f"dem band reaches {col['dem'].max():.4g} (> {DEM_MAX:g} = 7,700 m): metres "
-            "instead of L4S scale? divide by 772.83"
-        )
-    if "slope" in col and float(col["slope"].max()) > SLOPE_MAX:
-        out.append(
-            f"slope band reaches {col['slope'].max():.4g} (> {SLOPE_MAX:g} = 90°): degrees "
-            "instead of L4S scale? divide by 20.29"
-        )
-    if "slope" not in col or "dem" not in col:
-        return out
-    slope, dem = col["slope"], col["dem"]
-    if float(slope.max()) < SLOPE_RADIANS_MAX and float(np.ptp(dem)) > DEM_RANGE_MIN:
-        out.append(
-            f"slope band peaks at {slope.max():.3g} while the DEM varies: slope in "
-            "radians? convert to degrees, then divide by 20.29"
-        )
-    elif _roughness(slope) < _roughness(dem) and min(slope.std(), dem.std()) > 0:
-        out.append(
-            "the slope band is smoother than the dem band: DEM and slope look "
-            "swapped; write slope as band 13 and dem as band 14"
-        )
-    return out
 
 
 def _read(path: Path, key: str) -> tuple[np.ndarray | None, tuple[str, ...] | None, list[str]]:
@@ -290,20 +222,33 @@ def size_outliers(shapes: dict[str, tuple[int, int]]) -> list[Issue]:
     ]
 
 
-def check_dataset(root: Path, progress: bool = True) -> CheckReport:
-    """Check every file of the dataset at ``root``; DatasetError only if no dataset is found.
+@dataclass
+class _Scan:
+    """One folder's checks before duplicates across folders are known (mutable, local)."""
 
-    A missing mask is a warning only where masks are expected: in a split (or a flat folder)
-    where other images have one. A split without any mask is read as unlabeled (a note).
-    """
-    refs = discover(Path(root))
+    root: Path
+    refs: list[PatchRef]
+    issues: list[Issue]
+    notes: tuple[str, ...]
+    hashes: dict[str, str]
+
+
+def _scan(root: Path, progress: bool) -> _Scan:
+    """Every per-file check of the dataset at ``root``, and the content hash of each image."""
+    refs = discover(root, source=str(root.resolve()))  # unique keys across folders
     labeled_splits = {r.split for r in refs if r.mask is not None}
     issues: list[Issue] = []
     shapes: dict[str, tuple[int, int]] = {}
+    hashes: dict[str, str] = {}
     for ref in tqdm(refs, desc="checking", unit="patch", disable=None if progress else True):
-        issues.extend(_check_ref(ref, ref.split in labeled_splits, shapes))
+        found = list(_check_ref(ref, ref.split in labeled_splits, shapes))
+        issues.extend(found)
+        if not any(i.file == str(ref.image) and i.severity == ERROR for i in found):
+            digest = image_hash(ref.image)
+            if digest is not None:
+                hashes[ref.key] = digest
     issues.extend(size_outliers(shapes))
-    for mask in orphan_masks(Path(root), refs):
+    for mask in orphan_masks(root, refs):
         issues.append(Issue(str(mask), WARNING, "mask without image; add the image or remove it"))
     unlabeled = sorted({str(r.split) for r in refs if r.split not in labeled_splits})
     notes: tuple[str, ...] = ()
@@ -311,5 +256,55 @@ def check_dataset(root: Path, progress: bool = True) -> CheckReport:
         notes = ("no masks found: checked as an unlabeled dataset",)
     elif unlabeled:
         notes = (f"split(s) {', '.join(unlabeled)} have no masks: checked as unlabeled",)
-    files = len(refs) + sum(r.mask is not None for r in refs)
-    return CheckReport(str(root), files, len(refs), is_labeled(refs), tuple(issues), notes)
+    return _Scan(root, refs, issues, notes, hashes)
+
+
+def duplicate_issues(group: DuplicateGroup) -> list[Issue]:
+    """One issue per copy: a warning, or an error when the copies' masks disagree."""
+    out = []
+    for ref in group.refs:
+        others = ", ".join(str(o.image) for o in group.refs if o is not ref)
+        if group.masks_disagree:
+            out.append(Issue(
+                str(ref.image), ERROR,
+                f"identical image to {others} (same content) but their masks disagree in "
+                f"{group.differing_pixels} pixels; keep the right mask and remove the other copy",
+            ))  # fmt: skip
+        else:
+            out.append(Issue(
+                str(ref.image), WARNING,
+                f"identical image to {others} (same content); splits keep copies on one side, "
+                "but remove the extra copy so that it does not count twice",
+            ))  # fmt: skip
+    return out
+
+
+def check_datasets(roots: Sequence[Path], progress: bool = True) -> list[CheckReport]:
+    """:func:`check_dataset` of each folder, plus exact duplicate images within and across
+    the folders (a warning on each copy; an error when the copies' masks disagree)."""
+    scans = [_scan(Path(root), progress) for root in roots]
+    refs = [r for scan in scans for r in scan.refs]
+    hashes = {k: v for scan in scans for k, v in scan.hashes.items()}
+    owner = {r.key: scan for scan in scans for r in scan.refs}
+    for group in duplicate_groups(refs, hashes):
+        for ref, issue in zip(group.refs, duplicate_issues(group), strict=True):
+            owner[ref.key].issues.append(issue)
+    return [_report(scan) for scan in scans]
+
+
+def _report(scan: _Scan) -> CheckReport:
+    files = len(scan.refs) + sum(r.mask is not None for r in scan.refs)
+    issues = tuple(scan.issues)
+    return CheckReport(
+        str(scan.root), files, len(scan.refs), is_labeled(scan.refs), issues, scan.notes
+    )
+
+
+def check_dataset(root: Path, progress: bool = True) -> CheckReport:
+    """Check every file of the dataset at ``root``; DatasetError only if no dataset is found.
+
+    A missing mask is a warning only where masks are expected: in a split (or a flat folder)
+    where other images have one. A split without any mask is read as unlabeled (a note).
+    Exact duplicate images in the folder are reported (:func:`check_datasets`).
+    """
+    return check_datasets([root], progress)[0]

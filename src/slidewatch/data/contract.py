@@ -3,7 +3,7 @@
 A model file carries per-band statistics of its training split (:class:`BandStats`:
 percentiles on the L4S scale, and for each pair of Sentinel-2 bands the share of pixels in
 which one is brighter than the other, in raw units). At ``detect`` and ``evaluate`` time the
-same statistics are sampled from the input and :func:`compare` applies three rules:
+same statistics are sampled from the input and :func:`compare` applies these rules:
 
 - **scale**: a band's 98th percentile is more than :data:`SCALE_FACTOR` times larger or
   smaller than in training (``dem``: 100 times larger, see :data:`SCALE_LIMITS`): raw
@@ -11,10 +11,12 @@ same statistics are sampled from the input and :func:`compare` applies three rul
 - **range**: a band's median lies more than :data:`SHIFT_WIDTHS` training ranges (p2-p98)
   away from the training median (another unit or offset, a wrong band); not for ``dem``
   and ``B10``;
-- **order** (judged only when no band breaks the scale rule): two Sentinel-2 bands whose
-  order was clear in training (one brighter in at least :data:`ORDER_CLEAR` of the pixels)
-  are clearly in the opposite order in the input (swapped bands, or another processing
-  level: blue outshines red at top of atmosphere, not at the surface).
+- **swapped** / **differs** (judged only when no band breaks the scale rule): two
+  Sentinel-2 bands whose order was clear in training are clearly in the opposite order in
+  the input. *Swapped* when exchanging the bands makes the input match the training
+  statistics far better (:mod:`slidewatch.data.band_swaps`); otherwise the input *differs*
+  from the training data (another region, sensor or processing level): the message gives
+  per-band z-scores and no advice to reorder, and it stays a warning under ``strict``.
 
 Old model files without statistics are checked against their normalisation
 (:func:`stats_from_normalization`: scale and range rules only, on approximate ranges).
@@ -23,24 +25,31 @@ Pure numpy; no torch.
 
 from __future__ import annotations
 
-import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from slidewatch.bands import BAND_NAMES, band_indices, resolve_bands, scale_vector
+from slidewatch.bands import BAND_NAMES
+from slidewatch.data.band_stats import (  # re-exported: the contract's public names
+    PERCENTILES,
+    SAMPLE_PIXELS,
+    BandStats,
+    band_stats,
+    patch_band_stats,
+    stats_from_normalization,
+)
+from slidewatch.data.band_swaps import ORDER_CLEAR, SWAP_MARGIN, OrderVerdict, order_verdict
 from slidewatch.data.layout import PatchRef
 from slidewatch.data.normalization import Normalization
-from slidewatch.data.stats import iter_images
 from slidewatch.errors import DataContractError
 
-PERCENTILES: tuple[float, ...] = (2.0, 25.0, 50.0, 75.0, 98.0)
-"""The percentiles stored per band (p2 and p98 bound the 'range' named in messages)."""
-SAMPLE_PIXELS = 20_000
-"""Pixels per band the statistics are computed from (a seeded subsample)."""
+__all__ = [
+    "ORDER_CLEAR", "PERCENTILES", "SAMPLE_PIXELS", "SWAP_MARGIN", "BandStats", "ContractIssue",
+    "DataContractWarning", "band_stats", "check", "check_patches", "compare", "enforce",
+    "patch_band_stats", "report", "stats_from_normalization",
+]  # fmt: skip
+
 SCALE_FACTOR = 20.0
 """Scale rule: p98 ratio beyond this either way (raw/L4S is 450-1900, degrees/radians 57;
 a 128-px patch of real L4S data stays within 0.15-1.5 of the training p98)."""
@@ -53,9 +62,8 @@ SHIFT_WIDTHS = 1.0
 RANGE_EXEMPT = frozenset({"dem", "B10"})
 """Bands the range rule skips: a scene's elevation depends on where it is, and the cirrus band
 on thin cloud (medians 9× the training median in real L4S patches), not on a mistake."""
-ORDER_CLEAR = 0.8
-"""Order rule: a pair is ordered when one band is brighter in at least this share of pixels."""
-_S2_BANDS = frozenset(BAND_NAMES[:12])
+ADVISORY_RULES = frozenset({"differs"})
+"""Findings that warn but never stop a ``strict`` run: data from elsewhere is not a mistake."""
 
 
 class DataContractWarning(UserWarning):
@@ -63,106 +71,11 @@ class DataContractWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class BandStats:
-    """Per-band value statistics of a sample of pixels (L4S scale)."""
-
-    bands: tuple[str, ...]
-    """Band names, in the order of ``quantiles`` and ``greater``."""
-    quantiles: tuple[tuple[float, ...], ...]
-    """Per band: the values at :data:`PERCENTILES`."""
-    greater: tuple[tuple[float, ...], ...] | None
-    """``greater[i][j]``: share of pixels in which band i exceeds band j in raw units."""
-    pixels: int
-    """Pixels sampled."""
-    approximate: bool = False
-    """Derived from a normalisation (old model files), not from pixels."""
-
-    def select(self, bands: Sequence[str]) -> BandStats:
-        """The same statistics restricted (and reordered) to ``bands``."""
-        idx = band_indices(bands, self.bands)
-        greater = None
-        if self.greater is not None:
-            greater = tuple(tuple(self.greater[i][j] for j in idx) for i in idx)
-        quantiles = tuple(self.quantiles[i] for i in idx)
-        names = tuple(self.bands[i] for i in idx)
-        return BandStats(names, quantiles, greater, self.pixels, self.approximate)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (inverse of :meth:`from_dict`)."""
-        return {
-            "percentiles": list(PERCENTILES),
-            "bands": list(self.bands),
-            "quantiles": [[round(v, 6) for v in q] for q in self.quantiles],
-            "greater": [[round(v, 4) for v in g] for g in self.greater] if self.greater else None,
-            "pixels": self.pixels,
-            "approximate": self.approximate,
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> BandStats:
-        """Rebuild from :meth:`to_dict` output (KeyError/TypeError/ValueError if malformed)."""
-        if tuple(float(p) for p in d["percentiles"]) != PERCENTILES:
-            raise ValueError(f"statistics at percentiles {d['percentiles']}, not {PERCENTILES}")
-        greater = d.get("greater")
-        return cls(
-            resolve_bands(list(d["bands"])),
-            tuple(tuple(float(v) for v in q) for q in d["quantiles"]),
-            tuple(tuple(float(v) for v in g) for g in greater) if greater else None,
-            int(d.get("pixels", 0)),
-            bool(d.get("approximate", False)),
-        )
-
-    def range_text(self, band: str) -> str:
-        """``p2-p98 (median m)`` of ``band``, for messages."""
-        q = self.quantiles[self.bands.index(band)]
-        return f"{_num(q[0])}-{_num(q[-1])} (median {_num(q[2])})"
-
-
-def _num(value: float) -> str:
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
-def band_stats(samples: np.ndarray, bands: Sequence[str], seed: int = 0) -> BandStats:
-    """Statistics of ``samples`` (C×N valid pixels, L4S scale) with band names ``bands``."""
-    names = resolve_bands(bands)
-    values = np.asarray(samples, dtype=np.float64).reshape(len(names), -1)
-    if values.shape[1] > SAMPLE_PIXELS:
-        take = np.random.default_rng(seed).choice(values.shape[1], SAMPLE_PIXELS, replace=False)
-        values = values[:, np.sort(take)]
-    if values.shape[1] == 0:
-        raise ValueError("no valid pixels to compute band statistics from")
-    quantiles = np.percentile(values, PERCENTILES, axis=1).T
-    raw = values * scale_vector(names)[:, None]  # order in physical units, not L4S units
-    greater = (raw[:, None, :] > raw[None, :, :]).mean(axis=2)
-    return BandStats(
-        names,
-        tuple(tuple(float(v) for v in q) for q in quantiles),
-        tuple(tuple(float(v) for v in g) for g in greater),
-        int(values.shape[1]),
-    )
-
-
-def stats_from_normalization(norm: Normalization) -> BandStats | None:
-    """Approximate ranges from a model's normalisation (None for ``none``).
-
-    minmax: p2 = min, p98 = max, median halfway; standard: mean ± 2 std.
-    """
-    if norm.method == "none":
-        return None
-    rows = []
-    for off, sc in zip(norm.offset, norm.scale, strict=True):
-        low, high = (off, off + sc) if norm.method == "minmax" else (off - 2 * sc, off + 2 * sc)
-        mid = (low + high) / 2
-        rows.append((low, (low + mid) / 2, mid, (mid + high) / 2, high))
-    return BandStats(norm.bands, tuple(rows), None, 0, approximate=True)
-
-
-@dataclass(frozen=True)
 class ContractIssue:
     """One way the input does not look like the training data."""
 
     rule: str
-    """``scale``, ``range`` or ``order``."""
+    """``scale``, ``range``, ``swapped`` or ``differs``."""
     bands: tuple[str, ...]
     """The band(s) concerned."""
     message: str
@@ -197,35 +110,62 @@ def _band_issue(band: str, found: BandStats, expected: BandStats) -> ContractIss
         return ContractIssue(
             "range", (band,),
             f"{what}: the median lies over {SHIFT_WIDTHS:g} training range(s) away; another "
-            "band, unit, offset or processing level? check --band-order and --scale",
+            "unit, offset, processing level, or another band in this slot? check --scale",
         )  # fmt: skip
     return None
 
 
-def _order_issues(found: BandStats, expected: BandStats) -> list[ContractIssue]:
-    """One issue naming every Sentinel-2 pair whose clear training order is reversed."""
-    if found.greater is None or expected.greater is None:
-        return []
-    flips, involved = [], []
-    optical = [b for b in BAND_NAMES if b in _S2_BANDS and b in expected.bands and b in found.bands]
-    for a, b in itertools.combinations(optical, 2):
-        t = expected.greater[expected.bands.index(a)][expected.bands.index(b)]
-        s = found.greater[found.bands.index(a)][found.bands.index(b)]
-        low = 1 - ORDER_CLEAR
-        if (t >= ORDER_CLEAR and s <= low) or (t <= low and s >= ORDER_CLEAR):
-            flips.append(f"{a} > {b} in {t:.0%} of the training pixels but {s:.0%} of these")
-            involved += [x for x in (a, b) if x not in involved]
-    if not flips:
-        return []
-    names = sorted(involved, key=BAND_NAMES.index)
-    ranges = "; ".join(
-        f"{b} expected {expected.range_text(b)}, found {found.range_text(b)}" for b in names
+def _ranges(found: BandStats, expected: BandStats, bands: Sequence[str]) -> str:
+    return "; ".join(
+        f"{b} expected {expected.range_text(b)}, found {found.range_text(b)}" for b in bands
     )  # L4S scale, p2-p98
+
+
+def z_scores(found: BandStats, expected: BandStats) -> dict[str, float]:
+    """Per band: (input median − training median) / training spread, the spread being the
+    training interquartile range / 1.349 (a standard deviation for normal values)."""
+    out = {}
+    for band in expected.bands:
+        if band in found.bands:
+            t = expected.quantiles[expected.bands.index(band)]
+            median = found.quantiles[found.bands.index(band)][2]
+            out[band] = (median - t[2]) / max((t[3] - t[1]) / 1.349, 1e-9)
+    return out
+
+
+def _reading_text(verdict: OrderVerdict) -> str:
+    pairs = dict(verdict.reading)
+    if len(pairs) == 2 and all(pairs[b] == a for a, b in pairs.items()):
+        a, b = sorted(pairs, key=BAND_NAMES.index)
+        return f"exchanging {a} and {b}"
+    return "reading " + ", ".join(f"{a} as {b}" for a, b in verdict.reading)
+
+
+def _order_issues(found: BandStats, expected: BandStats) -> list[ContractIssue]:
+    """One finding for the Sentinel-2 pairs whose clear training order is reversed."""
+    verdict = order_verdict(found, expected)
+    if verdict is None:
+        return []
+    flips = "; ".join(f.text() for f in verdict.flips)
+    names = list(verdict.bands)
+    if verdict.swapped:
+        moved = sorted({a for a, _ in verdict.reading}, key=BAND_NAMES.index)
+        return [ContractIssue(
+            "swapped", tuple(moved),
+            f"bands {', '.join(moved[:-1])} and {moved[-1]} look swapped: {flips}; "
+            f"{_reading_text(verdict)} fits the training data {verdict.ratio:.0f}× better "
+            f"than the order given (a swap is called from {SWAP_MARGIN:g}×) "
+            f"({_ranges(found, expected, moved)}); check --band-order",
+        )]  # fmt: skip
+    z = ", ".join(f"{b} {v:+.1f}" for b, v in z_scores(found, expected).items())
     return [ContractIssue(
-        "order", tuple(names),
-        f"bands {', '.join(names[:-1])} and {names[-1]} look swapped: {'; '.join(flips)} "
-        f"({ranges}); check --band-order (or the input comes from another processing "
-        "level, e.g. L1C top-of-atmosphere instead of L2A surface reflectance)",
+        "differs", tuple(names),
+        f"the values differ from the model's training data: {flips}; no exchange of bands "
+        f"explains it (best {verdict.ratio:.1f}× better, a swap needs {SWAP_MARGIN:g}×), so "
+        "the input likely comes from another region, sensor or processing level (e.g. "
+        "surface reflectance where the model saw top-of-atmosphere values, or the reverse). Median "
+        f"z-scores against training: {z}. Expect lower accuracy; a model trained on data "
+        "like this input (or fine-tuned on it) fits better",
     )]  # fmt: skip
 
 
@@ -250,6 +190,7 @@ def report(
         "ok": not issues,
         "warnings": [i.message for i in issues],
         "bands": sorted({b for i in issues for b in i.bands}, key=BAND_NAMES.index),
+        "findings": [{"rule": i.rule, "bands": list(i.bands)} for i in issues],
         "found": found.to_dict() if found is not None else None,
     }  # fmt: skip
 
@@ -258,8 +199,9 @@ def enforce(issues: Sequence[ContractIssue], source: str, strict: bool) -> None:
     """Warn (:class:`DataContractWarning`) for each issue, or raise them all when ``strict``."""
     if not issues:
         return
-    if strict:
-        lines = "\n  ".join(i.message for i in issues)
+    fatal = [i for i in issues if i.rule not in ADVISORY_RULES]
+    if strict and fatal:
+        lines = "\n  ".join(i.message for i in fatal)
         raise DataContractError(
             f"{source}: the values do not look like the model's training data:\n  {lines}\n"
             "fix the band order or scaling, or run without --strict to proceed anyway"
@@ -282,25 +224,6 @@ def check(
     issues = compare(found, expected) if expected is not None and found is not None else []
     enforce(issues, source, strict)
     return report(issues, found, expected)
-
-
-def patch_band_stats(
-    refs: Sequence[PatchRef], bands: Sequence[str], max_patches: int = 256, seed: int = 0
-) -> BandStats | None:
-    """:func:`band_stats` of up to ``max_patches`` patches spread over ``refs`` (None if none)."""
-    if not refs:
-        return None
-    picks = np.unique(np.linspace(0, len(refs) - 1, min(max_patches, len(refs))).astype(int))
-    per_patch = max(SAMPLE_PIXELS // len(picks), 1)
-    rng = np.random.default_rng(seed)
-    parts = []
-    for _, image in iter_images([refs[i] for i in picks], bands, "band statistics", False):
-        pixels = image.reshape(-1, image.shape[-1])
-        pixels = pixels[np.isfinite(pixels).all(axis=1)]
-        take = rng.choice(len(pixels), min(per_patch, len(pixels)), replace=False)
-        parts.append(pixels[take].T)
-    samples = np.concatenate(parts, axis=1)
-    return band_stats(samples, bands, seed) if samples.shape[1] else None
 
 
 def check_patches(

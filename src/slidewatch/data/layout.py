@@ -53,7 +53,14 @@ class PatchRef:
 
     @property
     def key(self) -> str:
-        """``source/id``: unique across combined datasets."""
+        """``source/split/id`` (``source/id`` without a split): unique across combined
+        datasets, and across the splits of one (the benchmark numbers each split's files
+        from 1, so ``TrainData/img/image_1.h5`` and ``ValidData/img/image_1.h5`` both exist)."""
+        return f"{self.source}/{self.split}/{self.id}" if self.split else self.legacy_key
+
+    @property
+    def legacy_key(self) -> str:
+        """``source/id``, the key of split files written before 0.2 (ambiguous across splits)."""
         return f"{self.source}/{self.id}"
 
 

@@ -2,7 +2,8 @@
 
 Everything lives in ``DATA_DIR/.slidewatch-labels/`` beside the patches:
 
-- ``log.jsonl``: one JSON object per action (``save``, ``draft``, ``skip``, ``conflict``), with
+- ``log.jsonl``: one JSON object per action (``save``, ``draft``, ``skip``, ``reopen``,
+  ``conflict``), with
   the annotator, UTC time, seconds spent, whether the mask started from the model's
   suggestion and the fraction of pixels changed from it. It is the single source of truth:
   a patch's state and version are folded from it (:func:`fold_states`).
@@ -41,8 +42,11 @@ LABEL_DIR = ".slidewatch-labels"
 LOG_NAME = "log.jsonl"
 STATES = ("unlabeled", "in_progress", "done", "skipped")
 """Patch states: no mask yet, a draft saved, a finished mask, skipped by an annotator."""
-STATE_OF_ACTION = {"save": "done", "draft": "in_progress", "skip": "skipped"}
-"""Actions that make a new version, and the state each leaves the patch in."""
+STATE_OF_ACTION = {
+    "save": "done", "draft": "in_progress", "skip": "skipped", "reopen": "in_progress",
+}  # fmt: skip
+"""Actions that make a new version, and the state each leaves the patch in (``reopen``: a
+done patch back in progress for review; its mask stays in the dataset until saved again)."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class LogEntry:
     patch: str
     """Patch key (image path relative to the dataset folder, without ``.h5``)."""
     action: str
-    """``save``, ``draft``, ``skip`` or ``conflict`` (refused save)."""
+    """``save``, ``draft``, ``skip``, ``reopen`` or ``conflict`` (refused save)."""
     version: int
     """The patch's version after this action (for ``conflict``: the version that won)."""
     annotator: str
@@ -188,7 +192,8 @@ class LabelStore:
         mask under ``conflicts/`` and raise :class:`VersionConflict`.
 
         ``save`` writes ``mask`` to ``mask_path`` (the dataset layout; an older mask there is
-        moved to ``history/``), ``draft`` to the drafts folder, ``skip`` writes nothing.
+        moved to ``history/``), ``draft`` to the drafts folder, ``skip`` and ``reopen`` write
+        nothing.
         ``details``: annotator, seconds, from_suggestion, fraction_changed.
         """
         if action not in STATE_OF_ACTION:

@@ -5,6 +5,12 @@ The model runs through the torch-free ONNX engine
 float32 L4S-scale images in the model's bands (:attr:`bands`) and gives N×H×W
 probabilities; the suggestion is ``probability >= threshold`` (the model's own threshold).
 Probabilities are cached per patch (keyed by the image file's modification time).
+
+A patch is never predicted alone: a network's zero padding makes its border unlike any
+other pixel, and a calibrated (low) threshold then suggested whole patch edges as
+landslides. The model sees the patch in a frame of :data:`FRAME_PX` pixels (:func:`framed`):
+the scene around it when the labeling tool has it (:mod:`.context`), reflection of the patch
+elsewhere; the probabilities are cropped back to the patch.
 """
 
 from __future__ import annotations
@@ -19,6 +25,33 @@ import numpy as np
 
 from slidewatch.bands import band_indices
 from slidewatch.errors import BandError, ModelError
+
+FRAME_PX = 32
+"""Pixels of context on each side of a patch when it is predicted (then cropped away)."""
+SIZE_MULTIPLE = 32
+"""Framed inputs are padded further to a multiple of this (the coarsest network stride)."""
+
+
+def framed(
+    image: np.ndarray, context: np.ndarray | None = None, frame_px: int = FRAME_PX
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """``image`` (H×W×C) inside a frame, and where it starts (row, column).
+
+    ``context``: (H+2f)×(W+2f)×C around the patch (``f`` = ``frame_px``), NaN where unknown;
+    its known pixels frame the patch, reflection of the patch fills the rest. The result is
+    extended (by reflection) on the bottom and right to multiples of :data:`SIZE_MULTIPLE`.
+    """
+    h, w = image.shape[:2]
+    f = frame_px
+    out_h = -(-(h + 2 * f) // SIZE_MULTIPLE) * SIZE_MULTIPLE
+    out_w = -(-(w + 2 * f) // SIZE_MULTIPLE) * SIZE_MULTIPLE
+    pad = ((f, out_h - h - f), (f, out_w - w - f), (0, 0))
+    out = np.pad(image.astype(np.float32), pad, mode="reflect")
+    if context is not None and context.shape[:2] == (h + 2 * f, w + 2 * f):
+        known = np.isfinite(context).all(axis=-1)
+        out[: h + 2 * f, : w + 2 * f][known] = context[known]
+        out[f : f + h, f : f + w] = image  # the patch itself, exactly as stored
+    return out, (f, f)
 
 
 class Engine(Protocol):
@@ -98,9 +131,15 @@ class Suggester:
         return {"model": str(self.model_dir), "bands": list(e.bands), "threshold": e.threshold}
 
     def suggest(
-        self, image: np.ndarray, bands: tuple[str, ...], cache_key: tuple[str, int]
+        self,
+        image: np.ndarray,
+        bands: tuple[str, ...],
+        cache_key: tuple[str, int],
+        context: Callable[[], np.ndarray | None] | None = None,
     ) -> Suggestion:
-        """The suggestion for an H×W×C L4S ``image`` with ``bands``.
+        """The suggestion for an H×W×C L4S ``image`` with ``bands``, predicted in a frame
+        (:func:`framed`): ``context`` returns the scene around the patch, or None (it is
+        called only when the probabilities are not cached yet).
 
         BandError when the patch lacks a band the model needs.
         """
@@ -113,14 +152,17 @@ class Suggester:
                     f"the model needs bands {','.join(engine.bands)} but this patch has "
                     f"{','.join(bands)} ({exc}); use a model trained on the patch's bands"
                 ) from None
-            batch = np.moveaxis(image[..., idx], -1, 0)[None].astype(np.float32)
+            around = context() if context is not None else None
+            frame, (row, col) = framed(image, around)
+            batch = np.moveaxis(frame[..., idx], -1, 0)[None].astype(np.float32)
             probs = np.asarray(engine.predict(np.ascontiguousarray(batch)))
             if probs.ndim == 4:  # N×1×H×W from engines that keep the channel
                 probs = probs[:, 0]
-            if probs.shape[1:] != image.shape[:2]:
+            if probs.shape[1:] != frame.shape[:2]:
                 raise ModelError(
-                    f"model {self.model_dir} returned {probs.shape} for a {image.shape[:2]} "
-                    "patch; use a model for this patch size"
+                    f"model {self.model_dir} returned {probs.shape} for a {frame.shape[:2]} "
+                    "input; use a model for this patch size"
                 )
-            self._cache[cache_key] = probs[0].astype(np.float32)
+            h, w = image.shape[:2]
+            self._cache[cache_key] = probs[0, row : row + h, col : col + w].astype(np.float32)
         return Suggestion(self._cache[cache_key], float(engine.threshold))

@@ -19,7 +19,7 @@ from slidewatch.errors import DatasetError, SlidewatchError
 from slidewatch.labeling.context import DEFAULT_MARGIN_PX, Context, NoContext, scene_context
 from slidewatch.labeling.patches import PatchInfo, find_patches, progress, state_of
 from slidewatch.labeling.store import LabelStore, LogEntry, PatchState
-from slidewatch.labeling.suggestions import Suggester, Suggestion, fraction_changed
+from slidewatch.labeling.suggestions import FRAME_PX, Suggester, Suggestion, fraction_changed
 from slidewatch.labeling.views import available_combinations, render, to_uint8
 
 
@@ -43,10 +43,26 @@ class LoadedMask:
     """Why the stored mask could not be used (unreadable, or not the image's size)."""
 
 
+START_FROM = ("mask", "suggestion")
+"""Where a patch without a draft starts: its stored mask (the default; the model's suggestion
+where there is none), or the model's suggestion (the stored mask stays one click away)."""
+
+
 class Workspace:
     """The labeling state of one dataset folder."""
 
-    def __init__(self, root: Path, model_dir: Path | None = None, name: str | None = None):
+    def __init__(
+        self,
+        root: Path,
+        model_dir: Path | None = None,
+        name: str | None = None,
+        start_from: str = "mask",
+    ):
+        if start_from not in START_FROM:
+            raise DatasetError(f"unknown start {start_from!r}; valid: {', '.join(START_FROM)}")
+        if start_from == "suggestion" and model_dir is None:
+            raise DatasetError("starting from the suggestion needs a model; give --model RUN/model")
+        self.start_from = start_from
         self.root = Path(root)
         self.name = name or self.root.resolve().name
         self.store = LabelStore(self.root)
@@ -149,16 +165,27 @@ class Workspace:
         if self.suggester is None:
             raise DatasetError("no model was given; start with --model RUN/model for suggestions")
         info, image = self.image(key)
-        return self.suggester.suggest(image, info.bands, (key, info.image.stat().st_mtime_ns))
 
-    def start_mask(self, key: str) -> LoadedMask:
-        """The mask to start from: a draft, the dataset's mask, the suggestion, or empty."""
+        def around() -> np.ndarray | None:  # the scene around the patch, when there is one
+            ctx = scene_context(self.root, key, image, info.bands, FRAME_PX)
+            return ctx.image if isinstance(ctx, Context) else None
+
+        stamp = (key, info.image.stat().st_mtime_ns)
+        return self.suggester.suggest(image, info.bands, stamp, context=around)
+
+    def start_mask(self, key: str, start_from: str | None = None) -> LoadedMask:
+        """The mask to start from: a draft; then the stored mask or the model's suggestion,
+        whichever ``start_from`` (default: the workspace's) puts first; else empty."""
+        start = start_from or self.start_from
+        if start not in START_FROM:
+            raise DatasetError(f"unknown start {start!r}; valid: {', '.join(START_FROM)}")
         info = self.patch(key)
         st = state_of(info, self.store.states())
-        shape = (info.height, info.width)
         draft = self.store.draft_path(key)
         if st.state == "in_progress" and draft.is_file():
             return LoadedMask(read_mask(draft), st.version, st.state, "draft")
+        if start == "suggestion" and self.suggester is not None:
+            return LoadedMask(self.suggestion(key).mask, st.version, st.state, "suggestion")
         problem = None
         if info.mask.is_file():
             try:
@@ -170,8 +197,34 @@ class Workspace:
         if self.suggester is not None and st.state == "unlabeled":
             suggested = self.suggestion(key).mask
             return LoadedMask(suggested, st.version, st.state, "suggestion", problem)
-        empty = np.zeros(shape, dtype=np.uint8)
+        empty = np.zeros((info.height, info.width), dtype=np.uint8)
         return LoadedMask(empty, st.version, st.state, "empty", problem)
+
+    def start_summary(self) -> str:
+        """What patches open with, for the CLI's start line."""
+        infos = [i for i in self.patches().values() if i.error is None]
+        with_mask = sum(i.mask.is_file() for i in infos)
+        if self.start_from == "suggestion":
+            return (
+                f"patches open with the model's suggestion ({len(infos)}); {with_mask} stored "
+                "masks stay in the dataset until saved over (the page can load them)"
+            )
+        elsewhere = "the model's suggestion" if self.suggester is not None else "an empty mask"
+        return (
+            f"patches open with their stored mask where one exists ({with_mask} of "
+            f"{len(infos)}), else {elsewhere}"
+            + ("; --start-from suggestion starts from the model's" if self.suggester else "")
+        )
+
+    def reopen(self, key: str, base_version: int, annotator: str) -> LogEntry:
+        """Put a done patch back in progress for review (its mask stays until saved again)."""
+        info = self.patch(key)
+        st = state_of(info, self.store.states())
+        if st.state != "done":
+            raise DatasetError(f"patch {key} is {st.state.replace('_', ' ')}, not done; "
+                               "only done patches are re-opened")  # fmt: skip
+        details = {"annotator": annotator, "seconds": None, "from_suggestion": False}
+        return self.store.commit(key, "reopen", base_version, None, info.mask, details)
 
     def save(
         self,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from slidewatch.bands import BAND_NAMES, band_from_description, resolve_bands
+from slidewatch.bands import BAND_NAMES, BAND_SETS, band_from_description, resolve_bands
 from slidewatch.errors import BandError
 from slidewatch.scene.files import check_crs, open_raster
 
@@ -108,3 +108,57 @@ def all_named(found: Sequence[SourceBand], groups: Sequence[Sequence[Path]]) -> 
 def unknown(found: Sequence[SourceBand]) -> list[str]:
     """The labels of bands nothing names (descriptions such as 'scene_sub12')."""
     return [f.label for f in found if f.name is None and f.label]
+
+
+_B10_HINT = (
+    "B10 (cirrus) is what Sentinel-2 L2A products lack (the L2A processor drops it; "
+    "`slidewatch fetch` from an L2A collection writes the other 13): use a model trained "
+    "with --bands l2a, or fetch L1C (--source gee, or an L1C --collection)"
+)
+
+
+def _bands_option(bands: Sequence[str]) -> str:
+    """``--bands rgbn`` when ``bands`` are a named set (in any order), else the names."""
+    for name, members in BAND_SETS.items():
+        if set(members) == set(bands) and len(members) == len(bands):
+            return f"--bands {name}"
+    return f"--bands {','.join(sorted(bands, key=BAND_NAMES.index))}"
+
+
+def missing_bands_message(
+    needed: Sequence[str],
+    found: Sequence[SourceBand],
+    groups: Sequence[Sequence[Path]],
+    band_order_given: bool,
+) -> str:
+    """Why a scene cannot feed a model that needs ``needed``, and what to do.
+
+    When every scene band is named (by ``--band-order`` or by descriptions) the bands are
+    simply not there: a model trained on the scene's bands is needed, and ``--band-order``
+    is not offered again. Only bands nothing names make ``--band-order`` the advice.
+    """
+    available = [f.name for f in found if f.name]
+    missing = [b for b in needed if b not in available]
+    what = (
+        f"the model needs bands {', '.join(needed)} but {describe(groups)} holds "
+        f"{', '.join(available) or 'no recognisable bands'} ("
+        + ("named by --band-order; " if band_order_given else "")
+        + f"missing: {', '.join(missing)})"
+    )
+    bad = unknown(found)
+    if bad and not band_order_given:
+        return (
+            f"{what}; band descriptions {bad} name no band: name the scene's bands in file "
+            "order with --band-order, e.g. B4,B3,B2,B8"
+        )
+    if missing == ["B10"]:
+        return f"{what}; {_B10_HINT}; if the scene does hold B10, name its bands with --band-order"
+    if not available:
+        return f"{what}; name the scene's bands in file order with --band-order, e.g. B4,B3,B2,B8"
+    advice = (
+        f"the scene lacks them, so this model cannot run on it: use a model trained on the "
+        f"scene's bands (slidewatch train ... {_bands_option(available)})"
+    )
+    if not band_order_given:
+        advice += "; if the band descriptions are wrong, name the bands with --band-order"
+    return f"{what}; {advice}"

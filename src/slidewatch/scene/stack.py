@@ -34,10 +34,9 @@ from slidewatch.scene.grid import Grid
 from slidewatch.scene.matching import (
     SourceBand,
     all_named,
-    describe,
     group_files,
+    missing_bands_message,
     source_bands,
-    unknown,
 )
 from slidewatch.scene.mosaic import on_grid, open_rasters
 from slidewatch.scene.validity import valid_pixels, zeros_are_nodata
@@ -89,16 +88,11 @@ def _finest_grid(groups: Sequence[Sequence[Path]]) -> Grid:
     return best[1]
 
 
-_B10_HINT = (
-    "B10 (cirrus) is what Sentinel-2 L2A products lack (the L2A processor drops it; "
-    "`slidewatch fetch` from an L2A collection writes the other 13): use a model trained "
-    "with --bands l2a, or fetch L1C (--source gee, or an L1C --collection); if the scene "
-    "does hold B10, "
-)
-
-
 def _pick(
-    found: list[SourceBand], bands: Sequence[str] | None, groups: Sequence[Sequence[Path]]
+    found: list[SourceBand],
+    bands: Sequence[str] | None,
+    groups: Sequence[Sequence[Path]],
+    band_order_given: bool = False,
 ) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
     """The requested bands' sources (all bands in L4S order when ``bands`` is None)."""
     if bands is None:
@@ -106,17 +100,8 @@ def _pick(
         ordered = sorted(found, key=lambda f: BAND_NAMES.index(str(f.name)))
         return tuple(str(f.name) for f in ordered), tuple((f.source, f.band) for f in ordered)
     available = {f.name: (f.source, f.band) for f in reversed(found) if f.name}
-    missing = [b for b in bands if b not in available]
-    if missing:
-        bad = unknown(found)
-        raise BandError(
-            f"the model needs bands {', '.join(bands)} but {describe(groups)} "
-            f"holds {', '.join(map(str, available)) or 'no recognisable bands'} (missing: "
-            f"{', '.join(missing)}"
-            + (f"; band descriptions {bad} name no band" if bad else "")
-            + ("); " + _B10_HINT if missing == ["B10"] else "); ")
-            + "name the scene's bands with --band-order"
-        )
+    if any(b not in available for b in bands):
+        raise BandError(missing_bands_message(bands, found, groups, band_order_given))
     return tuple(bands), tuple(available[b] for b in bands)
 
 
@@ -137,7 +122,7 @@ def open_scene(
     order = resolve_bands(band_order) if band_order is not None else None
     groups = group_files(files)
     grid = _finest_grid(groups)
-    names, sources = _pick(source_bands(groups, order), bands, groups)
+    names, sources = _pick(source_bands(groups, order), bands, groups, order is not None)
     scene = Scene(
         files, names, sources, grid.crs, grid.transform, grid.height, grid.width, False, groups
     )

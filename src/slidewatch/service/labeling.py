@@ -54,7 +54,7 @@ class SaveBody(BaseModel):
 
 
 class SkipBody(BaseModel):
-    """Skipping a patch."""
+    """Skipping a patch (or re-opening a done one for review)."""
 
     base_version: int = Field(ge=0)
     annotator: str = Field(default="", max_length=100)
@@ -73,12 +73,14 @@ class LabelDatasets:
         folders: Mapping[str, Path] | Callable[[], Mapping[str, Path]],
         models: Mapping[str, Path] | None = None,
         annotator: str | None = None,
+        start_from: str = "mask",
     ) -> None:
         self._folders = folders
         self._models = dict(models or {})
         self._open: dict[str, Workspace] = {}
         self._lock = threading.Lock()
         self.annotator = annotator or _user()
+        self.start_from = start_from
 
     def names(self) -> list[str]:
         """The registered dataset names."""
@@ -97,7 +99,9 @@ class LabelDatasets:
         with self._lock:
             ws = self._open.get(name)
             if ws is None or ws.root != Path(folders[name]):
-                ws = Workspace(Path(folders[name]), self._models.get(name), name=name)
+                model = self._models.get(name)
+                start = self.start_from if model is not None else "mask"
+                ws = Workspace(Path(folders[name]), model, name=name, start_from=start)
                 self._open[name] = ws
             return ws
 
@@ -157,7 +161,7 @@ def labeling_router(
     """The page at ``prefix`` and its API under ``prefix/api``.
 
     ``write_dependencies`` (FastAPI ``Depends(...)``) guard the routes that write (save,
-    skip), e.g. the service's API-key check; reads stay open.
+    skip, reopen), e.g. the service's API-key check; reads stay open.
     """
     router = APIRouter(prefix=prefix, tags=["labeling"])
     guard = list(write_dependencies)
@@ -201,9 +205,11 @@ def labeling_router(
         return Response(png_bytes(pixels), media_type="image/png")
 
     @router.get("/api/{dataset}/mask/{key:path}")
-    def mask(dataset: str, key: str) -> dict[str, Any]:
+    def mask(
+        dataset: str, key: str, start_from: Literal["mask", "suggestion"] | None = None
+    ) -> dict[str, Any]:
         with _http_errors():
-            loaded = datasets.get(dataset).start_mask(key)
+            loaded = datasets.get(dataset).start_mask(key, start_from)
         h, w = loaded.mask.shape
         return {"version": loaded.version, "state": loaded.state, "source": loaded.source,
                 "problem": loaded.problem, "height": h, "width": w,
@@ -239,6 +245,16 @@ def labeling_router(
             try:
                 who = body.annotator or datasets.annotator
                 entry = ws.save(key, None, body.base_version, "skip", who, body.seconds, False)
+            except VersionConflict as exc:
+                return _conflict(exc, ws, key)
+        return vars(entry)
+
+    @router.post("/api/{dataset}/reopen/{key:path}", dependencies=guard)
+    def reopen(dataset: str, key: str, body: SkipBody) -> Any:
+        with _http_errors():
+            ws = datasets.get(dataset)
+            try:
+                entry = ws.reopen(key, body.base_version, body.annotator or datasets.annotator)
             except VersionConflict as exc:
                 return _conflict(exc, ws, key)
         return vars(entry)

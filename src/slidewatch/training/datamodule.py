@@ -20,12 +20,14 @@ from slidewatch.data.cached_dataset import CachedPatchDataset, collate_patches
 from slidewatch.data.dataset import PatchDataset
 from slidewatch.data.hdf5 import read_mask
 from slidewatch.data.layout import PatchRef, discover_many
+from slidewatch.data.leakage import image_hashes
 from slidewatch.data.normalization import Normalization
-from slidewatch.data.splits import official_split, random_split, read_split, write_split
+from slidewatch.data.splits import official_split, read_split, split_apart, write_split
 from slidewatch.data.stats import compute_normalization
 from slidewatch.errors import ConfigError, DatasetError
 from slidewatch.losses import beta_from_fraction
 from slidewatch.training.config import TrainConfig
+from slidewatch.training.scored_patches import write_fingerprints
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,13 @@ def labeled_refs(config: TrainConfig) -> list[PatchRef]:
     return labeled
 
 
-def split_refs(config: TrainConfig, refs: list[PatchRef]) -> dict[str, list[PatchRef]]:
-    """Training and validation patches by the configured split."""
+def split_refs(
+    config: TrainConfig, refs: list[PatchRef], hashes: dict[str, str] | None = None
+) -> dict[str, list[PatchRef]]:
+    """Training and validation patches by the configured split; the random split keeps
+    duplicates (``hashes``: key -> image hash) and overlapping patches on one side."""
     if config.split == "random":
-        train, val = random_split(refs, val_fraction=config.val_fraction, seed=config.seed)
-        return {"train": train, "val": val}
+        return split_apart(refs, config.val_fraction, config.seed, hashes).as_dict()
     if config.split == "official":
         parts = {"train": official_split(refs, "train"), "val": official_split(refs, "val")}
     else:
@@ -110,8 +114,10 @@ def prepare_data(config: TrainConfig, run_dir: Path) -> PreparedData:
     if config.resume and split_file.exists():
         parts = read_split(split_file, refs)
     else:
-        parts = split_refs(config, refs)
-        write_split(split_file, {"train": parts["train"], "val": parts["val"]})
+        hashes = image_hashes(refs)
+        parts = split_refs(config, refs, hashes)
+        write_split(split_file, parts)
+        write_fingerprints(run_dir, parts, hashes)
     fraction = landslide_fraction(parts["train"])
     beta = beta_from_fraction(fraction) if config.beta == "auto" else float(config.beta)
     return PreparedData(

@@ -23,18 +23,26 @@ from slidewatch.bands import band_indices
 from slidewatch.data.contract import check_patches
 from slidewatch.data.dataset import PatchDataset
 from slidewatch.data.hdf5 import read_bands
-from slidewatch.data.layout import PatchRef
-from slidewatch.errors import BandError
+from slidewatch.data.layout import PatchRef, discover_many
+from slidewatch.errors import BandError, DatasetError
 from slidewatch.inference.engine import Engine, load_engine
 from slidewatch.losses import DICE_EPS, dice_from_sums
 from slidewatch.metrics import confusion_counts, per_patch_scores, scores_from_counts
 from slidewatch.models.modelfile import load_model, save_model
 from slidewatch.threshold import is_landslide
+from slidewatch.training.calibration import (
+    HIST_BINS,
+    PatchHistogram,
+    best_threshold,
+    counts_at,
+    cv_folds,
+    fold_thresholds,
+    patch_histogram,
+    threshold_bin,
+)
 from slidewatch.training.figures import PatchView, draw_predictions
 from slidewatch.training.scored_patches import select_refs, training_overlap
 
-HIST_BINS = 1000
-"""Probability bins of the calibration histogram (threshold resolution 0.001)."""
 FIGURE_PATCHES = 4
 
 
@@ -103,6 +111,8 @@ class Accumulator:
     n: int = 0
     hist_pos: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(HIST_BINS, np.int64))
     hist_neg: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(HIST_BINS, np.int64))
+    patch_hists: dict[str, PatchHistogram] | None = None
+    """Per patch key, when kept (calibration): its probability histograms."""
 
     def add(self, prob: np.ndarray, mask: np.ndarray, threshold: float) -> None:
         """Add one batch (N×H×W probabilities and masks)."""
@@ -117,23 +127,6 @@ class Accumulator:
         positive = mask.astype(bool)
         self.hist_pos += np.bincount(bins[positive], minlength=HIST_BINS)
         self.hist_neg += np.bincount(bins[~positive], minlength=HIST_BINS)
-
-
-def best_threshold(hist_pos: np.ndarray, hist_neg: np.ndarray) -> tuple[float, float]:
-    """The F1-optimal threshold (and its F1) from probability histograms of both classes;
-    ties go to the threshold closest to 0.5."""
-    # Predicting p >= k/BINS positive: tp = positives in bins >= k, fp likewise for negatives.
-    tp = np.cumsum(hist_pos[::-1])[::-1].astype(np.float64)
-    fp = np.cumsum(hist_neg[::-1])[::-1].astype(np.float64)
-    fn = hist_pos.sum() - tp
-    denom = 2 * tp + fp + fn
-    f1 = np.divide(2 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-    f1[0] = -1.0  # threshold 0 is not allowed
-    thresholds = np.arange(len(hist_pos)) / len(hist_pos)
-    # Among equally good thresholds, the one closest to 0.5 (the untuned default).
-    tied = np.flatnonzero(f1 >= f1.max() - 1e-12)
-    k = int(tied[np.argmin(np.abs(thresholds[tied] - 0.5))])
-    return float(thresholds[k]), float(max(f1[k], 0.0))
 
 
 def summarize(acc: Accumulator, threshold: float, alpha: float) -> dict[str, Any]:
@@ -161,9 +154,9 @@ def write_json(path: Path, data: Any) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=2, default=float))
 
 
-def save_probability(directory: Path, source: str, patch_id: str, prob: np.ndarray) -> None:
-    """Write ``directory/source/patch_id.npy`` (float32 H×W) atomically."""
-    path = directory / source / f"{patch_id}.npy"
+def save_probability(directory: Path, key: str, prob: np.ndarray) -> None:
+    """Write ``directory/KEY.npy`` (float32 H×W) atomically; the key is ``SOURCE[/SPLIT]/ID``."""
+    path = directory / f"{key}.npy"
     with atomic_output(path) as tmp, open(tmp, "wb") as f:
         np.save(f, prob.astype(np.float32))
 
@@ -175,21 +168,38 @@ def run_model(
     batch_size: int = 8,
     predictions_dir: Path | None = None,
     progress: bool = True,
+    keep_histograms: bool = False,
 ) -> tuple[Accumulator, list[PatchView]]:
-    """Predict every patch; accumulate metrics; keep a few patches for the figure."""
+    """Predict every patch; accumulate metrics; keep a few patches for the figure (and, with
+    ``keep_histograms``, each patch's probability histograms)."""
     acc = Accumulator(beta=float(predictor.spec.training.get("beta", 1.0)))
+    acc.patch_hists = {} if keep_histograms else None
     views: dict[bool, list[PatchView]] = {True: [], False: []}  # with / without landslides
+    keys = iter([r.key for r in refs])  # the loader keeps the order of refs
     for batch, prob in predict_batches(predictor, refs, batch_size, progress):
         mask = batch["mask"].numpy()
         acc.add(prob, mask, predictor.threshold)
-        for i, (pid, source) in enumerate(zip(batch["id"], batch["source"], strict=True)):
+        for i in range(len(prob)):
+            key = next(keys)
+            if acc.patch_hists is not None:
+                acc.patch_hists[key] = patch_histogram(prob[i], mask[i])
             if predictions_dir is not None:
-                save_probability(predictions_dir, source, pid, prob[i])
+                save_probability(predictions_dir, key, prob[i])
             kept = views[bool(mask[i].any())]
             if len(kept) < FIGURE_PATCHES:
                 image = batch["image"][i].numpy()
-                kept.append(PatchView(f"{source}/{pid}", image, predictor.bands, mask[i], prob[i]))
+                kept.append(PatchView(key, image, predictor.bands, mask[i], prob[i]))
     return acc, (views[True] + views[False])[:FIGURE_PATCHES]
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """A threshold chosen on one set of patches (the model's validation split)."""
+
+    record: dict[str, Any]
+    """``threshold``, ``previous_threshold``, ``chosen_on`` (patches, what, in-sample F1)."""
+    hists: dict[str, PatchHistogram]
+    """The choosing patches' histograms, by key (for the cross-validated report)."""
 
 
 def calibrate_model(
@@ -199,18 +209,74 @@ def calibrate_model(
     progress: bool = True,
     engine: str = "auto",
     device: str = "cpu",
-) -> dict[str, float]:
-    """Store the F1-optimal threshold on the validation split in the model file."""
+) -> Calibration:
+    """Store the F1-optimal threshold on the validation split in the model file: the run's
+    validation patches in ``data_dirs``, else in the training folders the model file names
+    (so that a model can be calibrated on its own split and scored on another source)."""
     predictor = load_engine(model_dir, engine, device)
-    refs, _ = select_refs(model_dir, data_dirs, "val")
+    try:
+        refs, what = select_refs(model_dir, data_dirs, "val")
+    except DatasetError as exc:
+        own = [Path(d) for d in predictor.spec.training.get("data_dirs", [])]
+        if not own or not all(d.is_dir() for d in own):
+            raise DatasetError(
+                f"{exc}; --calibrate chooses the threshold on the model's validation split: "
+                "give its training data with --data too"
+            ) from None
+        refs, what = select_refs(model_dir, own, "val")
     check_bands(model_dir, predictor.bands, refs)
-    acc, _ = run_model(predictor, refs, batch_size=batch_size, progress=progress)
+    acc, _ = run_model(
+        predictor, refs, batch_size=batch_size, progress=progress, keep_histograms=True
+    )
     threshold, f1 = best_threshold(acc.hist_pos, acc.hist_neg)
     model, spec = load_model(model_dir)
-    record = {"threshold": threshold, "val_f1": f1, "previous_threshold": spec.threshold}
-    metrics = {**spec.metrics, "calibration": record}
+    chosen_on = {"patches": len(refs), "what": what, "in_sample_f1": f1}
+    record = {"threshold": threshold, "previous_threshold": spec.threshold, "chosen_on": chosen_on}
+    metrics = {**spec.metrics, "calibration": {**record, "val_f1": f1}}
     save_model(model_dir, model, dataclasses.replace(spec, threshold=threshold, metrics=metrics))
-    return record
+    return Calibration(record, acc.patch_hists or {})
+
+
+def report_split(data_dirs: Sequence[Path]) -> str | None:
+    """Where ``--calibrate`` reports by default: the official test split when the data holds
+    labelled test patches, else (None) the model's validation split, cross-validated."""
+    refs = discover_many(list(data_dirs))
+    return "test" if any(r.split == "test" and r.mask is not None for r in refs) else None
+
+
+def calibrated_scores(cal: Calibration, acc: Accumulator, scored: str) -> dict[str, Any]:
+    """How the scored patches are reported without the threshold having seen them.
+
+    None of them among the choosing patches: the plain scores at the chosen threshold stand
+    (only ``reported_on``). Otherwise the choosing patches among them are scored by k-fold
+    cross-validation (each with the threshold chosen on the other folds), the rest with the
+    chosen threshold: new ``pixel``, ``counts`` and ``per_patch_mean``.
+    """
+    hists = acc.patch_hists or {}
+    shared = set(hists) & set(cal.hists)
+    if not shared:
+        method = "a separate set: none of these patches was used to choose the threshold"
+        return {"reported_on": {"patches": len(hists), "what": scored, "method": method}}
+    folds = cv_folds(len(cal.hists))
+    if folds:
+        method = (
+            f"{folds}-fold cross-validation for the {len(shared)} patches the threshold was "
+            "chosen on (each scored with a threshold chosen on the other folds)"
+        )
+        if len(hists) > len(shared):
+            method += f"; the chosen threshold for the other {len(hists) - len(shared)}"
+    else:
+        method = "in-sample: one patch is too few to cross-validate (the F1 flatters)"
+    by_fold, chosen = fold_thresholds(cal.hists), float(cal.record["threshold"])
+    per_patch = [counts_at(h, threshold_bin(by_fold.get(k, chosen))) for k, h in hists.items()]
+    counts = {k: sum(c[k] for c in per_patch) for k in ("tp", "fp", "fn", "tn")}
+    rows = [scores_from_counts(c) for c in per_patch]
+    return {
+        "pixel": {k: float(v) for k, v in scores_from_counts(counts).items()},
+        "counts": counts,
+        "per_patch_mean": {k: float(np.mean([r[k] for r in rows])) for k in rows[0]},
+        "reported_on": {"patches": len(hists), "what": scored, "method": method},
+    }
 
 
 def evaluate(
@@ -234,9 +300,12 @@ def evaluate(
     model was trained on (``training_patches_scored``; anything above 0 flatters it).
 
     ``out`` receives the metrics as JSON, ``predictions_dir`` one ``.npy`` probability map
-    per patch (``SOURCE/ID.npy``), ``figure`` the paper's Figure 3. With
+    per patch (``SOURCE[/SPLIT]/ID.npy``), ``figure`` the paper's Figure 3. With
     ``calibrate`` the F1-optimal threshold on the validation split is first stored
-    in the model file and then used. ``engine`` and ``device`` choose where the model runs
+    in the model file, and the scores are reported on patches it was not chosen on
+    (:func:`calibrated_scores`; by default the official test split when the data holds one,
+    else the validation split by cross-validation); ``calibration`` says which was which.
+    ``engine`` and ``device`` choose where the model runs
     (:func:`slidewatch.inference.engine.load_engine`). The patches' values are checked
     against the model's training data first (:mod:`slidewatch.data.contract`): a mismatch
     warns and is listed under ``data_contract``; ``strict=True`` raises instead.
@@ -247,6 +316,8 @@ def evaluate(
         if calibrate
         else None
     )
+    if calibration is not None and split is None:
+        split = report_split(dirs)
     predictor = load_engine(model_dir, engine, device)
     refs, scored = select_refs(model_dir, dirs, split)
     check_bands(model_dir, predictor.bands, refs)
@@ -257,6 +328,7 @@ def evaluate(
         batch_size=batch_size,
         predictions_dir=Path(predictions_dir) if predictions_dir else None,
         progress=progress,
+        keep_histograms=calibration is not None,
     )
     result = {
         "model": str(model_dir),
@@ -269,8 +341,10 @@ def evaluate(
         **summarize(acc, predictor.threshold, loss_alpha(predictor)),
         "data_contract": contract,
     }
-    if calibration:
-        result["calibration"] = calibration
+    if calibration is not None:
+        honest = calibrated_scores(calibration, acc, scored)
+        result.update({k: honest[k] for k in ("pixel", "counts", "per_patch_mean") if k in honest})
+        result["calibration"] = {**calibration.record, "reported_on": honest["reported_on"]}
     if figure is not None and views:
         draw_predictions(views, Path(figure), predictor.threshold)
     if out is not None:

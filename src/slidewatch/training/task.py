@@ -16,6 +16,7 @@ from torchmetrics import MetricCollection
 
 from slidewatch.losses import dice_loss, wce_loss
 from slidewatch.metrics import pixel_metrics
+from slidewatch.threshold import is_landslide
 
 STAGES = ("train", "val", "test")
 
@@ -41,6 +42,7 @@ class SegmentationTask(pl.LightningModule):
         self.lr = lr
         self.lr_step_epochs = lr_step_epochs
         self.lr_gamma = lr_gamma
+        self.threshold = threshold
         self.metrics = nn.ModuleDict(
             # keyed "train_" etc.: a ModuleDict key may not shadow nn.Module.train
             {f"{s}_": pixel_metrics(threshold=threshold).clone(prefix=f"{s}_") for s in STAGES}
@@ -63,6 +65,10 @@ class SegmentationTask(pl.LightningModule):
             logits32 = logits.float()
             self.log(f"{stage}_wce_loss", wce_loss(logits32, target, self.beta), batch_size=n)
             self.log(f"{stage}_dice_loss", dice_loss(logits32, target), batch_size=n)
+            # Shares of pixels predicted / labelled landslide: an F1 of 0 says why.
+            predicted = is_landslide(torch.sigmoid(logits32), self.threshold).float().mean()
+            self.log(f"{stage}_predicted_fraction", predicted, batch_size=n)
+            self.log(f"{stage}_target_fraction", target.float().mean(), batch_size=n)
         metrics = cast(MetricCollection, self.metrics[f"{stage}_"])
         metrics.update(torch.sigmoid(logits.detach().float()), target)
         self.log_dict(metrics, on_step=False, on_epoch=True, batch_size=n)

@@ -12,7 +12,7 @@ const grid = () => ({ mask: S.mask, width: S.width, height: S.height });
 const S = {
   dataset: config.dataset, rows: [], key: null, meta: null, mask: null, suggestion: null,
   width: 0, height: 0, margin: 0, zoom: 4, tool: "brush", size: 5, opacity: 0.5,
-  showMask: true, showSuggestion: false, undo: [], redo: [], polygon: [], drawing: false,
+  showMask: true, showSuggestion: false, undo: [], redo: [], polygon: [], drawing: false, source: null,
   last: null, version: 0, fromSuggestion: false, view: null, patchView: null,
   activeMs: 0, since: null, pointer: null, conflict: null, dirty: false,
 };
@@ -96,6 +96,7 @@ async function openPatch(key) {
     $("context").disabled = !meta.context.available;
     const { body: m } = await getJSON(api(`mask/${keyPath(key)}`));
     S.mask = decodeMask(m.mask); S.version = m.version; S.fromSuggestion = m.source === "suggestion";
+    S.source = m.source;
     S.suggestion = null;
     if (meta.model) {
       const { body: sug } = await getJSON(api(`suggestion/${keyPath(key)}`)).catch((e) => ({ body: { error: e.message } }));
@@ -107,6 +108,7 @@ async function openPatch(key) {
     if (S.fromSuggestion) banner(`SUGGESTION from the model (threshold ${S.suggestion ? S.suggestion.threshold : "?"}): not saved yet`, "suggestion");
     else banner(m.source === "draft" ? "draft (in progress)" : "", "");
     if (m.problem) banner(`stored mask not used: ${m.problem}`, "error");
+    showStartControls();
     S.activeMs = 0; S.dirty = false; startClock();
   } catch (err) {
     S.meta = null; S.mask = null; draw();
@@ -304,6 +306,39 @@ function step(delta) {
   if (next) openPatch(next);
 }
 
+// ---- where a patch starts, and re-opening done patches ----------------------------------
+function showStartControls() {
+  const other = S.source === "suggestion" ? "mask" : "suggestion";
+  const button = $("start-other");
+  button.hidden = !S.meta || (other === "suggestion" && !S.meta.model);
+  button.dataset.start = other;
+  button.textContent = other === "mask" ? "Load stored mask" : "Start from suggestion";
+  $("reopen").hidden = !S.meta || S.meta.state !== "done";
+}
+
+async function startFrom(start) {
+  try {
+    const { body: m } = await getJSON(`${api(`mask/${keyPath(S.key)}`)}?start_from=${start}`);
+    snapshot(); S.mask = decodeMask(m.mask); S.source = m.source;
+    S.fromSuggestion = m.source === "suggestion";
+    banner(m.source === "suggestion" ? "SUGGESTION from the model: not saved yet"
+      : `started from the ${m.source === "dataset" ? "stored" : m.source} mask`, m.source === "suggestion" ? "suggestion" : "");
+    showStartControls(); draw();
+  } catch (err) { banner(`could not load: ${err.message}`, "error"); }
+}
+
+async function reopen() {
+  if (!S.meta || S.meta.state !== "done") return;
+  const body = { base_version: S.version, annotator: $("annotator").value.trim() };
+  try {
+    const res = await getJSON(api(`reopen/${keyPath(S.key)}`), { method: "POST",
+      headers: writeHeaders(), body: JSON.stringify(body) });
+    if (res.status === 409) return showConflict(res.body, "in_progress");
+    await loadList(); await openPatch(S.key);
+    banner(`re-opened for review (version ${res.body.version}): save to finish it again`, "saved");
+  } catch (err) { writeFailed(err, "re-open"); }
+}
+
 // ---- controls and keys -------------------------------------------------------------------
 function setTool(tool) {
   S.tool = tool; S.polygon = [];
@@ -321,6 +356,8 @@ $("clear").addEventListener("click", () => { if (S.mask) { snapshot(); S.mask.fi
 $("save").addEventListener("click", () => save("done"));
 $("draft").addEventListener("click", () => save("in_progress"));
 $("skip").addEventListener("click", skip);
+$("start-other").addEventListener("click", () => startFrom($("start-other").dataset.start));
+$("reopen").addEventListener("click", reopen);
 for (const id of ["combo", "low", "high", "context"]) $(id).addEventListener("change", () => S.meta && loadViews());
 $("filter").addEventListener("change", renderList);
 $("search").addEventListener("input", renderList);
@@ -334,7 +371,7 @@ document.addEventListener("keydown", (ev) => {
     "[": () => setSize(S.size - 2), "]": () => setSize(S.size + 2), m: () => { S.showMask = !S.showMask; draw(); },
     g: () => $("show-suggestion").click(), x: () => $("context").click(), "+": () => fitZoom(1), "-": () => fitZoom(-1),
     Enter: closePolygon, Escape: () => { S.polygon = []; draw(); }, s: () => save("done"), d: () => save("in_progress"),
-    k: skip, n: () => step(1), ArrowRight: () => step(1), ArrowLeft: () => step(-1), C: () => $("clear").click(),
+    k: skip, r: reopen, n: () => step(1), ArrowRight: () => step(1), ArrowLeft: () => step(-1), C: () => $("clear").click(),
   };
   let act = null;
   if (ctrl && (k === "z" || k === "Z")) act = ev.shiftKey ? redo : undo;
