@@ -147,11 +147,11 @@ def test_monitoring_finds_a_product_added_later(
     dem = write_dem(tmp_path / "dem.tif")
     catalog = build_catalog([products["l2a_2021"].given], tmp_path / "cat", dems=[dem]).path
     source = {"stac_url": f"file://{catalog}"}
-    aoi = aoi_from_utm(100, 100, 500, 500).to_geojson()
+    target = imagery.Target.parse(source, aoi_from_utm(100, 100, 500, 500).to_geojson())
     window = (date(2021, 1, 1), date(2023, 12, 31))
-    assert [f.date for f in imagery.search(source, aoi, *window)] == ["2021-06-01"]
+    assert [f.date for f in imagery.search(target, *window)] == ["2021-06-01"]
     build_catalog([products["l2a_2023"].given], tmp_path / "cat")  # downloaded later
-    assert [f.date for f in imagery.search(source, aoi, *window)] == ["2021-06-01", "2023-06-01"]
+    assert [f.date for f in imagery.search(target, *window)] == ["2021-06-01", "2023-06-01"]
 
 
 def test_geotiffs_after_2022_need_their_baseline(tmp_path: Path) -> None:
