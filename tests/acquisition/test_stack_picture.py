@@ -120,3 +120,14 @@ def test_fetch_pair_draws_pre_and_post_side_by_side(
     assert "post-event: 2023-06-11" in title and "C_cloudy" in title
     assert image.size[0] > 1.8 * image.size[1] * 0.8  # two maps side by side
     assert "B_2023" in Image.open(tmp_path / "pre.png").text["Title"]
+
+
+def test_a_look_draws_no_picture(catalogue: Catalogue, aoi_t1, tmp_path: Path) -> None:
+    """Monitoring archives an RGB product of its own: its fetch skips the half second a
+    picture costs, and the stack's item names no picture."""
+    out = tmp_path / "look.tif"
+    result = fetch_stack(
+        config(catalogue), aoi_t1, date(2023, 6, 10), date(2023, 6, 12), out, picture=False
+    )
+    assert result.picture_path is None and not out.with_suffix(".png").exists()
+    assert "picture" not in json.loads(result.item_path.read_text())["assets"]

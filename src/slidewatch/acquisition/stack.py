@@ -49,8 +49,9 @@ class StackResult:
     """uint8 mask raster on the same grid (:data:`~slidewatch.acquisition.clouds.MASK_CLASSES`)."""
     item_path: Path
     """STAC item JSON describing the stack (provenance)."""
-    picture_path: Path
-    """``NAME.png``: true colour, unseen ground grey, scene ids and dates, a scale bar."""
+    picture_path: Path | None
+    """``NAME.png``: true colour, unseen ground grey, scene ids and dates, a scale bar (None
+    when the caller asked for no picture)."""
     bands: tuple[str, ...]
     acquisitions: tuple[Acquisition, ...]
     scene_ids: tuple[str, ...]
@@ -221,12 +222,15 @@ def fetch_stack(
     command: str | None = None,
     acquisitions: Sequence[Acquisition] | None = None,
     chunk_px: int = CHUNK_PX,
+    picture: bool = True,
 ) -> StackResult:
     """Fetch, composite and write the L4S stack of ``aoi`` from ``start`` to ``end`` at
     ``out`` (plus ``NAME.mask.tif`` and ``NAME.json``; see the module docstring).
 
     ``bands``/``composite`` override ``config``'s; ``acquisitions`` (from
-    :func:`~slidewatch.acquisition.acquisitions.search_acquisitions`) skips the search."""
+    :func:`~slidewatch.acquisition.acquisitions.search_acquisitions`) skips the search;
+    ``picture=False`` skips ``NAME.png`` (half a second a stack: monitoring, which archives
+    an RGB product of its own, does not draw it)."""
     from dataclasses import replace
 
     from slidewatch.acquisition.writing import write_stack
@@ -248,13 +252,15 @@ def fetch_stack(
     geobox = utm_grid(aoi)
     if (tile := tile_px(geobox)) < TILE_PX:  # a small AOI: one chunk, one tile of its size
         chunk_px = min(chunk_px, tile)
+    mask_file, item_file, picture_file = stack_paths(Path(out))
+    paths = (mask_file, item_file, picture_file if picture else None)
     lazy, dem_source = composite_stack(source, aoi, acqs, names, spec, geobox, chunk_px)
     cover_aoi, clear = write_stack(
         lazy,
         Path(out),
         names,
         geobox,
-        stack_paths(Path(out)),
+        paths,
         lambda cover, clear_fraction: Provenance(
             config=config,
             source=source.provenance(),
@@ -268,7 +274,7 @@ def fetch_stack(
             band_note=choice.note,
         ),
     )
-    mask_path, item_path, picture_path = stack_paths(Path(out))
+    mask_path, item_path, picture_path = paths
     scenes = [s for a in acqs for s in a.scenes]
     return StackResult(
         path=Path(out),

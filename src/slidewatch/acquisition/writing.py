@@ -175,11 +175,12 @@ def write_stack(
     out: Path,
     bands: Sequence[str],
     geobox: GeoBox,
-    beside: tuple[Path, Path, Path],
+    beside: tuple[Path, Path, Path | None],
     provenance: Callable[[tuple[float | None, ...], float], Provenance],
 ) -> tuple[tuple[float | None, ...], float]:
     """Compute ``lazy`` ((C + 1 + T)×H×W) and write ``out``, its mask, STAC item and
-    picture; return (per-acquisition AOI cloud cover, clear fraction of the AOI)."""
+    picture (none when ``beside``'s third path is None); return (per-acquisition AOI
+    cloud cover, clear fraction of the AOI)."""
     import rasterio
 
     from slidewatch.acquisition.quicklook import write_stack_picture
@@ -215,7 +216,8 @@ def write_stack(
         dst.close()
         msk.close()
         write_stac_item(tmp, out, mask_path, item_path, record, MASK_CLASSES, picture_path)
-        seen = [(a.date.isoformat(), a.scene_ids) for a in record.acquisitions]
-        picture = stack.enter_context(atomic_output(picture_path, suffix=".png"))
-        write_stack_picture(tmp, tmp_mask, picture, seen, clear, name=out.stem)
+        if picture_path is not None:
+            seen = [(a.date.isoformat(), a.scene_ids) for a in record.acquisitions]
+            picture = stack.enter_context(atomic_output(picture_path, suffix=".png"))
+            write_stack_picture(tmp, tmp_mask, picture, seen, clear, name=out.stem)
     return cover, clear

@@ -144,7 +144,9 @@ def fetch(found: Found, out: Path) -> StackResult:
         raise ValueError(f"acquisition {found.key} was not found by a search; search first")
     day = date.fromisoformat(found.date)
     target = found.target
-    return fetch_stack(target.source, target.aoi, day, day, out, acquisitions=[found.acquisition])
+    return fetch_stack(
+        target.source, target.aoi, day, day, out, acquisitions=[found.acquisition], picture=False
+    )
 
 
 def cloud_pct(result: StackResult) -> float:
