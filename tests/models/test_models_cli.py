@@ -12,7 +12,7 @@ from slidewatch.models.registry import model_names
 
 
 def test_models_lists_every_architecture_with_a_description() -> None:
-    result = CliRunner().invoke(cli, ["models"])
+    result = CliRunner().invoke(cli, ["models", "architectures"])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert [line.split()[0] for line in lines] == model_names()

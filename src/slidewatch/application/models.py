@@ -8,13 +8,10 @@ dot), so it cannot leave the folder. A model is taken with its hash
 
 from __future__ import annotations
 
-import re
-
 from slidewatch.application.settings import HomeSettings
 from slidewatch.errors import ConfigError, unknown_name
+from slidewatch.models.store import MODEL_NAME
 from slidewatch.monitoring.imagery import RegisteredModel
-
-MODEL_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
 
 
 def available_models(settings: HomeSettings) -> list[str]:

@@ -20,7 +20,10 @@ from slidewatch.errors import SlidewatchError
 # command name -> ("module:attribute" of a click.Command or click.Group, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("slidewatch.cli.data:data", "Check, describe, cache and build L4S patch datasets."),
-    "models": ("slidewatch.cli.models:models", "List the model architectures."),
+    "models": (
+        "slidewatch.cli.models:models",
+        "Architectures; model versions: add, list, compare, promote.",
+    ),
     "export": ("slidewatch.cli.models:export", "Export a model directory to ONNX."),
     "train": ("slidewatch.cli.train:train", "Train a segmentation model on patch datasets."),
     "evaluate": ("slidewatch.cli.train:evaluate", "Evaluate a model on a patch dataset."),
