@@ -91,7 +91,7 @@ BAND_HELP = (
     "--arch",
     default=_DEFAULTS.arch,
     show_default=True,
-    help="Architecture (see 'slidewatch models').",
+    help="Architecture (see 'slidewatch models architectures').",
 )
 @click.option(
     "--arch-option",

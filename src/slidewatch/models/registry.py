@@ -27,7 +27,7 @@ class ModelEntry:
     builder: Callable[..., nn.Module]
     """Called as ``builder(in_channels, **options)``."""
     description: str
-    """One line shown by ``slidewatch models``."""
+    """One line shown by ``slidewatch models architectures``."""
 
 
 MODELS: dict[str, ModelEntry] = {
@@ -47,7 +47,7 @@ MODELS: dict[str, ModelEntry] = {
         "SegFormer, MiT encoder + all-MLP decoder (smp), options: encoder_name=mit_b0..mit_b5",
     ),
 }
-"""Registered architectures, in the order ``slidewatch models`` lists them."""
+"""Registered architectures, in the order ``slidewatch models architectures`` lists them."""
 
 
 def model_names() -> list[str]:

@@ -41,7 +41,7 @@ class TrainConfig:
     """Patch dataset folders (official, Hugging Face or flat layout); combined, each keeps
     its source name (the folder name)."""
     arch: str = "unet"
-    """Architecture name from the model registry (``slidewatch models``)."""
+    """Architecture name from the model registry (``slidewatch models architectures``)."""
     arch_options: dict[str, Any] = field(default_factory=dict)
     """Keyword options of the architecture (e.g. ``base_width: 32`` for ``unet``)."""
     bands: str = "all14"
