@@ -2,8 +2,8 @@
 and map library errors to a one-line message and an exit code.
 
 Each command group lives in its own module (``cli/data.py``, ``cli/models.py``,
-``cli/train.py``, ``cli/detect.py``, ``cli/demo.py``) and is imported lazily so that
-``slidewatch data check`` never pays for importing torch.
+``cli/train.py``, ``cli/evaluate.py``, ``cli/detect.py``, ``cli/demo.py``) and is imported
+lazily so that ``slidewatch data check`` never pays for importing torch.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": ("slidewatch.cli.models:export", "Export a model directory to ONNX."),
     "train": ("slidewatch.cli.train:train", "Train a segmentation model on patch datasets."),
-    "evaluate": ("slidewatch.cli.train:evaluate", "Evaluate a model on a patch dataset."),
+    "evaluate": ("slidewatch.cli.evaluate:evaluate", "Evaluate a model on a patch dataset."),
     "experiments": (
         "slidewatch.cli.experiments:experiments",
         "Run a grid of training experiments.",

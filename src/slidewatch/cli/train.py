@@ -1,8 +1,7 @@
-"""``slidewatch train`` and ``slidewatch evaluate``."""
+"""``slidewatch train`` (``evaluate`` lives in ``cli/evaluate.py``)."""
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,8 +11,7 @@ import yaml
 from click.core import ParameterSource
 
 from slidewatch.bands import BAND_SETS
-from slidewatch.cli.contract import contract_warnings_shown, strict_option
-from slidewatch.cli.options import device_option, engine_option
+from slidewatch.cli.options import device_option
 from slidewatch.errors import ConfigError
 from slidewatch.training.config import (
     LOGGERS,
@@ -195,6 +193,13 @@ BAND_HELP = (
     show_default=True,
     help="Seed of split, weights and order.",
 )
+@click.option(
+    "--init-from",
+    "init_from",
+    type=click.Path(file_okay=False),
+    help="Fine-tune this model directory (a store version: HOME/models/NAME): its "
+    "architecture, bands, normalisation and weights; given --arch/--bands must match.",
+)
 @click.option("--resume", is_flag=True, help="Continue from RUN_DIR/checkpoints/last.ckpt.")
 @click.option(
     "--out",
@@ -236,11 +241,24 @@ def train(
             **_key_values(arch_option, "--arch-option"),
         }
     config = config.replace(**overrides)
+    if config.init_from:
+        from slidewatch.training.init_from import inherit
+
+        typed = set(overrides) | ({"arch_options"} if arch_option else set())
+        config = inherit(config, typed | (set(config_keys(config_file)) if config_file else set()))
     preflight(config)  # bands and RUN_DIR checked before torch is imported
     from slidewatch.training.train import train as run_training
 
     model_dir = run_training(config, progress=not quiet, verbose=verbose)
     click.echo(training_report(model_dir))
+
+
+def config_keys(path: Path) -> list[str]:
+    """The options a YAML configuration file sets."""
+    from slidewatch.training.config import read_yaml
+
+    values = read_yaml(path)
+    return list(values) if isinstance(values, dict) else []
 
 
 def training_report(model_dir: Path) -> str:
@@ -274,109 +292,3 @@ def training_report(model_dir: Path) -> str:
         f"  model: {model_dir}",
     ]
     return "\n".join(lines + ([advice] if advice else []))
-
-
-@click.command()
-@click.option(
-    "--model",
-    "model_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Model directory (RUN_DIR/model).",
-)
-@click.option(
-    "--data",
-    "data",
-    required=True,
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Labelled patch dataset folder; repeatable.",
-)
-@click.option(
-    "--split",
-    default=None,
-    show_default="the model's own validation split when its run recorded one, else all",
-    help="all, train, val, test, or a split file (its 'val' entry).",
-)
-@click.option(
-    "--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the metrics as JSON here."
-)
-@click.option(
-    "--predictions",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Save each patch's probability as DIR/SOURCE/ID.npy (DIR/SOURCE/SPLIT/ID.npy in "
-    "layouts with splits).",
-)
-@click.option(
-    "--figure",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Draw RGB | ground truth | prediction for a few patches (PNG).",
-)
-@click.option(
-    "--calibrate",
-    is_flag=True,
-    help="First store the F1-optimal threshold on the validation split in the model; the "
-    "scores are then reported on other patches (the test split when the data has one, "
-    "else cross-validated).",
-)
-@click.option("--batch-size", default=8, show_default=True, help="Patches per batch.")
-@device_option()
-@engine_option
-@strict_option
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-@contract_warnings_shown()
-def evaluate(
-    model_dir: Path,
-    data: tuple[Path, ...],
-    split: str | None,
-    out: Path | None,
-    predictions: Path | None,
-    figure: Path | None,
-    calibrate: bool,
-    batch_size: int,
-    device: str,
-    engine: str,
-    strict: bool,
-    quiet: bool,
-) -> None:
-    """Evaluate a model: pixel-summed precision, recall, F1, IoU and the paper's losses."""
-    from slidewatch.training.evaluate import evaluate as run_evaluation
-
-    result = run_evaluation(
-        model_dir,
-        data,
-        split=split,
-        out=out,
-        predictions_dir=predictions,
-        figure=figure,
-        calibrate=calibrate,
-        batch_size=batch_size,
-        progress=not quiet,
-        engine=engine,
-        device=device,
-        strict=strict,
-    )
-    click.echo(f"scored {result['n_patches']} patches: {result['scored']}", err=True)
-    if "calibration" in result:
-        c = result["calibration"]
-        chosen, reported = c["chosen_on"], c["reported_on"]
-        click.echo(
-            f"threshold {c['threshold']:g} chosen on {chosen['patches']} patches "
-            f"({chosen['what']}; F1 there {chosen['in_sample_f1']:.3f}, in-sample); scores "
-            f"below reported on {reported['patches']} patches: {reported['method']}",
-            err=True,
-        )
-    if result["training_patches_scored"]:
-        click.secho(
-            f"Warning: {result['training_patches_scored']} of the {result['n_patches']} scored "
-            "patches were training patches of this model, so these scores flatter it; "
-            "use --split val (the default) for an honest figure",
-            fg="yellow",
-            err=True,
-        )
-    keys = ("split", "scored", "training_patches_scored", "engine", "n_patches", "threshold")
-    summary = {k: result[k] for k in (*keys, "pixel", "losses", "data_contract")}
-    if "calibration" in result:
-        summary["calibration"] = result["calibration"]
-    summary["data_contract"] = {k: result["data_contract"][k] for k in ("ok", "warnings")}
-    click.echo(json.dumps(summary, indent=2, default=float))

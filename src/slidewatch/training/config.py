@@ -100,6 +100,9 @@ class TrainConfig:
     """Decision threshold on the landslide probability stored in the model file."""
     fast_dev_run: bool = False
     """Lightning's one-batch smoke run (tests)."""
+    init_from: str | None = None
+    """A model directory to fine-tune: its architecture, bands, normalisation and weights
+    (:mod:`slidewatch.training.init_from`); None trains from scratch."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data", tuple(str(d) for d in self.data))

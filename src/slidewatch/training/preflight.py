@@ -12,6 +12,7 @@ from slidewatch.data.hdf5 import read_bands
 from slidewatch.data.layout import PatchRef, discover_many
 from slidewatch.errors import BandError, ConfigError
 from slidewatch.training.config import TrainConfig
+from slidewatch.training.init_from import check_init
 
 
 def check_run_dir(config: TrainConfig) -> None:
@@ -66,4 +67,5 @@ def preflight(config: TrainConfig) -> None:
     if not config.data and not config.cache_dir:
         raise ConfigError("no training data; give --data DIR (repeatable) or data: in --config")
     check_run_dir(config)
+    check_init(config)
     check_bands(config)

@@ -8,6 +8,7 @@ validation loss.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import warnings
@@ -26,6 +27,7 @@ from slidewatch.models.modelfile import ModelSpec, save_model
 from slidewatch.models.registry import build_model
 from slidewatch.training.config import LIGHTNING_ACCELERATOR, TrainConfig
 from slidewatch.training.datamodule import PatchDataModule, PreparedData, prepare_data
+from slidewatch.training.init_from import load_init_weights
 from slidewatch.training.loggers import build_logger
 from slidewatch.training.preflight import preflight
 from slidewatch.training.progress import EpochLines, lightning_chatter, progress_style
@@ -121,8 +123,18 @@ def training_summary(
         "best_epoch": best_epoch(best),
         "stopped_early": bool(early is not None and early.stopped_epoch > 0),
         "seed": config.seed,
+        "init_from": _init_record(config),
         "config": config.to_dict(),
     }
+
+
+def _init_record(config: TrainConfig) -> dict[str, Any] | None:
+    """The model a fine-tuning run started from: folder and hash (its lineage)."""
+    if not config.init_from:
+        return None
+    from slidewatch.models.identity import model_hash
+
+    return {"path": str(Path(config.init_from).resolve()), "hash": model_hash(config.init_from)}
 
 
 def validation_metrics(
@@ -171,8 +183,11 @@ def _train(config: TrainConfig, run_dir: Path, progress: bool, verbose: bool) ->
     pl.seed_everything(config.seed, workers=True, verbose=False)
     # The model first: a bad name or option fails before any data is read or written.
     model = build_model(config.arch, len(config.band_names), **config.arch_options)
+    start = load_init_weights(model, config)
     run_dir.mkdir(parents=True, exist_ok=True)
     data = prepare_data(config, run_dir)
+    if start is not None:  # the weights learnt on inputs scaled the starting model's way
+        data = dataclasses.replace(data, normalization=start.normalization)
     config.to_yaml(run_dir / "config.yaml")
     task = build_task(config, model, data.beta)
     datamodule = PatchDataModule(config, data)
