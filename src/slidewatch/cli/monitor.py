@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from slidewatch.application.aois import AOI_DEFAULTS
+from slidewatch.cli.export_reviews import export_reviews
 from slidewatch.cli.options import aoi_option, home_options, source_options
 
 
@@ -272,3 +273,6 @@ def review(landslide_id: int, verdict: str, note: str | None, reviewer: str | No
     click.echo(f"landslide {result.landslide_id}: {result.verdict} by {result.reviewer} "
                f"at {result.reviewed_at:%Y-%m-%d %H:%M}Z; confidence now {result.confidence} "
                f"({result.reviews} verdict{'s' if result.reviews != 1 else ''})")  # fmt: skip
+
+
+monitor.add_command(export_reviews)

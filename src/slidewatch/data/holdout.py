@@ -4,12 +4,13 @@ The reviewed patches of ``monitor export-reviews`` are the best judge of a model
 area they come from, but only those never trained on. :func:`holdout_split` puts a share
 of them aside as ``benchmark`` and splits the rest into ``train``/``val``:
 
-- patches are first joined into groups that must not be separated: identical images and
-  overlapping windows (:mod:`slidewatch.data.leakage`, by the bounds of ``index.geojson``),
-  and every window of the same landslide (the ``group`` property the export writes);
-- the benchmark is a spatial block: groups ordered by their centre (per CRS, west to east,
-  then south to north), taken from the east until the share is reached, so it is a region
+- patches are joined when they must not be separated: identical images and overlapping
+  windows (:mod:`slidewatch.data.leakage`, by the bounds of ``index.geojson``), and every
+  window of the same landslide (the ``groups`` property the export writes);
+- the benchmark is a spatial block: patches ordered by their centre (per CRS, east to west,
+  then north to south), taken from the east until the share is reached, so it is a region
   of its own rather than patches scattered between training ones;
+- every other patch joined to a benchmark patch is set aside (``buffer``): in neither part;
 - the rest is split by :func:`slidewatch.data.splits.split_apart` (seeded, leak-free).
 
 The split is written as ``split.json`` in the folder (``train``, ``val``, ``benchmark``):
@@ -39,8 +40,8 @@ SPLIT_FILE = "split.json"
 BENCHMARK = "benchmark"
 
 
-def index_groups(folder: Path) -> dict[Path, str]:
-    """Image path (resolved) -> ``group`` of the patches listed in a folder's index."""
+def index_groups(folder: Path) -> dict[Path, list[str]]:
+    """Image path (resolved) -> ``groups`` (the landslides) of the patches of an index."""
     try:
         payload = json.loads((Path(folder) / INDEX_GEOJSON).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -48,30 +49,30 @@ def index_groups(folder: Path) -> dict[Path, str]:
     out = {}
     for feature in payload.get("features", []):
         props = feature.get("properties", {}) if isinstance(feature, dict) else {}
-        if props.get("group") and props.get("image"):
-            out[(Path(folder) / props["image"]).resolve()] = str(props["group"])
+        if isinstance(props.get("groups"), list) and props.get("image"):
+            out[(Path(folder) / props["image"]).resolve()] = [str(g) for g in props["groups"]]
     return out
 
 
 def _same_group_pairs(refs: Sequence[PatchRef], folder: Path) -> list[tuple[PatchRef, PatchRef]]:
+    """Pairs joining every patch to the first patch of each landslide it shows."""
     groups = index_groups(folder)
     first: dict[str, PatchRef] = {}
     pairs = []
     for ref in refs:
-        group = groups.get(ref.image.resolve())
-        if group is None:
-            continue
-        if group in first:
-            pairs.append((first[group], ref))
-        else:
-            first[group] = ref
+        for group in groups.get(ref.image.resolve(), []):
+            if group in first:
+                pairs.append((first[group], ref))
+            else:
+                first[group] = ref
     return pairs
 
 
 def holdout_split(
     folder: Path, fraction: float = 0.25, val_fraction: float = 0.2, seed: int = 42
 ) -> dict[str, list[PatchRef]]:
-    """``train``/``val``/``benchmark`` of the labelled patches of ``folder`` (module doc)."""
+    """``train``/``val``/``benchmark`` (and ``buffer``) of the labelled patches of
+    ``folder`` (module doc)."""
     if not 0 < fraction < 1:
         raise ConfigError(f"benchmark fraction {fraction} must lie in (0, 1); e.g. 0.25")
     refs = sorted((r for r in discover_many([Path(folder)]) if r.mask is not None),
@@ -82,36 +83,48 @@ def holdout_split(
             "at least 3: export more reviews"
         )
     hashes = image_hashes(refs)
-    atoms = duplicate_sets(refs, hashes)
-    pairs = overlapping_pairs(refs) + _same_group_pairs(refs, Path(folder))
-    groups = connected_atoms(atoms, pairs)
     found = footprints(refs)
-    members = [[r for a in g for r in atoms[a]] for g in groups]
 
-    def place(group: list[PatchRef]) -> tuple[str, float, float]:
-        boxes = [found[r.key] for r in group if r.key in found]
-        if not boxes:
+    def east_first(ref: PatchRef) -> tuple[str, float, float]:
+        if ref.key not in found:
             return ("", 0.0, 0.0)
-        xs = [(b[0] + b[2]) / 2 for _, b in boxes]
-        ys = [(b[1] + b[3]) / 2 for _, b in boxes]
-        return (boxes[0][0], sum(xs) / len(xs), sum(ys) / len(ys))
+        crs, (x0, y0, x1, y1) = found[ref.key]
+        return (crs, (x0 + x1) / 2, (y0 + y1) / 2)
 
-    ordered = sorted(members, key=place, reverse=True)  # east (and north) first
-    target = max(1, round(fraction * len(refs)))
-    bench: list[PatchRef] = []
-    for group in ordered:
-        if len(bench) >= target or len(bench) + len(group) > len(refs) - 2:
-            break
-        bench += group
-    if not bench:
-        raise DatasetError(
-            f"{folder}: its patches form one connected group (the same landslide or "
-            "overlapping windows); no benchmark can be held out without a leak"
-        )
+    ordered = sorted(refs, key=east_first, reverse=True)
+    bench = ordered[: max(1, round(fraction * len(refs)))]
+    near = _neighbours(refs, hashes, Path(folder))
     taken = {r.key for r in bench}
-    rest = [r for r in refs if r.key not in taken]
+    buffer = {k for r in bench for k in near.get(r.key, ())} - taken
+    rest = [r for r in refs if r.key not in taken | buffer]
+    if len(rest) < 2:
+        raise DatasetError(
+            f"{folder}: holding out {len(bench)} patches leaves {len(rest)} to train on once "
+            "the patches overlapping them or showing the same landslides are set aside; "
+            "export reviews from a larger area or lower --hold-out"
+        )
     parts = split_apart(rest, val_fraction, seed, hashes).as_dict()
+    parts["buffer"] = parts.get("buffer", []) + [r for r in refs if r.key in buffer]
     return {**parts, BENCHMARK: sorted(bench, key=lambda r: r.key)}
+
+
+def _neighbours(refs: Sequence[PatchRef], hashes: dict[str, str],
+                folder: Path) -> dict[str, set[str]]:  # fmt: skip
+    """Patch key -> keys of the patches that would leak into it across a split: identical
+    images, overlapping windows, windows of the same landslide."""
+    pairs = overlapping_pairs(refs) + _same_group_pairs(refs, folder)
+    for copies in duplicate_sets(refs, hashes):
+        pairs += [(copies[0], other) for other in copies[1:]]
+    groups = connected_atoms([[r] for r in refs], _same_group_pairs(refs, folder))
+    out: dict[str, set[str]] = {}
+    for a, b in pairs:
+        out.setdefault(a.key, set()).add(b.key)
+        out.setdefault(b.key, set()).add(a.key)
+    for group in groups:  # a landslide's windows leak into each other even when apart
+        keys = {refs[i].key for i in group}
+        for k in keys:
+            out.setdefault(k, set()).update(keys - {k})
+    return out
 
 
 def write_holdout(folder: Path, fraction: float = 0.25, seed: int = 42) -> dict[str, int]:

@@ -113,17 +113,20 @@ def training_data(spec: ModelSpec) -> dict[str, Any]:
 
 
 def review_lineage(folder: Path) -> list[dict[str, Any]]:
-    """The ``review`` records of a patch folder's index (written by ``export-reviews``)."""
+    """The reviews behind a patch folder (the ``reviews`` of its index, written by
+    ``monitor export-reviews``): one record per review, with the patches it labels."""
     index = Path(folder) / INDEX_GEOJSON
     try:
         features = json.loads(index.read_text(encoding="utf-8")).get("features", [])
     except (OSError, ValueError, AttributeError):
         return []
-    return [
-        {"patch": f.get("id"), **f["properties"]["review"]}
-        for f in features
-        if isinstance(f, dict) and isinstance(f.get("properties", {}).get("review"), dict)
-    ]
+    by_review: dict[Any, dict[str, Any]] = {}
+    for f in features:
+        reviews = f.get("properties", {}).get("reviews") if isinstance(f, dict) else None
+        for r in reviews if isinstance(reviews, list) else []:
+            entry = by_review.setdefault(r.get("id"), {**r, "patches": []})
+            entry["patches"].append(f.get("id"))
+    return list(by_review.values())
 
 
 def hyperparameters(spec: ModelSpec) -> dict[str, Any]:

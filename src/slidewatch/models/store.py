@@ -197,3 +197,15 @@ class ModelStore:
         except OSError:
             return []
         return [json.loads(line) for line in lines if line.strip()]
+
+
+def model_version(path: str | Path, digest: str) -> dict[str, Any]:
+    """Name, hash and benchmark F1 of the model a run uses (the folder at ``path`` with
+    hash ``digest``): a store version's item names it; any other folder is named by itself,
+    with no benchmark F1."""
+    item = read_item(Path(path)) or {}
+    props = item.get("properties", {})
+    if props.get("slidewatch:model_hash") == digest:
+        return {"name": str(props.get("mlm:name") or Path(path).name), "hash": digest,
+                "benchmark_f1": benchmark_f1(item)}  # fmt: skip
+    return {"name": Path(path).name, "hash": digest, "benchmark_f1": None}

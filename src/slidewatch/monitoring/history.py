@@ -27,6 +27,8 @@ class Point:
     alerts: int
     cloud_pct: float | None
     reason: str | None
+    model: dict[str, Any] | None = None
+    """The model version the run used (name, hash, benchmark F1), when it recorded one."""
 
 
 def time_series(registry: Any, name: str) -> list[Point]:
@@ -38,7 +40,8 @@ def time_series(registry: Any, name: str) -> list[Point]:
     return [
         Point(r.id, r.acquisition_date, r.state, r.stats.get("landslides"),
               r.stats.get("landslide_area_m2"), r.stats.get("new_area_m2"),
-              _shown(counts[r.id], r.stats), r.stats.get("alerts", 0), r.cloud_pct, r.reason)
+              _shown(counts[r.id], r.stats), r.stats.get("alerts", 0), r.cloud_pct, r.reason,
+              r.stats.get("model"))
         for r in rows
     ]  # fmt: skip
 
@@ -54,14 +57,25 @@ def _shown(counts: dict[str, int], stats: dict[str, Any]) -> dict[str, int]:
 def format_table(points: list[Point]) -> str:
     head = f"{'run':>4} {'date':<10} {'state':<8} {'slides':>6} {'area m²':>10} {'new m²':>8} "
     lines = [head + f"{'cloud %':>7}  changes / reason"]
+    shown: str | None = None
     for p in points:
         changes = ", ".join(f"{k} {v}" for k, v in sorted(p.changes.items()))
         lines.append(
             f"{p.run_id:>4} {p.date or '-':<10} {p.state:<8} {_n(p.landslides):>6} "
             f"{_n(p.area_m2):>10} {_n(p.new_area_m2):>8} {_n(p.cloud_pct):>7}  "
-            f"{changes or p.reason or ''}"
+            f"{changes or p.reason or ''}{_model_change(p.model, shown)}"
         )
+        shown = p.model["hash"] if p.model else shown
     return "\n".join(lines)
+
+
+def _model_change(model: dict[str, Any] | None, shown: str | None) -> str:
+    """``  [model NAME HASH, F1 x]`` on the first run and where the version changed."""
+    if not model or model.get("hash") == shown:
+        return ""
+    f1 = model.get("benchmark_f1")
+    score = f", benchmark F1 {f1:.3f}" if isinstance(f1, int | float) else ""
+    return f"  [model {model.get('name')} {str(model.get('hash'))[:12]}{score}]"
 
 
 def _n(value: float | None) -> str:

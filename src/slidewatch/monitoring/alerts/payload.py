@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from shapely.geometry import shape
 
 from slidewatch import __version__
+from slidewatch.models.store import model_version
 from slidewatch.monitoring.kinds import ChangeKind
 from slidewatch.monitoring.registry.records import DetectedLandslide, PreviousRun, WatchedAoi
 
@@ -70,7 +71,7 @@ def alert_payload(run: RunFacts, event: LandslideEvent) -> dict[str, Any]:
             "cloud_pct": run.cloud_pct,
         },
         "previous_acquisition": None if run.previous is None else run.previous.summary(),
-        "model": {"path": aoi.model_path, "hash": aoi.model_hash},
+        "model": {"path": aoi.model_path, **model_version(aoi.model_path, aoi.model_hash)},
         "thresholds": {"min_new_area_m2": aoi.min_new_area_m2, "max_cloud_pct": aoi.max_cloud_pct},
         "products": run.products,
         "slidewatch_version": __version__,

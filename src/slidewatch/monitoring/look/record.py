@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from slidewatch.models.store import model_version
 from slidewatch.monitoring.alerts.payload import LandslideEvent, RunFacts, alert_payload
 from slidewatch.monitoring.kinds import ALERTED_KINDS, ChangeKind, RunState
 from slidewatch.monitoring.look.change import ChangeRecord
@@ -112,5 +113,6 @@ def record_results(
             "alerts": alerts,
             "baseline": res.previous is None,
             "previous_run": None if res.previous is None else res.previous.summary(),
+            "model": model_version(ctx.aoi.model_path, ctx.aoi.model_hash),
         }
     return alerts

@@ -22,6 +22,9 @@ from slidewatch.monitoring.registry import runs
 
 DETECT_FILES = ("probability.tif", "landslides.tif", "landslides.geojson", "quicklook.png",
                 "summary.json")  # fmt: skip
+STACK_FILES = ("stack.tif", "stack.mask.tif")
+"""The fetched stack, archived so that reviewed landslides become training patches
+(``monitor export-reviews``)."""
 
 
 def run_claimed(ctx: RunContext) -> Outcome:
@@ -60,6 +63,7 @@ def _produce(ctx: RunContext) -> Outcome:
     archive = Archive(ctx.config.storage)
     results = compute_results(ctx, archive, cloud)
     files = {n: work / "detect" / n for n in DETECT_FILES} | results.files
+    files |= {n: work / n for n in STACK_FILES if (work / n).is_file()}
     timings["change_s"], t = time.perf_counter() - t, time.perf_counter()
     stage(ctx, "store")
     products = archive.store_run(aoi.name, found.date, files, results.stac_item, move=True)
