@@ -24,6 +24,14 @@ from slidewatch.errors import ConfigError
 
 INDEX_GEOJSON = "index.geojson"
 INDEX_CSV = "index.csv"
+PRE_DIR = "pre"
+"""Beside ``img/``: the same window before the event (``monitor export-reviews`` writes it;
+the labeling page shows it beside the patch). Not a patch of the dataset."""
+
+
+def pre_image_path(image: Path) -> Path:
+    """Where the pre-event image of patch image ``DIR/img/NAME.h5`` is: ``DIR/pre/NAME.h5``."""
+    return Path(image).parent.parent / PRE_DIR / Path(image).name
 
 
 @dataclass(frozen=True)

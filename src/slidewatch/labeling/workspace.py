@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from slidewatch.data.hdf5 import read_image, read_mask
+from slidewatch.data.patch_index import pre_image_path
 from slidewatch.errors import DatasetError, SlidewatchError
 from slidewatch.labeling.context import DEFAULT_MARGIN_PX, Context, NoContext, scene_context
 from slidewatch.labeling.patches import PatchInfo, find_patches, progress, state_of
@@ -142,13 +143,21 @@ class Workspace:
                 else {"available": False, "reason": ctx.reason}
             ),
             "model": self.suggester is not None,
+            "pre": {"available": pre_image_path(info.image).is_file()},
         }
 
-    def view(self, key: str, combo: str, low: float, high: float, with_context: bool) -> np.ndarray:
-        """H×W×3 uint8 of combination ``combo``; with context, the larger view around it."""
+    def view(self, key: str, combo: str, low: float, high: float, with_context: bool,
+             pre: bool = False) -> np.ndarray:  # fmt: skip
+        """H×W×3 uint8 of combination ``combo``; with context, the larger view around it;
+        with ``pre``, the same window before the event (``pre/``, from export-reviews)."""
         info, image = self.image(key)
         if not 0 <= low < high <= 100:
             raise DatasetError(f"stretch {low}-{high}: need 0 <= low < high <= 100 (percent)")
+        if pre:
+            before = pre_image_path(info.image)
+            if not before.is_file():
+                raise DatasetError(f"patch {key} has no pre-event image ({before.name} in pre/)")
+            return to_uint8(render(read_image(before), info.bands, combo, low, high))
         if with_context:
             ctx = scene_context(self.root, key, image, info.bands, DEFAULT_MARGIN_PX)
             if isinstance(ctx, Context):

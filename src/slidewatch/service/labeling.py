@@ -199,9 +199,10 @@ def labeling_router(
         low: float = Query(DEFAULT_LOW_PERCENT, ge=0, le=100),
         high: float = Query(DEFAULT_HIGH_PERCENT, ge=0, le=100),
         context: bool = False,
+        pre: bool = False,
     ) -> Response:
         with _http_errors():
-            pixels = datasets.get(dataset).view(key, combo, low, high, context)
+            pixels = datasets.get(dataset).view(key, combo, low, high, context, pre)
         return Response(png_bytes(pixels), media_type="image/png")
 
     @router.get("/api/{dataset}/mask/{key:path}")

@@ -125,6 +125,9 @@ async function loadViews() {
   S.patchView = await loadImage(base);
   S.view = withContext ? await loadImage(`${base}&context=true`) : null;
   S.margin = withContext ? S.meta.context.margin_px : 0;
+  const pre = S.meta.pre && S.meta.pre.available;
+  $("pre-figure").hidden = !pre;
+  if (pre) $("pre-view").src = `${base}&pre=true`;
   fitZoom();
 }
 
@@ -134,6 +137,7 @@ function fitZoom(delta) {
   else S.zoom = Math.max(1, Math.floor(768 / side));
   canvas.width = (S.width + 2 * S.margin) * S.zoom;
   canvas.height = (S.height + 2 * S.margin) * S.zoom;
+  $("pre-view").width = S.width * S.zoom;  // the patch before, at the drawing's scale
   draw();
 }
 
