@@ -35,7 +35,7 @@ from slidewatch.application.settings import HomeSettings
 from slidewatch.atomic import write_text_atomic
 from slidewatch.data.patch_index import INDEX_GEOJSON
 from slidewatch.monitoring.kinds import Verdict
-from slidewatch.monitoring.reviewed import ReviewedLandslide, Seen, reviewed_landslides
+from slidewatch.monitoring.registry.reviewed import ReviewedLandslide, Seen, reviewed_landslides
 
 
 @dataclass(frozen=True)

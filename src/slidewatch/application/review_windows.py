@@ -15,7 +15,7 @@ import numpy as np
 
 from slidewatch.data.hdf5 import write_image, write_mask
 from slidewatch.data.patch_index import PRE_DIR, mask_id
-from slidewatch.monitoring.reviewed import ReviewedLandslide
+from slidewatch.monitoring.registry.reviewed import ReviewedLandslide
 
 PATCH_PX = 128
 MIN_VALID_FRACTION = 0.5
