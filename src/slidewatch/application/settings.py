@@ -1,9 +1,11 @@
-"""The settings of a monitoring home, read once by pydantic-settings from ``SLIDEWATCH_*``
-(and the flags of whichever edge runs: ``monitor``, ``serve``, the scheduler).
+"""slidewatch's settings, read once by pydantic-settings from ``SLIDEWATCH_*`` (and the flags
+of whichever edge runs: a command, ``serve``, the scheduler).
 
-Nothing else in slidewatch reads a ``SLIDEWATCH_*`` environment variable for these: the CLI
-builds :class:`HomeSettings` from its flags (flags win over the environment), the service
-extends it (:class:`slidewatch.service.settings.ServiceSettings`), and the scheduler hands the
+Nothing else in slidewatch reads a ``SLIDEWATCH_*`` environment variable. :class:`Settings`
+holds the knobs of every command, with a home or without (the engine table); each edge
+applies them once at start (:meth:`Settings.apply`). :class:`HomeSettings` adds a monitoring
+home: the CLI builds it from its flags (flags win over the environment), the service extends
+it (:class:`slidewatch.service.settings.ServiceSettings`), and the scheduler hands the
 server's settings object to the run it starts. Where the home keeps its registry, archive,
 work, jobs and models is decided by :class:`HomeLayout`, once.
 """
@@ -32,11 +34,26 @@ ARCHIVE_JOBS_DIR = "_jobs"
 MODELS_DIR = "models"
 
 
-class HomeSettings(BaseSettings):
-    """A monitoring home: env ``SLIDEWATCH_<NAME>`` (e.g. ``SLIDEWATCH_HOME``,
-    ``SLIDEWATCH_SMTP_HOST``), or keyword arguments (the edges' flags)."""
+class Settings(BaseSettings):
+    """The knobs of every command: env ``SLIDEWATCH_<NAME>``, or keyword arguments."""
 
     model_config = SettingsConfigDict(env_prefix="SLIDEWATCH_", extra="ignore", frozen=True)
+
+    engine_table: Path | None = None
+    """A JSON file of engine measurements overriding the shipped table, which ``auto``
+    engines choose by (:func:`slidewatch.inference.engine.use_engine_table`)."""
+
+    def apply(self) -> None:
+        """Hand the process-wide knobs to the library (each edge, once at start); a bad
+        engine table is a ConfigError here, naming the setting."""
+        from slidewatch.inference.engine import use_engine_table
+
+        use_engine_table(self.engine_table)
+
+
+class HomeSettings(Settings):
+    """A monitoring home: env ``SLIDEWATCH_<NAME>`` (e.g. ``SLIDEWATCH_HOME``,
+    ``SLIDEWATCH_SMTP_HOST``), or keyword arguments (the edges' flags)."""
 
     home: Path = DEFAULT_HOME
     """Folder of the default registry (SQLite), archive, work, jobs and models."""

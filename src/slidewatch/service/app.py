@@ -23,6 +23,7 @@ from slidewatch.service.state import ServiceState
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """A ready-to-serve app; ``settings`` default to the environment (``SLIDEWATCH_*``)."""
     settings = settings or ServiceSettings()
+    settings.apply()
     state = ServiceState.open(settings)
 
     @asynccontextmanager
