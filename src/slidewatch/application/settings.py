@@ -2,9 +2,9 @@
 of whichever edge runs: a command, ``serve``, the scheduler).
 
 Nothing else in slidewatch reads a ``SLIDEWATCH_*`` environment variable. :class:`Settings`
-holds the knobs of every command, with a home or without (the engine table); each edge
-applies them once at start (:meth:`Settings.apply`). :class:`HomeSettings` adds a monitoring
-home: the CLI builds it from its flags (flags win over the environment), the service extends
+holds the knobs of every command, with a home or without (the engine table, the dataset
+mirrors); each edge applies them once at start (:meth:`Settings.apply`). :class:`HomeSettings`
+adds a monitoring home: the CLI builds it from its flags (flags win over the environment), the service extends
 it (:class:`slidewatch.service.settings.ServiceSettings`), and the scheduler hands the
 server's settings object to the run it starts. Where the home keeps its registry, archive,
 work, jobs and models is decided by :class:`HomeLayout`, once.
@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     engine_table: Path | None = None
     """A JSON file of engine measurements overriding the shipped table, which ``auto``
     engines choose by (:func:`slidewatch.inference.engine.use_engine_table`)."""
+    l4s_base_url: str | None = None
+    """A mirror's folder of the Landslide4Sense files (``data download --base-url``)."""
+    l4s_api_url: str | None = None
+    """The listing of their sizes and checksums (``data download --api-url``)."""
 
     def apply(self) -> None:
         """Hand the process-wide knobs to the library (each edge, once at start); a bad
