@@ -3,11 +3,12 @@ of whichever edge runs: a command, ``serve``, the scheduler).
 
 Nothing else in slidewatch reads a ``SLIDEWATCH_*`` environment variable. :class:`Settings`
 holds the knobs of every command, with a home or without (the engine table, the dataset
-mirrors); each edge applies them once at start (:meth:`Settings.apply`). :class:`HomeSettings`
-adds a monitoring home: the CLI builds it from its flags (flags win over the environment), the service extends
-it (:class:`slidewatch.service.settings.ServiceSettings`), and the scheduler hands the
-server's settings object to the run it starts. Where the home keeps its registry, archive,
-work, jobs and models is decided by :class:`HomeLayout`, once.
+mirrors); each edge applies them once at start (:meth:`Settings.apply`).
+:class:`HomeSettings` adds a monitoring home: the CLI builds it from its flags (flags win
+over the environment), the service extends it
+(:class:`slidewatch.service.settings.ServiceSettings`), and the scheduler hands the server's
+settings object to the run it starts. Where the home keeps its registry, archive, work, jobs
+and models is decided by :class:`HomeLayout`, once.
 """
 
 from __future__ import annotations
