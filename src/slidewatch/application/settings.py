@@ -13,12 +13,13 @@ and models is decided by :class:`HomeLayout`, once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from slidewatch.errors import ConfigError, unknown_name
 
@@ -47,6 +48,19 @@ class Settings(BaseSettings):
     """A mirror's folder of the Landslide4Sense files (``data download --base-url``)."""
     l4s_api_url: str | None = None
     """The listing of their sizes and checksums (``data download --api-url``)."""
+
+    @classmethod
+    def read(cls, **flags: Any) -> Self:
+        """The settings: the flags given (not None) over ``SLIDEWATCH_*``; a bad value is a
+        ConfigError naming its setting (never pydantic's traceback)."""
+        try:
+            return cls(**{k: v for k, v in flags.items() if v is not None})
+        except ValidationError as exc:
+            raise ConfigError(settings_problems(exc)) from None
+        except SettingsError as exc:  # a value that is not the JSON its setting needs
+            field = re.search(r'field "(\w+)"', str(exc))
+            name = f"SLIDEWATCH_{field.group(1).upper()}" if field else "a SLIDEWATCH_* setting"
+            raise ConfigError(f"{name}: not valid JSON ({exc}); give a JSON object") from None
 
     def apply(self) -> None:
         """Hand the process-wide knobs to the library (each edge, once at start); a bad
@@ -87,9 +101,31 @@ class HomeSettings(Settings):
     api_keys: SecretStr = SecretStr("")
     """Comma-separated keys accepted in the ``X-API-Key`` header for writes; none = no writes."""
     sources: dict[str, dict[str, Any]] = {}
-    """Imagery sources AOIs and jobs may name, as JSON: ``{"default": {"source": "stac",
-    "stac_url": ..., "collection": ...}}`` (options exactly as ``fetch`` takes them). Clients
-    name a source; they never send a catalogue URL."""
+    """Imagery sources AOIs and jobs may name, as JSON: ``{"default": {"kind": "stac",
+    "stac_url": ..., "collection": ...}}`` (``kind``: ``stac`` or ``gee``; the options of
+    :class:`~slidewatch.acquisition.options.SourceConfig`, checked when read). Clients name a
+    source; they never send a catalogue URL."""
+
+    @field_validator("sources", mode="after")
+    @classmethod
+    def _sources_are_options(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from slidewatch.acquisition.options import SourceConfig
+
+        for name, options in value.items():
+            try:
+                SourceConfig.from_dict(options)
+            except (ConfigError, TypeError) as exc:
+                raise ValueError(f"source {name!r}: {exc}") from None
+        return value
+
+    def check_models_dir(self) -> None:
+        """A ConfigError when ``models_dir`` is set but is no folder (a server checks at
+        start what clients will name models from)."""
+        if self.models_dir is not None and not self.models_dir.is_dir():
+            raise ConfigError(
+                f"SLIDEWATCH_MODELS_DIR: {self.models_dir} is not a folder; give the folder "
+                "that holds <name>/model.json, or unset it for HOME/models"
+            )
 
     @field_validator("home", "work_dir", "jobs_dir", "models_dir", mode="after")
     @classmethod
@@ -131,6 +167,15 @@ class HomeSettings(Settings):
             return {}
         valid = sorted(self.sources) or ["(none configured)"]
         raise ConfigError(str(unknown_name("source", name, valid)))
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """Each invalid setting named as its environment variable, with pydantic's reason."""
+    lines = []
+    for error in exc.errors():
+        name = "_".join(str(part) for part in error["loc"][:1]).upper()
+        lines.append(f"SLIDEWATCH_{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(lines) + "; fix the setting (environment variable or flag)"
 
 
 @dataclass(frozen=True)

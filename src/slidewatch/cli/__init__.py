@@ -108,7 +108,7 @@ def cli() -> None:
     """slidewatch: find and monitor landslides in Sentinel-2 + DEM imagery."""
     from slidewatch.application.settings import Settings
 
-    Settings().apply()  # the knobs of every command (SLIDEWATCH_ENGINE_TABLE)
+    Settings.read().apply()  # the knobs of every command (SLIDEWATCH_ENGINE_TABLE)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -63,7 +63,7 @@ def download(
     from slidewatch.application.settings import Settings
     from slidewatch.data.l4s_download import download_l4s, parse_splits
 
-    settings = Settings()
+    settings = Settings.read()
     base_url = base_url or settings.l4s_base_url
     api_url = api_url or settings.l4s_api_url
     result = download_l4s(

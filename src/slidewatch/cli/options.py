@@ -255,5 +255,4 @@ def home_settings(settings_class: type[HomeSettings] | None = None, **flags: Any
     given (not None) over ``SLIDEWATCH_*``."""
     from slidewatch.application.settings import HomeSettings
 
-    cls = settings_class or HomeSettings
-    return cls(**{k: v for k, v in flags.items() if v is not None})
+    return (settings_class or HomeSettings).read(**flags)

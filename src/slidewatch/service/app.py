@@ -22,8 +22,9 @@ from slidewatch.service.state import ServiceState
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """A ready-to-serve app; ``settings`` default to the environment (``SLIDEWATCH_*``)."""
-    settings = settings or ServiceSettings()
+    settings = settings or ServiceSettings.read()
     settings.apply()
+    settings.check_models_dir()
     state = ServiceState.open(settings)
 
     @asynccontextmanager
