@@ -8,13 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.offline_browser import offline_chromium
 from tests.service.conftest import LiveServer
 
 from slidewatch.service.app import create_app
 from slidewatch.service.labeling import LabelDatasets, label_app
 from slidewatch.service.settings import ServiceSettings
 
-ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--no-sandbox"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 METHODS = {"get", "put", "post", "delete", "patch"}
 
@@ -26,36 +26,17 @@ def _operations(schema: dict[str, Any]) -> int:
 
 
 def _render(chromium_path: str, server: LiveServer, docs: str, shot: str) -> dict[str, Any]:
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    refused: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 900})
-
-        def route(r: Any) -> None:
-            if r.request.url.startswith(server.url):
-                r.continue_()
-            else:
-                refused.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
-        tab = context.new_page()
-        tab.on("pageerror", lambda e: errors.append(str(e)))
-        tab.goto(server.url + docs)
+    with offline_chromium(chromium_path, 1100, 900) as chromium:
+        tab = chromium.open(server.url + docs)
         tab.wait_for_selector(".opblock", timeout=60_000)
-        found = {
-            "operations": tab.locator(".opblock").count(),
-            "title": tab.locator(".info .title").inner_text(),
-            "errors": errors,
-            "refused": refused,
-        }
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(SCREENSHOTS / shot))
-        browser.close()
-    return found
+        return {
+            "operations": tab.locator(".opblock").count(),
+            "title": tab.locator(".info .title").inner_text(),
+            "errors": chromium.errors,
+            "refused": chromium.refused,
+        }
 
 
 def test_the_api_docs_render_offline(chromium_path: str, tmp_path: Path) -> None:
