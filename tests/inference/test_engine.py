@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,22 @@ def test_device_resolution_with_a_gpu_follows_the_engine(monkeypatch: pytest.Mon
     assert resolve_device("auto", "onnx") == "cpu"  # CPU-only onnxruntime
     with pytest.raises(ConfigError, match="onnxruntime-gpu"):
         resolve_device("cuda", "onnx")
+
+
+def test_monitoring_workers_install_the_table_of_the_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from slidewatch.application.settings import HomeSettings
+    from slidewatch.monitoring.look import cycle
+
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps([{"architecture": "segformer", "device": "cpu", "onnx": 99.0}]))
+    monkeypatch.setattr(engines, "_table_file", None)
+    config = HomeSettings(home=tmp_path, engine_table=path).monitor_config()
+    assert config.engine_table == str(path)  # travels to Dask workers, other processes
+    config = replace(config, db_url="nosuchdb://")  # the look itself fails at once
+    (outcome,) = cycle._look_on_worker(config, "valley", datetime.now(UTC))
+    assert outcome.state == "failed"
+    assert choose_engine("segformer", "cpu") == "onnx"  # installed before the look

@@ -156,8 +156,10 @@ class HomeSettings(Settings):
         from slidewatch.monitoring.look import MonitorConfig
 
         layout = self.layout.created()
+        table = str(self.engine_table) if self.engine_table is not None else None
         return MonitorConfig(db_url=layout.registry_url, storage=layout.storage,
-                             work_dir=str(layout.work_dir), smtp=self.smtp)  # fmt: skip
+                             work_dir=str(layout.work_dir), smtp=self.smtp,
+                             engine_table=table)  # fmt: skip
 
     def source_options(self, name: str) -> dict[str, Any]:
         """The options of the configured source ``name``; ``default`` may be unconfigured."""
