@@ -20,13 +20,8 @@ from slidewatch.metrics import confusion_counts
 from slidewatch.models.gate import RESAMPLES, Comparison, Scores, compare_counts
 from slidewatch.models.identity import model_hash
 from slidewatch.threshold import is_landslide
-from slidewatch.training.evaluate import (
-    Accumulator,
-    check_bands,
-    loss_alpha,
-    predict_batches,
-    summarize,
-)
+from slidewatch.training.accumulator import Accumulator, summarize
+from slidewatch.training.evaluate import check_bands, loss_alpha, predict_batches
 
 
 def score_version(
