@@ -132,7 +132,8 @@ async function loadViews() {
 }
 
 function fitZoom(delta) {
-  const side = Math.max(S.width, S.height) + 2 * S.margin;
+  const pre = S.meta && S.meta.pre && S.meta.pre.available;
+  const side = Math.max(S.width, S.height) + 2 * S.margin + (pre ? S.width : 0);  // both fit
   if (delta) S.zoom = Math.max(1, Math.min(16, S.zoom + delta));
   else S.zoom = Math.max(1, Math.floor(768 / side));
   canvas.width = (S.width + 2 * S.margin) * S.zoom;
