@@ -26,7 +26,6 @@ from pathlib import Path
 
 from slidewatch.data.layout import PatchRef, discover_many
 from slidewatch.data.leakage import (
-    connected_atoms,
     duplicate_sets,
     footprints,
     image_hashes,
@@ -52,20 +51,6 @@ def index_groups(folder: Path) -> dict[Path, list[str]]:
         if isinstance(props.get("groups"), list) and props.get("image"):
             out[(Path(folder) / props["image"]).resolve()] = [str(g) for g in props["groups"]]
     return out
-
-
-def _same_group_pairs(refs: Sequence[PatchRef], folder: Path) -> list[tuple[PatchRef, PatchRef]]:
-    """Pairs joining every patch to the first patch of each landslide it shows."""
-    groups = index_groups(folder)
-    first: dict[str, PatchRef] = {}
-    pairs = []
-    for ref in refs:
-        for group in groups.get(ref.image.resolve(), []):
-            if group in first:
-                pairs.append((first[group], ref))
-            else:
-                first[group] = ref
-    return pairs
 
 
 def holdout_split(
@@ -111,17 +96,21 @@ def holdout_split(
 def _neighbours(refs: Sequence[PatchRef], hashes: dict[str, str],
                 folder: Path) -> dict[str, set[str]]:  # fmt: skip
     """Patch key -> keys of the patches that would leak into it across a split: identical
-    images, overlapping windows, windows of the same landslide."""
-    pairs = overlapping_pairs(refs) + _same_group_pairs(refs, folder)
+    images, overlapping windows, windows showing one of the same landslides (directly:
+    two windows that only share a landslide with a third do not leak into each other)."""
+    pairs = overlapping_pairs(refs)
     for copies in duplicate_sets(refs, hashes):
         pairs += [(copies[0], other) for other in copies[1:]]
-    groups = connected_atoms([[r] for r in refs], _same_group_pairs(refs, folder))
     out: dict[str, set[str]] = {}
     for a, b in pairs:
         out.setdefault(a.key, set()).add(b.key)
         out.setdefault(b.key, set()).add(a.key)
-    for group in groups:  # a landslide's windows leak into each other even when apart
-        keys = {refs[i].key for i in group}
+    groups = index_groups(folder)
+    members: dict[str, set[str]] = {}
+    for ref in refs:
+        for group in groups.get(ref.image.resolve(), []):
+            members.setdefault(group, set()).add(ref.key)
+    for keys in members.values():  # a landslide's windows leak into each other even apart
         for k in keys:
             out.setdefault(k, set()).update(keys - {k})
     return out
