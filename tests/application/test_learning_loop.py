@@ -2,7 +2,9 @@
 landslides → reviews (confirmed where the ground truth has a scar, rejected elsewhere) →
 export-reviews → data check clean → a held-out benchmark → fine-tune from the weak model →
 compare (the gate lets the better model through and stops a worse one) → promote → the
-next run records the new version. The data are SYNTHETIC."""
+next run records the new version. The reviewer also corrects the outlines in the labeling
+tool (the polygons are the weak model's guesses), so the benchmark is the ground truth.
+The data are SYNTHETIC."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
 import numpy as np
+import pytest
 from click.testing import CliRunner
 
 from slidewatch.cli import cli
@@ -111,7 +113,7 @@ def correct_outlines(folder: Path, area: dict[str, Any], out: Path) -> Path:
               max(-col, 0) : max(-col, 0) + part.shape[1]] = part  # fmt: skip
         key = p["image"].removesuffix(".h5")
         truth[~ws.image(key)[1].any(axis=-1)] = 0  # unseen ground stays 0
-        ws.save(key, truth, ws.store.states().get(key, None) and ws.store.states()[key].version
+        ws.save(key, truth, (ws.store.states().get(key, None) and ws.store.states()[key].version)
                 or 0, "save", "test:geologist", 30.0, False)  # fmt: skip
     return export_labeled(folder, out).out
 
