@@ -290,3 +290,29 @@ def test_fill_eraser_redo_and_clear(
     assert page_mask(page, 32).sum() == 0
     page.keyboard.press("Control+z")
     assert (page_mask(page, 32) == erased).all()
+
+
+def test_a_reviewed_patch_shows_the_window_before_the_event_beside_it(
+    four_band: Path, serve: Callable[..., str], browser_page: Callable[[str], Any]
+) -> None:
+    from slidewatch.data.hdf5 import read_bands, read_image, write_image
+
+    image = four_band / "img" / "image_1.h5"
+    write_image(four_band / "pre" / "image_1.h5", read_image(image) * 0.5, read_bands(image))
+    page = browser_page(f"{serve({'rgbn': four_band})}/label?dataset=rgbn")
+    page.wait_for_selector("body[data-ready='1']")
+    page.click("#patch-list li[data-key='img/image_1']")
+    page.wait_for_function(
+        """() => { const f = document.getElementById('pre-figure'),
+                   i = document.getElementById('pre-view');
+                   return labeler.key === 'img/image_1' && !f.hidden && i.complete
+                          && i.naturalWidth === 32; }"""
+    )
+    shown, drawn = page.evaluate(
+        "() => [document.getElementById('pre-view').width, labeler.width * labeler.zoom]"
+    )
+    assert shown == drawn > 32  # side by side, at the drawing's scale
+    page.click("#patch-list li[data-key='img/image_2']")
+    page.wait_for_function(
+        "() => labeler.key === 'img/image_2' && document.getElementById('pre-figure').hidden"
+    )
