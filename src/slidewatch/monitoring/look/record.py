@@ -86,7 +86,7 @@ def _evidence(
     else:
         before, after = None, first_standing(obs)
     store_standing(slide, after)
-    attributes = res.attributes[r.current]  # type: ignore[index]
+    attributes = res.attributes_of(r.current)  # type: ignore[arg-type]
     slide.mean_slope_deg, slide.elevation_m = attributes.mean_slope_deg, attributes.elevation_m
     slide.vegetation_change = attributes.vegetation_change
     return before, after, obs
@@ -110,7 +110,7 @@ def _record_one(s: Any, ctx: RunContext, r: ChangeRecord, res: Results, facts: R
         event = event_for(before, after, obs, ctx.aoi.min_new_area_m2)
         if r.split_from is not None and event == AlertKind.CONFIRMED:
             event = None  # its parent's look confirms the landslide, once
-        if event is not None and not _sent(ctx, after, res.attributes[r.current]):
+        if event is not None and not _sent(ctx, after, res.attributes_of(r.current)):
             event = None
     if r.kind == ChangeKind.BASELINE:
         return 0
@@ -131,7 +131,7 @@ def _record_one(s: Any, ctx: RunContext, r: ChangeRecord, res: Results, facts: R
     alert_event = LandslideEvent(
         slide_id, r.kind, r.changed_area_m2, res.current[r.current],  # type: ignore[index]
         tuple(props["merged_from"]), props["split_from"], event,
-        standing_of(landslide), res.attributes[r.current],  # type: ignore[index]
+        standing_of(landslide), res.attributes_of(r.current),  # type: ignore[arg-type]
         landslide.first_seen, landslide.last_seen,
     )  # fmt: skip
     s.add(_alert(ctx, slide_id, alert_event, alert_payload(facts, alert_event)))

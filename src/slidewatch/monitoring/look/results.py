@@ -5,7 +5,7 @@ and the run's STAC item (:mod:`.record` then records them in one transaction).""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +44,11 @@ class Results:
     stac_item: dict[str, Any]
     cloud_pct: float
     """Cloud over the AOI in the acquisition (%)."""
-    attributes: list[Attributes]
-    """What a geologist checks first, one per ``current`` polygon."""
+    attributes: list[Attributes] = field(default_factory=list)
+    """What a geologist checks first, one per ``current`` polygon (empty: not measured)."""
+
+    def attributes_of(self, current: int) -> Attributes:
+        return self.attributes[current] if current < len(self.attributes) else Attributes()
 
 
 def change_counts(records: list[ChangeRecord]) -> dict[ChangeKind, int]:
