@@ -37,8 +37,9 @@ MIN_REGION_PX = 3
 
 
 def write_scene(path: Path, bands: np.ndarray, crs: str, transform: object) -> None:
-    profile = {"driver": "GTiff", "count": 4, "dtype": "float32", "height": bands.shape[1],
-               "width": bands.shape[2], "crs": crs, "transform": transform, "nodata": 0.0}  # fmt: skip
+    h, w = bands.shape[1:]
+    profile = {"driver": "GTiff", "count": 4, "dtype": "float32", "height": h, "width": w,
+               "crs": crs, "transform": transform, "nodata": 0.0}  # fmt: skip
     with rasterio.open(path, "w", **profile) as ds:
         ds.write(bands.astype(np.float32))
         ds.descriptions = BANDS
@@ -138,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
             results.append({"case": name, "cloud_at": [r0, c0], **found})
             print(f"{name:<22} cloud at {r0:>3},{c0:>3}: single flips up to "
                   f"{found['max_flip_px']} px, regions ≥ {MIN_REGION_PX} px up to "
-                  f"{found['max_region_px']} px, |Δp|99 ≥ 0.05 up to {found['max_delta05_px']} px")  # fmt: skip
+                  f"{found['max_region_px']} px, |Δp|99 ≥ 0.05 up to "
+                  f"{found['max_delta05_px']} px")  # fmt: skip
     model_reach = max(max(r["max_region_px"], r["max_delta05_px"]) for r in results)
     chosen = model_reach + args.mask_error_px
     summary = {"model_reach_px": model_reach, "mask_error_px": args.mask_error_px,
