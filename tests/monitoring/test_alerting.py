@@ -86,10 +86,13 @@ def three_dates(root: Path) -> dict[str, Any]:
     bands2, _, _ = area_bands(size, size, seed, scars=scars2)
     cloud = np.zeros_like(scars)
     cloud[old_cloud] = cloud[edge_cloud] = True
-    scenes = [SyntheticScene("S2A_THREE_20230301", datetime(2023, 3, 1, 15, tzinfo=UTC), bands1),
-              SyntheticScene("S2B_THREE_20230306", datetime(2023, 3, 6, 15, tzinfo=UTC), bands2,
-                             cloud=cloud),
-              SyntheticScene("S2A_THREE_20230311", datetime(2023, 3, 11, 15, tzinfo=UTC), bands2)]  # fmt: skip
+
+    def day(d: int) -> datetime:
+        return datetime(2023, 3, d, 15, tzinfo=UTC)
+
+    scenes = [SyntheticScene("S2A_THREE_20230301", day(1), bands1),
+              SyntheticScene("S2B_THREE_20230306", day(6), bands2, cloud=cloud),
+              SyntheticScene("S2A_THREE_20230311", day(11), bands2)]  # fmt: skip
     catalog = write_catalog(root.resolve(), scenes, dem)
     inner = slice(MARGIN_PX, size - MARGIN_PX)
     return {"catalog": catalog, "aoi": lonlat_box(inner, inner, ORIGIN, CRS),
