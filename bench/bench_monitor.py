@@ -24,7 +24,9 @@ an untrained U-Net (``--base-width``) with its ONNX graph, and ``--aois`` AOIs o
    with a webhook on 127.0.0.1): the attributes (slope, NDVI and its archived product,
    elevation: ``attributes_s``, part of ``change_s``), the evidence and events (confidence,
    alert, CloudEvents payload: ``events_s``, part of ``record_s``) and the delivery (outside
-   the looks), as shares of the second date's runs (``--new-steps-only`` runs just this).
+   the looks), as shares of the second date's runs, with the monitoring tests' small
+   trained model so that the new scars are found and alerted (``--new-steps-only`` runs
+   just this).
 
 The model is built in a child process, so that this one, like ``monitor run-once``,
 never imports torch; each measurement reports its garbage collection time per run.
@@ -106,8 +108,9 @@ def measure_new_steps(root: Path, boxes: list[dict[str, Any]], model: Path,
     home.mkdir()
     config = MonitorConfig(f"sqlite:///{home / 'registry.db'}", str(home / "archive"),
                            str(home / "work"), public_url="https://sw.example.org")  # fmt: skip
-    register(config.db_url, boxes, model, catalog,
-             webhook=f"http://127.0.0.1:{server.server_port}/hook")  # fmt: skip
+    # every new landslide alerted (the untrained model's are small): events and deliveries
+    hook = f"http://127.0.0.1:{server.server_port}/hook"
+    register(config.db_url, boxes, model, catalog, webhook=hook, min_new_area_m2=0.0)
     with contextlib.redirect_stdout(sys.stderr):
         run_once(config, now=FIRST.replace(day=3))
         t0 = time.perf_counter()
@@ -131,6 +134,18 @@ def measure_new_steps(root: Path, boxes: list[dict[str, Any]], model: Path,
         "delivery_and_schedule_s_per_run": max(0.0, wall - looks) / len(timings),
         "delivery_and_schedule_share": max(0.0, wall - looks) / wall,
     }  # fmt: skip
+
+
+def make_trained_model(root: Path) -> Path:
+    """The monitoring tests' small trained U-Net (it finds the new scars, so step 6 raises
+    and delivers alerts), trained in a child process for the same reason as below."""
+    repo = Path(__file__).resolve().parents[1]
+    code = (f"import sys; sys.path.insert(0, {str(repo)!r}); from pathlib import Path; "
+            "from tests.monitoring.model import train_small_model; "
+            f"print(train_small_model(Path({str(root)!r})))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True)  # fmt: skip
+    return Path(out.stdout.strip().splitlines()[-1])
 
 
 def make_model(root: Path, base_width: int) -> Path:
@@ -184,7 +199,7 @@ def aoi_boxes(n: int, aoi_px: int, scene_px: int) -> list[dict[str, Any]]:
 
 
 def register(db_url: str, boxes: list[dict[str, Any]], model: Path, catalog: Path,
-             webhook: str | None = None) -> None:  # fmt: skip
+             webhook: str | None = None, min_new_area_m2: float = 2000.0) -> None:  # fmt: skip
     from slidewatch.models.identity import model_hash
 
     digest = model_hash(model)
@@ -193,6 +208,7 @@ def register(db_url: str, boxes: list[dict[str, Any]], model: Path, catalog: Pat
     with Registry(db_url) as registry:
         for k, geometry in enumerate(boxes):
             registry.add_aoi(AoiSettings(f"aoi-{k:03d}", geometry, str(model), digest, source,
+                                         min_new_area_m2=min_new_area_m2,
                                          webhooks=hooks))  # fmt: skip
 
 
@@ -269,10 +285,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
             root = Path(tmp)
             catalog = make_two_dates(root / "catalog2", args.scene_px)
-            model = make_model(root / "model", args.base_width)
+            model = make_trained_model(root / "trained")
             boxes = aoi_boxes(args.aois, args.aoi_px, args.scene_px)
             report = {"aois": args.aois, "aoi_km2": (args.aoi_px * 10 / 1000) ** 2,
-                      "model": f"unet base width {args.base_width}, ONNX",
+                      "model": "the monitoring tests' trained U-Net (width 4), ONNX",
                       "new_steps": measure_new_steps(root, boxes, model, catalog)}  # fmt: skip
         print(json.dumps(report, indent=1))
         if args.out:
@@ -295,7 +311,7 @@ def main() -> None:
         elif not (args.only_large or args.no_paper_model):
             paper_model = make_model(root / "paper-model", PAPER_WIDTH)
             paper = measure(root, boxes, paper_model, catalog, None, "P")
-        new_steps = measure_new_steps(root, boxes, model,
+        new_steps = measure_new_steps(root, boxes, make_trained_model(root / "trained"),
                                       make_two_dates(root / "catalog2", args.scene_px))  # fmt: skip
     km2 = (args.aoi_px * 10 / 1000) ** 2
     large_km2 = (large_px * 10 / 1000) ** 2
