@@ -37,6 +37,7 @@ Subpackages, by concern (each imports only those above it: no hop back up):
 - ``look`` — schedule, one look, ``run-once``, queued runs, change, a run's results.
 
 Beside them: ``kinds`` (change kinds, run and delivery states, confidence, verdicts, alert
-kinds: the words all of them share), ``confidence`` (the confidence and alert rules, pure), ``imagery`` (the one place monitoring calls acquisition and inference) and
-``history`` (time series and figures).
+kinds: the words all of them share), ``confidence`` (the confidence and alert rules, pure),
+``imagery`` (the one place monitoring calls acquisition and inference) and ``history``
+(time series and figures).
 """

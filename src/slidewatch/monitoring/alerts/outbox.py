@@ -36,6 +36,7 @@ from slidewatch.monitoring.alerts.channels import (
     DeliveryError,
     SmtpSettings,
     body_of,
+    http_client,
     post_webhook,
     send_email,
     signature_headers,
@@ -129,14 +130,14 @@ class Batch:
 Sender = Callable[[Batch, dict[str, Any], float], int | None]
 
 
-def _senders(smtp: SmtpSettings, policy: RetryPolicy) -> dict[str, Sender]:
+def _senders(smtp: SmtpSettings, policy: RetryPolicy, client: Any) -> dict[str, Sender]:
     def webhook(batch: Batch, envelope: dict[str, Any], left: float) -> int | None:
         body, key = body_of(envelope), envelope["id"]
         headers = {"Idempotency-Key": key, "webhook-id": key}
         if batch.secret:
             headers |= signature_headers(batch.secret, key, int(time.time()), body)
         connect, read = min(policy.connect_timeout_s, left), min(policy.read_timeout_s, left)
-        return post_webhook(batch.target, body, headers, connect, read)
+        return post_webhook(batch.target, body, headers, connect, read, client)
 
     def email(batch: Batch, envelope: dict[str, Any], left: float) -> int | None:
         limit = min(policy.connect_timeout_s + policy.read_timeout_s, left)
@@ -282,12 +283,17 @@ def deliver_pending(
     """Send every due pending delivery within the policy's budget; return counts of the
     due deliveries by resulting state (those left for later passes count as pending)."""
     policy, smtp = policy or RetryPolicy(), smtp or SmtpSettings()
-    work = Pass(registry, _senders(smtp, policy), policy, smtp, Budget(policy, clock),
-                PROCESS_BREAKERS if breakers is None else breakers, sleep)  # fmt: skip
     counts: dict[str, int] = dict.fromkeys(
         (DeliveryState.DELIVERED, DeliveryState.PENDING, DeliveryState.FAILED), 0
     )
-    for batch in due_batches(registry):
-        for state in work.deliver(batch):
-            counts[state] += 1
+    batches = due_batches(registry)
+    if not batches:
+        return counts
+    with http_client() as client:
+        work = Pass(registry, _senders(smtp, policy, client), policy, smtp,
+                    Budget(policy, clock), PROCESS_BREAKERS if breakers is None else breakers,
+                    sleep)  # fmt: skip
+        for batch in batches:
+            for state in work.deliver(batch):
+                counts[state] += 1
     return counts
