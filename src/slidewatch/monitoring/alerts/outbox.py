@@ -169,8 +169,9 @@ def _claim(registry: Any, ids: tuple[int, ...], lease_s: float) -> tuple[int, ..
 
 
 def _record(registry: Any, ids: tuple[int, ...], error: DeliveryError | None,
-            policy: RetryPolicy) -> list[DeliveryState]:  # fmt: skip
-    states = []
+            policy: RetryPolicy) -> tuple[list[DeliveryState], int]:  # fmt: skip
+    """Record an attempt on every row; their states and the most attempts among them."""
+    states, attempts = [], 0
     with registry.session() as s:
         for delivery_id in ids:
             row = s.get_one(Delivery, delivery_id)
@@ -184,7 +185,8 @@ def _record(registry: Any, ids: tuple[int, ...], error: DeliveryError | None,
                 if row.attempts >= policy.max_attempts:
                     row.state = DeliveryState.FAILED
             states.append(row.state)
-    return states
+            attempts = max(attempts, row.attempts)
+    return states, attempts
 
 
 def _envelope(registry: Any, batch: Batch) -> dict[str, Any]:
@@ -230,8 +232,7 @@ class Pass:
             now = self.budget.clock()
             self.budget.spend(key, now - t)
             self.breakers.record(key, error is None, now, policy)
-            states = _record(self.registry, ids, error, policy)
-            attempts = self._attempts(ids[0])
+            states, attempts = _record(self.registry, ids, error, policy)
             wait = policy.wait_s(attempts)
             if error is None or DeliveryState.FAILED in states:
                 return states
@@ -242,10 +243,6 @@ class Pass:
                 s.execute(update(Delivery).where(Delivery.id.in_(ids))
                           .values(next_attempt_at=utcnow()))  # fmt: skip
         return states
-
-    def _attempts(self, delivery_id: int) -> int:
-        with self.registry.session() as s:
-            return int(s.get_one(Delivery, delivery_id).attempts)
 
 
 def due_batches(registry: Any) -> list[Batch]:
