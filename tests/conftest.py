@@ -72,3 +72,14 @@ def postgres_url() -> str:
     url = os.environ.get("SLIDEWATCH_TEST_DB_URL", "")
     require(bool(url), "SLIDEWATCH_TEST_DB_URL is not set; scripts/test.sh starts PostgreSQL")
     return url
+
+
+@pytest.fixture(scope="session")
+def threshold_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model whose output is known exactly (:mod:`slidewatch.synthetic.model`: a U-Net with
+    hand-set weights, landslide where ``-0.9*B2 + B4 - 0.2*B8 > 0``), its ONNX graph exported:
+    on the synthetic scenes its mask is their scar mask on every processor. Tests of the
+    monitoring logic use it; a model trained on the spot is for end-to-end checks only."""
+    from slidewatch.synthetic.model import write_threshold_model
+
+    return write_threshold_model(tmp_path_factory.mktemp("threshold_model"))
