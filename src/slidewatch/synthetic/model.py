@@ -60,6 +60,7 @@ def write_threshold_model(directory: Path, export_onnx: bool = True) -> Path:
     from slidewatch.data.normalization import Normalization
     from slidewatch.models.modelfile import ModelSpec, save_model
     from slidewatch.models.registry import build_model
+    from slidewatch.models.unet import DEPTH
     from slidewatch.synthetic.scenes import area_bands
 
     bands, _, _ = area_bands(192, 192, seed=11)
@@ -86,7 +87,8 @@ def write_threshold_model(directory: Path, export_onnx: bool = True) -> Path:
         state["inc.0.weight"][0, :, 1, 1] = first  # s
         state["inc.0.weight"][1, :, 1, 1] = -first  # -s
         state["inc.1.bias"][:] = torch.tensor([shift, -shift])
-        for conv in ("inc.3", f"up.{len(model.up) - 1}.conv.0", f"up.{len(model.up) - 1}.conv.3"):
+        last = f"up.{DEPTH - 1}.conv"  # the full-resolution level
+        for conv in ("inc.3", f"{last}.0", f"{last}.3"):
             for channel in range(BASE_WIDTH):  # the skip's channels come first in the concat
                 state[f"{conv}.weight"][channel, channel, 1, 1] = 1.0
         state["head.weight"][0, :, 0, 0] = torch.tensor([LOGIT_PER_DN, -LOGIT_PER_DN])
