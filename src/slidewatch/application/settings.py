@@ -21,6 +21,7 @@ from slidewatch.errors import ConfigError, unknown_name
 
 if TYPE_CHECKING:
     from slidewatch.monitoring.alerts import SmtpSettings
+    from slidewatch.monitoring.alerts.targets import TargetRules
     from slidewatch.monitoring.look import MonitorConfig
 
 DEFAULT_HOME = Path("slidewatch-data")
@@ -60,6 +61,12 @@ class HomeSettings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
 
+    webhook_allow_networks: str = ""
+    """Comma-separated networks (CIDR) webhooks may reach although internal, e.g.
+    ``127.0.0.0/8,10.0.0.0/8`` for on-premise receivers; empty: only public addresses."""
+    max_alert_targets: int = Field(default=10, gt=0, le=1000)
+    """Most webhooks plus e-mail recipients of one AOI."""
+
     public_url: str = ""
     """The base URL under which ``serve`` is reached (links in alerts); empty: relative."""
     api_keys: SecretStr = SecretStr("")
@@ -93,13 +100,21 @@ class HomeSettings(BaseSettings):
                             user=self.smtp_user, password=password,
                             starttls=self.smtp_starttls)  # fmt: skip
 
+    @property
+    def webhook_targets(self) -> TargetRules:
+        """Which webhook targets registration and delivery accept (the one rule)."""
+        from slidewatch.monitoring.alerts.targets import TargetRules, parse_networks
+
+        return TargetRules(parse_networks(self.webhook_allow_networks), self.max_alert_targets)
+
     def monitor_config(self) -> MonitorConfig:
         """The monitoring runner's configuration for this home (its folders created)."""
         from slidewatch.monitoring.look import MonitorConfig
 
         layout = self.layout.created()
         return MonitorConfig(db_url=layout.registry_url, storage=layout.storage,
-                             work_dir=str(layout.work_dir), smtp=self.smtp)  # fmt: skip
+                             work_dir=str(layout.work_dir), smtp=self.smtp,
+                             targets=self.webhook_targets)  # fmt: skip
 
     def source_options(self, name: str) -> dict[str, Any]:
         """The options of the configured source ``name``; ``default`` may be unconfigured."""

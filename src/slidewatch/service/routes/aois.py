@@ -99,7 +99,7 @@ def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[s
         min_new_area_m2=props.min_new_area_m2, max_cloud_pct=props.max_cloud_pct,
         webhooks=tuple(props.webhooks), emails=tuple(props.emails), active=props.active,
     )  # fmt: skip
-    aoi = register_aoi(service.registry, registration)
+    aoi = register_aoi(service.registry, registration, settings.webhook_targets)
     response.headers["Location"] = f"/aois/{aoi.name}"
     return as_feature(aoi)
 
@@ -117,6 +117,11 @@ def patch_aoi(request: Request, name: str, patch: AoiPatch) -> dict[str, Any]:
     if "geometry" in changes:
         settings = service.settings
         check_limits(changes["geometry"], settings.max_aoi_vertices, settings.max_aoi_area_km2)
+    if "webhooks" in changes or "emails" in changes:
+        current = service.registry.get_aoi(name)
+        service.settings.webhook_targets.check_all(
+            changes.get("webhooks", current.webhooks), changes.get("emails", current.emails)
+        )
     for key in ("webhooks", "emails"):
         if key in changes:
             changes[key] = tuple(changes[key])
