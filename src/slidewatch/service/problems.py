@@ -24,6 +24,7 @@ from slidewatch.errors import (
     RegistryError,
     SlidewatchError,
 )
+from slidewatch.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(500, kind, "internal server error; see the server log")
-    return problem(status, kind, str(exc))
+    return problem(status, kind, redact(str(exc)))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -112,7 +113,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 400
     detail = exc.detail if isinstance(exc, StarletteHTTPException) else str(exc)
     kinds = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
-    return problem(status, kinds.get(status, "error"), str(detail))
+    return problem(status, kinds.get(status, "error"), redact(str(detail)))
 
 
 def install(app: FastAPI) -> None:
