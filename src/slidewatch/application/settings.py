@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from slidewatch.acquisition.aoi import DEFAULT_MAX_AREA_KM2
 from slidewatch.errors import ConfigError, unknown_name
 
 if TYPE_CHECKING:
@@ -61,6 +62,9 @@ class HomeSettings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
 
+    max_aoi_km2: float = Field(default=DEFAULT_MAX_AREA_KM2, gt=0)
+    """Largest AOI (km²) that ``fetch``, ``monitor add``, ``POST /aois`` and detection jobs
+    accept: one limit, checked by :func:`slidewatch.acquisition.aoi.check_area`."""
     webhook_allow_networks: str = ""
     """Comma-separated networks (CIDR) webhooks may reach although internal, e.g.
     ``127.0.0.0/8,10.0.0.0/8`` for on-premise receivers; empty: only public addresses."""

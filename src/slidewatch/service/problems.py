@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from slidewatch.acquisition.aoi import AreaTooLarge
 from slidewatch.errors import (
     BandError,
     ConfigError,
@@ -61,6 +62,7 @@ STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
     (BandError, 422, "invalid"),
     (Conflict, 409, "conflict"),
     (PayloadTooLarge, 413, "too-large"),
+    (AreaTooLarge, 413, "too-large"),
     (DatasetError, 422, "invalid"),
     (RasterError, 422, "invalid"),
     (ModelError, 422, "invalid"),

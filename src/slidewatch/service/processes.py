@@ -148,7 +148,7 @@ class DetectProcess(Process):
         if not isinstance(inputs, DetectInputs):
             raise TypeError(f"detect takes DetectInputs, not {type(inputs).__name__}")
         asked = inputs
-        check_limits(asked.aoi, settings.max_aoi_vertices, settings.max_aoi_area_km2)
+        check_limits(asked.aoi, settings.max_aoi_vertices, settings.max_aoi_km2)
         check_geometry(asked.aoi, "inputs.aoi")
         model = named_model(settings, asked.model)
         job = DetectJob(**asked.model_dump(), model_path=model.path, model_hash=model.hash,

@@ -25,8 +25,6 @@ class ServiceSettings(HomeSettings):
 
     max_body_bytes: int = Field(default=2_000_000, gt=0)
     """Largest request body accepted (413 above)."""
-    max_aoi_area_km2: float = Field(default=50_000.0, gt=0)
-    """Largest AOI accepted (413 above)."""
     max_aoi_vertices: int = Field(default=20_000, gt=3)
     """Most vertices of an AOI geometry (413 above)."""
     max_features: int = Field(default=100_000, gt=0)

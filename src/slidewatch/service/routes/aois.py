@@ -96,7 +96,7 @@ def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[s
     service = service_of(request)
     settings = service.settings
     props = feature.properties
-    check_limits(feature.geometry, settings.max_aoi_vertices, settings.max_aoi_area_km2)
+    check_limits(feature.geometry, settings.max_aoi_vertices, settings.max_aoi_km2)
     if props.name in {a.name for a in service.registry.list_aois()}:
         raise Conflict(f"AOI {props.name!r} already exists; PATCH it or DELETE it first")
     registration = AoiRegistration(
@@ -124,7 +124,7 @@ def patch_aoi(request: Request, name: str, patch: AoiPatch) -> dict[str, Any]:
     changes = patch.model_dump(exclude_none=True)
     if "geometry" in changes:
         settings = service.settings
-        check_limits(changes["geometry"], settings.max_aoi_vertices, settings.max_aoi_area_km2)
+        check_limits(changes["geometry"], settings.max_aoi_vertices, settings.max_aoi_km2)
     if "webhooks" in changes or "emails" in changes:
         current = service.registry.get_aoi(name)
         service.settings.webhook_targets.check_all(
