@@ -137,6 +137,27 @@ def _geometry_from_geojson(data: Any, where: str) -> Any:
         raise AOIError(f"{where}: not a GeoJSON geometry ({exc}); give a Polygon") from exc
 
 
+def _load_json(text: str, where: str) -> Any:
+    """JSON text as Python values; AOIError for malformed or absurdly nested text."""
+    def constant(name: str) -> Any:
+        raise AOIError(f"{where}: {name} is not a coordinate; give lon/lat in degrees")
+
+    try:
+        return json.loads(text, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise AOIError(f"{where}: not valid GeoJSON ({exc}); fix the file") from None
+    except RecursionError:
+        raise AOIError(f"{where}: GeoJSON nested too deeply to be a polygon; fix it") from None
+
+
+def _finite(values: Any, what: str) -> None:
+    import numpy as np
+
+    if not np.isfinite(np.asarray(values, dtype=float)).all():
+        raise AOIError(f"{what}: coordinates must be finite numbers (no NaN or infinity); "
+                       "give lon/lat in degrees")  # fmt: skip
+
+
 def _read_text(text: str) -> tuple[Any, str]:
     """(geometry, description) from a bbox string, a GeoJSON file path or inline GeoJSON."""
     stripped = text.strip()
@@ -148,21 +169,23 @@ def _read_text(text: str) -> tuple[Any, str]:
             raise AOIError(
                 f"AOI {text!r}: a bounding box is four numbers minx,miny,maxx,maxy in lon/lat"
             ) from exc
+        _finite([minx, miny, maxx, maxy], f"AOI {text!r}")
         if minx > maxx and minx <= 180 and maxx >= -180:
             raise antimeridian_error(f"AOI {text!r} (minx > maxx)")
         if minx >= maxx or miny >= maxy:
             raise AOIError(f"AOI {text!r} is empty; give minx<maxx and miny<maxy in lon/lat")
         return box(minx, miny, maxx, maxy), f"AOI {stripped}"
     if stripped.startswith("{"):
-        return _geometry_from_geojson(json.loads(stripped), "AOI"), "AOI (inline GeoJSON)"
+        data = _load_json(stripped, "AOI (inline GeoJSON)")
+        return _geometry_from_geojson(data, "AOI"), "AOI (inline GeoJSON)"
     path = Path(text)
     if not path.is_file():
         raise AOIError(
             f"AOI {text!r} is neither a GeoJSON file nor minx,miny,maxx,maxy; check the path"
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = _load_json(path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError as exc:
         raise AOIError(f"{path}: not valid GeoJSON ({exc}); fix the file") from exc
     return _geometry_from_geojson(data, str(path)), str(path)
 
@@ -185,6 +208,7 @@ def validate_aoi(geom: Any, where: str = "AOI", max_km2: float | None = None) ->
         raise AOIError(f"{where}: a {geom.geom_type} is not an area; give a Polygon")
     if geom.is_empty:
         raise AOIError(f"{where}: the polygon is empty; give a polygon with an area")
+    _finite(shapely.get_coordinates(geom), where)
     if not geom.is_valid:
         reason = explain_validity(geom)
         fixed = make_valid(geom)
