@@ -1,10 +1,11 @@
 """How secrets are shown: the one place that masks them.
 
 URLs (webhooks with their tokens, catalogue URLs, database URLs with their passwords) are shown
-as ``scheme://host/…``, e-mail addresses as ``…@domain``. :func:`redact` masks every URL and
-e-mail address inside a free text (an error message, a failed run's reason, a job's result) so
-such text can leave the server; :func:`mask_url` and :func:`mask_email` mask one value shown
-to a key holder.
+to clients as ``scheme://host/…``, e-mail addresses as ``…@domain``; messages to the operator
+show database URLs with the password masked (:func:`mask_password`). :func:`redact` masks
+every URL and e-mail address inside a free text (an error message, a failed run's reason, a
+job's result) so such text can leave the server; :func:`mask_url` and :func:`mask_email` mask
+one value shown to a key holder.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ def mask_url(url: str) -> str:
     host = authority.rsplit("@", 1)[-1]
     host = host if host.startswith("[") else host.split(":", 1)[0]
     return f"{scheme}://{host}/{ELLIPSIS}"
+
+
+_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^/\s:@]*):[^@\s/]*@")
+
+
+def mask_password(text: str) -> str:
+    """Every ``scheme://user:password@`` in ``text`` as ``scheme://user:***@`` (a database
+    URL in a message keeps its host, port and database: what an operator needs to fix it)."""
+    return _PASSWORD.sub(r"\1:***@", text)
 
 
 def mask_email(address: str) -> str:

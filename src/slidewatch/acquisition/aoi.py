@@ -139,6 +139,7 @@ def _geometry_from_geojson(data: Any, where: str) -> Any:
 
 def _load_json(text: str, where: str) -> Any:
     """JSON text as Python values; AOIError for malformed or absurdly nested text."""
+
     def constant(name: str) -> Any:
         raise AOIError(f"{where}: {name} is not a coordinate; give lon/lat in degrees")
 

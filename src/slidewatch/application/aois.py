@@ -49,10 +49,11 @@ def register_aoi(registry: Registry, request: AoiRegistration, targets: TargetRu
     """Check and store a new AOI; ConfigError/ModelError naming the field and the fix.
     ``targets``: the home's webhook rules (no target inside the server's network)."""
     from slidewatch.acquisition.served import bands_for_model
-    from slidewatch.models.modelfile import read_spec
+    from slidewatch.models.modelfile import check_weights, read_spec
 
     targets.check_all(request.webhooks, request.emails)
     spec = read_spec(Path(request.model.path))  # a readable model, or a clear error now
+    check_weights(Path(request.model.path))  # a truncated copy is refused now, not at a run
     # Without --bands (auto), the model's own bands; B10 from an L2A collection refused now.
     source = bands_for_model(request.source, spec.bands, request.model_label)
     return registry.add_aoi(

@@ -9,7 +9,7 @@ from typing import Any, Self
 
 from slidewatch.errors import ConfigError
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -81,5 +81,5 @@ def check_settings(settings: AoiSettings) -> None:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"webhook {url!r}: give an http:// or https:// URL")
     for address in settings.emails:
-        if not EMAIL.match(address):
+        if not EMAIL.fullmatch(address):
             raise ConfigError(f"e-mail {address!r}: give an address like name@example.org")
