@@ -164,13 +164,9 @@ class HomeLayout:
     @property
     def registry_shown(self) -> str:
         """The registry URL as messages show it: any password masked."""
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        from slidewatch.redact import mask_password
 
-        try:
-            return make_url(self.registry_url).render_as_string(hide_password=True)
-        except ArgumentError:
-            return "(an unreadable database URL)"
+        return mask_password(self.registry_url)
 
     def created(self) -> HomeLayout:
         """This layout with the home folder made (a SQLite registry needs its folder)."""
