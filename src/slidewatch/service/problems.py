@@ -45,6 +45,10 @@ class PayloadTooLarge(SlidewatchError, ValueError):
     """A body, geometry or request beyond the limits in the settings."""
 
 
+class TooManyRequests(SlidewatchError, RuntimeError):
+    """The server is busy with this kind of request (429: retry later)."""
+
+
 class Unauthorized(SlidewatchError, PermissionError):
     """No API key was given where one is needed."""
 
@@ -62,6 +66,7 @@ STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
     (BandError, 422, "invalid"),
     (Conflict, 409, "conflict"),
     (PayloadTooLarge, 413, "too-large"),
+    (TooManyRequests, 429, "too-many-requests"),
     (AreaTooLarge, 413, "too-large"),
     (DatasetError, 422, "invalid"),
     (RasterError, 422, "invalid"),
@@ -82,6 +87,8 @@ def status_for(exc: BaseException) -> tuple[int, str]:
 def problem(status: int, kind: str, detail: str) -> JSONResponse:
     """The one JSON error body of the service."""
     headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
+    if status == 429:
+        headers = {"Retry-After": "5"}
     return JSONResponse(
         {
             "type": f"urn:slidewatch:problem:{kind}",

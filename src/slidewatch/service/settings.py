@@ -30,6 +30,9 @@ class ServiceSettings(HomeSettings):
     max_features: int = Field(default=100_000, gt=0)
     """Most features returned by one detections or changes request."""
 
+    max_tile_renders: int = Field(default=4, ge=1, le=256)
+    """Tiles rendered at once (more wait, then get 429): one request cannot take every core."""
+
     label_datasets: dict[str, Path] = Field(default_factory=dict)
     """Patch datasets offered by the labeling page at ``/label`` (JSON: name -> folder)."""
     label_models: dict[str, Path] = Field(default_factory=dict)
