@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from slidewatch import __version__
-from slidewatch.service import problems
+from slidewatch.service import openapi, problems
 from slidewatch.service.limits import BodySizeLimit
 from slidewatch.service.settings import ServiceSettings
 from slidewatch.service.state import ServiceState
@@ -52,6 +52,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             allow_headers=["X-API-Key", "Content-Type"],
         )
     _include_routers(app, settings)
+    openapi.install(app, reads_keyed=settings.read_requires_key)
     return app
 
 

@@ -98,6 +98,7 @@ def problem(status: int, kind: str, detail: str) -> JSONResponse:
         },
         status_code=status,
         headers=headers,
+        media_type="application/problem+json",
     )
 
 
@@ -122,7 +123,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 400
     detail = exc.detail if isinstance(exc, StarletteHTTPException) else str(exc)
     kinds = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
-    return problem(status, kinds.get(status, "error"), redact(str(detail)))
+    answer = problem(status, kinds.get(status, "error"), redact(str(detail)))
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        answer.headers.setdefault(name, value)  # e.g. a 405's Allow
+    return answer
 
 
 def install(app: FastAPI) -> None:
