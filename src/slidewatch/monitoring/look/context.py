@@ -28,6 +28,9 @@ class MonitorConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     targets: TargetRules = field(default_factory=TargetRules)
     """Which webhook targets delivery may reach (checked again after DNS resolution)."""
+    engine_table: str | None = None
+    """The engine measurements the edge installed (``SLIDEWATCH_ENGINE_TABLE``), installed
+    again on Dask workers, which are other processes."""
 
 
 @dataclass(frozen=True)
