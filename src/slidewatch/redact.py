@@ -44,9 +44,15 @@ def mask_email(address: str) -> str:
     return f"{ELLIPSIS}@{address.rsplit('@', 1)[-1]}" if "@" in address else ELLIPSIS
 
 
+def _mask_match(match: re.Match[str]) -> str:
+    url = match.group(0)
+    kept = url.rstrip(".,;:!?")  # a sentence's punctuation after the URL stays
+    return mask_url(kept) + url[len(kept) :]
+
+
 def redact(text: str) -> str:
     """``text`` with every URL and e-mail address in it masked."""
-    masked = _URL.sub(lambda m: mask_url(m.group(0)), text)
+    masked = _URL.sub(_mask_match, text)
     return _EMAIL.sub(lambda m: mask_email(m.group(0)), masked)
 
 

@@ -32,6 +32,11 @@ def test_masking_keeps_the_host_only() -> None:
     assert mask_email(EMAIL) == "…@example.org"
     text = redact(f"search at {STAC} failed; mail {EMAIL}")
     assert not any(s in text for s in SECRETS) and "https://stac.example.org/…" in text
+    assert (
+        redact(f"webhook {mask_url(HOOK)}: refused")
+        == "webhook https://hooks.example.org/…: refused"
+    )
+    assert redact(redact(text)) == text  # masking twice changes nothing
 
 
 @pytest.fixture
