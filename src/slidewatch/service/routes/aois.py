@@ -65,6 +65,8 @@ def as_feature(aoi: Any, keyed: bool) -> dict[str, Any]:
     geometry = data.pop("geometry")
     data.pop("model_path", None)  # a server path: not the client's business
     data.pop("source", None)
+    for key in [k for k in data if "secret" in k]:  # a webhook signing secret: never shown
+        data.pop(key)
     webhooks, emails = data.pop("webhooks", []) or [], data.pop("emails", []) or []
     if keyed:
         data["webhooks"] = [mask_url(url) for url in webhooks]
