@@ -223,5 +223,5 @@ def _alerts_carry_the_version(home: Path) -> None:
     with Registry(f"sqlite:///{home / 'registry.db'}") as registry, registry.session() as s:
         for alert in s.query(Alert).all():
             run = s.get_one(Run, alert.run_id)
-            assert alert.payload["model"]["name"] == run.stats["model"]["name"]
-            assert alert.payload["model"]["hash"] == run.stats["model"]["hash"]
+            assert alert.payload["data"]["model"]["name"] == run.stats["model"]["name"]
+            assert alert.payload["data"]["model"]["hash"] == run.stats["model"]["hash"]

@@ -16,6 +16,7 @@ from shapely.geometry import shape
 from tests.monitoring.cli_runner import run_cli
 from tests.monitoring.model import SOURCE_BANDS
 
+from slidewatch.monitoring.look.run import STACK_FILES
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.registry.tables import Alert, Change
 
@@ -28,11 +29,11 @@ def add_args(name: str, example: Any, model: Path, home: Path, *extra: str) -> l
 
 
 def test_two_looks_find_the_new_landslide_alert_once_and_keep_the_cloud_unknown(
-    tmp_path: Path, small_model: Path, example: Any, receiver: Any
+    tmp_path: Path, threshold_model: Path, example: Any, receiver: Any
 ) -> None:
     url, handler = receiver
     home = tmp_path / "home"
-    run_cli(*add_args("chosica", example, small_model, home, "--webhook", url))
+    run_cli(*add_args("chosica", example, threshold_model, home, "--webhook", url))
     _, listing, _ = run_cli("monitor", "list", "--home", str(home))
     assert "chosica" in listing and "due now" in listing
 
@@ -47,11 +48,17 @@ def test_two_looks_find_the_new_landslide_alert_once_and_keep_the_cloud_unknown(
 
     # the alert: one, about the new scar, delivered once after two 500s
     assert len(handler.received) == 1
-    payload, _ = handler.received[0]
+    event, key = handler.received[0]
+    assert event["type"] == "org.slidewatch.landslide.new" and event["specversion"] == "1.0"
+    payload = event["data"]
+    assert key == event["id"] == payload["alert_id"]
     assert shape(payload["landslide"]["geometry"]).intersects(shape(example.new_scar))
-    assert payload["landslide"]["kind"] == "new"
+    assert (payload["kind"], payload["confidence"]) == ("new", "possible")
     assert payload["acquisition"]["scene_ids"] == ["S2B_EXAMPLE_20230306"]
-    assert payload["model"]["hash"] and set(payload["products"]) >= {"landslides.tif", "change.tif"}
+    assert payload["model"]["hash"] and "path" not in payload["model"]
+    run_id = payload["run_id"]
+    assert payload["links"]["products"]["change.tif"] == f"/runs/{run_id}/products/change.tif"
+    assert str(home) not in json.dumps(event)  # no server path in a payload
 
     with Registry(f"sqlite:///{home / 'registry.db'}") as registry:
         with registry.session() as s:
@@ -82,8 +89,10 @@ def test_two_looks_find_the_new_landslide_alert_once_and_keep_the_cloud_unknown(
     catalog = pystac.Catalog.from_file(str(home / "archive" / "catalog.json"))
     ids = sorted(item.id for item in catalog.get_items(recursive=True))
     assert ids == ["chosica-2023-03-01", "chosica-2023-03-06"]
-    rasters = sorted((home / "archive").rglob("*.tif"))  # every product a valid COG
-    assert len(rasters) == 8 and all(cog_validate(str(r))[0] for r in rasters)
+    tifs = sorted((home / "archive").rglob("*.tif"))
+    rasters = [r for r in tifs if r.name not in STACK_FILES]  # every product a valid COG
+    assert len(rasters) == 10 and all(cog_validate(str(r))[0] for r in rasters)  # ndvi.tif too
+    assert sorted(r.name for r in tifs if r.name in STACK_FILES) == sorted(STACK_FILES * 2)
 
     _, table, _ = run_cli("monitor", "history", "chosica", "--home", str(home), "--plot",
                           str(tmp_path / "h.png"), "--panels", str(tmp_path / "p.png"))  # fmt: skip

@@ -31,10 +31,10 @@ def sw(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def watched(tmp_path_factory: pytest.TempPathFactory, small_model: Path, example: Any) -> Path:
+def watched(tmp_path_factory: pytest.TempPathFactory, threshold_model: Path, example: Any) -> Path:
     """A home that looked at both dates of the example."""
     home = tmp_path_factory.mktemp("reviews") / "home"
-    sw(*add_args("chosica", example, small_model, home))
+    sw(*add_args("chosica", example, threshold_model, home))
     for now in ("2023-03-03T00:00:00Z", "2023-03-09T00:00:00Z"):
         sw("monitor", "run-once", "--now", now, "--home", str(home))
     return home
@@ -53,9 +53,12 @@ def test_reviews_become_patches_with_their_polygon_and_the_pre_event_window(
     home = ["--home", str(watched)]
     registry, slides = _slides(watched)
     new = next(i for i, g, _ in slides if shape(g).intersects(shape(example.new_scar)))
-    others = [i for i, _, _ in slides if i != new]
+    near, second = next((shape(g), run) for i, g, run in slides if i == new)
+    beside = min((shape(g).distance(near), i) for i, g, _ in slides if i != new)[1]
+    first_only = next(i for i, _, run in slides if run != second)  # under the cloud later
+    others = [beside, first_only]  # one in the confirmed one's window, one in another
     sw("monitor", "review", str(new), "--verdict", "confirmed", *home)
-    for i in others[:2]:
+    for i in others:
         sw("monitor", "review", str(i), "--verdict", "rejected", *home)
     out = tmp_path / "reviewed"
 

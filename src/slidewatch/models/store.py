@@ -29,8 +29,9 @@ from slidewatch.models.identity import current_model_hash, model_hash
 from slidewatch.models.mlm_item import ITEM_FILE, benchmark_f1, model_item, read_item
 from slidewatch.models.modelfile import SPEC_FILE, WEIGHTS_FILE, read_spec
 
-MODEL_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
-"""A version's name: one path component (letters, digits, ``-``, ``_``, ``.``; no leading dot)."""
+MODEL_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
+"""A version's name: one path component (letters, digits, ``-``, ``_``, ``.``; no leading dot),
+matched whole (``fullmatch``: no trailing newline)."""
 BENCHMARKS_FILE = "benchmarks.json"
 PROMOTIONS_FILE = "promotions.jsonl"
 ALL_AOIS = "*"
@@ -62,7 +63,7 @@ class ModelVersion:
 
 def check_name(name: str) -> str:
     """``name`` when it is a valid version name, else ConfigError naming the rule."""
-    if not MODEL_NAME.match(name):
+    if not MODEL_NAME.fullmatch(name):
         raise ConfigError(
             f"model name {name!r}: use letters, digits, '-', '_' and '.' (not first), at "
             "most 128 characters, e.g. peru-2026-03"
@@ -80,7 +81,7 @@ class ModelStore:
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir()
-                      if MODEL_NAME.match(p.name) and (p / SPEC_FILE).is_file())  # fmt: skip
+                      if MODEL_NAME.fullmatch(p.name) and (p / SPEC_FILE).is_file())  # fmt: skip
 
     def versions(self) -> list[ModelVersion]:
         return [self._version(name) for name in self.names()]

@@ -65,6 +65,7 @@ def _produce(ctx: RunContext) -> Outcome:
     files = {n: work / "detect" / n for n in DETECT_FILES} | results.files
     files |= {n: work / n for n in STACK_FILES if (work / n).is_file()}
     timings["change_s"], t = time.perf_counter() - t, time.perf_counter()
+    timings["attributes_s"] = results.attributes_s  # part of change_s
     stage(ctx, "store")
     products = archive.store_run(aoi.name, found.date, files, results.stac_item, move=True)
     timings["store_s"], t = time.perf_counter() - t, time.perf_counter()

@@ -70,6 +70,8 @@ class PreviousRun:
     acquisition_date: str | None
     landslides_url: str
     """Its archived ``landslides.tif``."""
+    ndvi_url: str | None = None
+    """Its archived ``ndvi.tif`` (runs before 0003 have none)."""
 
     def summary(self) -> dict[str, Any]:
         """``{"id", "date"}``: how run stats and alert payloads name it."""
@@ -78,7 +80,8 @@ class PreviousRun:
 
 def standing_of(row: Any) -> Standing:
     """A landslide row's evidence as the confidence rules read it."""
-    return Standing(Confidence(row.confidence), int(row.looks or 1),
+    looks = 1 if row.looks is None else int(row.looks)  # 0: seen only at a cloud edge
+    return Standing(Confidence(row.confidence), looks,
                     float(row.max_probability or 0.0), row.rejected_area_m2,
                     bool(row.baseline))  # fmt: skip
 
