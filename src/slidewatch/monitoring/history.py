@@ -29,6 +29,8 @@ class Point:
     reason: str | None
     model: dict[str, Any] | None = None
     """The model version the run used (name, hash, benchmark F1), when it recorded one."""
+    model_baseline: bool = False
+    """The model changed since the previous run: this run alerted nothing (docs/learning.md)."""
 
 
 def time_series(registry: Any, name: str) -> list[Point]:
@@ -41,7 +43,7 @@ def time_series(registry: Any, name: str) -> list[Point]:
         Point(r.id, r.acquisition_date, r.state, r.stats.get("landslides"),
               r.stats.get("landslide_area_m2"), r.stats.get("new_area_m2"),
               _shown(counts[r.id], r.stats), r.stats.get("alerts", 0), r.cloud_pct, r.reason,
-              r.stats.get("model"))
+              r.stats.get("model"), bool(r.stats.get("model_baseline")))
         for r in rows
     ]  # fmt: skip
 
@@ -64,6 +66,7 @@ def format_table(points: list[Point]) -> str:
             f"{p.run_id:>4} {p.date or '-':<10} {p.state:<8} {_n(p.landslides):>6} "
             f"{_n(p.area_m2):>10} {_n(p.new_area_m2):>8} {_n(p.cloud_pct):>7}  "
             f"{changes or p.reason or ''}{_model_change(p.model, shown)}"
+            f"{'  (new model: its baseline, no alerts)' if p.model_baseline else ''}"
         )
         shown = p.model["hash"] if p.model else shown
     return "\n".join(lines)

@@ -50,6 +50,9 @@ class Results:
 
     attributes_s: float = 0.0
     """Time spent measuring the attributes and writing ``ndvi.tif`` (part of ``change_s``)."""
+    model_changed: bool = False
+    """The AOI's model version differs from the previous run's: this run is the new model's
+    baseline (its changes are recorded, no event is alerted; docs/learning.md)."""
 
     def attributes_of(self, current: int) -> Attributes:
         return self.attributes[current] if current < len(self.attributes) else Attributes()
@@ -111,7 +114,15 @@ def _compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Res
         "slidewatch:changes": change_counts(records),
     }  # fmt: skip
     item = stac_item(aoi.name, found.date, found.when, aoi.geometry, properties)
-    return Results(current, known, records, previous, files, item, cloud_pct, measured, measuring)
+    changed = model_changed(previous, aoi.model_hash)
+    return Results(current, known, records, previous, files, item, cloud_pct, measured, measuring,
+                   changed)  # fmt: skip
+
+
+def model_changed(previous: PreviousRun | None, model_hash: str) -> bool:
+    """Whether a run with model ``model_hash`` follows a run of another model version: its
+    differences are partly the models', not the ground's, so it alerts nothing."""
+    return previous is not None and previous.model_hash not in (None, model_hash)
 
 
 def _match(

@@ -36,14 +36,15 @@ def baseline(
     landslides (those not merged into another), read in one transaction."""
     with registry.session() as s:
         row = s.execute(
-            select(Run.id, Run.acquisition_date, Run.products)
+            select(Run.id, Run.acquisition_date, Run.products, Run.model_hash)
             .where(Run.aoi_id == aoi_id, Run.state == RunState.DONE, Run.acquisition_date < day)
             .order_by(Run.acquisition_date.desc())
             .limit(1)
         ).first()
         if row is None:
             return None, []
-        previous = PreviousRun(row[0], row[1], row[2]["landslides.tif"], row[2].get("ndvi.tif"))
+        previous = PreviousRun(row[0], row[1], row[2]["landslides.tif"], row[2].get("ndvi.tif"),
+                               row[3])  # fmt: skip
         return previous, _known_in(s, aoi_id)
 
 

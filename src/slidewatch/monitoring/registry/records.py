@@ -72,6 +72,8 @@ class PreviousRun:
     """Its archived ``landslides.tif``."""
     ndvi_url: str | None = None
     """Its archived ``ndvi.tif`` (runs before 0003 have none)."""
+    model_hash: str | None = None
+    """The hash of the model it used (runs that recorded none: None)."""
 
     def summary(self) -> dict[str, Any]:
         """``{"id", "date"}``: how run stats and alert payloads name it."""
