@@ -56,6 +56,8 @@ def test_two_looks_find_the_new_landslide_alert_once_and_keep_the_cloud_unknown(
     assert (payload["kind"], payload["confidence"]) == ("new", "possible")
     assert payload["acquisition"]["scene_ids"] == ["S2B_EXAMPLE_20230306"]
     assert payload["model"]["hash"] and "path" not in payload["model"]
+    assert payload["model"]["name"] == threshold_model.name
+    assert payload["model"]["benchmark_f1"] is None  # not a version of the model store
     run_id = payload["run_id"]
     assert payload["links"]["products"]["change.tif"] == f"/runs/{run_id}/products/change.tif"
     assert str(home) not in json.dumps(event)  # no server path in a payload
