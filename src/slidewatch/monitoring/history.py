@@ -30,7 +30,10 @@ class Point:
     model: dict[str, Any] | None = None
     """The model version the run used (name, hash, benchmark F1), when it recorded one."""
     model_baseline: bool = False
-    """The model changed since the previous run: this run alerted nothing (docs/learning.md)."""
+    """The model changed since the previous run, whose stack was not archived: this run
+    alerted nothing (docs/learning.md)."""
+    redetected_previous: bool = False
+    """The model changed; the previous acquisition was detected again with the new model."""
 
 
 def time_series(registry: Any, name: str) -> list[Point]:
@@ -43,7 +46,8 @@ def time_series(registry: Any, name: str) -> list[Point]:
         Point(r.id, r.acquisition_date, r.state, r.stats.get("landslides"),
               r.stats.get("landslide_area_m2"), r.stats.get("new_area_m2"),
               _shown(counts[r.id], r.stats), r.stats.get("alerts", 0), r.cloud_pct, r.reason,
-              r.stats.get("model"), bool(r.stats.get("model_baseline")))
+              r.stats.get("model"), bool(r.stats.get("model_baseline")),
+              bool(r.stats.get("redetected_previous")))
         for r in rows
     ]  # fmt: skip
 
@@ -66,7 +70,7 @@ def format_table(points: list[Point]) -> str:
             f"{p.run_id:>4} {p.date or '-':<10} {p.state:<8} {_n(p.landslides):>6} "
             f"{_n(p.area_m2):>10} {_n(p.new_area_m2):>8} {_n(p.cloud_pct):>7}  "
             f"{changes or p.reason or ''}{_model_change(p.model, shown)}"
-            f"{'  (new model: its baseline, no alerts)' if p.model_baseline else ''}"
+            f"{_model_note(p)}"
         )
         shown = p.model["hash"] if p.model else shown
     return "\n".join(lines)
@@ -79,6 +83,15 @@ def _model_change(model: dict[str, Any] | None, shown: str | None) -> str:
     f1 = model.get("benchmark_f1")
     score = f", benchmark F1 {f1:.3f}" if isinstance(f1, int | float) else ""
     return f"  [model {model.get('name')} {str(model.get('hash'))[:12]}{score}]"
+
+
+def _model_note(p: Point) -> str:
+    """How a run after a model change was compared (docs/learning.md)."""
+    if p.model_baseline:
+        return "  (new model, previous stack not archived: its baseline, no alerts)"
+    if p.redetected_previous:
+        return "  (new model: compared with the previous acquisition detected again)"
+    return ""
 
 
 def format_alerts(registry: Any, name: str, limit: int = 20) -> str:

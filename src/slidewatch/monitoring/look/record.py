@@ -120,7 +120,7 @@ def _record_one(s: Any, ctx: RunContext, r: ChangeRecord, res: Results, facts: R
             event = None  # its parent's look confirms the landslide, once
         if event is not None and not _sent(ctx, after, res.attributes_of(r.current)):
             event = None
-        if res.model_changed:
+        if res.model_baseline:
             event = None  # the new model's baseline: differences are partly the models'
         spent[0] += time.perf_counter() - started
     if r.kind == ChangeKind.BASELINE:
@@ -189,7 +189,8 @@ def record_results(
             "new_area_m2": round(sum(grown), 2),
             "alerts": alerts,
             "baseline": res.previous is None,
-            "model_baseline": res.model_changed,
+            "model_baseline": res.model_baseline,
+            "redetected_previous": res.redetected,
             "previous_run": None if res.previous is None else res.previous.summary(),
             "model": facts.model.summary(),
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,9 +51,12 @@ class Results:
 
     attributes_s: float = 0.0
     """Time spent measuring the attributes and writing ``ndvi.tif`` (part of ``change_s``)."""
-    model_changed: bool = False
-    """The AOI's model version differs from the previous run's: this run is the new model's
-    baseline (its changes are recorded, no event is alerted; docs/learning.md)."""
+    model_baseline: bool = False
+    """The AOI's model version differs from the previous run's and the previous stack is not
+    archived: this run is the new model's baseline (changes recorded, no event alerted)."""
+    redetected: bool = False
+    """The model changed and the previous acquisition's archived stack was detected again
+    with this run's model: change compares one model with itself (docs/learning.md)."""
 
     def attributes_of(self, current: int) -> Attributes:
         return self.attributes[current] if current < len(self.attributes) else Attributes()
@@ -89,8 +93,11 @@ def _compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Res
     if previous is not None and previous.ndvi_url:
         ndvi_before = attributes.read_ndvi_onto(archive.read_bytes(previous.ndvi_url), grid)
     measuring = time.perf_counter() - t
-    before = None
-    if previous is not None:
+    before, redetected = None, False
+    if previous is not None and model_changed(previous, aoi.model_hash):
+        before = _redetect_previous(ctx, archive, previous, grid)
+        redetected = before is not None
+    if previous is not None and not redetected:
         before = products.read_onto(archive.read_bytes(previous.landslides_url), grid)
     change = change_raster(now_raster, before)
     cur_labels = label_raster([c.geometry for c in current], grid.crs, grid.transform, grid.shape)
@@ -114,9 +121,30 @@ def _compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Res
         "slidewatch:changes": change_counts(records),
     }  # fmt: skip
     item = stac_item(aoi.name, found.date, found.when, aoi.geometry, properties)
-    changed = model_changed(previous, aoi.model_hash)
+    baseline = model_changed(previous, aoi.model_hash) and not redetected
     return Results(current, known, records, previous, files, item, cloud_pct, measured, measuring,
-                   changed)  # fmt: skip
+                   baseline, redetected)  # fmt: skip
+
+
+def _redetect_previous(ctx: RunContext, archive: Archive, previous: PreviousRun, grid: Grid) -> Any:
+    """The previous acquisition's landslides as this run's model sees them, on ``grid``:
+    its archived stack detected again; None when the stack is not archived (any more)."""
+    from slidewatch.errors import RegistryError
+    from slidewatch.monitoring import imagery
+
+    if previous.stack_url is None:
+        return None
+    folder = ctx.work / "previous"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        (folder / "stack.tif").write_bytes(archive.read_bytes(previous.stack_url))
+    except (RegistryError, OSError):  # pruned
+        return None
+    mask_url = previous.stack_url.removesuffix("stack.tif") + "stack.mask.tif"
+    with suppress(RegistryError, OSError):  # no validity mask: its NaNs say what was unseen
+        (folder / "stack.mask.tif").write_bytes(archive.read_bytes(mask_url))
+    imagery.detect(folder / "stack.tif", ctx.aoi.model_path, folder / "detect")
+    return products.read_onto((folder / "detect" / "landslides.tif").read_bytes(), grid)
 
 
 def model_changed(previous: PreviousRun | None, model_hash: str) -> bool:

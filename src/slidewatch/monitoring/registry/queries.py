@@ -44,7 +44,7 @@ def baseline(
         if row is None:
             return None, []
         previous = PreviousRun(row[0], row[1], row[2]["landslides.tif"], row[2].get("ndvi.tif"),
-                               row[3])  # fmt: skip
+                               row[3], row[2].get("stack.tif"))  # fmt: skip
         return previous, _known_in(s, aoi_id)
 
 

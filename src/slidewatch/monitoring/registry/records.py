@@ -74,6 +74,8 @@ class PreviousRun:
     """Its archived ``ndvi.tif`` (runs before 0003 have none)."""
     model_hash: str | None = None
     """The hash of the model it used (runs that recorded none: None)."""
+    stack_url: str | None = None
+    """Its archived ``stack.tif`` (runs before stacks were kept have none)."""
 
     def summary(self) -> dict[str, Any]:
         """``{"id", "date"}``: how run stats and alert payloads name it."""
