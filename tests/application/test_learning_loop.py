@@ -194,10 +194,22 @@ def test_reviews_make_a_better_model_that_the_gate_lets_through(
     runs = json.loads(sw("monitor", "history", "loop", "--json", *home))
     assert [r["model"]["name"] for r in runs] == ["weak", "tuned"]
     assert runs[1]["model"]["benchmark_f1"] == pytest.approx(after)
-    # the promoted model's first run is its baseline: its outlines differ from the weak
-    # model's, which is no news about the ground
-    assert "new model: its baseline, no alerts" in history
-    assert runs[1]["alerts"] == 0
+    # the promoted model's first run compares with the first acquisition detected again by
+    # it (its outlines differ from the weak model's, which is no news about the ground)
+    assert "previous acquisition detected again" in history
+    assert runs[1]["redetected_previous"] and not runs[1]["model_baseline"]
+    _alerts_carry_the_version(root / "home")
+
+
+def _alerts_carry_the_version(home: Path) -> None:
+    from slidewatch.monitoring.registry import Registry
+    from slidewatch.monitoring.registry.tables import Alert, Run
+
+    with Registry(f"sqlite:///{home / 'registry.db'}") as registry, registry.session() as s:
+        for alert in s.query(Alert).all():
+            run = s.get_one(Run, alert.run_id)
+            assert alert.payload["data"]["model"]["name"] == run.stats["model"]["name"]
+            assert alert.payload["data"]["model"]["hash"] == run.stats["model"]["hash"]
 
 
 def _no_leaks(folder: Path, split: dict[str, list[str]]) -> None:
