@@ -112,6 +112,7 @@ def child(args: argparse.Namespace) -> None:
     stop.set()
     sampler.join()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    torch_loaded = "torch" in sys.modules
     engine = load_engine(args.model, args.engine, args.device)
     batch = scene_batch(args.child, args.tile, args.batch_size)
     engine.predict(batch)
@@ -120,7 +121,7 @@ def child(args: argparse.Namespace) -> None:
         "timings": summary["timings_s"], "wall": wall, "raw_per_window": raw,
         "windows": summary["scene"]["windows"], "polygons": summary["polygon_count"],
         "landslide_pixels": summary["landslide_pixels"], "rss_mib": rss,
-        "before_mib": before, "detect_mib": peak[0] - before,
+        "before_mib": before, "detect_mib": peak[0] - before, "torch": torch_loaded,
     }))  # fmt: skip
 
 
