@@ -90,10 +90,22 @@ def child(args: argparse.Namespace) -> None:
     """
     from bench_detect import forward_seconds, scene_batch  # type: ignore[import-not-found]
 
+    import slidewatch.inference.detect as detect_module
     from slidewatch.inference.detect import detect
     from slidewatch.inference.detection import DetectOptions
     from slidewatch.inference.engine import load_engine
 
+    predict_cpu = [0.0]  # CPU seconds of every thread of the process during the predict stage
+    write_rasters = detect_module._write_rasters
+
+    def timed(*a: object, **k: object) -> object:
+        start = time.process_time()
+        try:
+            return write_rasters(*a, **k)  # type: ignore[arg-type]
+        finally:
+            predict_cpu[0] = time.process_time() - start
+
+    detect_module._write_rasters = timed  # type: ignore[assignment]
     before, peak, stop = _rss_mib(), [0.0], threading.Event()
 
     def sample() -> None:
@@ -116,13 +128,18 @@ def child(args: argparse.Namespace) -> None:
     engine = load_engine(args.model, args.engine, args.device)
     batch = scene_batch(args.child, args.tile, args.batch_size)
     engine.predict(batch)
+    cpu = time.process_time()
     raw = forward_seconds(engine, batch, RAW_WINDOWS) / RAW_WINDOWS
-    print(json.dumps({
+    raw_cpu = (time.process_time() - cpu) / RAW_WINDOWS
+    line = json.dumps({
         "timings": summary["timings_s"], "wall": wall, "raw_per_window": raw,
         "windows": summary["scene"]["windows"], "polygons": summary["polygon_count"],
         "landslide_pixels": summary["landslide_pixels"], "rss_mib": rss,
         "before_mib": before, "detect_mib": peak[0] - before, "torch": torch_loaded,
-    }))  # fmt: skip
+        "predict_cpu": predict_cpu[0], "raw_cpu_per_window": raw_cpu,
+    })  # fmt: skip
+    (Path(args.out) / "bench.json").write_text(line + "\n", encoding="utf-8")
+    print(line)  # fmt: skip
 
 
 def run_child(script: str, scene: Path, model: Path, out: Path, args: argparse.Namespace,
@@ -133,6 +150,12 @@ def run_child(script: str, scene: Path, model: Path, out: Path, args: argparse.N
            *extra]  # fmt: skip
     done = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def cpu_ratio(r: dict) -> float:
+    """CPU seconds of the raw forward over the predict stage's (all threads): how much work
+    beside the forward the stage adds, nearly independent of other load on the machine."""
+    return r["raw_cpu_per_window"] * r["windows"] / r["predict_cpu"]
 
 
 def scaling(tmp: Path, args: argparse.Namespace) -> dict:
@@ -158,7 +181,8 @@ def scaling(tmp: Path, args: argparse.Namespace) -> dict:
             print(f"    {name:7s} {s:5d} {r['windows']:8d} {land:5.1f}"
                   f" {r['polygons']:9d} {t['predict']:8.2f} {t['cog']:4.2f} {t['polygons']:11.2f}"
                   f" {r['wall']:6.1f} {raw:5.1f} {raw / t['predict']:12.3f} {raw / r['wall']:10.3f}"
-                  f"  {r['rss_mib']:.0f} ({r['detect_mib']:.0f})", flush=True)  # fmt: skip
+                  f" {cpu_ratio(r):16.3f}  {r['rss_mib']:.0f} ({r['detect_mib']:.0f})",
+                  flush=True)  # fmt: skip
     for name in models:
         for a, b in itertools.pairwise(sizes):
             pa, pb = results[(name, a)], results[(name, b)]
@@ -227,7 +251,8 @@ def tile_scene(tmp: Path, args: argparse.Namespace) -> dict:
     print(f"    whole detect {r['wall']:.1f} s (goal <= 240 s): {km2 / r['wall']:.2f} km²/s; "
           f"predict {r['windows'] / t['predict']:.1f} windows/s ({r['windows']} windows) "
           f"against the raw forward's {r['windows'] / raw:.1f}: predict/raw "
-          f"{raw / t['predict']:.3f}, whole/raw {raw / r['wall']:.3f}")  # fmt: skip
+          f"{raw / t['predict']:.3f}, whole/raw {raw / r['wall']:.3f}; CPU time "
+          f"predict/raw {cpu_ratio(r):.3f}")  # fmt: skip
     print(f"    peak RSS {r['rss_mib']:.0f} MiB (goal <= 2048), detect's own "
           f"{r['detect_mib']:.0f} MiB above {r['before_mib']:.0f} MiB at start; "
           f"{r['polygons']} polygons, {100 * r['landslide_pixels'] / TILE_PX**2:.2f} % "
