@@ -190,7 +190,6 @@ def child_detect(args: argparse.Namespace) -> None:
     also sampled every 5 ms during ``detect``: its peak minus the RSS just before is what
     detection itself holds.
     """
-    import resource
     import threading
 
     from slidewatch.inference.detect import detect
@@ -224,7 +223,9 @@ def child_detect(args: argparse.Namespace) -> None:
     )
     stop.set()
     sampler.join()
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from bench_detect_scaling import _peak_rss_mib  # type: ignore[import-not-found]
+
+    rss_mib = _peak_rss_mib()  # not ru_maxrss: Linux carries the parent's across fork+exec
     print(json.dumps({"summary": summary, "rss_mib": rss_mib, "detect_mib": peak[0] - before}))
 
 

@@ -16,7 +16,6 @@ import argparse
 import itertools
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -76,6 +75,15 @@ def mask_models(
     return models
 
 
+def _peak_rss_mib() -> float:
+    """This process's peak RSS (VmHWM). Not ``ru_maxrss``: Linux carries that across the
+    fork and exec that start a child, so it reports the parent's RSS when that was higher
+    (the parent imported torch: 1,139 MiB in every row of the first run)."""
+    with open("/proc/self/status") as f:
+        line = next(ln for ln in f if ln.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 def _rss_mib() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -84,9 +92,10 @@ def _rss_mib() -> float:
 def child(args: argparse.Namespace) -> None:
     """Detect, then the raw forward on RAW_WINDOWS windows of the scene; print one JSON line.
 
-    The peak RSS is read right after detect (the ONNX graph was exported by the parent, so
-    torch is never imported here); the RSS is also sampled every 5 ms during detect: its peak
-    minus the RSS before is what detect itself holds.
+    The peak RSS (VmHWM) is read right after detect (the ONNX graph was exported by the
+    parent, so torch is never imported here); the RSS is also sampled every 5 ms during
+    detect: its peak minus the RSS before is what detect itself holds (a C call holding the
+    GIL hides its peak from the sampler).
     """
     from bench_detect import forward_seconds, scene_batch  # type: ignore[import-not-found]
 
@@ -123,7 +132,7 @@ def child(args: argparse.Namespace) -> None:
     wall = time.perf_counter() - start
     stop.set()
     sampler.join()
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = _peak_rss_mib()
     torch_loaded = "torch" in sys.modules
     engine = load_engine(args.model, args.engine, args.device)
     batch = scene_batch(args.child, args.tile, args.batch_size)
