@@ -11,8 +11,9 @@ import rasterio.features
 from rasterio.transform import from_origin
 from rasterio.warp import transform_geom
 
-from slidewatch.inference.polygons import find_polygons, first_pixels, landslide_shapes
+from slidewatch.inference.polygons import find_polygons, landslide_shapes
 from slidewatch.inference.regions import region_stats
+from slidewatch.inference.rings import Rings
 
 CRS = "EPSG:32718"
 TRANSFORM = from_origin(300000.0, 8600000.0, 10.0, 10.0)
@@ -64,7 +65,7 @@ def test_region_stats_join_strips_and_name_regions_by_first_pixel(
         assert stats.count.sum() == mask.sum()
         assert len(stats.first) == len(shapes)
         for geom in shapes:
-            (key,) = first_pixels([geom], ds.transform, ds.width)
+            (key,) = Rings.of([geom]).first_pixels(ds.transform, ds.width).tolist()
             row, col = divmod(key, ds.width)
             assert mask[row, col] == 1
             inside = rasterio.features.geometry_mask([geom], mask.shape, TRANSFORM, invert=True)

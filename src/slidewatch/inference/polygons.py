@@ -17,8 +17,9 @@ bounded by its width (the polygons found are held, as the outputs need them all)
 
 Each polygon's area is computed after projecting it to the UTM zone of the scene's centre
 (metres, locally conformal and close to equal-area; no projection when the scene is in it).
-Reprojections go through pyproj in one vectorised call per CRS, areas by the shoelace
-formula, so the stage stays linear in the vertices.
+The polygons are held as arrays of vertices (:class:`~slidewatch.inference.rings.Rings`):
+reprojections go through pyproj in one vectorised call per CRS, areas by the shoelace
+formula, so the stage stays linear in the vertices and holds 16 bytes a vertex.
 """
 
 from __future__ import annotations
@@ -33,13 +34,13 @@ import numpy as np
 import rasterio
 import rasterio.features
 from rasterio.crs import CRS
-from rasterio.transform import Affine
 from rasterio.warp import transform_geom
 from shapely.geometry import box, mapping, shape
 
 from slidewatch.atomic import atomic_output, write_text_atomic
 from slidewatch.inference.cog import PARTIAL_SUFFIX
 from slidewatch.inference.regions import LANDSLIDE, STRIP_ROWS, region_stats
+from slidewatch.inference.rings import Rings
 
 NODATA = 255
 MIN_AREA_M2 = 250.0
@@ -97,70 +98,6 @@ def landslide_shapes(ds: Any) -> Iterator[dict[str, Any]]:
             yield geom
 
 
-def first_pixels(geoms: list[dict[str, Any]], transform: Affine, width: int) -> list[int]:
-    """Flat index of the first pixel (raster order) of each region in ``geoms`` (in the CRS).
-
-    A region's first pixel is its top row's leftmost: its top-left corner is the exterior
-    ring's lowest vertex in (row, column) order.
-    """
-    a, b, c, d, e, f = (~transform)[:6]
-    keys = []
-    for geom in geoms:
-        ring = np.asarray(geom["coordinates"][0])
-        cols = np.rint(a * ring[:, 0] + b * ring[:, 1] + c)
-        rows = np.rint(d * ring[:, 0] + e * ring[:, 1] + f)
-        top = rows.min()
-        keys.append(int(top) * width + int(cols[rows == top].min()))
-    return keys
-
-
-def reproject(geoms: list[dict[str, Any]], src: Any, dst: Any) -> list[dict[str, Any]]:
-    """Polygons mapped from CRS ``src`` to ``dst`` by one vectorised PROJ call.
-
-    Every vertex of every ring goes through :mod:`pyproj` at once (rasterio's
-    ``transform_geom`` took 1.1 s for 5,000 polygons of a 2048² px scene); the same
-    polygons when the CRSs are equal.
-    """
-    source, target = CRS.from_user_input(src), CRS.from_user_input(dst)
-    if source == target or not geoms:
-        return geoms
-    from pyproj import Transformer
-
-    rings = [np.asarray(ring, np.float64) for g in geoms for ring in g["coordinates"]]
-    xy = np.concatenate(rings)
-    transformer = Transformer.from_crs(source.to_wkt(), target.to_wkt(), always_xy=True)
-    x, y = transformer.transform(xy[:, 0], xy[:, 1])
-    ends = np.cumsum([len(r) for r in rings])
-    mapped = [
-        list(zip(xs, ys, strict=True))
-        for xs, ys in zip(np.split(x, ends[:-1]), np.split(y, ends[:-1]), strict=True)
-    ]
-    out, k = [], 0
-    for geom in geoms:
-        n = len(geom["coordinates"])
-        out.append({"type": "Polygon", "coordinates": mapped[k : k + n]})
-        k += n
-    return out
-
-
-def areas(geoms: list[dict[str, Any]]) -> list[float]:
-    """Planar area of each polygon (exterior less holes), by the shoelace formula.
-
-    Each ring is shifted to its first vertex first, as GEOS does, so that metre coordinates
-    of millions keep their precision.
-    """
-    out = []
-    for geom in geoms:
-        total = 0.0
-        for i, ring in enumerate(geom["coordinates"]):
-            xy = np.asarray(ring, np.float64)
-            x, y = xy[:, 0] - xy[0, 0], xy[:, 1] - xy[0, 1]
-            ring_area = abs(float(np.dot(x[:-1], y[1:]) - np.dot(x[1:], y[:-1]))) / 2
-            total += ring_area if i == 0 else -ring_area
-        out.append(total)
-    return out
-
-
 def landslide_polygons(
     landslides: Path,
     probability: Path,
@@ -196,18 +133,18 @@ def find_polygons(
         tqdm(total=2 * ds.height, unit="row", desc="polygons", disable=not progress or None) as bar,
     ):
         stats = region_stats(ds, prob, strip_rows, bar.update)
-        geoms = list(landslide_shapes(ds))
+        rings = Rings.of(landslide_shapes(ds))
         bar.update(ds.height)
-        if not geoms:
+        if not len(rings):
             return Polygons([], 0, 0.0)
-        keys = first_pixels(geoms, ds.transform, ds.width)
-        means = [stats.mean(key) for key in keys]
-        area = areas(reproject(geoms, ds.crs, scene_utm(ds.crs, tuple(ds.bounds))))
+        keys = rings.first_pixels(ds.transform, ds.width)
+        means = stats.means(keys)
+        area = rings.reprojected(ds.crs, scene_utm(ds.crs, tuple(ds.bounds))).areas().tolist()
         kept = sorted(
             (k for k, a in enumerate(area) if a >= min_area_m2), key=lambda k: (-area[k], keys[k])
         )
         dropped = [a for a in area if a < min_area_m2]
-        lonlat = reproject([geoms[k] for k in kept], ds.crs, "EPSG:4326")
+        lonlat = rings.reprojected(ds.crs, "EPSG:4326").geojson(kept)
     features: list[dict[str, Any]] = [
         {
             "type": "Feature",

@@ -57,6 +57,15 @@ class RegionStats:
     total: np.ndarray
     """Sum of the probabilities of its pixels (float64)."""
 
+    def means(self, keys: np.ndarray) -> list[float]:
+        """Mean probability of the regions whose first pixels are ``keys``."""
+        i = np.searchsorted(self.first, keys)
+        if np.any(i >= self.first.size) or np.any(
+            self.first[np.minimum(i, self.first.size - 1)] != keys
+        ):
+            raise KeyError("a polygon without its region")  # a bug, not a user error
+        return (self.total[i] / self.count[i]).tolist()
+
     def mean(self, key: int) -> float:
         """Mean probability of the region whose first pixel is ``key``."""
         i = int(np.searchsorted(self.first, key))
