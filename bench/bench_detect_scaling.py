@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -100,21 +101,27 @@ def child(args: argparse.Namespace) -> None:
     from bench_detect import forward_seconds, scene_batch  # type: ignore[import-not-found]
 
     import slidewatch.inference.detect as detect_module
+    import slidewatch.inference.polygons as polygons_module
     from slidewatch.inference.detect import detect
     from slidewatch.inference.detection import DetectOptions
     from slidewatch.inference.engine import load_engine
 
-    predict_cpu = [0.0]  # CPU seconds of every thread of the process during the predict stage
-    write_rasters = detect_module._write_rasters
+    cpu: dict[str, float] = {}  # CPU seconds of every thread of the process, per stage
 
-    def timed(*a: object, **k: object) -> object:
-        start = time.process_time()
-        try:
-            return write_rasters(*a, **k)  # type: ignore[arg-type]
-        finally:
-            predict_cpu[0] = time.process_time() - start
+    def timed(module: Any, name: str, stage: str) -> None:
+        original = getattr(module, name)
 
-    detect_module._write_rasters = timed  # type: ignore[assignment]
+        def wrapper(*a: object, **k: object) -> object:
+            start = time.process_time()
+            try:
+                return original(*a, **k)
+            finally:
+                cpu[stage] = time.process_time() - start
+
+        setattr(module, name, wrapper)
+
+    timed(detect_module, "_write_rasters", "predict")  # the streaming stage runs inside it
+    timed(polygons_module, "find_polygons", "polygons")
     before, peak, stop = _rss_mib(), [0.0], threading.Event()
 
     def sample() -> None:
@@ -145,7 +152,8 @@ def child(args: argparse.Namespace) -> None:
         "windows": summary["scene"]["windows"], "polygons": summary["polygon_count"],
         "landslide_pixels": summary["landslide_pixels"], "rss_mib": rss,
         "before_mib": before, "detect_mib": peak[0] - before, "torch": torch_loaded,
-        "predict_cpu": predict_cpu[0], "raw_cpu_per_window": raw_cpu,
+        "predict_cpu": cpu["predict"], "polygons_cpu": cpu["polygons"],
+        "raw_cpu_per_window": raw_cpu,
     })  # fmt: skip
     (Path(args.out) / "bench.json").write_text(line + "\n", encoding="utf-8")
     print(line)  # fmt: skip
@@ -190,13 +198,16 @@ def scaling(tmp: Path, args: argparse.Namespace) -> dict:
             print(f"    {name:7s} {s:5d} {r['windows']:8d} {land:5.1f}"
                   f" {r['polygons']:9d} {t['predict']:8.2f} {t['cog']:4.2f} {t['polygons']:11.2f}"
                   f" {r['wall']:6.1f} {raw:5.1f} {raw / t['predict']:12.3f} {raw / r['wall']:10.3f}"
-                  f" {cpu_ratio(r):16.3f}  {r['rss_mib']:.0f} ({r['detect_mib']:.0f})",
+                  f" {cpu_ratio(r):16.3f} {r['polygons_cpu']:14.2f}  {r['rss_mib']:.0f}"
+                  f" ({r['detect_mib']:.0f})",
                   flush=True)  # fmt: skip
     for name in models:
         for a, b in itertools.pairwise(sizes):
             pa, pb = results[(name, a)], results[(name, b)]
             grow = pb["timings"]["polygons"] / max(pa["timings"]["polygons"], 1e-3)
-            print(f"    {name} {b}²/{a}²: polygons ×{grow:.2f} (goal <= 5); peak RSS "
+            grow_cpu = pb["polygons_cpu"] / max(pa["polygons_cpu"], 1e-3)
+            print(f"    {name} {b}²/{a}²: polygons ×{grow:.2f}, CPU time ×{grow_cpu:.2f} (goal "
+                  f"<= 5); peak RSS "
                   f"×{pb['rss_mib'] / pa['rss_mib']:.3f} (goal <= 1.15 for 4096/2048), "
                   f"detect's own ×{pb['detect_mib'] / max(pa['detect_mib'], 1):.2f}")  # fmt: skip
     print(f"    load after: {os.getloadavg()[0]:.2f}")
