@@ -25,6 +25,9 @@ class MonitorConfig:
     work_dir: str
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    engine_table: str | None = None
+    """The engine measurements the edge installed (``SLIDEWATCH_ENGINE_TABLE``), installed
+    again on Dask workers, which are other processes."""
 
 
 @dataclass(frozen=True)
