@@ -144,9 +144,9 @@ def child(args: argparse.Namespace) -> None:
     engine = load_engine(args.model, args.engine, args.device)
     batch = scene_batch(args.child, args.tile, args.batch_size)
     engine.predict(batch)
-    cpu = time.process_time()
+    cpu_start = time.process_time()
     raw = forward_seconds(engine, batch, RAW_WINDOWS) / RAW_WINDOWS
-    raw_cpu = (time.process_time() - cpu) / RAW_WINDOWS
+    raw_cpu = (time.process_time() - cpu_start) / RAW_WINDOWS
     line = json.dumps({
         "timings": summary["timings_s"], "wall": wall, "raw_per_window": raw,
         "windows": summary["scene"]["windows"], "polygons": summary["polygon_count"],
@@ -165,7 +165,9 @@ def run_child(script: str, scene: Path, model: Path, out: Path, args: argparse.N
            str(out), "--tile", str(args.tile), "--overlap", str(args.overlap), "--batch-size",
            str(args.batch_size), "--engine", args.engine, "--device", args.device,
            *extra]  # fmt: skip
-    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"the detect child failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
