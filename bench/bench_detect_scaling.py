@@ -188,7 +188,8 @@ def scaling(tmp: Path, args: argparse.Namespace) -> dict:
           f"{os.getloadavg()[0]:.2f}")  # fmt: skip
     print(
         "    mask    side  windows  land%  polygons  predict  cog  polygons_s  whole  "
-        "raw  predict/raw  whole/raw  RSS MiB (detect's own)"
+        "raw  predict/raw  whole/raw  CPU predict/raw  polygons CPU s  "
+        "RSS MiB (detect's own)"
     )
     results: dict = {}
     for name, model in models.items():
