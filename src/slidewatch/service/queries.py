@@ -19,6 +19,7 @@ from slidewatch.monitoring.archive import Archive, ProductNotFound
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.registry.counts import landslide_kinds, run_counts
 from slidewatch.monitoring.registry.tables import Detection, Landslide, Run
+from slidewatch.redact import redact
 from slidewatch.service.problems import NotFound
 from slidewatch.service.tiles import PRODUCT_KEYS, footprint, product_path
 
@@ -124,6 +125,8 @@ def run_summary(
     the ``archive``, the lon/lat bounds and zooms of its rasters for map clients."""
     data = run.to_dict()
     data["counts"] = counts
+    if data.get("reason"):  # a failure's reason may quote a source or database URL
+        data["reason"] = redact(data["reason"])
     stored = data.pop("products", {}) or {}
     products = sorted(stored)
     scene_ids, dates = scene_summary(run)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from slidewatch.monitoring.alerts.targets import TargetRules
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -24,8 +26,12 @@ class SmtpSettings:
     starttls: bool = False
 
 
-def post_webhook(url: str, payload: dict[str, Any], key: str, timeout_s: float) -> None:
-    """POST ``payload`` as JSON; any answer but 2xx raises."""
+def post_webhook(
+    url: str, payload: dict[str, Any], key: str, timeout_s: float, targets: TargetRules
+) -> None:
+    """POST ``payload`` as JSON; any answer but 2xx raises; a target inside the server's
+    network (after DNS resolution) raises ConfigError."""
+    targets.check_resolved(url)
     request = urllib.request.Request(
         url,
         data=json.dumps(payload).encode(),

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from slidewatch.monitoring.alerts.channels import SmtpSettings, post_webhook, send_email
+from slidewatch.monitoring.alerts.targets import TargetRules
 from slidewatch.monitoring.kinds import DeliveryState
 from slidewatch.monitoring.registry.tables import Alert, Delivery, utcnow
 
@@ -49,9 +50,9 @@ class RetryPolicy:
 Sender = Callable[[Delivery, dict[str, Any], str], None]
 
 
-def _senders(smtp: SmtpSettings, policy: RetryPolicy) -> dict[str, Sender]:
+def _senders(smtp: SmtpSettings, policy: RetryPolicy, targets: TargetRules) -> dict[str, Sender]:
     return {
-        "webhook": lambda d, p, k: post_webhook(d.target, p, k, policy.timeout_s),
+        "webhook": lambda d, p, k: post_webhook(d.target, p, k, policy.timeout_s, targets),
         "email": lambda d, p, k: send_email(d.target, p, k, smtp, policy.timeout_s),
     }
 
@@ -116,10 +117,12 @@ def deliver_pending(
     smtp: SmtpSettings | None = None,
     policy: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    targets: TargetRules | None = None,
 ) -> dict[str, int]:
-    """Send every due pending delivery; return counts by resulting state."""
+    """Send every due pending delivery; return counts by resulting state. ``targets``:
+    which webhook addresses may be reached (default: public ones only)."""
     policy = policy or RetryPolicy()
-    send = _senders(smtp or SmtpSettings(), policy)
+    send = _senders(smtp or SmtpSettings(), policy, targets or TargetRules())
     with registry.session() as s:
         ids = s.scalars(
             select(Delivery.id)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from slidewatch.monitoring.alerts.channels import SmtpSettings
 from slidewatch.monitoring.alerts.outbox import RetryPolicy
+from slidewatch.monitoring.alerts.targets import TargetRules
 from slidewatch.monitoring.imagery import Acquire, Found, RegisteredModel, Target
 from slidewatch.monitoring.kinds import RunState
 from slidewatch.monitoring.registry import Registry
@@ -25,6 +26,8 @@ class MonitorConfig:
     work_dir: str
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    targets: TargetRules = field(default_factory=TargetRules)
+    """Which webhook targets delivery may reach (checked again after DNS resolution)."""
     engine_table: str | None = None
     """The engine measurements the edge installed (``SLIDEWATCH_ENGINE_TABLE``), installed
     again on Dask workers, which are other processes."""

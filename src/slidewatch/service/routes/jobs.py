@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from slidewatch.redact import redact
 from slidewatch.service.auth import ReadAccess, WriteKey
 from slidewatch.service.state import service_of
 
@@ -20,6 +21,8 @@ def _with_links(status: dict[str, Any]) -> dict[str, Any]:
             {"href": f"{job}/results", "rel": "http://www.opengis.net/def/rel/ogc/1.0/results"}
         )
     public = {k: v for k, v in status.items() if k not in ("server_pid", "worker_pid")}
+    if isinstance(public.get("message"), str):  # a failure's reason may quote a source URL
+        public["message"] = redact(public["message"])
     return {**public, "links": links}
 
 
