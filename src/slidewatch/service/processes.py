@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from slidewatch.application.links import run_link
 from slidewatch.errors import ConfigError, unknown_name
 from slidewatch.monitoring.registry import Registry
 from slidewatch.service.job_files import write_status
@@ -215,7 +216,12 @@ class RunAoiProcess(Process):
         outcomes = run_queued(job.settings, asked.run_id, datetime.now(UTC))
         return {
             "runs": [
-                {**o.__dict__, "href": f"/runs/{o.run_id}" if o.run_id is not None else None}
+                {
+                    **o.__dict__,
+                    "href": None
+                    if o.run_id is None
+                    else run_link(job.settings.public_url, o.run_id),
+                }
                 for o in outcomes
             ]
         }

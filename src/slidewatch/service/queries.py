@@ -15,11 +15,13 @@ from typing import Any
 from fastapi import Response
 from sqlalchemy import Text, cast, select
 
+from slidewatch.application.links import map_link, product_link, public_link, run_link
 from slidewatch.monitoring.archive import Archive, ProductNotFound
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.registry.counts import landslide_kinds, run_counts
 from slidewatch.monitoring.registry.tables import Detection, Landslide, Run
 from slidewatch.service.problems import NotFound
+from slidewatch.service.public import hide_paths
 from slidewatch.service.tiles import PRODUCT_KEYS, footprint, product_path
 
 BBox = tuple[float, float, float, float]
@@ -110,29 +112,38 @@ def changes(registry: Registry, run_id: int) -> dict[str, Any]:
     return collection
 
 
-def with_counts(registry: Registry, runs: Sequence[Run], archive: Archive | None) -> list[Any]:
+def with_counts(
+    registry: Registry, runs: Sequence[Run], archive: Archive | None, base: str = "",
+    roots: Sequence[str] = (),
+) -> list[Any]:  # fmt: skip
     """:func:`run_summary` of each run with its landslide counts (one query for all)."""
     counts = run_counts(registry, [r.id for r in runs])
-    return [run_summary(r, archive, counts[r.id]) for r in runs]
+    return [run_summary(r, archive, counts[r.id], base, roots) for r in runs]
 
 
 def run_summary(
-    run: Run, archive: Archive | None = None, counts: dict[str, int] | None = None
-) -> dict[str, Any]:
-    """A run as the API shows it: the registry's fields, product names (never paths), links,
-    ``counts`` (landslides per change kind, :mod:`slidewatch.monitoring.registry.counts`) and, given
-    the ``archive``, the lon/lat bounds and zooms of its rasters for map clients."""
-    data = run.to_dict()
+    run: Run, archive: Archive | None = None, counts: dict[str, int] | None = None,
+    base: str = "", roots: Sequence[str] = (),
+) -> dict[str, Any]:  # fmt: skip
+    """A run as the API shows it: the registry's fields, product names (never paths), links
+    (URLs under ``base``, the public URL, :mod:`slidewatch.application.links`), ``counts``
+    (landslides per change kind, :mod:`slidewatch.monitoring.registry.counts`) and, given
+    the ``archive``, the lon/lat bounds and zooms of its rasters for map clients. Server
+    paths in its text (a failed run's reason) are hidden (:mod:`slidewatch.service.public`)."""
+    data = hide_paths(run.to_dict(), roots)
     data["counts"] = counts
-    stored = data.pop("products", {}) or {}
-    products = sorted(stored)
+    stored = run.products or {}
+    data.pop("products", None)
+    products = sorted(k for k, v in stored.items() if isinstance(v, str))
     scene_ids, dates = scene_summary(run)
     data.update(products=products, scene_ids=scene_ids, scene_dates=dates)
     data["links"] = {
-        "self": f"/runs/{run.id}",
-        "detections": f"/runs/{run.id}/detections",
-        "changes": f"/runs/{run.id}/changes",
-        "tiles": f"/tiles/{run.id}/{{layer}}/{{z}}/{{x}}/{{y}}.png",
+        "self": run_link(base, run.id),
+        "detections": run_link(base, run.id, "detections"),
+        "changes": run_link(base, run.id, "changes"),
+        "tiles": public_link(base, f"/tiles/{run.id}/{{layer}}/{{z}}/{{x}}/{{y}}.png"),
+        "map": map_link(base, run.aoi.name, run.id),
+        "products": {name: product_link(base, run.id, name) for name in products},
     }
     data["layers"] = [n for n, keys in PRODUCT_KEYS.items() if any(k in stored for k in keys)]
     data.update(bounds=None, minzoom=None, maxzoom=None)
