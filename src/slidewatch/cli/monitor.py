@@ -1,4 +1,4 @@
-"""``slidewatch monitor``: areas watched on a schedule (add, list, run-once, history)."""
+"""``slidewatch monitor``: areas watched on a schedule (add, list, run-once, history, review)."""
 
 from __future__ import annotations
 
@@ -244,3 +244,31 @@ def resume(name: str, settings: Any) -> None:
     with _registry(settings) as registry:
         registry.update_aoi(name, active=True)
     click.echo(f"resumed AOI {name}")
+
+
+@monitor.command()
+@click.argument("landslide_id", metavar="ID", type=int)
+@click.option("--verdict", required=True, type=click.Choice(["confirmed", "rejected"]),
+              help="Whether the landslide is real (confirmed) or wrong (rejected).")  # fmt: skip
+@click.option("--note", default=None, help="Why (kept with the verdict).")
+@click.option("--reviewer", default=None, metavar="NAME",
+              help="Who reviews (default: cli:<login name>).")  # fmt: skip
+@home_options
+def review(landslide_id: int, verdict: str, note: str | None, reviewer: str | None,
+           settings: Any) -> None:  # fmt: skip
+    """Mark landslide ID confirmed or rejected; the last verdict wins, all are kept.
+
+    A rejected landslide is not alerted again unless it grows well past its area then
+    (the factor: docs/monitoring.md).
+    """
+    import getpass
+
+    from slidewatch.application.review import ReviewRequest, parse_verdict, review_landslide
+
+    who = reviewer or f"cli:{getpass.getuser()}"
+    request = ReviewRequest(landslide_id, parse_verdict(verdict), who, note)
+    with _registry(settings) as registry:
+        result = review_landslide(registry, request)
+    click.echo(f"landslide {result.landslide_id}: {result.verdict} by {result.reviewer} "
+               f"at {result.reviewed_at:%Y-%m-%d %H:%M}Z; confidence now {result.confidence} "
+               f"({result.reviews} verdict{'s' if result.reviews != 1 else ''})")  # fmt: skip
