@@ -58,9 +58,18 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 def _include_routers(app: FastAPI, settings: ServiceSettings) -> None:
     from slidewatch.service.auth import ReadAccess, WriteKey
     from slidewatch.service.labeling import LabelDatasets, labeling_router
-    from slidewatch.service.routes import aois, health, jobs, page, processes, runs, tiles
+    from slidewatch.service.routes import (
+        aois,
+        health,
+        jobs,
+        landslides,
+        page,
+        processes,
+        runs,
+        tiles,
+    )
 
-    for module in (health, aois, runs, tiles, processes, jobs, page):
+    for module in (health, aois, runs, landslides, tiles, processes, jobs, page):
         app.include_router(module.router)
     datasets = LabelDatasets(lambda: settings.label_datasets, models=settings.label_models)
     # the labeling router's saves and skips need a key like every write here

@@ -19,7 +19,7 @@ from slidewatch.application.links import map_link, product_link, public_link, ru
 from slidewatch.monitoring.archive import Archive, ProductNotFound
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.registry.counts import landslide_kinds, run_counts
-from slidewatch.monitoring.registry.tables import Detection, Landslide, Run
+from slidewatch.monitoring.registry.tables import Alert, Detection, Landslide, Run
 from slidewatch.service.problems import NotFound
 from slidewatch.service.public import hide_paths
 from slidewatch.service.tiles import PRODUCT_KEYS, footprint, product_path
@@ -67,7 +67,7 @@ def detections(
     query = (
         select(Detection.id, Detection.landslide_id, cast(Detection.geometry, Text),
                Detection.area_m2, Detection.mean_probability, Landslide.first_seen,
-               Landslide.last_seen)
+               Landslide.last_seen, Landslide.confidence, Landslide.looks)
         .join(Landslide, Landslide.id == Detection.landslide_id)
         .where(Detection.run_id == run_id, Detection.area_m2 >= min_area_m2)
         .order_by(Detection.id)
@@ -79,7 +79,9 @@ def detections(
     common = f',"run_id":{run_id},"acquisition_date":{json.dumps(run.acquisition_date)}}}}}'
     parts = []
     with registry.session() as session:
-        for det_id, slide_id, geometry, area, prob, first, last in session.execute(query):
+        for det_id, slide_id, geometry, area, prob, first, last, sure, looks in session.execute(
+            query
+        ):
             kind = kinds.get(slide_id)
             if box is not None and not _overlaps(_bounds(json.loads(geometry)), box):  # type: ignore[arg-type]
                 continue
@@ -87,7 +89,9 @@ def detections(
                 f'{{"type":"Feature","id":{det_id},"geometry":{geometry},"properties":'
                 f'{{"id":{det_id},"landslide_id":{slide_id},"area_m2":{_number(area)},'
                 f'"mean_probability":{_number(prob)},"first_seen":{json.dumps(first)},'
-                f'"last_seen":{json.dumps(last)},"change":{json.dumps(kind)}{common}'
+                f'"last_seen":{json.dumps(last)},"change":{json.dumps(kind)},'
+                f'"confidence":{json.dumps(str(sure) if sure else None)},"looks":{int(looks or 0)}'
+                f"{common}"
             )
             if limit is not None and len(parts) >= limit:
                 break
@@ -155,6 +159,42 @@ def run_summary(
             except (NotFound, ProductNotFound):
                 continue
     return data
+
+
+def alert_list(
+    registry: Registry, alerts: Sequence[Alert], base: str = "", roots: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Alert events as ``GET /alerts`` shows them: the event (kind, confidence when sent),
+    when the ground was seen (the run's acquisition date, not when the row was written), the
+    landslide's area and confidence now (a review changes it), each delivery with its last
+    error, links (the run, the landslide, the map), the payload with server paths hidden."""
+    run_ids = {a.run_id for a in alerts}
+    slide_ids = {a.landslide_id for a in alerts}
+    with registry.session() as session:
+        dates = dict(
+            session.execute(select(Run.id, Run.acquisition_date).where(Run.id.in_(run_ids))).all()
+        )
+        slides = {i: (area, sure) for i, area, sure in session.execute(
+            select(Landslide.id, Landslide.area_m2, Landslide.confidence)
+            .where(Landslide.id.in_(slide_ids)))}  # fmt: skip
+    out = []
+    for a in alerts:
+        area, now = slides.get(a.landslide_id, (None, None))
+        out.append({
+            "id": a.id, "event_id": a.event_id, "aoi_id": a.aoi_id, "run_id": a.run_id,
+            "landslide_id": a.landslide_id, "kind": a.kind, "confidence": a.confidence,
+            "acquisition_date": dates.get(a.run_id), "area_m2": area,
+            "landslide_confidence": now, "created_at": a.created_at.isoformat(),
+            "payload": hide_paths(a.payload, roots),
+            "deliveries": [
+                {"channel": d.channel, "state": d.state, "attempts": d.attempts,
+                 "last_error": hide_paths(d.last_error, roots), "last_status": d.last_status}
+                for d in a.deliveries
+            ],
+            "links": {"run": run_link(base, a.run_id),
+                      "landslide": public_link(base, f"/landslides/{a.landslide_id}")},
+        })  # fmt: skip
+    return out
 
 
 def geojson_response(content: dict[str, Any] | str) -> Response:

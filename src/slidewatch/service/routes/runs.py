@@ -13,7 +13,7 @@ from slidewatch.service import queries
 from slidewatch.service.auth import ReadAccess
 from slidewatch.service.problems import NotFound
 from slidewatch.service.products import product_response
-from slidewatch.service.public import hide_paths, server_roots
+from slidewatch.service.public import server_roots
 from slidewatch.service.state import service_of
 
 router = APIRouter(tags=["runs"], dependencies=[ReadAccess])
@@ -89,7 +89,12 @@ def run_changes(request: Request, run_id: int) -> Any:
     return queries.geojson_response(queries.changes(service_of(request).registry, run_id))
 
 
-@router.get("/alerts", tags=["alerts"], summary="Alerts since a time (default: 30 days)")
+@router.get(
+    "/alerts",
+    tags=["alerts"],
+    summary="Alert events since a time (default: 30 days), oldest first: kind, confidence, "
+    "the acquisition date, the landslide's area and confidence now, deliveries",
+)
 def alerts(
     request: Request,
     since: Annotated[datetime | None, Query(description="ISO 8601 time")] = None,
@@ -104,12 +109,4 @@ def alerts(
         found = registry.alerts_since(start, aoi)
     except RegistryError as exc:
         raise NotFound(str(exc)) from None
-    return [
-        {
-            "id": a.id, "aoi_id": a.aoi_id, "run_id": a.run_id, "landslide_id": a.landslide_id,
-            "created_at": a.created_at.isoformat(), "payload": hide_paths(a.payload, roots),
-            "deliveries": [{"channel": d.channel, "state": d.state, "attempts": d.attempts}
-                           for d in a.deliveries],
-        }
-        for a in found
-    ]  # fmt: skip
+    return queries.alert_list(registry, found, service.settings.public_url, roots)
