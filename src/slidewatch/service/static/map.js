@@ -94,16 +94,17 @@ function addOverlayLayers() {
   // Landslides are small: a coarse tile pyramid and a thin buffer keep 10,000 polygons cheap.
   map.addSource("detections", { type: "geojson", data: EMPTY, maxzoom: 15, buffer: 16,
     tolerance: 0.5 });
+  // possible: a dashed white halo; confirmed: a solid one. Drawn under the fill, so only
+  // their outer half shows and every landslide's inside keeps its colour, however small.
+  map.addLayer({ id: "detections-possible", type: "line", source: "detections",
+    filter: ["==", ["get", "confidence"], "possible"],
+    paint: { "line-width": 3, "line-color": "#ffffff", "line-dasharray": [1.5, 1] } });
+  map.addLayer({ id: "detections-confirmed", type: "line", source: "detections",
+    filter: ["==", ["get", "confidence"], "confirmed"],
+    paint: { "line-width": 3, "line-color": "#ffffff" } });
   map.addLayer({ id: "detections-fill", type: "fill", source: "detections",
     paint: { "fill-color": ["match", ["get", "confidence"], "rejected", REJECTED, LANDSLIDE],
       "fill-opacity": 1.0 } });
-  // possible: a dashed white outline; confirmed: a solid white one
-  map.addLayer({ id: "detections-possible", type: "line", source: "detections",
-    filter: ["==", ["get", "confidence"], "possible"],
-    paint: { "line-width": 1.5, "line-color": "#ffffff", "line-dasharray": [2, 1.5] } });
-  map.addLayer({ id: "detections-confirmed", type: "line", source: "detections",
-    filter: ["==", ["get", "confidence"], "confirmed"],
-    paint: { "line-width": 1.5, "line-color": "#ffffff" } });
   map.addLayer({ id: "detections-change", type: "line", source: "detections",
     filter: ["in", ["get", "change"], ["literal", ["new", "grown"]]],
     paint: { "line-width": 3, "line-offset": -1.5,
@@ -112,7 +113,7 @@ function addOverlayLayers() {
     paint: { "line-color": "#ffffff", "line-width": 2, "line-dasharray": [2, 2] } });
 }
 
-const DETECTION_LAYERS = ["detections-fill", "detections-possible", "detections-confirmed",
+const DETECTION_LAYERS = ["detections-possible", "detections-confirmed", "detections-fill",
   "detections-change"];
 
 function setRaster(id, layer, run, before, visible) {
@@ -163,9 +164,10 @@ async function showRun(index) {
   document.body.dataset.state = "loading";
   $("run-label").textContent =
     run ? `${run.acquisition_date || "?"} (#${run.id}, ${index + 1}/${state.runs.length})` : "none";
-  setRaster("rgb", "rgb", run, "detections-fill", $("show-rgb").checked);
-  setRaster("change", "change", run, "detections-fill", $("show-change").checked);
-  setRaster("probability", "probability", run, "detections-fill", $("show-probability").checked);
+  const below = "detections-possible";  // the lowest of the landslide layers
+  setRaster("rgb", "rgb", run, below, $("show-rgb").checked);
+  setRaster("change", "change", run, below, $("show-change").checked);
+  setRaster("probability", "probability", run, below, $("show-probability").checked);
   showDownloads(run);
   const detections = run ? await getJSON(`/runs/${run.id}/detections`) : EMPTY;
   if (state.run !== run) return;  // the slider moved on meanwhile
@@ -233,7 +235,7 @@ function renderAlerts() {
 function renderRuns() {
   const list = $("runs");
   list.replaceChildren();
-  state.allRuns.forEach((run) => {
+  state.allRuns.slice().sort((a, b) => b.id - a.id).forEach((run) => {
     const item = document.createElement("li");
     item.className = `run ${run.state}`;
     item.dataset.runId = String(run.id);
@@ -271,6 +273,8 @@ async function selectAoi(name, runId) {
 }
 
 function showOverview() {
+  if (state.popup) state.popup.remove();
+  state.landslide = null;
   state.aoi = null;
   state.run = null;
   state.runs = [];
