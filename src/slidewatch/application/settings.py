@@ -111,7 +111,8 @@ class HomeSettings(BaseSettings):
 
         layout = self.layout.created()
         return MonitorConfig(db_url=layout.registry_url, storage=layout.storage,
-                             work_dir=str(layout.work_dir), smtp=self.smtp)  # fmt: skip
+                             work_dir=str(layout.work_dir), smtp=self.smtp,
+                             public_url=self.public_url)  # fmt: skip
 
     def source_options(self, name: str) -> dict[str, Any]:
         """The options of the configured source ``name``; ``default`` may be unconfigured."""

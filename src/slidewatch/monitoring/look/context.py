@@ -25,6 +25,9 @@ class MonitorConfig:
     work_dir: str
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    public_url: str = ""
+    """The base URL under which ``serve`` is reached: alert links are absolute under it
+    (``SLIDEWATCH_PUBLIC_URL``); empty: relative paths."""
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ class PreviousRun:
     acquisition_date: str | None
     landslides_url: str
     """Its archived ``landslides.tif``."""
+    ndvi_url: str | None = None
+    """Its archived ``ndvi.tif`` (runs before 0003 have none)."""
 
     def summary(self) -> dict[str, Any]:
         """``{"id", "date"}``: how run stats and alert payloads name it."""

@@ -54,6 +54,7 @@ class AlertRecord:
     id: int
     event_id: str
     run_id: int
+    landslide_id: int
     kind: AlertKind
     confidence: Confidence
     acquisition_date: str | None
@@ -103,6 +104,25 @@ def _delivery(d: Any) -> DeliveryRecord:
                           d.last_error, d.last_status, d.delivered_at)  # fmt: skip
 
 
+def _alert_record(a: Any, day: str | None) -> AlertRecord:
+    return AlertRecord(a.id, a.event_id, a.run_id, a.landslide_id, a.kind, a.confidence, day,
+                       a.created_at, tuple(_delivery(d) for d in a.deliveries))  # fmt: skip
+
+
+def alerts_of(registry: Any, aoi_id: int, limit: int = 50) -> list[AlertRecord]:
+    """The AOI's alerts, newest acquisition first, with their deliveries (targets masked)."""
+    with registry.session() as s:
+        rows = s.execute(
+            select(Alert, Run.acquisition_date)
+            .join(Run, Run.id == Alert.run_id)
+            .where(Alert.aoi_id == aoi_id)
+            .options(selectinload(Alert.deliveries))
+            .order_by(Run.acquisition_date.desc(), Alert.id.desc())
+            .limit(limit)
+        ).all()
+        return [_alert_record(a, day) for a, day in rows]
+
+
 def landslide_detail(registry: Any, landslide_id: int) -> LandslideDetail:
     """Landslide ``landslide_id``; ``RegistryError`` (404) if there is none."""
     with registry.session() as s:
@@ -127,9 +147,7 @@ def landslide_detail(registry: Any, landslide_id: int) -> LandslideDetail:
             reviews=tuple(ReviewRecord(r.verdict, r.note, r.reviewer, r.created_at)
                           for r in row.reviews),
             alerts=tuple(
-                AlertRecord(a.id, a.event_id, a.run_id, a.kind, a.confidence, day,
-                            a.created_at, tuple(_delivery(d) for d in a.deliveries))
-                for a, day in alerts
+                _alert_record(a, day) for a, day in alerts
             ),
         )  # fmt: skip
 
