@@ -17,7 +17,7 @@ from tests.service.conftest import LiveServer, settings_for
 from tests.service.pipeline_fixture import AOI_NAME, Fixture
 from tests.service.test_api import tile_over
 
-from slidewatch.application.links import map_link, product_link, public_link
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.monitoring.registry import Registry
 from slidewatch.service.app import create_app
 from slidewatch.service.products import byte_range
@@ -156,14 +156,13 @@ def test_links_are_absolute_under_the_public_url(monitored: Fixture) -> None:
     assert json.dumps(run).count("https://") == json.dumps(run).count(base)
 
 
-def test_link_building_and_path_hiding() -> None:
-    assert public_link("", "/runs/3") == "/runs/3"
-    assert public_link("https://x.org/sw/", "/runs/3") == "https://x.org/sw/runs/3"
-    assert product_link("", 3, "change.tif") == "/runs/3/products/change.tif"
-    assert map_link("https://x.org", "hills", 3, 7) == "https://x.org/?aoi=hills&run=3&landslide=7"
-    assert map_link("", "a b") == "/?aoi=a+b"
-    with pytest.raises(ValueError):
-        public_link("", "runs/3")
+def test_links_and_path_hiding() -> None:
+    assert Links("").url("/runs/3") == "/runs/3"
+    assert Links("https://x.org/sw/").url("/runs/3") == "https://x.org/sw/runs/3"
+    assert Links("").product(3, "change.tif") == "/runs/3/products/change.tif"
+    assert Links("https://x.org").map_view("hills", 3, 7) == (
+        "https://x.org/?aoi=hills&run=3&landslide=7"
+    )
     text = "cannot open /srv/home/archive/hills/2023-03-06/rgb.tif (see GET /runs/{id} or /runs/3)"
     assert hide_text(text, ["/srv/home/archive", "/srv/home"]) == (
         "cannot open hills/2023-03-06/rgb.tif (see GET /runs/{id} or /runs/3)"

@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from slidewatch.application.links import run_link
 from slidewatch.errors import ConfigError, unknown_name
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.monitoring.registry import Registry
 from slidewatch.service.job_files import write_status
 from slidewatch.service.problems import NotFound
@@ -220,7 +220,7 @@ class RunAoiProcess(Process):
                     **o.__dict__,
                     "href": None
                     if o.run_id is None
-                    else run_link(job.settings.public_url, o.run_id),
+                    else Links(job.settings.public_url).url(f"/runs/{o.run_id}"),
                 }
                 for o in outcomes
             ]

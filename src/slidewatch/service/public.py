@@ -1,6 +1,6 @@
 """What the service shows of itself: never a path of the server's disk.
 
-Routes build links with :mod:`slidewatch.application.links` (URLs under the one
+Routes build links with :class:`~slidewatch.monitoring.alerts.payload.Links` (URLs under the one
 ``public_url``); what comes from below as text (a failed run's reason, a job's message or
 results, an alert's payload) passes through :func:`hide_paths` on its way out, which writes a
 file under the home, archive, work, jobs or models folder relative to that folder and any other

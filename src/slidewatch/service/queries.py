@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Response
 from sqlalchemy import Text, cast, select
 
-from slidewatch.application.links import map_link, product_link, public_link, run_link
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.monitoring.archive import Archive, ProductNotFound
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.registry.counts import landslide_kinds, run_counts
@@ -130,8 +130,8 @@ def run_summary(
     base: str = "", roots: Sequence[str] = (),
 ) -> dict[str, Any]:  # fmt: skip
     """A run as the API shows it: the registry's fields, product names (never paths), links
-    (URLs under ``base``, the public URL, :mod:`slidewatch.application.links`), ``counts``
-    (landslides per change kind, :mod:`slidewatch.monitoring.registry.counts`) and, given
+    (URLs under ``base``, the public URL, by the alerts' ``Links``), ``counts`` (landslides
+    per change kind, :mod:`slidewatch.monitoring.registry.counts`) and, given
     the ``archive``, the lon/lat bounds and zooms of its rasters for map clients. Server
     paths in its text (a failed run's reason) are hidden (:mod:`slidewatch.service.public`)."""
     data = hide_paths(run.to_dict(), roots)
@@ -141,13 +141,14 @@ def run_summary(
     products = sorted(k for k, v in stored.items() if isinstance(v, str))
     scene_ids, dates = scene_summary(run)
     data.update(products=products, scene_ids=scene_ids, scene_dates=dates)
+    links = Links(base)
     data["links"] = {
-        "self": run_link(base, run.id),
-        "detections": run_link(base, run.id, "detections"),
-        "changes": run_link(base, run.id, "changes"),
-        "tiles": public_link(base, f"/tiles/{run.id}/{{layer}}/{{z}}/{{x}}/{{y}}.png"),
-        "map": map_link(base, run.aoi.name, run.id),
-        "products": {name: product_link(base, run.id, name) for name in products},
+        "self": links.url(f"/runs/{run.id}"),
+        "detections": links.url(f"/runs/{run.id}/detections"),
+        "changes": links.url(f"/runs/{run.id}/changes"),
+        "tiles": links.url(f"/tiles/{run.id}/{{layer}}/{{z}}/{{x}}/{{y}}.png"),
+        "map": links.map_view(run.aoi.name, run.id),
+        "products": {name: links.product(run.id, name) for name in products},
     }
     data["layers"] = [n for n, keys in PRODUCT_KEYS.items() if any(k in stored for k in keys)]
     data.update(bounds=None, minzoom=None, maxzoom=None)
@@ -168,6 +169,7 @@ def alert_list(
     when the ground was seen (the run's acquisition date, not when the row was written), the
     landslide's area and confidence now (a review changes it), each delivery with its last
     error, links (the run, the landslide, the map), the payload with server paths hidden."""
+    links = Links(base)
     run_ids = {a.run_id for a in alerts}
     slide_ids = {a.landslide_id for a in alerts}
     with registry.session() as session:
@@ -191,8 +193,8 @@ def alert_list(
                  "last_error": hide_paths(d.last_error, roots), "last_status": d.last_status}
                 for d in a.deliveries
             ],
-            "links": {"run": run_link(base, a.run_id),
-                      "landslide": public_link(base, f"/landslides/{a.landslide_id}")},
+            "links": {"run": links.url(f"/runs/{a.run_id}"),
+                      "landslide": links.landslide(a.landslide_id)},
         })  # fmt: skip
     return out
 

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from slidewatch.application.aois import AOI_DEFAULTS
-from slidewatch.application.links import public_link
 from slidewatch.errors import RegistryError
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.service.auth import ReadAccess, WriteKey
 from slidewatch.service.geometry import check_limits
 from slidewatch.service.problems import Conflict, NotFound
@@ -158,5 +158,5 @@ def run_now(request: Request, name: str) -> JSONResponse:
     process = service.jobs.processes[RunAoiProcess.id]
     job = service.jobs.submit(process, {"aoi": name, "run_id": run.id})
     (body,) = with_counts(service.registry, [run], None, service.settings.public_url)
-    body["links"]["job"] = public_link(service.settings.public_url, f"/jobs/{job['jobID']}")
+    body["links"]["job"] = Links(service.settings.public_url).url(f"/jobs/{job['jobID']}")
     return JSONResponse(body, status_code=202, headers={"Location": f"/runs/{run.id}"})

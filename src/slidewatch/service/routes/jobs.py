@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from slidewatch.application.links import public_link
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.service.auth import ReadAccess, WriteKey
 from slidewatch.service.public import hide_paths, server_roots
 from slidewatch.service.state import ServiceState, service_of
@@ -18,7 +18,7 @@ router = APIRouter(tags=["jobs"])
 
 
 def _with_links(service: ServiceState, status: dict[str, Any]) -> dict[str, Any]:
-    job = public_link(service.settings.public_url, f"/jobs/{status['jobID']}")
+    job = Links(service.settings.public_url).url(f"/jobs/{status['jobID']}")
     links = [{"href": job, "rel": "self", "type": "application/json"}]
     if status.get("status") == "successful":
         links.append(
@@ -32,7 +32,7 @@ def _with_links(service: ServiceState, status: dict[str, Any]) -> dict[str, Any]
 def jobs(request: Request) -> dict[str, Any]:
     service = service_of(request)
     found = service.jobs.list()
-    own = public_link(service.settings.public_url, "/jobs")
+    own = Links(service.settings.public_url).url("/jobs")
     return {
         "jobs": [_with_links(service, s) for s in found],
         "links": [{"href": own, "rel": "self"}],

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from slidewatch.application.links import map_link, public_link, run_link
 from slidewatch.application.review import (
     MAX_NOTE_CHARS,
     LandslideDetail,
@@ -23,6 +22,7 @@ from slidewatch.application.review import (
     parse_verdict,
     review_landslide,
 )
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.service.auth import KeyName, ReadAccess
 from slidewatch.service.problems import NotFound
 from slidewatch.service.public import hide_paths, server_roots
@@ -48,21 +48,22 @@ def _id(landslide_id: int) -> int:
 
 def detail_json(detail: LandslideDetail, base: str, roots: tuple[str, ...]) -> dict[str, Any]:
     """The landslide as the API shows it: its record, the verdict in force, links."""
+    links = Links(base)
     data = hide_paths(asdict(detail), roots)
     data["verdict"] = detail.verdict
     for review in data["reviews"]:
         review["at"] = review["at"].isoformat()
     for alert in data["alerts"]:
         alert["created_at"] = alert["created_at"].isoformat()
-        alert["links"] = {"run": run_link(base, alert["run_id"])}
+        alert["links"] = {"run": links.url(f"/runs/{alert['run_id']}")}
         for delivery in alert["deliveries"]:
             at = delivery["delivered_at"]
             delivery["delivered_at"] = at.isoformat() if at is not None else None
     data["links"] = {
-        "self": public_link(base, f"/landslides/{detail.id}"),
-        "review": public_link(base, f"/landslides/{detail.id}/review"),
-        "map": map_link(base, detail.aoi, detail.last_run_id, detail.id),
-        "last_run": run_link(base, detail.last_run_id),
+        "self": links.landslide(detail.id),
+        "review": links.url(f"/landslides/{detail.id}/review"),
+        "map": links.map_view(detail.aoi, detail.last_run_id, detail.id),
+        "last_run": links.url(f"/runs/{detail.last_run_id}"),
     }
     return data
 
