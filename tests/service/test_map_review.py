@@ -101,6 +101,12 @@ def test_alert_click_review_and_see_it_change(
     # the alert list: acquisition date, kind, confidence, area; newest first
     items = tab.locator("#alerts li")
     assert items.count() >= 1
+    order = tab.evaluate("""() => [
+        {id: 1, acquisition_date: '2023-03-01', area_m2: 9000},
+        {id: 2, acquisition_date: '2023-03-06', area_m2: 100},
+        {id: 3, acquisition_date: '2023-03-06', area_m2: 5000},
+        {id: 4, acquisition_date: null, area_m2: 1}].sort(slidewatch.alertOrder).map(a => a.id)""")
+    assert order == [3, 2, 1, 4]  # newest acquisition first, then the largest
     first = items.nth(0).inner_text()
     assert DATES[1] in first and "new" in first and "possible" in first and "m²" in first
     # downloads: one link per product, each one opens

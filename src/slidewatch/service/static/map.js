@@ -487,4 +487,4 @@ const ready = new Promise((resolve) => map.on("load", resolve)).then(async () =>
   }
 });
 
-window.slidewatch = { map, state, ready, showRun, openLandslide, selectAoi };
+window.slidewatch = { map, state, ready, showRun, openLandslide, selectAoi, alertOrder };
