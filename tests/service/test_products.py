@@ -16,6 +16,7 @@ from PIL import Image
 from tests.service.conftest import LiveServer, settings_for
 from tests.service.pipeline_fixture import AOI_NAME, Fixture
 from tests.service.test_api import tile_over
+from tests.service.test_remote_archive import remote  # noqa: F401  (a fixture)
 
 from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.monitoring.registry import Registry
@@ -99,13 +100,13 @@ def test_gdal_reads_the_cog_through_vsicurl(live: LiveServer, monitored: Fixture
     env = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", "GDAL_HTTP_MAX_RETRY": "0",
            "CPL_VSIL_CURL_USE_HEAD": "NO", "VSI_CACHE": "FALSE"}  # fmt: skip
     url = f"/vsicurl/{live.url}/runs/{run_id}/products/probability.tif"
-    with rasterio.Env(**env), rasterio.open(url) as remote, rasterio.open(local) as src:
-        assert remote.profile["blockxsize"] == src.profile["blockxsize"]
-        assert remote.overviews(1) == src.overviews(1)
+    with rasterio.Env(**env), rasterio.open(url) as served, rasterio.open(local) as src:
+        assert served.profile["blockxsize"] == src.profile["blockxsize"]
+        assert served.overviews(1) == src.overviews(1)
         window = rasterio.windows.Window(3, 5, 40, 30)
-        np.testing.assert_array_equal(remote.read(1, window=window), src.read(1, window=window))
+        np.testing.assert_array_equal(served.read(1, window=window), src.read(1, window=window))
         np.testing.assert_array_equal(
-            remote.read(1, out_shape=(8, 8)), src.read(1, out_shape=(8, 8))
+            served.read(1, out_shape=(8, 8)), src.read(1, out_shape=(8, 8))
         )
 
 
@@ -168,3 +169,34 @@ def test_links_and_path_hiding() -> None:
         "cannot open hills/2023-03-06/rgb.tif (see GET /runs/{id} or /runs/3)"
     )
     assert hide_text("no catalogue at /data/x/catalog.json") == "no catalogue at catalog.json"
+
+
+def test_products_from_a_memory_archive(
+    monitored: Fixture, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """An fsspec archive: the range asked read by itself, the whole file streamed, 416 past
+    the end."""
+    import asyncio
+
+    import httpx
+
+    storage, db_url, _ = request.getfixturevalue("remote")
+    app = create_app(settings_for(monitored, home=tmp_path, db_url=db_url, storage=storage))
+    run_id = monitored.run_ids[1]
+    data = Path(_stored(monitored, run_id)["probability.tif"]).read_bytes()
+    url = f"/runs/{run_id}/products/probability.tif"
+
+    async def go() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+            asks = [{}, {"Range": "bytes=10-19"}, {"Range": "bytes=-5"},
+                    {"Range": f"bytes={len(data)}-"}]  # fmt: skip
+            return [await client.get(url, headers=h) for h in asks]
+
+    whole, part, tail, past = asyncio.run(go())
+    assert whole.status_code == 200 and whole.content == data
+    assert whole.headers["content-type"] == COG and whole.headers["accept-ranges"] == "bytes"
+    assert part.status_code == 206 and part.content == data[10:20]
+    assert part.headers["content-range"] == f"bytes 10-19/{len(data)}"
+    assert tail.status_code == 206 and tail.content == data[-5:]
+    assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{len(data)}"
