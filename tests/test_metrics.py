@@ -115,7 +115,7 @@ def test_one_threshold_rule_at_p_equal_t() -> None:
 
 
 def test_evaluate_and_the_figure_use_the_same_rule() -> None:
-    from slidewatch.training.evaluate import Accumulator
+    from slidewatch.training.accumulator import Accumulator
 
     acc = Accumulator()
     acc.add(np.full((1, 2, 2), 0.5), np.ones((1, 2, 2), np.int64), 0.5)

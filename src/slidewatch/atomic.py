@@ -1,4 +1,5 @@
-"""Atomic output files: written under a temporary name in the same folder, then renamed.
+"""Atomic output files and folders: written under a temporary name in the same folder, then
+renamed.
 
 A crash or an error never leaves a partial file under the final name. Temporary files get
 the usual permissions (``0666 & ~umask``) rather than ``mkstemp``'s private ``0600``.
@@ -9,6 +10,8 @@ Writers whose library picks the format from the file name pass a ``suffix`` (``"
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,3 +46,24 @@ def write_text_atomic(path: Path, text: str, suffix: str = ".tmp") -> Path:
     with atomic_output(Path(path), suffix) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+@contextmanager
+def atomic_folder(out: Path) -> Iterator[Path]:
+    """Yield a new, empty folder beside ``out`` (``OUT.tmp-*``, ordinary permissions); on
+    success it replaces ``out`` (an old ``out`` is moved aside first, then removed), on error
+    it is removed and ``out`` is untouched."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f"{out.name}.tmp-{secrets.token_hex(4)}"
+    tmp.mkdir()  # not mkdtemp: the published folder gets the usual (umask) permissions
+    try:
+        yield tmp
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f"{out.name}.old-", dir=out.parent))
+            os.replace(out, old / out.name)
+        os.replace(tmp, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -7,8 +7,9 @@ import h5py
 import numpy as np
 import pytest
 
-from slidewatch.data.check import band_problems, check_dataset
+from slidewatch.data.check import check_dataset
 from slidewatch.data.layout import PatchRef, discover
+from slidewatch.data.plausibility import band_problems
 from slidewatch.synthetic import make_l4s_dataset
 
 

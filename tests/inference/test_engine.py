@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from slidewatch.application.settings import Settings
 from slidewatch.errors import ConfigError, ModelError, RegistryError
 from slidewatch.inference import engine as engines
 from slidewatch.inference.engine import choose_engine, load_engine, resolve_device
@@ -112,11 +114,31 @@ def test_the_table_can_be_overridden_from_a_file(
 ) -> None:
     path = tmp_path / "table.json"
     path.write_text(json.dumps([{"architecture": "segformer", "device": "cpu", "onnx": 99.0}]))
+    monkeypatch.setattr(engines, "_table_file", None)  # restored after the test
     monkeypatch.setenv(engines.TABLE_ENV, str(path))
+    Settings().apply()  # each edge does so at start
     assert choose_engine("segformer", "cpu") == "onnx"
     path.write_text("{not json")
     with pytest.raises(ConfigError, match="not a usable engine table"):
         choose_engine("segformer", "cpu")
+    with pytest.raises(ConfigError, match=f"not a usable engine table.*{engines.TABLE_ENV}"):
+        Settings().apply()  # a bad file stops the command at start
+
+
+def test_a_bad_engine_table_is_a_clean_error_of_any_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from slidewatch.cli import cli
+
+    monkeypatch.setattr(engines, "_table_file", None)
+    (tmp_path / "table.json").write_text("[{]")
+    monkeypatch.setenv(engines.TABLE_ENV, str(tmp_path / "table.json"))
+    result = CliRunner().invoke(cli, ["models"])
+    assert result.exit_code == 2, result.output
+    assert "not a usable engine table" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_device_resolution_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -137,3 +159,22 @@ def test_device_resolution_with_a_gpu_follows_the_engine(monkeypatch: pytest.Mon
     assert resolve_device("auto", "onnx") == "cpu"  # CPU-only onnxruntime
     with pytest.raises(ConfigError, match="onnxruntime-gpu"):
         resolve_device("cuda", "onnx")
+
+
+def test_monitoring_workers_install_the_table_of_the_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from slidewatch.application.settings import HomeSettings
+    from slidewatch.monitoring.look import cycle
+
+    path = tmp_path / "table.json"
+    path.write_text(json.dumps([{"architecture": "segformer", "device": "cpu", "onnx": 99.0}]))
+    monkeypatch.setattr(engines, "_table_file", None)
+    config = HomeSettings(home=tmp_path, engine_table=path).monitor_config()
+    assert config.engine_table == str(path)  # travels to Dask workers, other processes
+    config = replace(config, db_url="nosuchdb://")  # the look itself fails at once
+    (outcome,) = cycle._look_on_worker(config, "valley", datetime.now(UTC))
+    assert outcome.state == "failed"
+    assert choose_engine("segformer", "cpu") == "onnx"  # installed before the look

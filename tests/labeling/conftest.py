@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.offline_browser import offline_chromium
 
 from slidewatch.bands import BAND_SETS
 from slidewatch.synthetic import make_l4s_dataset
@@ -103,37 +104,16 @@ def serve() -> Iterator[object]:
         thread.join(10)
 
 
-ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--no-sandbox"]
-
-
 @pytest.fixture
 def browser_page(chromium_path: str) -> Iterator[Callable[[str], Any]]:
     """``open(url)`` -> a Playwright page that may reach 127.0.0.1 only."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1300, "height": 1000})
-        blocked: list[str] = []
-
-        def guard(route: Any) -> None:
-            if route.request.url.startswith(("http://127.0.0.1", "data:")):
-                route.continue_()
-            else:
-                blocked.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", guard)
-        errors: list[str] = []
+    with offline_chromium(chromium_path, 1300, 1000) as chromium:
 
         def open_page(url: str) -> Any:
-            page = context.new_page()
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(url)
+            page = chromium.open(url)
             page.wait_for_selector("body[data-ready='1']", timeout=30_000)
             return page
 
         yield open_page
-        browser.close()
-        assert not errors, errors
-        assert not blocked, blocked
+    assert not chromium.errors, chromium.errors
+    assert not chromium.refused, chromium.refused

@@ -12,42 +12,23 @@ import numpy as np
 import pytest
 from PIL import Image
 from shapely.geometry import shape
+from tests.offline_browser import offline_chromium
 from tests.service.conftest import LiveServer
 from tests.service.pipeline_fixture import DATES, Fixture
 from tests.service.test_counts import history_changes
 
 from slidewatch.monitoring.registry import Registry
 
-ARGS = ["--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--no-sandbox"]
 LANDSLIDE = np.array([230, 40, 20])
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 
 
 @pytest.fixture
 def page(chromium_path: str, live: LiveServer) -> Iterator[tuple[Any, list[str], list[str]]]:
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    refused: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path, headless=True, args=ARGS)
-        context = browser.new_context(viewport={"width": 1100, "height": 800})
-
-        def route(r: Any) -> None:
-            if r.request.url.startswith(live.url):
-                r.continue_()
-            else:
-                refused.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
-        tab = context.new_page()
-        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        tab.on("pageerror", lambda e: errors.append(str(e)))
-        tab.goto(live.url + "/")
+    with offline_chromium(chromium_path, 1100, 800, console_errors=True) as chromium:
+        tab = chromium.open(live.url + "/")
         tab.wait_for_selector("body[data-state=idle]", timeout=60_000)
-        yield tab, errors, refused
-        browser.close()
+        yield tab, chromium.errors, chromium.refused
 
 
 def _rendered_ids(tab: Any) -> set[int]:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 from tests.service.conftest import free_port
 
@@ -62,3 +63,28 @@ def test_serve_bad_storage_is_a_clean_error(tmp_path: Path) -> None:
     storage = ["--storage", "nosuchfs://b/x"]  # no fsspec filesystem of that name
     result = CliRunner().invoke(cli, ["serve", "--home", str(tmp_path), *storage])
     assert result.exit_code == 2 and "Error: " in result.output and "fsspec" in result.output
+
+
+def test_serve_shares_the_home_options_of_monitor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from slidewatch.service import app as service_app
+    from slidewatch.service.settings import ServiceSettings
+
+    seen: list[ServiceSettings] = []
+    monkeypatch.setattr(service_app, "create_app", lambda settings: seen.append(settings))
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.setenv("SLIDEWATCH_STORAGE", str(tmp_path / "from-env"))
+    args = ["serve", "--home", str(tmp_path / "h"), "--db", "sqlite:///x.db", "--scheduler"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    (settings,) = seen
+    assert isinstance(settings, ServiceSettings) and settings.scheduler
+    assert settings.home == tmp_path / "h" and settings.storage == str(tmp_path / "from-env")
+    assert settings.layout.registry_url == "sqlite:///x.db"
+    monitor_help = CliRunner().invoke(cli, ["monitor", "list", "--help"]).output
+    serve_help = CliRunner().invoke(cli, ["serve", "--help"]).output
+    for flag in ("--home PATH", "--db URL", "--storage URL"):
+        assert flag in monitor_help and flag in serve_help

@@ -95,8 +95,9 @@ class SourceConfig:
         Unknown keys are an error naming the valid ones; another kind's option is an error
         unless it holds that option's default (older versions wrote every option)."""
         kind = str(data.get("kind", StacConfig.kind))
+        kinds = ", ".join(SOURCE_KINDS)
         if kind not in SOURCE_KINDS:
-            raise ConfigError(f"unknown source kind {kind!r}; valid: {', '.join(SOURCE_KINDS)}")
+            raise ConfigError(f"unknown source kind {kind!r}; valid: {kinds}")
         target = SOURCE_KINDS[kind]
         own = {f.name for f in fields(target)}
         others = {
@@ -106,8 +107,9 @@ class SourceConfig:
         }
         unknown = set(data) - own - set(others) - {"kind", *RETIRED_OPTIONS}
         if unknown:
+            hint = f" (a source's kind is named by 'kind': {kinds})" if "source" in unknown else ""
             raise ConfigError(
-                f"unknown source option(s) {', '.join(sorted(unknown))}; "
+                f"unknown source option(s) {', '.join(sorted(unknown))}{hint}; "
                 f"valid: {', '.join(sorted({'kind', *own}))}"
             )
         for key in sorted(set(data) - own - {"kind"}):

@@ -1,21 +1,25 @@
-"""The settings of a monitoring home, read once by pydantic-settings from ``SLIDEWATCH_*``
-(and the flags of whichever edge runs: ``monitor``, ``serve``, the scheduler).
+"""slidewatch's settings, read once by pydantic-settings from ``SLIDEWATCH_*`` (and the flags
+of whichever edge runs: a command, ``serve``, the scheduler).
 
-Nothing else in slidewatch reads a ``SLIDEWATCH_*`` environment variable for these: the CLI
-builds :class:`HomeSettings` from its flags (flags win over the environment), the service
-extends it (:class:`slidewatch.service.settings.ServiceSettings`), and the scheduler hands the
-server's settings object to the run it starts. Where the home keeps its registry, archive,
-work, jobs and models is decided by :class:`HomeLayout`, once.
+Nothing else in slidewatch reads a ``SLIDEWATCH_*`` environment variable. :class:`Settings`
+holds the knobs of every command, with a home or without (the engine table, the dataset
+mirrors); each edge applies them once at start (:meth:`Settings.apply`).
+:class:`HomeSettings` adds a monitoring home: the CLI builds it from its flags (flags win
+over the environment), the service extends it
+(:class:`slidewatch.service.settings.ServiceSettings`), and the scheduler hands the server's
+settings object to the run it starts. Where the home keeps its registry, archive, work, jobs
+and models is decided by :class:`HomeLayout`, once.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from slidewatch.errors import ConfigError, unknown_name
 
@@ -32,11 +36,43 @@ ARCHIVE_JOBS_DIR = "_jobs"
 MODELS_DIR = "models"
 
 
-class HomeSettings(BaseSettings):
-    """A monitoring home: env ``SLIDEWATCH_<NAME>`` (e.g. ``SLIDEWATCH_HOME``,
-    ``SLIDEWATCH_SMTP_HOST``), or keyword arguments (the edges' flags)."""
+class Settings(BaseSettings):
+    """The knobs of every command: env ``SLIDEWATCH_<NAME>``, or keyword arguments."""
 
     model_config = SettingsConfigDict(env_prefix="SLIDEWATCH_", extra="ignore", frozen=True)
+
+    engine_table: Path | None = None
+    """A JSON file of engine measurements overriding the shipped table, which ``auto``
+    engines choose by (:func:`slidewatch.inference.engine.use_engine_table`)."""
+    l4s_base_url: str | None = None
+    """A mirror's folder of the Landslide4Sense files (``data download --base-url``)."""
+    l4s_api_url: str | None = None
+    """The listing of their sizes and checksums (``data download --api-url``)."""
+
+    @classmethod
+    def read(cls, **flags: Any) -> Self:
+        """The settings: the flags given (not None) over ``SLIDEWATCH_*``; a bad value is a
+        ConfigError naming its setting (never pydantic's traceback)."""
+        try:
+            return cls(**{k: v for k, v in flags.items() if v is not None})
+        except ValidationError as exc:
+            raise ConfigError(settings_problems(exc)) from None
+        except SettingsError as exc:  # a value that is not the JSON its setting needs
+            field = re.search(r'field "(\w+)"', str(exc))
+            name = f"SLIDEWATCH_{field.group(1).upper()}" if field else "a SLIDEWATCH_* setting"
+            raise ConfigError(f"{name}: not valid JSON ({exc}); give a JSON object") from None
+
+    def apply(self) -> None:
+        """Hand the process-wide knobs to the library (each edge, once at start); a bad
+        engine table is a ConfigError here, naming the setting."""
+        from slidewatch.inference.engine import use_engine_table
+
+        use_engine_table(self.engine_table)
+
+
+class HomeSettings(Settings):
+    """A monitoring home: env ``SLIDEWATCH_<NAME>`` (e.g. ``SLIDEWATCH_HOME``,
+    ``SLIDEWATCH_SMTP_HOST``), or keyword arguments (the edges' flags)."""
 
     home: Path = DEFAULT_HOME
     """Folder of the default registry (SQLite), archive, work, jobs and models."""
@@ -67,9 +103,31 @@ class HomeSettings(BaseSettings):
     An entry ``name:key`` names its key (a review records who by that name); an entry without
     a name is ``key1``, ``key2`` … by its place in the list."""
     sources: dict[str, dict[str, Any]] = {}
-    """Imagery sources AOIs and jobs may name, as JSON: ``{"default": {"source": "stac",
-    "stac_url": ..., "collection": ...}}`` (options exactly as ``fetch`` takes them). Clients
-    name a source; they never send a catalogue URL."""
+    """Imagery sources AOIs and jobs may name, as JSON: ``{"default": {"kind": "stac",
+    "stac_url": ..., "collection": ...}}`` (``kind``: ``stac`` or ``gee``; the options of
+    :class:`~slidewatch.acquisition.options.SourceConfig`, checked when read). Clients name a
+    source; they never send a catalogue URL."""
+
+    @field_validator("sources", mode="after")
+    @classmethod
+    def _sources_are_options(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        from slidewatch.acquisition.options import SourceConfig
+
+        for name, options in value.items():
+            try:
+                SourceConfig.from_dict(options)
+            except (ConfigError, TypeError) as exc:
+                raise ValueError(f"source {name!r}: {exc}") from None
+        return value
+
+    def check_models_dir(self) -> None:
+        """A ConfigError when ``models_dir`` is set but is no folder (a server checks at
+        start what clients will name models from)."""
+        if self.models_dir is not None and not self.models_dir.is_dir():
+            raise ConfigError(
+                f"SLIDEWATCH_MODELS_DIR: {self.models_dir} is not a folder; give the folder "
+                "that holds <name>/model.json, or unset it for HOME/models"
+            )
 
     @field_validator("home", "work_dir", "jobs_dir", "models_dir", mode="after")
     @classmethod
@@ -110,9 +168,10 @@ class HomeSettings(BaseSettings):
         from slidewatch.monitoring.look import MonitorConfig
 
         layout = self.layout.created()
+        table = str(self.engine_table) if self.engine_table is not None else None
         return MonitorConfig(db_url=layout.registry_url, storage=layout.storage,
                              work_dir=str(layout.work_dir), smtp=self.smtp,
-                             public_url=self.public_url)  # fmt: skip
+                             public_url=self.public_url, engine_table=table)  # fmt: skip
 
     def source_options(self, name: str) -> dict[str, Any]:
         """The options of the configured source ``name``; ``default`` may be unconfigured."""
@@ -122,6 +181,15 @@ class HomeSettings(BaseSettings):
             return {}
         valid = sorted(self.sources) or ["(none configured)"]
         raise ConfigError(str(unknown_name("source", name, valid)))
+
+
+def settings_problems(exc: ValidationError) -> str:
+    """Each invalid setting named as its environment variable, with pydantic's reason."""
+    lines = []
+    for error in exc.errors():
+        name = "_".join(str(part) for part in error["loc"][:1]).upper()
+        lines.append(f"SLIDEWATCH_{name}: {error['msg'].removeprefix('Value error, ')}")
+    return "; ".join(lines) + "; fix the setting (environment variable or flag)"
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,9 @@ class SafeLazyGroup(LazyGroup):
 @click.version_option(__version__, prog_name="slidewatch")
 def cli() -> None:
     """slidewatch: find and monitor landslides in Sentinel-2 + DEM imagery."""
+    from slidewatch.application.settings import Settings
+
+    Settings.read().apply()  # the knobs of every command (SLIDEWATCH_ENGINE_TABLE)
 
 
 def main(argv: list[str] | None = None) -> None:

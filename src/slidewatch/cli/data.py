@@ -24,31 +24,35 @@ _SETS = ", ".join(BAND_SETS)
 
 EXISTING_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
 BUILD_MODULE = "slidewatch.cli.build"
+LAZY_COMMANDS = {"build-patches": "build_patches", "split": "split", "download": "download"}
+"""Commands of their own module (``build-patches`` in :data:`BUILD_MODULE`, the others in
+``slidewatch.cli.data_<name>``), imported only when asked for."""
 
 
 class DataGroup(click.Group):
-    """The ``data`` group; ``build-patches`` is imported only when asked for."""
+    """The ``data`` group; the :data:`LAZY_COMMANDS` are imported only when asked for."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted([*super().list_commands(ctx), "build-patches"])
+        return sorted([*super().list_commands(ctx), *LAZY_COMMANDS])
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name != "build-patches":
+        if cmd_name not in LAZY_COMMANDS:
             return super().get_command(ctx, cmd_name)
+        name = BUILD_MODULE if cmd_name == "build-patches" else f"{__name__}_{cmd_name}"
         try:
-            module = importlib.import_module(BUILD_MODULE)
+            module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != BUILD_MODULE:
+            if exc.name != name:
                 raise
-            return _unavailable_build()
-        command = getattr(module, "build_patches", None)
-        return command if isinstance(command, click.Command) else _unavailable_build()
+            return _unavailable(cmd_name)
+        command = getattr(module, LAZY_COMMANDS[cmd_name], None)
+        return command if isinstance(command, click.Command) else _unavailable(cmd_name)
 
 
-def _unavailable_build() -> click.Command:
-    @click.command("build-patches", help="Build L4S patches from a scene (not available).")
+def _unavailable(name: str) -> click.Command:
+    @click.command(name, help="(not available in this installation).")
     def unavailable() -> None:
-        raise click.ClickException("build-patches is not available in this installation")
+        raise click.ClickException(f"{name} is not available in this installation")
 
     return unavailable
 
@@ -58,7 +62,7 @@ def data() -> None:
     """Check, describe, split, cache, generate and build L4S patch datasets."""
 
 
-def _refs(dirs: Sequence[Path], sources: Sequence[str]) -> list[PatchRef]:
+def refs_of(dirs: Sequence[Path], sources: Sequence[str]) -> list[PatchRef]:
     return discover_many(list(dirs), list(sources) or None)
 
 
@@ -154,7 +158,7 @@ def stats(
 
     if bands is not None:
         resolve_bands(bands)  # fail on a bad name before any work
-    refs = _refs(directories, sources)
+    refs = refs_of(directories, sources)
     rows = table1(refs, progress=not as_json)
     if plot is not None:
         from slidewatch.data.figures import plot_band_distributions
@@ -194,71 +198,9 @@ def cache(directories: tuple[Path, ...], out: Path, dtype: str, sources: tuple[s
     """Consolidate datasets into one memory-mapped store for fast training."""
     from slidewatch.data.cache import build_cache
 
-    refs = _refs(directories, sources)
+    refs = refs_of(directories, sources)
     build_cache(refs, out, dtype=dtype)
     click.echo(f"cached {len(refs)} patches into {out}")
-
-
-@data.command()
-@click.argument("directories", nargs=-1, required=True, type=EXISTING_DIR)
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Split file to write (JSON: split name -> patch keys).",
-)
-@click.option("--seed", default=42, show_default=True, help="Random seed of the split.")
-@click.option(
-    "--val-fraction",
-    default=0.2,
-    show_default=True,
-    type=float,
-    help="Share of patches that go to validation.",
-)
-@click.option(
-    "--official",
-    is_flag=True,
-    help="Use the layout's own train/val/test splits instead of a random one.",
-)
-@SOURCE_OPTION
-def split(
-    directories: tuple[Path, ...],
-    out: Path,
-    seed: int,
-    val_fraction: float,
-    official: bool,
-    sources: tuple[str, ...],
-) -> None:
-    """Write a seeded random train/val split (or the official one) of the patches.
-
-    The random split keeps identical images and overlapping patches (by the bounds in
-    index.geojson) on one side.
-    """
-    from slidewatch.data.leakage import image_hashes, leak_groups
-    from slidewatch.data.splits import official_split, split_apart, write_split
-
-    refs = _refs(directories, sources)
-    hashes = {} if official else image_hashes(refs)
-    together = [g for g in leak_groups(refs, hashes) if len(g) > 1] if not official else []
-    if together:
-        click.echo(
-            f"{sum(map(len, together))} patches in {len(together)} groups of identical or "
-            "overlapping patches: none split between training and validation"
-        )
-    if official:
-        names = sorted({r.split for r in refs if r.split})
-        parts = {name: official_split(refs, name) for name in names} or {
-            "train": official_split(refs, "train")
-        }
-    else:
-        parts = split_apart(refs, val_fraction, seed, hashes).as_dict()
-        if "buffer" in parts:
-            click.echo(
-                f"{len(parts['buffer'])} patches overlapping validation patches left out of "
-                "training (a buffer; cut patches with --stride equal to --size to lose none)"
-            )
-    write_split(out, parts)
-    click.echo(", ".join(f"{k}: {len(v)}" for k, v in parts.items()) + f" -> {out}")
 
 
 @data.command()
@@ -302,7 +244,7 @@ def normalization(
     from slidewatch.data.stats import compute_normalization
 
     norm = compute_normalization(
-        _refs(directories, sources), bands, method, percentiles, progress=True
+        refs_of(directories, sources), bands, method, percentiles, progress=True
     )
     write_json(out, norm.to_dict())
     click.echo(f"{method} normalisation of {len(norm.bands)} bands -> {out}")
@@ -331,76 +273,3 @@ def generate(out: Path, layout: str, patches: int, size: int, seed: int) -> None
 
     made = make_l4s_dataset(out, layout=layout, n=patches, size=size, seed=seed)
     click.echo(f"wrote {len(made.ids)} patches ({layout} layout) to {out}")
-
-
-@data.command()
-@click.argument("dataset", type=click.Choice(["landslide4sense"]))
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to fill (official layout from zenodo, Hugging Face layout from huggingface).",
-)
-@click.option(
-    "--source",
-    type=click.Choice(["zenodo", "huggingface"]),
-    default="zenodo",
-    show_default=True,
-    help="Zenodo record 10463239 (three zips) or the ibm-nasa-geospatial Hugging Face mirror.",
-)
-@click.option(
-    "--splits",
-    default="train,validation,test",
-    show_default=True,
-    help="Splits to fetch, comma-separated.",
-)
-@click.option(
-    "--base-url",
-    envvar="SLIDEWATCH_L4S_BASE_URL",
-    show_envvar=True,
-    help="Fetch the files from this mirror instead of the source (URL of the folder that "
-    "holds them).",
-)
-@click.option(
-    "--api-url",
-    envvar="SLIDEWATCH_L4S_API_URL",
-    show_envvar=True,
-    help="The listing that states sizes and checksums (default: the source's own API).",
-)
-@click.option(
-    "--allow-unverified",
-    is_flag=True,
-    help="Accept files whose checksum no manifest or listing states (checked by size only).",
-)
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def download(
-    dataset: str,
-    out: Path,
-    source: str,
-    splits: str,
-    base_url: str | None,
-    api_url: str | None,
-    allow_unverified: bool,
-    quiet: bool,
-) -> None:
-    """Download DATASET (landslide4sense: the paper's benchmark) into --out.
-
-    Resumable: run the same command again after an interruption. Sizes and checksums are
-    checked; a split appears under its final name only when complete (docs/training.md).
-    """
-    from slidewatch.data.l4s_download import download_l4s, parse_splits
-
-    result = download_l4s(
-        out, source, parse_splits(splits), base_url, api_url, allow_unverified, not quiet
-    )
-    click.echo(
-        f"{', '.join(result.splits)} in {result.out} ({result.layout} layout; {result.fetched} "
-        f"files downloaded now); next: slidewatch data check {result.out}"
-    )
-    if result.unverified:
-        click.secho(
-            f"Warning: {len(result.unverified)} files were taken without a checksum "
-            "(--allow-unverified); see download.json",
-            fg="yellow",
-            err=True,
-        )

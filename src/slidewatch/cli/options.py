@@ -211,10 +211,18 @@ def aoi_option(required: bool = True) -> Callable[[F], F]:
     )
 
 
-def home_options(func: F) -> F:
+def home_options(
+    func: F | None = None,
+    *,
+    settings_class: type[HomeSettings] | None = None,
+    also: tuple[str, ...] = (),
+) -> Any:
     """``--home``, ``--db`` and ``--storage``, shared by every command of a home; the command
-    receives them as one ``settings`` keyword argument (:class:`HomeSettings`, which also
-    reads ``SLIDEWATCH_*``: the flags win)."""
+    receives them as one ``settings`` keyword argument (:class:`HomeSettings`, or
+    ``settings_class``, which also reads ``SLIDEWATCH_*``: the flags win). ``also`` names the
+    command's own flags that are settings too (``serve --scheduler``); given, they win."""
+    if func is None:
+        return functools.partial(home_options, settings_class=settings_class, also=also)
     options = [
         click.option("--home", type=click.Path(path_type=Path), default=None,
                      help="Folder of the registry and archive  [env SLIDEWATCH_HOME; "
@@ -232,7 +240,8 @@ def home_options(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = {"home": kwargs.pop("home"), "db_url": kwargs.pop("db"),
                  "storage": kwargs.pop("storage")}  # fmt: skip
-        kwargs["settings"] = home_settings(**given)
+        given.update({name: kwargs.pop(name) for name in also})
+        kwargs["settings"] = home_settings(settings_class, **given)
         return func(*args, **kwargs)
 
     decorated: Any = wrapper
@@ -241,8 +250,9 @@ def home_options(func: F) -> F:
     return decorated
 
 
-def home_settings(**flags: Any) -> HomeSettings:
-    """The home's settings: the flags given (not None) over ``SLIDEWATCH_*``."""
+def home_settings(settings_class: type[HomeSettings] | None = None, **flags: Any) -> HomeSettings:
+    """The home's settings (``settings_class``, default :class:`HomeSettings`): the flags
+    given (not None) over ``SLIDEWATCH_*``."""
     from slidewatch.application.settings import HomeSettings
 
-    return HomeSettings(**{k: v for k, v in flags.items() if v is not None})
+    return (settings_class or HomeSettings).read(**flags)

@@ -21,28 +21,23 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
-import shutil
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rasterio.errors
-from tqdm.auto import tqdm
 
+from slidewatch.atomic import atomic_folder
 from slidewatch.bands import SCALES
-from slidewatch.data.hdf5 import write_image, write_mask
-from slidewatch.data.labels import VECTOR_SUFFIXES, LabelReader, open_labels
+from slidewatch.data.labels import VECTOR_SUFFIXES, open_labels
 from slidewatch.data.patch_index import (
     PatchRecord,
-    mask_id,
-    patch_bounds,
     select_windows,
     write_index,
 )
+from slidewatch.data.patch_windows import Plan, Tally, write_all
 from slidewatch.errors import ConfigError, DatasetError, RasterError
 from slidewatch.scene import (
     RASTER_SUFFIXES,
@@ -50,7 +45,6 @@ from slidewatch.scene import (
     SceneReader,
     expand_folders,
     open_scene,
-    read_padded,
 )
 
 PathArg = str | os.PathLike[str]
@@ -111,114 +105,12 @@ def _check_out(out: Path, overwrite: bool) -> None:
         raise DatasetError(f"{out} exists and is not empty; choose another --out or --overwrite")
 
 
-def _publish(tmp: Path, out: Path) -> None:
-    """Move the finished ``tmp`` folder to ``out`` (replacing an old ``out``)."""
-    old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f"{out.name}.old-", dir=out.parent))
-        os.replace(out, old / out.name)
-    os.replace(tmp, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def _as_paths(value: PathArg | Sequence[PathArg] | None) -> list[Path]:
     if value is None:
         return []
     if isinstance(value, str | os.PathLike):
         return [Path(value)]
     return [Path(v) for v in value]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """How to turn a window of the scene into a patch."""
-
-    size: int
-    min_valid_fraction: float
-    max_patches: int | None
-
-
-@dataclass
-class _Tally:
-    """Windows kept and skipped, and why (for the summary and the no-patch error)."""
-
-    kept: list[tuple[int, int, float, int | None]] = field(default_factory=list)
-    empty: int = 0
-    sparse: int = 0
-    past_max: int = 0
-    skipped_landslide: int = 0
-
-    def explain(self, min_valid_fraction: float) -> str:
-        """Why windows were skipped, in words."""
-        parts = [
-            f"{self.empty} held no valid pixel (outside the scene's data, nodata or fill)",
-            f"{self.sparse} had fewer valid pixels than --min-valid-fraction "
-            f"{min_valid_fraction:g}",
-        ]
-        if self.past_max:
-            parts.append(f"{self.past_max} came after the patch limit")
-        return "; ".join(parts)
-
-
-def _write_patch(
-    reader: SceneReader,
-    labels: LabelReader | None,
-    plan: _Plan,
-    window: tuple[int, int],
-    folder: Path,
-    tally: _Tally,
-) -> None:
-    """Write the patch of one window, or count it as skipped (with its landslide pixels)."""
-    row, col = window
-    image, valid = read_padded(reader, row, col, plan.size)
-    fraction = float(valid.mean())
-    mask = labels(row, col, plan.size) if labels is not None else None
-    if fraction < plan.min_valid_fraction or fraction == 0.0:
-        tally.empty += fraction == 0.0
-        tally.sparse += fraction > 0.0
-        tally.skipped_landslide += int(mask.sum()) if mask is not None else 0
-        return
-    patch_id = f"image_{len(tally.kept) + 1}"
-    bands = reader.scene.bands
-    write_image(
-        folder / "img" / f"{patch_id}.h5", np.moveaxis(image, 0, -1).astype(np.float32), bands
-    )
-    if mask is not None:
-        mask[~valid] = 0
-        write_mask(folder / "mask" / f"{mask_id(patch_id)}.h5", mask)
-    tally.kept.append((row, col, fraction, None if mask is None else int(mask.sum())))
-
-
-def _bbox(row: np.ndarray) -> tuple[float, float, float, float]:
-    return float(row[0]), float(row[1]), float(row[2]), float(row[3])
-
-
-def _write_all(
-    reader: SceneReader,
-    labels: LabelReader | None,
-    plan: _Plan,
-    windows: list[tuple[int, int]],
-    folder: Path,
-    progress: bool,
-) -> tuple[list[PatchRecord], _Tally]:
-    tally = _Tally()
-    bar = tqdm(windows, desc="patches", unit="patch", disable=None if progress else True)
-    for done, window in enumerate(bar):
-        if plan.max_patches is not None and len(tally.kept) >= plan.max_patches:
-            tally.past_max = len(windows) - done
-            break
-        _write_patch(reader, labels, plan, window, folder, tally)
-    if not tally.kept:
-        return [], tally
-    scene = reader.scene
-    rows, cols = np.array([(k[0], k[1]) for k in tally.kept]).T
-    bounds, lonlat = patch_bounds(scene.transform, scene.crs, rows, cols, plan.size)
-    records = [
-        PatchRecord(f"image_{i + 1}", k[0], k[1], _bbox(bounds[i]), _bbox(lonlat[i]), k[2], k[3])
-        for i, k in enumerate(tally.kept)
-    ]
-    return records, tally
 
 
 def build_patches(
@@ -257,30 +149,23 @@ def build_patches(
     _check_options(size, stride, min_valid_fraction, scale)
     out = Path(out)
     _check_out(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f"{out.name}.tmp-{secrets.token_hex(4)}"
-    tmp.mkdir()  # not mkdtemp: the published folder gets the usual (umask) permissions
     try:
-        opts = {
-            "band_order": band_order, "scale": scale, "size": size, "stride": stride,
-            "min_valid_fraction": min_valid_fraction, "rois": rois, "roi_crs": roi_crs,
-            "landslide_value": landslide_value, "reproject_labels": reproject_labels,
-            "max_patches": max_patches, "progress": progress,
-        }  # fmt: skip
-        scenes = expand_folders(_as_paths(scene))
-        label_paths = expand_folders(_as_paths(labels), (*RASTER_SUFFIXES, *VECTOR_SUFFIXES))
-        result = _build_into(tmp, out, scenes, label_paths, opts)
-        _publish(tmp, out)
+        with atomic_folder(out) as tmp:
+            opts = {
+                "band_order": band_order, "scale": scale, "size": size, "stride": stride,
+                "min_valid_fraction": min_valid_fraction, "rois": rois, "roi_crs": roi_crs,
+                "landslide_value": landslide_value, "reproject_labels": reproject_labels,
+                "max_patches": max_patches, "progress": progress,
+            }  # fmt: skip
+            scenes = expand_folders(_as_paths(scene))
+            labels_in = expand_folders(_as_paths(labels), (*RASTER_SUFFIXES, *VECTOR_SUFFIXES))
+            result = _build_into(tmp, out, scenes, labels_in, opts)
     except rasterio.errors.RasterioError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
         names = ", ".join(map(str, _as_paths(scene) + _as_paths(labels)))
         raise RasterError(
             f"{names}: read failed ({exc.__cause__ or exc}); a file may be truncated or "
             "corrupt, re-export it"
         ) from exc
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return result
 
 
@@ -289,7 +174,7 @@ def _build_into(
 ) -> BuildResult:
     scale = None if opts["scale"] in (None, "auto") else opts["scale"]
     scene = open_scene(scenes, None, band_order=opts["band_order"] or None, scale=scale)
-    plan = _Plan(opts["size"], opts["min_valid_fraction"], opts["max_patches"])
+    plan = Plan(opts["size"], opts["min_valid_fraction"], opts["max_patches"])
     windows = select_windows(scene, plan.size, opts["stride"], opts["rois"], opts["roi_crs"])
     label_ctx = (
         open_labels(label_paths, scene, None, opts["landslide_value"], opts["reproject_labels"])
@@ -298,7 +183,7 @@ def _build_into(
     )
     # float64 reads, divided by the L4S vector in float64, then stored as float32.
     with label_ctx as read_labels, SceneReader(scene, dtype=np.float64) as reader:
-        records, tally = _write_all(reader, read_labels, plan, windows, tmp, opts["progress"])
+        records, tally = write_all(reader, read_labels, plan, windows, tmp, opts["progress"])
     if not records:
         raise DatasetError(
             f"no patch of {len(windows)} candidate windows in {', '.join(map(str, scenes))} "
@@ -314,8 +199,8 @@ def _result(
     out: Path,
     tmp: Path,
     records: list[PatchRecord],
-    tally: _Tally,
-    plan: _Plan,
+    tally: Tally,
+    plan: Plan,
     opts: dict[str, Any],
     labeled: bool,
     scenes: list[Path],

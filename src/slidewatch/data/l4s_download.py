@@ -12,9 +12,10 @@ Both layouts are what ``data check``, ``train`` and ``experiments`` read. The fi
 counts are module constants (:data:`ZENODO_FILES`, :data:`HF_SPLIT_PATCHES`; tests replace
 them). Sizes and checksums that the constants do not state come from the source's own
 listing (Zenodo's files API: md5; the Hugging Face tree API: the LFS sha256) at download
-time; ``download.json`` in the output records, per file, which one checked it. Everything is
-fetched into ``OUT/.download/`` (resumable ``.part`` files) and a split's folder appears
-under its final name only when all of its files arrived and matched.
+time (:mod:`slidewatch.data.l4s_listing`); ``download.json`` in the output records, per
+file, which one checked it. Everything is fetched into ``OUT/.download/`` (resumable
+``.part`` files) and a split's folder appears under its final name only when all of its
+files arrived and matched.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from slidewatch.atomic import write_text_atomic
-from slidewatch.data.http_download import Expected, download_file, get_json
+from slidewatch.data.http_download import download_file
+from slidewatch.data.l4s_listing import expectations
 from slidewatch.errors import ConfigError, DatasetError, SourceError
 
 SPLITS = ("train", "validation", "test")
@@ -131,90 +133,10 @@ def source_files(source: L4SSource, splits: Sequence[str]) -> list[RemoteFile]:
     ]
 
 
-def _entries(payload: Any) -> list[dict[str, Any]]:
-    """File entries of a Zenodo files listing (InvenioRDM ``entries`` or legacy ``files``)
-    or of a Hugging Face tree page (a list)."""
-    if isinstance(payload, list):
-        return [e for e in payload if isinstance(e, dict)]
-    if isinstance(payload, dict):
-        for key in ("entries", "files"):
-            found = payload.get(key)
-            if isinstance(found, dict) and "entries" in found:
-                found = found["entries"]
-            if isinstance(found, dict):
-                found = list(found.values())
-            if isinstance(found, list):
-                return [e for e in found if isinstance(e, dict)]
-    return []
-
-
-def _expected_of(entry: dict[str, Any]) -> tuple[str, Expected] | None:
-    path = entry.get("key") or entry.get("path")
-    if not isinstance(path, str):
-        return None
-    found = entry.get("lfs")
-    lfs: dict[str, Any] = found if isinstance(found, dict) else {}
-    checksum = entry.get("checksum") or (f"sha256:{lfs['oid']}" if lfs.get("oid") else None)
-    size = lfs.get("size", entry.get("size"))
-    return path, Expected(int(size) if size is not None else None, checksum)
-
-
-def listing(source: L4SSource, api_url: str, splits: Sequence[str]) -> dict[str, Expected]:
-    """Path -> size and checksum, as the source's listing states them (every page)."""
-    urls = [api_url] if source.layout == "official" else [
-        f"{api_url}/{folder}/{split}" for split in splits for folder in ("images", "annotations")
-    ]  # fmt: skip
-    out: dict[str, Expected] = {}
-    for url in urls:
-        next_url: str | None = url
-        while next_url:
-            payload, next_url = get_json(next_url)
-            for entry in _entries(payload):
-                found = _expected_of(entry)
-                if found is not None:
-                    out[found[0]] = found[1]
-    return out
-
-
 def _final_folders(out: Path, source: L4SSource, split: str) -> list[Path]:
     if source.layout == "official":
         return [out / OFFICIAL_FOLDERS[split]]
     return [out / "images" / split, out / "annotations" / split]
-
-
-def _expectations(
-    files: Sequence[RemoteFile],
-    source: L4SSource,
-    api_url: str,
-    splits: Sequence[str],
-    allow_unverified: bool,
-) -> list[tuple[RemoteFile, Expected, str]]:
-    """Each file with what it must be and what says so (``manifest``, ``listing`` or
-    ``unverified``); SourceError when a checksum is unknown and not allowed to be."""
-    listed: dict[str, Expected] = {}
-    if any(f.checksum is None or f.size is None for f in files):
-        try:
-            listed = listing(source, api_url, splits)
-        except SourceError as exc:
-            if not allow_unverified:
-                raise SourceError(
-                    f"{exc}. The sizes and checksums of these files come from that listing; "
-                    "point --api-url at it, or pass --allow-unverified to take the files unchecked"
-                ) from None
-    out = []
-    for f in files:
-        known = listed.get(f.path, Expected())
-        expected = Expected(
-            f.size if f.size is not None else known.size, f.checksum or known.checksum
-        )
-        by = "manifest" if f.checksum else "listing" if known.checksum else "unverified"
-        if by == "unverified" and not allow_unverified:
-            raise SourceError(
-                f"no checksum for {f.path}: neither the manifest nor the listing ({api_url}) "
-                "states one; pass --allow-unverified to take it unchecked"
-            )
-        out.append((f, expected, by))
-    return out
 
 
 def _extract_zip(archive: Path, work: Path) -> Path:
@@ -290,7 +212,7 @@ def download_l4s(
         raise DatasetError(f"{out} is a file; give a folder with --out")
     todo = [s for s in chosen if not all(p.is_dir() for p in _final_folders(out, src, s))]
     files = source_files(src, todo)
-    checked = _expectations(files, src, api, todo, allow_unverified) if files else []
+    checked = expectations(files, src, api, todo, allow_unverified) if files else []
     sizes = [e.size for _, e, _ in checked]
     total = sum(s for s in sizes if s is not None) if all(s is not None for s in sizes) else None
     bar = tqdm(total=total, unit="B", unit_scale=True, desc=f"landslide4sense ({source})",

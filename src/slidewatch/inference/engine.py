@@ -49,8 +49,11 @@ measurement is added, e.g. through ``SLIDEWATCH_ENGINE_TABLE``.
 DEFAULT_ENGINE = {"cpu": "onnx", "cuda": "torch"}
 """Engine per device for architectures without a measurement."""
 TABLE_ENV = "SLIDEWATCH_ENGINE_TABLE"
-"""Environment variable naming a JSON file of extra measurements, which override the table:
-``[{"architecture": "unet", "device": "cuda", "torch": 900.0, "onnx": 700.0}, ...]``."""
+"""The setting naming a JSON file of extra measurements, which override the table:
+``[{"architecture": "unet", "device": "cuda", "torch": 900.0, "onnx": 700.0}, ...]``
+(read by :class:`slidewatch.application.settings.Settings`, never here)."""
+_table_file: Path | None = None
+"""The file the edge installed (:func:`use_engine_table`); None: the shipped table only."""
 
 
 class Engine(Protocol):
@@ -156,10 +159,19 @@ def resolve_device(device: str, engine: str = "torch") -> str:
     return device
 
 
-def engine_table(path: str | None = None) -> dict[tuple[str, str], dict[str, float]]:
-    """The measurement table, with the rows of ``path`` (or ``$SLIDEWATCH_ENGINE_TABLE``)."""
+def use_engine_table(path: str | Path | None) -> None:
+    """Choose ``auto`` engines in this process with the rows of ``path`` too (the settings'
+    ``engine_table``, installed by each edge at start); the file is checked now."""
+    global _table_file
+    if path is not None:
+        engine_table(path)
+    _table_file = Path(path) if path is not None else None
+
+
+def engine_table(path: str | Path | None = None) -> dict[tuple[str, str], dict[str, float]]:
+    """The measurement table, with the rows of ``path`` (default: the installed file)."""
     table = {k: dict(v) for k, v in MEASURED_WINDOWS_PER_S.items()}
-    path = path or os.environ.get(TABLE_ENV)
+    path = path or _table_file
     if not path:
         return table
     try:

@@ -11,12 +11,11 @@ annotation log. Written into a temporary folder and renamed when complete.
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from slidewatch.atomic import atomic_folder
 from slidewatch.errors import DatasetError
 from slidewatch.labeling.patches import PatchInfo, find_patches, state_of
 from slidewatch.labeling.store import LabelStore
@@ -53,15 +52,8 @@ def export_labeled(root: Path, out: Path, overwrite: bool = False) -> ExportResu
             f"{root}: no finished patch to export ({len(infos)} patches, none done); "
             "label and save some first"
         )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{secrets.token_hex(4)}"
-    try:
+    with atomic_folder(out) as tmp:
         _write(root, tmp, done)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return ExportResult(out, len(done), len(infos) - len(done))
 
 

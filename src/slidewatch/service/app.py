@@ -22,7 +22,9 @@ from slidewatch.service.state import ServiceState
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     """A ready-to-serve app; ``settings`` default to the environment (``SLIDEWATCH_*``)."""
-    settings = settings or ServiceSettings()
+    settings = settings or ServiceSettings.read()
+    settings.apply()
+    settings.check_models_dir()
     state = ServiceState.open(settings)
 
     @asynccontextmanager
@@ -39,6 +41,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         description="Landslide monitoring: areas of interest, runs, detections, changes, "
         "alerts, map tiles of the archived products, and OGC API - Processes for detection.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package (api_docs), not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.service = state
@@ -56,6 +60,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
 
 
 def _include_routers(app: FastAPI, settings: ServiceSettings) -> None:
+    from slidewatch.service.api_docs import docs_router
     from slidewatch.service.auth import ReadAccess, WriteKey
     from slidewatch.service.labeling import LabelDatasets, labeling_router
     from slidewatch.service.routes import (
@@ -71,6 +76,7 @@ def _include_routers(app: FastAPI, settings: ServiceSettings) -> None:
 
     for module in (health, aois, runs, landslides, tiles, processes, jobs, page):
         app.include_router(module.router)
+    app.include_router(docs_router("/docs", app.openapi_url or "/openapi.json", app.title))
     datasets = LabelDatasets(lambda: settings.label_datasets, models=settings.label_models)
     # the labeling router's saves and skips need a key like every write here
     router = labeling_router(datasets, write_dependencies=[WriteKey])

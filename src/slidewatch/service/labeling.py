@@ -278,10 +278,12 @@ def label_app(datasets: LabelDatasets) -> Any:
     from fastapi import FastAPI
     from fastapi.responses import RedirectResponse
 
-    app = FastAPI(
-        title="slidewatch label", docs_url="/label/docs", openapi_url="/label/openapi.json"
-    )
+    from slidewatch.service.api_docs import docs_router
+
+    app = FastAPI(title="slidewatch label", docs_url=None, redoc_url=None,
+                  openapi_url="/label/openapi.json")  # fmt: skip
     app.include_router(labeling_router(datasets))
+    app.include_router(docs_router("/label/docs", "/label/openapi.json", app.title))
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -32,6 +32,7 @@ def look_at_due(settings: HomeSettings) -> None:
 
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (the child's whole life)
     try:
+        settings.apply()  # a spawned child: the server's process-wide knobs again
         report = run_due(settings)
     except SlidewatchError as exc:  # the home itself is unusable (registry, archive)
         print(f"slidewatch: the scheduled look failed: {exc}", file=sys.stderr)

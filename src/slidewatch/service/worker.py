@@ -35,6 +35,7 @@ def execute(
     folder = Path(job_dir)
     if _dismissed(folder):
         return
+    settings.apply()  # a spawned worker: the server's process-wide knobs again
     write_status(folder, status="running", started=now_iso(), message="running", progress=10,
                  worker_pid=os.getpid())  # fmt: skip
     try:

@@ -28,6 +28,9 @@ class MonitorConfig:
     public_url: str = ""
     """The base URL under which ``serve`` is reached: alert links are absolute under it
     (``SLIDEWATCH_PUBLIC_URL``); empty: relative paths."""
+    engine_table: str | None = None
+    """The engine measurements the edge installed (``SLIDEWATCH_ENGINE_TABLE``), installed
+    again on Dask workers, which are other processes."""
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,11 @@ def _look_on_worker(config: MonitorConfig, name: str, now: datetime) -> list[Out
     tasks sent back to the cluster (which would wait behind the looks themselves)."""
     import dask
 
+    from slidewatch.inference.engine import use_engine_table
+
     with dask.config.set(scheduler="threads"):
         try:
+            use_engine_table(config.engine_table)  # a worker is another process
             registry = _worker_registry(config.db_url)
         except Exception as exc:
             return [Outcome(name, RunState.FAILED, reason=f"{type(exc).__name__}: {exc}")]
