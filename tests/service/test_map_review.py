@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
+from tests.offline_browser import offline_chromium
 from tests.service.conftest import LiveServer, settings_for
 from tests.service.pipeline_fixture import AOI_NAME, DATES, Fixture
-from tests.service.test_browser import ARGS
 
 from slidewatch.service.app import create_app
 
@@ -39,29 +39,15 @@ def server(monitored: Fixture, tmp_path: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def browser(chromium_path: str, server: LiveServer) -> Iterator[tuple[Any, dict[str, list[str]]]]:
-    from playwright.sync_api import sync_playwright
-
-    seen: dict[str, list[str]] = {"errors": [], "refused": [], "prompts": []}
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=chromium_path, headless=True, args=ARGS)
-        context = chromium.new_context(viewport={"width": 1200, "height": 820})
-
-        def route(r: Any) -> None:
-            if r.request.url.startswith(server.url):
-                r.continue_()
-            else:
-                seen["refused"].append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
-        yield context, seen
-        chromium.close()
+    """The shared offline Chromium (127.0.0.1 only); the prompt for the key answered."""
+    with offline_chromium(chromium_path, 1200, 820, console_errors=True) as guarded:
+        yield guarded, {"errors": guarded.errors, "refused": guarded.refused, "prompts": []}
 
 
-def _tab(context: Any, seen: dict[str, list[str]], url: str) -> Any:
-    tab = context.new_page()
-    tab.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
+def _tab(browser: Any, seen: dict[str, list[str]], url: str) -> Any:
+    tab = browser.context.new_page()
     tab.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    tab.on("console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None)
 
     def dialog(d: Any) -> None:
         seen["prompts"].append(d.message)
@@ -93,8 +79,8 @@ def _inside(tab: Any, landslide_id: int) -> tuple[float, float]:
 def test_alert_click_review_and_see_it_change(
     browser: tuple[Any, dict[str, list[str]]], server: LiveServer, monitored: Fixture
 ) -> None:
-    context, seen = browser
-    tab = _tab(context, seen, server.url + "/")
+    guarded, seen = browser
+    tab = _tab(guarded, seen, server.url + "/")
     legend = tab.locator(".legend li").all_inner_texts()
     assert legend == ["landslide", "new", "grown", "confirmed", "possible (seen once)",
                       "rejected (reviewed)", "unknown (not seen)"]  # fmt: skip
@@ -151,13 +137,13 @@ def test_alert_click_review_and_see_it_change(
 def test_deep_link_overview_and_run_now(
     browser: tuple[Any, dict[str, list[str]]], server: LiveServer, monitored: Fixture
 ) -> None:
-    context, seen = browser
+    guarded, seen = browser
     first_run = monitored.run_ids[0]
-    tab = _tab(context, seen, f"{server.url}/?aoi={AOI_NAME}&run={first_run}")
+    tab = _tab(guarded, seen, f"{server.url}/?aoi={AOI_NAME}&run={first_run}")
     slide = tab.evaluate("slidewatch.state.detections.features[0].properties.landslide_id")
     tab.close()
     # the deep link opens that landslide of that run
-    tab = _tab(context, seen, f"{server.url}/?aoi={AOI_NAME}&run={first_run}&landslide={slide}")
+    tab = _tab(guarded, seen, f"{server.url}/?aoi={AOI_NAME}&run={first_run}&landslide={slide}")
     tab.locator(".maplibregl-popup-content").wait_for(timeout=10_000)
     assert tab.evaluate("document.body.dataset.runId") == str(first_run)
     assert f"#{slide}" in tab.locator(".maplibregl-popup-content").inner_text()
