@@ -153,6 +153,9 @@ def test_deep_link_overview_and_run_now(
     tab.select_option("#aoi", "")
     tab.wait_for_selector("#overview:not([hidden])")
     assert tab.locator("#aoi-list li").all_inner_texts()[0].startswith(AOI_NAME)
+    tab.wait_for_function("document.querySelector('#aoi-list .latest').innerText !== ''")
+    latest = tab.locator("#aoi-list .latest").inner_text()
+    assert latest == f"last run {DATES[1]} done, 1 new, 0 grown", latest
     tab.screenshot(path=str(SHOTS / "e18-overview.png"))
     tab.locator("#aoi-list a").first.click()
     tab.wait_for_selector("#aoi-view:not([hidden])")

@@ -291,9 +291,18 @@ function showOverview() {
     const p = f.properties || {};
     item.innerHTML = `<a href="/?aoi=${encodeURIComponent(f.id)}">${escapeHtml(f.id)}</a>` +
       ` <span class="small">every ${escapeHtml(p.cadence_days)} d` +
-      `${p.active === false ? ", paused" : ""}</span>`;
+      `${p.active === false ? ", paused" : ""}</span><br><span class="small latest"></span>`;
     item.querySelector("a").onclick = (e) => { e.preventDefault(); selectAoi(f.id); };
     list.appendChild(item);
+    // its latest run, said in one line
+    getJSON(`/aois/${encodeURIComponent(f.id)}/runs`).then((runs) => {
+      const last = runs.slice().sort((a, b) => b.id - a.id)[0];
+      const counts = (last && last.counts) || {};
+      item.querySelector(".latest").textContent = !last ? "no run yet" :
+        `last run ${last.acquisition_date || "–"} ${last.state}` +
+        (last.state === "done" ? `, ${counts.new || 0} new, ${counts.grown || 0} grown` : "") +
+        (last.reason ? `: ${last.reason}` : "");
+    }).catch(() => {});
   });
   if (state.aois.features.length) map.fitBounds(bboxOf(state.aois), { padding: 40, animate: false });
   setUrl();
