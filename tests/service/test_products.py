@@ -63,6 +63,9 @@ def test_range_requests_answer_206(client: TestClient, monitored: Fixture) -> No
     assert tail.status_code == 206 and tail.content == data[-16:]
     outside = client.get(url, headers={"Range": f"bytes={len(data) + 10}-"})
     assert outside.status_code == 416
+    head = client.head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(data))
 
 
 def test_byte_range_parsing() -> None:
@@ -97,8 +100,9 @@ def test_other_runs_and_paths_are_404(client: TestClient, monitored: Fixture) ->
 def test_gdal_reads_the_cog_through_vsicurl(live: LiveServer, monitored: Fixture) -> None:
     run_id = monitored.run_ids[1]
     local = _stored(monitored, run_id)["probability.tif"]
+    # GDAL as QGIS runs it: a HEAD for the size, then ranges
     env = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", "GDAL_HTTP_MAX_RETRY": "0",
-           "CPL_VSIL_CURL_USE_HEAD": "NO", "VSI_CACHE": "FALSE"}  # fmt: skip
+           "VSI_CACHE": "FALSE"}  # fmt: skip
     url = f"/vsicurl/{live.url}/runs/{run_id}/products/probability.tif"
     with rasterio.Env(**env), rasterio.open(url) as served, rasterio.open(local) as src:
         assert served.profile["blockxsize"] == src.profile["blockxsize"]
@@ -191,9 +195,10 @@ def test_products_from_a_memory_archive(
         async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
             asks = [{}, {"Range": "bytes=10-19"}, {"Range": "bytes=-5"},
                     {"Range": f"bytes={len(data)}-"}]  # fmt: skip
-            return [await client.get(url, headers=h) for h in asks]
+            return [await client.get(url, headers=h) for h in asks] + [await client.head(url)]
 
-    whole, part, tail, past = asyncio.run(go())
+    whole, part, tail, past, head = asyncio.run(go())
+    assert head.status_code == 200 and head.headers["content-length"] == str(len(data))
     assert whole.status_code == 200 and whole.content == data
     assert whole.headers["content-type"] == COG and whole.headers["accept-ranges"] == "bytes"
     assert part.status_code == 206 and part.content == data[10:20]

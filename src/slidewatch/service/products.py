@@ -94,6 +94,9 @@ def _remote_response(
         asked = byte_range(request.headers.get("range"), size)
     except ValueError:
         return Response(status_code=416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(size)
+        return Response(status_code=200, media_type=kind, headers=headers)
     if asked is None:
         return StreamingResponse(_chunks(fs, path, 0, size), media_type=kind,
                                  headers={**headers, "Content-Length": str(size)})  # fmt: skip
