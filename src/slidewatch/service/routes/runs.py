@@ -56,9 +56,9 @@ def get_run(request: Request, run_id: int) -> dict[str, Any]:
     return summary
 
 
-@router.api_route(
+@router.head("/runs/{run_id}/products/{name}", include_in_schema=False)
+@router.get(
     "/runs/{run_id}/products/{name}",
-    methods=["GET", "HEAD"],
     response_class=Response,
     responses={200: {"description": "The file"}, 206: {"description": "A byte range of it"}},
     summary="A run's archived file by its product name (HTTP Range: GDAL /vsicurl/ reads COGs)",
