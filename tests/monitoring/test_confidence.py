@@ -40,26 +40,39 @@ def test_new_then_seen_twice_is_confirmed_with_one_alert_each_look() -> None:
     second = seen(p=0.9)
     s2 = observe(s1, second)
     assert (s2.confidence, s2.looks, s2.max_probability) == (C, 2, 0.9)
-    assert event_for(s1, s2, second, MIN) == AlertKind.CONFIRMED
+    assert event_for(s1, s2, second, MIN, announced=True) == AlertKind.CONFIRMED
     s3 = observe(s2, seen(p=0.6))  # a third look: still confirmed, no more alerts
     assert (s3.confidence, s3.looks, s3.max_probability) == (C, 3, 0.9)
-    assert event_for(s2, s3, seen(p=0.6), MIN) is None
+    assert event_for(s2, s3, seen(p=0.6), MIN, announced=True) is None
 
 
 def test_unseen_the_second_time_keeps_its_state() -> None:
     s1 = first_standing(seen(ChangeKind.NEW, changed=3000.0))
     hidden = Observation(ChangeKind.UNKNOWN, None, 3000.0, 0.0)
     assert observe(s1, hidden) == s1
-    assert event_for(s1, s1, hidden, MIN) is None
+    assert event_for(s1, s1, hidden, MIN, announced=True) is None
     s3 = observe(s1, seen())  # seen again later: confirmed then
     assert (s3.confidence, s3.looks) == (C, 2)
+
+
+def test_seen_only_at_a_cloud_edge_is_no_look_until_seen_clearly() -> None:
+    edge = Observation(ChangeKind.UNKNOWN, 0.7, 1500.0, 0.0)
+    s0 = first_standing(edge)
+    assert (s0.confidence, s0.looks) == (P, 0)
+    assert event_for(None, s0, edge, MIN) is None
+    clear = seen(ChangeKind.GROWN, area=3000.0, changed=1500.0)
+    s1 = observe(s0, clear)
+    assert (s1.confidence, s1.looks) == (P, 1)  # one clear look: still possible
+    assert event_for(s0, s1, clear, MIN) == AlertKind.NEW  # what a responder hears first
+    s2 = observe(s1, seen())
+    assert (s2.confidence, event_for(s1, s2, seen(), MIN, True)) == (C, AlertKind.CONFIRMED)
 
 
 def test_seen_then_gone_stays_possible() -> None:
     s1 = first_standing(seen(ChangeKind.NEW, changed=3000.0))
     gone = Observation(ChangeKind.GONE, None, 3000.0, 3000.0)
     assert observe(s1, gone) == s1
-    assert event_for(s1, s1, gone, MIN) is None
+    assert event_for(s1, s1, gone, MIN, announced=True) is None
 
 
 def test_merged_takes_the_strongest_evidence() -> None:
@@ -91,11 +104,15 @@ def test_baseline_landslides_are_confirmed_without_alert() -> None:
     assert event_for(base, observe(base, grown), grown, MIN) == AlertKind.GROWN
 
 
-def test_small_changes_raise_nothing() -> None:
+def test_small_changes_raise_nothing_until_they_are_news() -> None:
     small = seen(ChangeKind.NEW, area=500.0, changed=500.0)
     s1 = first_standing(small)
     assert event_for(None, s1, small, MIN) is None
     assert event_for(s1, observe(s1, seen(area=500.0)), seen(area=500.0), MIN) is None
+    # seen again, now large enough: the first alert about it says "new", confirmed already
+    bigger = seen(ChangeKind.GROWN, area=3000.0, changed=2500.0)
+    s2 = observe(s1, bigger)
+    assert (s2.confidence, event_for(s1, s2, bigger, MIN)) == (C, AlertKind.NEW)
 
 
 def test_review_confirms_or_rejects_and_the_last_verdict_wins() -> None:
@@ -105,7 +122,7 @@ def test_review_confirms_or_rejects_and_the_last_verdict_wins() -> None:
     confirmed = reviewed(rejected, Verdict.CONFIRMED, 3000.0)
     assert (confirmed.confidence, confirmed.rejected_area_m2) == (C, None)
     # confirmed by review: a later look raises no "confirmed" alert
-    assert event_for(confirmed, observe(confirmed, seen()), seen(), MIN) is None
+    assert event_for(confirmed, observe(confirmed, seen()), seen(), MIN, True) is None
 
 
 def test_rejected_is_never_alerted_again_unless_it_grows_past_the_factor() -> None:

@@ -7,6 +7,8 @@ into an :class:`Observation`; :func:`observe` gives the new standing and :func:`
 the alert it raises, if any. Reviews go through :func:`reviewed`.
 
 - *seen twice*: ``possible`` → ``confirmed`` on the second look that finds it;
+- *seen only at the edge* of what a look could not see (change ``unknown``): an identity
+  but no look and no alert; the first look that sees it on clear ground raises ``new``;
 - *unseen the second time* (its ground hidden: change ``unknown``): nothing changes;
 - *seen then gone* (its ground seen, no landslide): it stays ``possible`` and keeps its
   looks (the ``gone`` change row says what happened); it is confirmed only if seen again;
@@ -68,8 +70,11 @@ class Observation:
 
 
 def first_standing(obs: Observation) -> Standing:
-    """The standing of a landslide first seen by this look (new, or the baseline)."""
-    return Standing(Confidence.POSSIBLE, 1, obs.probability or 0.0, None,
+    """The standing of a landslide first seen by this look (new, or the baseline). A polygon
+    found only at the edge of what could not be seen (change ``unknown``) gets its identity
+    but no look: it was not seen on clear ground."""
+    looks = 0 if obs.kind == ChangeKind.UNKNOWN else 1
+    return Standing(Confidence.POSSIBLE, looks, obs.probability or 0.0, None,
                     baseline=obs.kind == ChangeKind.BASELINE)  # fmt: skip
 
 
@@ -124,25 +129,36 @@ def reviewed(before: Standing, verdict: Verdict, area_m2: float) -> Standing:
 
 
 def event_for(
-    before: Standing | None, after: Standing, obs: Observation, min_area_m2: float
-) -> AlertKind | None:
-    """The alert this look raises for one landslide (``before``: None for a new identity).
+    before: Standing | None, after: Standing, obs: Observation, min_area_m2: float,
+    announced: bool = False,
+) -> AlertKind | None:  # fmt: skip
+    """The alert this look raises for one landslide (``before``: None for a new identity;
+    ``announced``: an alert about it was raised before).
 
-    ``new`` for a landslide first seen while watched, ``grown`` for one that gained ground
-    (a rejected one only past :data:`REGROWTH_FACTOR`), ``confirmed`` the look that
-    confirms one that appeared while watched; each needs ``min_area_m2`` of new ground
-    (confirmed: of area). Rejected landslides raise nothing."""
-    if after.confidence == Confidence.REJECTED:
+    The first alert about a landslide that appeared while watched is ``new`` (with its
+    confidence: ``confirmed`` when its earlier sightings were too small to alert), once it
+    is seen on clear ground with ``min_area_m2`` of news (a new identity: its new ground;
+    a known one: its area). Later: ``confirmed`` the look that confirms it (area ≥
+    ``min_area_m2``), ``grown`` when it gains ``min_area_m2`` of ground (a baseline landslide
+    too). A rejected landslide raises nothing, unless it grew past :data:`REGROWTH_FACTOR`:
+    then ``grown``."""
+    if after.confidence == Confidence.REJECTED or obs.kind not in SEEN_KINDS:
         return None
-    if obs.kind == ChangeKind.NEW and before is None:
-        return AlertKind.NEW if obs.changed_area_m2 >= min_area_m2 else None
-    if obs.kind == ChangeKind.GROWN and obs.changed_area_m2 >= min_area_m2:
+    if after.looks == 0:
+        return None
+    if before is not None and before.confidence == Confidence.REJECTED:
+        return AlertKind.GROWN  # regrown past the factor (else it would still be rejected)
+    grown = obs.kind == ChangeKind.GROWN and obs.changed_area_m2 >= min_area_m2
+    if grown and (announced or after.baseline):
         return AlertKind.GROWN
-    if before is not None and before.confidence == Confidence.REJECTED:  # regrown
-        return AlertKind.GROWN
+    if not announced:
+        if after.baseline:
+            return None  # it was there before watching began: no news
+        news = obs.changed_area_m2 if before is None else obs.area_m2
+        return AlertKind.NEW if news >= min_area_m2 else None
     newly = before is not None and before.confidence == Confidence.POSSIBLE
-    if newly and after.confidence == Confidence.CONFIRMED and not after.baseline:
-        return AlertKind.CONFIRMED if obs.area_m2 >= min_area_m2 else None
+    if newly and after.confidence == Confidence.CONFIRMED and obs.area_m2 >= min_area_m2:
+        return AlertKind.CONFIRMED
     return None
 
 

@@ -55,21 +55,35 @@ def signature_headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> 
             "webhook-signature": f"v1,{digest}"}  # fmt: skip
 
 
+def http_client() -> Any:
+    """The client a pass through the outbox shares (its connections and TLS set-up reused):
+    no redirects followed, no proxy or credentials from the environment."""
+    import httpx
+
+    return httpx.Client(follow_redirects=False, trust_env=False)
+
+
 def post_webhook(
-    url: str, body: bytes, headers: dict[str, str], connect_s: float, read_s: float
-) -> int:
+    url: str, body: bytes, headers: dict[str, str], connect_s: float, read_s: float,
+    client: Any = None,
+) -> int:  # fmt: skip
     """POST ``body``; return the status, or raise :class:`DeliveryError` for anything but
-    2xx (redirects included: they are not followed). No proxy from the environment."""
+    2xx (redirects included: they are not followed). ``client``: :func:`http_client`'s
+    (one is made for this request without it)."""
     import httpx
 
     timeout = httpx.Timeout(connect=connect_s, read=read_s, write=read_s, pool=connect_s)
     sent = {"Content-Type": "application/cloudevents+json", "User-Agent": "slidewatch-monitor",
             **headers}  # fmt: skip
+    own = client is None
+    client = http_client() if own else client
     try:
-        with httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False) as client:
-            answer = client.post(url, content=body, headers=sent)
+        answer = client.post(url, content=body, headers=sent, timeout=timeout)
     except httpx.HTTPError as exc:
         raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+    finally:
+        if own:
+            client.close()
     status = answer.status_code
     if not 200 <= status < 300:
         moved = " (redirects are not followed: register the final URL)" if status < 400 else ""

@@ -36,6 +36,7 @@ from slidewatch.monitoring.alerts.channels import (
     DeliveryError,
     SmtpSettings,
     body_of,
+    http_client,
     post_webhook,
     send_email,
     signature_headers,
@@ -129,14 +130,14 @@ class Batch:
 Sender = Callable[[Batch, dict[str, Any], float], int | None]
 
 
-def _senders(smtp: SmtpSettings, policy: RetryPolicy) -> dict[str, Sender]:
+def _senders(smtp: SmtpSettings, policy: RetryPolicy, client: Any) -> dict[str, Sender]:
     def webhook(batch: Batch, envelope: dict[str, Any], left: float) -> int | None:
         body, key = body_of(envelope), envelope["id"]
         headers = {"Idempotency-Key": key, "webhook-id": key}
         if batch.secret:
             headers |= signature_headers(batch.secret, key, int(time.time()), body)
         connect, read = min(policy.connect_timeout_s, left), min(policy.read_timeout_s, left)
-        return post_webhook(batch.target, body, headers, connect, read)
+        return post_webhook(batch.target, body, headers, connect, read, client)
 
     def email(batch: Batch, envelope: dict[str, Any], left: float) -> int | None:
         limit = min(policy.connect_timeout_s + policy.read_timeout_s, left)
@@ -168,8 +169,9 @@ def _claim(registry: Any, ids: tuple[int, ...], lease_s: float) -> tuple[int, ..
 
 
 def _record(registry: Any, ids: tuple[int, ...], error: DeliveryError | None,
-            policy: RetryPolicy) -> list[DeliveryState]:  # fmt: skip
-    states = []
+            policy: RetryPolicy) -> tuple[list[DeliveryState], int]:  # fmt: skip
+    """Record an attempt on every row; their states and the most attempts among them."""
+    states, attempts = [], 0
     with registry.session() as s:
         for delivery_id in ids:
             row = s.get_one(Delivery, delivery_id)
@@ -183,7 +185,8 @@ def _record(registry: Any, ids: tuple[int, ...], error: DeliveryError | None,
                 if row.attempts >= policy.max_attempts:
                     row.state = DeliveryState.FAILED
             states.append(row.state)
-    return states
+            attempts = max(attempts, row.attempts)
+    return states, attempts
 
 
 def _envelope(registry: Any, batch: Batch) -> dict[str, Any]:
@@ -229,8 +232,7 @@ class Pass:
             now = self.budget.clock()
             self.budget.spend(key, now - t)
             self.breakers.record(key, error is None, now, policy)
-            states = _record(self.registry, ids, error, policy)
-            attempts = self._attempts(ids[0])
+            states, attempts = _record(self.registry, ids, error, policy)
             wait = policy.wait_s(attempts)
             if error is None or DeliveryState.FAILED in states:
                 return states
@@ -241,10 +243,6 @@ class Pass:
                 s.execute(update(Delivery).where(Delivery.id.in_(ids))
                           .values(next_attempt_at=utcnow()))  # fmt: skip
         return states
-
-    def _attempts(self, delivery_id: int) -> int:
-        with self.registry.session() as s:
-            return int(s.get_one(Delivery, delivery_id).attempts)
 
 
 def due_batches(registry: Any) -> list[Batch]:
@@ -282,12 +280,17 @@ def deliver_pending(
     """Send every due pending delivery within the policy's budget; return counts of the
     due deliveries by resulting state (those left for later passes count as pending)."""
     policy, smtp = policy or RetryPolicy(), smtp or SmtpSettings()
-    work = Pass(registry, _senders(smtp, policy), policy, smtp, Budget(policy, clock),
-                PROCESS_BREAKERS if breakers is None else breakers, sleep)  # fmt: skip
     counts: dict[str, int] = dict.fromkeys(
         (DeliveryState.DELIVERED, DeliveryState.PENDING, DeliveryState.FAILED), 0
     )
-    for batch in due_batches(registry):
-        for state in work.deliver(batch):
-            counts[state] += 1
+    batches = due_batches(registry)
+    if not batches:
+        return counts
+    with http_client() as client:
+        work = Pass(registry, _senders(smtp, policy, client), policy, smtp,
+                    Budget(policy, clock), PROCESS_BREAKERS if breakers is None else breakers,
+                    sleep)  # fmt: skip
+        for batch in batches:
+            for state in work.deliver(batch):
+                counts[state] += 1
     return counts

@@ -5,6 +5,7 @@ Nothing is recorded before, so a run killed at any point is simply run again."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -92,8 +93,10 @@ def _evidence(
     return before, after, obs
 
 
-def _record_one(s: Any, ctx: RunContext, r: ChangeRecord, res: Results, facts: RunFacts) -> int:
-    """Rows for one change record; return 1 when it raised an alert."""
+def _record_one(s: Any, ctx: RunContext, r: ChangeRecord, res: Results, facts: RunFacts,
+                spent: list[float]) -> int:  # fmt: skip
+    """Rows for one change record; return 1 when it raised an alert. ``spent[0]`` adds up
+    the time of the evidence and the events (confidence, alert, payload)."""
     event = None
     if r.kind == ChangeKind.MERGED:
         slide_id = _merge(s, ctx, r, res)
@@ -106,12 +109,18 @@ def _record_one(s: Any, ctx: RunContext, r: ChangeRecord, res: Results, facts: R
         s.add(Detection(run_id=ctx.run_id, landslide_id=slide_id, geometry=detected.geometry,
                         area_m2=detected.area_m2,
                         mean_probability=detected.mean_probability))  # fmt: skip
+        started = time.perf_counter()
         before, after, obs = _evidence(s, r, res, slide)
-        event = event_for(before, after, obs, ctx.aoi.min_new_area_m2)
+        # a split part is news only by its growth: it continues its parent (announced or not)
+        announced = r.split_from is not None or (
+            s.scalar(select(Alert.id).where(Alert.landslide_id == slide_id).limit(1)) is not None
+        )
+        event = event_for(before, after, obs, ctx.aoi.min_new_area_m2, announced)
         if r.split_from is not None and event == AlertKind.CONFIRMED:
             event = None  # its parent's look confirms the landslide, once
         if event is not None and not _sent(ctx, after, res.attributes_of(r.current)):
             event = None
+        spent[0] += time.perf_counter() - started
     if r.kind == ChangeKind.BASELINE:
         return 0
     feature = change_feature(r, res.current, res.known)
@@ -134,7 +143,9 @@ def _record_one(s: Any, ctx: RunContext, r: ChangeRecord, res: Results, facts: R
         standing_of(landslide), res.attributes_of(r.current),  # type: ignore[arg-type]
         landslide.first_seen, landslide.last_seen,
     )  # fmt: skip
+    started = time.perf_counter()
     s.add(_alert(ctx, slide_id, alert_event, alert_payload(facts, alert_event)))
+    spent[0] += time.perf_counter() - started
     return 1
 
 
@@ -162,9 +173,11 @@ def record_results(
                      Links(ctx.config.public_url),
                      ModelFacts.of(ctx.aoi.model_path, ctx.aoi.model_hash))  # fmt: skip
     with ctx.registry.session() as s:
-        alerts = sum(_record_one(s, ctx, r, res, facts) for r in res.records)
+        spent = [0.0]
+        alerts = sum(_record_one(s, ctx, r, res, facts, spent) for r in res.records)
         run = s.get_one(Run, ctx.run_id)
         run.state, run.reason, run.owner, run.finished_at = RunState.DONE, None, None, utcnow()
+        timings["events_s"] = spent[0]  # part of record_s
         run.products, run.cloud_pct, run.timings = urls, res.cloud_pct, timings
         grown = [r.changed_area_m2 for r in res.records if r.kind in ALERTED_KINDS]
         run.stats = {

@@ -5,6 +5,7 @@ and the run's STAC item (:mod:`.record` then records them in one transaction).""
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ class Results:
     attributes: list[Attributes] = field(default_factory=list)
     """What a geologist checks first, one per ``current`` polygon (empty: not measured)."""
 
+    attributes_s: float = 0.0
+    """Time spent measuring the attributes and writing ``ndvi.tif`` (part of ``change_s``)."""
+
     def attributes_of(self, current: int) -> Attributes:
         return self.attributes[current] if current < len(self.attributes) else Attributes()
 
@@ -70,6 +74,7 @@ def _compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Res
     files = {"change.tif": work / "change.tif", "change.geojson": work / "change.geojson",
              "rgb.tif": work / "rgb.tif", "ndvi.tif": work / "ndvi.tif"}  # fmt: skip
     products.write_rgb(work / "stack.tif", files["rgb.tif"])
+    t = time.perf_counter()
     layers = attributes.stack_layers(work / "stack.tif")
     detected = work / "detect"
     features = json.loads((detected / "landslides.geojson").read_text())["features"]
@@ -77,14 +82,18 @@ def _compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Res
     now_raster, grid = products.read_landslides(detected / "landslides.tif")
     previous, known = queries.baseline(ctx.registry, aoi.id, found.date)
     attributes.write_ndvi(layers["ndvi"], grid, files["ndvi.tif"])
-    before, ndvi_before = None, None
+    ndvi_before = None
+    if previous is not None and previous.ndvi_url:
+        ndvi_before = attributes.read_ndvi_onto(archive.read_bytes(previous.ndvi_url), grid)
+    measuring = time.perf_counter() - t
+    before = None
     if previous is not None:
         before = products.read_onto(archive.read_bytes(previous.landslides_url), grid)
-        if previous.ndvi_url:
-            ndvi_before = attributes.read_ndvi_onto(archive.read_bytes(previous.ndvi_url), grid)
     change = change_raster(now_raster, before)
     cur_labels = label_raster([c.geometry for c in current], grid.crs, grid.transform, grid.shape)
+    t = time.perf_counter()
     measured = attributes.measure(cur_labels, len(current), layers, ndvi_before)
+    measuring += time.perf_counter() - t
     if previous is None:  # the first look is the baseline: nothing is "new" against nothing
         records = [ChangeRecord(ChangeKind.BASELINE, i, None, 0.0) for i in range(len(current))]
     else:
@@ -102,7 +111,7 @@ def _compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Res
         "slidewatch:changes": change_counts(records),
     }  # fmt: skip
     item = stac_item(aoi.name, found.date, found.when, aoi.geometry, properties)
-    return Results(current, known, records, previous, files, item, cloud_pct, measured)
+    return Results(current, known, records, previous, files, item, cloud_pct, measured, measuring)
 
 
 def _match(
