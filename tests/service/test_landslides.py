@@ -86,3 +86,27 @@ def test_a_review_records_who_and_changes_the_confidence(
     assert alert["landslide_confidence"] == "confirmed" and alert["kind"] == "new"
     assert alert["acquisition_date"] == "2023-03-06"
     assert _new_landslide(writable, monitored)["confidence"] == "confirmed"
+
+
+def test_a_failing_delivery_shows_its_last_error_without_server_paths(
+    writable: TestClient, monitored: Fixture, tmp_path: Path
+) -> None:
+    from slidewatch.monitoring.kinds import DeliveryState
+    from slidewatch.monitoring.registry import Registry
+    from slidewatch.monitoring.registry.tables import Alert, Delivery
+
+    slide = _new_landslide(writable, monitored)["landslide_id"]
+    error = f"HTTP 503 (certificate at {tmp_path}/home/tls/receiver.pem)"
+    with Registry(f"sqlite:///{tmp_path / 'registry.db'}") as registry, registry.session() as s:
+        alert = s.query(Alert).filter(Alert.landslide_id == slide).one()
+        s.add(Delivery(alert_id=alert.id, channel="webhook", target="https://hooks.example.org/x",
+                       state=DeliveryState.PENDING, attempts=3, last_error=error,
+                       last_status=503))  # fmt: skip
+    alerts = writable.get("/alerts?since=1970-01-01T00:00:00Z").json()
+    (shown,) = [a for a in alerts if a["landslide_id"] == slide]
+    (delivery,) = [d for d in shown["deliveries"] if d["channel"] == "webhook"]
+    assert delivery["state"] == "pending" and delivery["attempts"] == 3
+    assert delivery["last_status"] == 503
+    assert delivery["last_error"] == "HTTP 503 (certificate at receiver.pem)"
+    detail = writable.get(f"/landslides/{slide}").text
+    assert str(tmp_path) not in detail and "503" in detail
