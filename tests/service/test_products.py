@@ -205,3 +205,17 @@ def test_products_from_a_memory_archive(
     assert part.headers["content-range"] == f"bytes 10-19/{len(data)}"
     assert tail.status_code == 206 and tail.content == data[-5:]
     assert past.status_code == 416 and past.headers["content-range"] == f"bytes */{len(data)}"
+
+
+def test_a_cog_viewer_on_another_origin_may_ask_ranges(monitored: Fixture) -> None:
+    origin = "https://viewer.example.org"
+    with TestClient(create_app(settings_for(monitored, cors_origins=origin))) as c:
+        url = f"/runs/{monitored.run_ids[1]}/products/probability.tif"
+        asking = {"Origin": origin, "Access-Control-Request-Method": "GET",
+                  "Access-Control-Request-Headers": "range"}  # fmt: skip
+        preflight = c.options(url, headers=asking)
+        part = c.get(url, headers={"Origin": origin, "Range": "bytes=0-99"})
+    assert preflight.status_code == 200
+    assert "range" in preflight.headers["access-control-allow-headers"].lower()
+    assert part.status_code == 206
+    assert "Content-Range" in part.headers["access-control-expose-headers"]

@@ -52,8 +52,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.origins),
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["X-API-Key", "Content-Type"],
+            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+            # Range: a COG viewer on another origin reads products by byte ranges
+            allow_headers=["X-API-Key", "Content-Type", "Range"],
+            expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "Location"],
         )
     _include_routers(app, settings)
     return app
