@@ -162,3 +162,14 @@ def test_filters_are_off_by_default_and_pass_what_they_cannot_judge() -> None:
     assert AlertFilters.from_dict(steep.to_dict()) == steep
     with pytest.raises(ConfigError, match="unknown; valid: min_slope_deg"):
         AlertFilters.from_dict({"slope": 3})
+
+
+def test_a_row_seen_only_at_an_edge_keeps_its_zero_looks() -> None:
+    from types import SimpleNamespace
+
+    from slidewatch.monitoring.registry.records import standing_of, store_standing
+
+    row = SimpleNamespace(confidence="possible", looks=None, max_probability=None,
+                          rejected_area_m2=None, baseline=False)  # fmt: skip
+    store_standing(row, first_standing(Observation(ChangeKind.UNKNOWN, 0.7, 900.0, 0.0)))
+    assert standing_of(row).looks == 0  # not read back as one look

@@ -168,8 +168,10 @@ def _claim(registry: Any, ids: tuple[int, ...], lease_s: float) -> tuple[int, ..
     return tuple(claimed)
 
 
-def _record(registry: Any, ids: tuple[int, ...], error: DeliveryError | None,
-            policy: RetryPolicy) -> tuple[list[DeliveryState], int]:  # fmt: skip
+def _record(
+    registry: Any, ids: tuple[int, ...], error: DeliveryError | None, policy: RetryPolicy,
+    status: int | None = None,
+) -> tuple[list[DeliveryState], int]:  # fmt: skip
     """Record an attempt on every row; their states and the most attempts among them."""
     states, attempts = [], 0
     with registry.session() as s:
@@ -178,7 +180,7 @@ def _record(registry: Any, ids: tuple[int, ...], error: DeliveryError | None,
             row.attempts += 1
             if error is None:
                 row.state, row.delivered_at = DeliveryState.DELIVERED, utcnow()
-                row.last_error = None
+                row.last_error, row.last_status = None, status
             else:
                 row.last_error, row.last_status = str(error)[:2000], error.status
                 row.next_attempt_at = utcnow() + timedelta(seconds=policy.wait_s(row.attempts))
@@ -224,15 +226,16 @@ class Pass:
                 return states
             batch = Batch(ids, batch.channel, batch.target, batch.secret, batch.as_digest)
             t = self.budget.clock()
+            status = None
             try:
-                self.send[batch.channel](batch, _envelope(self.registry, batch), left)
+                status = self.send[batch.channel](batch, _envelope(self.registry, batch), left)
                 error = None
             except DeliveryError as exc:
                 error = exc
             now = self.budget.clock()
             self.budget.spend(key, now - t)
             self.breakers.record(key, error is None, now, policy)
-            states, attempts = _record(self.registry, ids, error, policy)
+            states, attempts = _record(self.registry, ids, error, policy, status)
             wait = policy.wait_s(attempts)
             if error is None or DeliveryState.FAILED in states:
                 return states

@@ -80,7 +80,8 @@ class PreviousRun:
 
 def standing_of(row: Any) -> Standing:
     """A landslide row's evidence as the confidence rules read it."""
-    return Standing(Confidence(row.confidence), int(row.looks or 1),
+    looks = 1 if row.looks is None else int(row.looks)  # 0: seen only at a cloud edge
+    return Standing(Confidence(row.confidence), looks,
                     float(row.max_probability or 0.0), row.rejected_area_m2,
                     bool(row.baseline))  # fmt: skip
 
