@@ -106,8 +106,12 @@ def measure_new_steps(root: Path, boxes: list[dict[str, Any]], model: Path,
     threading.Thread(target=server.serve_forever, daemon=True).start()
     home = root / "home-new-steps"
     home.mkdir()
+    from slidewatch.monitoring.alerts.targets import TargetRules, parse_networks
+
+    local = TargetRules(parse_networks("127.0.0.0/8"))  # the receiver on 127.0.0.1
     config = MonitorConfig(f"sqlite:///{home / 'registry.db'}", str(home / "archive"),
-                           str(home / "work"), public_url="https://sw.example.org")  # fmt: skip
+                           str(home / "work"), public_url="https://sw.example.org",
+                           targets=local)  # fmt: skip
     # every new landslide alerted (the untrained model's are small): events and deliveries
     hook = f"http://127.0.0.1:{server.server_port}/hook"
     register(config.db_url, boxes, model, catalog, webhook=hook, min_new_area_m2=0.0)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,19 @@ def _no_external_network(monkeypatch: pytest.MonkeyPatch) -> None:
         return real_connect(self, address)  # type: ignore[arg-type]
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads_restored() -> Iterator[None]:
+    """A test (or an engine it loads with ``threads=``) that sets torch's thread count sets it
+    for itself only: the next test, in any order, starts with the count this one started with.
+    Never imports torch itself."""
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None and before is not None and torch.get_num_threads() != before:
+        torch.set_num_threads(before)
 
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -72,3 +87,14 @@ def postgres_url() -> str:
     url = os.environ.get("SLIDEWATCH_TEST_DB_URL", "")
     require(bool(url), "SLIDEWATCH_TEST_DB_URL is not set; scripts/test.sh starts PostgreSQL")
     return url
+
+
+@pytest.fixture(scope="session")
+def threshold_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model whose output is known exactly (:mod:`slidewatch.synthetic.model`: a U-Net with
+    hand-set weights, landslide where ``-0.9*B2 + B4 - 0.2*B8 > 0``), its ONNX graph exported:
+    on the synthetic scenes its mask is their scar mask on every processor. Tests of the
+    monitoring logic use it; a model trained on the spot is for end-to-end checks only."""
+    from slidewatch.synthetic.model import write_threshold_model
+
+    return write_threshold_model(tmp_path_factory.mktemp("threshold_model"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import slidewatch
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "atomic", "threshold", "digest"),
+    ("errors", "atomic", "threshold", "digest", "redact"),
     ("bands",),
     ("rgb", "mapfigure", "scene", "losses", "metrics", "cluster"),
     ("data",),

@@ -10,6 +10,7 @@ Writers whose library picks the format from the file name pass a ``suffix`` (``"
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import tempfile
@@ -28,6 +29,22 @@ def temporary_beside(path: Path, suffix: str = ".tmp") -> Path:
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_UMASK)
     return Path(tmp)
+
+
+def remove_leftovers(path: Path) -> list[Path]:
+    """Delete the temporaries a killed writer of ``path`` left beside it (the names
+    :func:`temporary_beside` makes, ``.NAME.XXXXXXXX…``); a rerun calls this first. There is
+    one writer per output (two writers of one file would replace each other's anyway)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}")
+    removed = []
+    for found in path.parent.iterdir():
+        if pattern.match(found.name) and found.is_file():
+            found.unlink(missing_ok=True)
+            removed.append(found)
+    return removed
 
 
 @contextmanager

@@ -175,3 +175,19 @@ def test_acquisition_does_not_import_torch(catalogue: Catalogue, tmp_path: Path)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "s.tif").exists()
+
+
+def test_a_rerun_removes_a_killed_fetchs_temporaries(catalogue: Catalogue, tmp_path: Path) -> None:
+    out = tmp_path / "stack.tif"
+    killed = [tmp_path / ".stack.tif.k1ll3d_0.tif", tmp_path / ".stack.mask.tif.k1ll3d_1.tif",
+              tmp_path / ".stack.json.k1ll3d_2.tmp"]  # fmt: skip
+    for path in killed:
+        path.write_bytes(b"half a stack")
+    mine = tmp_path / ".stack.tif.notes"  # not a temporary's name: kept
+    mine.write_text("mine")
+    dates = ["--start", "2023-06-10", "--end", "2023-06-12"]
+    result = run("fetch", "--aoi", bbox_text(), *dates, "--out", str(out),
+                 "--stac-url", str(catalogue.path), "--bands", "six10m")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [p for p in killed if p.exists()] == [] and mine.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [mine.name]

@@ -25,7 +25,7 @@ def test_a_queued_run_delivers_its_alert_without_a_shell(
     receiver: Any,  # noqa: F811
 ) -> None:
     url, handler = receiver  # answers 500 twice, then 200
-    settings = HomeSettings(home=tmp_path / "home")
+    settings = HomeSettings(home=tmp_path / "home", webhook_allow_networks="127.0.0.0/8")
     source = {"stac_url": str(example.catalog), "bands": SOURCE_BANDS}
     with Registry(settings.layout.created().registry_url) as registry:
         registry.add_aoi(AoiSettings("chosica", example.aoi, str(small_model),

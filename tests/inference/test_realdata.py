@@ -84,10 +84,14 @@ def train_tiny_model(scene: Path, labels: Path, out: Path, steps: int = 25) -> P
     return save_model(out, model.eval(), spec)
 
 
-def test_chittagong_mosaic_to_aligned_cogs(shared_data: Path, tmp_path: Path) -> None:
+def test_chittagong_mosaic_to_aligned_cogs(
+    shared_data: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     import torch
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
+    request.addfinalizer(lambda: torch.set_num_threads(threads))  # later tests keep theirs
     folder = shared_data / "s2-chittagong"
     scene = mosaic(folder / "images", tmp_path / "chittagong.tif", "float32")
     labels = mosaic(folder / "labels", tmp_path / "labels.tif", "uint16")

@@ -8,7 +8,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -66,14 +65,6 @@ def receiver() -> Iterator[tuple[str, type[Receiver]]]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/hook", handler
     server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def small_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small U-Net trained on a synthetic area, with its ONNX graph exported."""
-    from tests.monitoring.model import train_small_model
-
-    return train_small_model(tmp_path_factory.mktemp("model"))
 
 
 @pytest.fixture(scope="session")

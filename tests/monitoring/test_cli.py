@@ -41,7 +41,7 @@ def test_add_refuses_a_missing_model_and_a_duplicate(tmp_path: Path) -> None:
     assert code == 2 and "Error:" in out and "Traceback" not in out
     save_tiny_model(tmp_path / "model")
     args = ["monitor", "add", "a", "--aoi", str(aoi), "--model", str(tmp_path / "model"),
-            "--home", home, "--webhook", "http://127.0.0.1:9/x"]  # fmt: skip
+            "--home", home, "--webhook", "https://hooks.example.org/x"]  # fmt: skip
     assert invoke(*args)[0] == 0
     code, out = invoke(*args)
     assert code == 2 and "already exists" in out

@@ -28,11 +28,11 @@ def add_args(name: str, example: Any, model: Path, home: Path, *extra: str) -> l
 
 
 def test_two_looks_find_the_new_landslide_alert_once_and_keep_the_cloud_unknown(
-    tmp_path: Path, small_model: Path, example: Any, receiver: Any
+    tmp_path: Path, threshold_model: Path, example: Any, receiver: Any
 ) -> None:
     url, handler = receiver
     home = tmp_path / "home"
-    run_cli(*add_args("chosica", example, small_model, home, "--webhook", url))
+    run_cli(*add_args("chosica", example, threshold_model, home, "--webhook", url))
     _, listing, _ = run_cli("monitor", "list", "--home", str(home))
     assert "chosica" in listing and "due now" in listing
 

@@ -28,14 +28,14 @@ def _features(path: Path) -> list[dict[str, Any]]:
 
 
 def test_sigkill_during_detection_then_rerun_equals_an_uninterrupted_run(
-    tmp_path: Path, small_model: Path, example: Any, receiver: Any
+    tmp_path: Path, threshold_model: Path, example: Any, receiver: Any
 ) -> None:
     url, handler = receiver
     handler.answers.clear()
     calm, crashed = tmp_path / "calm" / "home", tmp_path / "crashed" / "home"
     for home in (calm, crashed):
         home.parent.mkdir()
-        run_cli(*add_args("site", example, small_model, home, "--webhook", url))
+        run_cli(*add_args("site", example, threshold_model, home, "--webhook", url))
         run_cli("monitor", "run-once", "--now", FIRST, "--home", str(home))
     run_cli("monitor", "run-once", "--now", SECOND, "--home", str(calm))
 
@@ -72,11 +72,11 @@ def test_sigkill_during_detection_then_rerun_equals_an_uninterrupted_run(
 
 
 def test_two_run_once_processes_at_once_process_each_aoi_once(
-    tmp_path: Path, small_model: Path, example: Any, db_url: str
+    tmp_path: Path, threshold_model: Path, example: Any, db_url: str
 ) -> None:
     home = tmp_path / "home"
     for name in ("east", "west"):
-        run_cli(*add_args(name, example, small_model, home, "--db", db_url))
+        run_cli(*add_args(name, example, threshold_model, home, "--db", db_url))
     args = ["monitor", "run-once", "--now", SECOND, "--home", str(home), "--db", db_url]
     procs = [subprocess.Popen(command(*args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, env=env()) for _ in range(2)]  # fmt: skip
@@ -98,14 +98,14 @@ def test_two_run_once_processes_at_once_process_each_aoi_once(
 
 
 def test_a_failing_aoi_fails_its_run_and_the_others_still_run(
-    tmp_path: Path, small_model: Path, example: Any
+    tmp_path: Path, threshold_model: Path, example: Any
 ) -> None:
     home = tmp_path / "home"
-    run_cli(*add_args("good", example, small_model, home))
-    down = add_args("down", example, small_model, home)
+    run_cli(*add_args("good", example, threshold_model, home))
+    down = add_args("down", example, threshold_model, home)
     down[down.index("--stac-url") + 1] = str(tmp_path / "gone" / "catalog.json")
     run_cli(*down)
-    run_cli(*add_args("badgeom", example, small_model, home))
+    run_cli(*add_args("badgeom", example, threshold_model, home))
     with Registry(f"sqlite:///{home / 'registry.db'}") as registry, registry.session() as s:
         bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
         s.query(Aoi).filter(Aoi.name == "badgeom").update({"geometry": bowtie})  # by hand
@@ -120,10 +120,10 @@ def test_a_failing_aoi_fails_its_run_and_the_others_still_run(
         assert registry.runs("down")[0].reason.startswith("search failed")
 
 
-def test_dask_workers_spread_the_looks(tmp_path: Path, small_model: Path, example: Any) -> None:
+def test_dask_workers_spread_the_looks(tmp_path: Path, threshold_model: Path, example: Any) -> None:
     home = tmp_path / "home"
     for name in ("north", "south"):
-        run_cli(*add_args(name, example, small_model, home))
+        run_cli(*add_args(name, example, threshold_model, home))
     _, out, _ = run_cli("monitor", "run-once", "--now", FIRST, "--workers", "2",
                         "--home", str(home))  # fmt: skip
     with Registry(f"sqlite:///{home / 'registry.db'}") as registry:

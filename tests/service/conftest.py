@@ -23,14 +23,17 @@ API_KEY = "test-key-0123456789"
 
 def write_model_files(folder: Path, bands: tuple[str, ...]) -> Path:
     """A model folder as registration reads it: a valid description (``read_spec``) and
-    hashed weights that these tests never load."""
+    a whole safetensors file that these tests never run."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
     from slidewatch.data.normalization import Normalization
     from slidewatch.models.modelfile import ModelSpec
 
     spec = ModelSpec("unet", {"base_width": 4}, bands, Normalization.identity(bands))
     folder.mkdir(parents=True)
     (folder / "model.json").write_text(json.dumps(spec.to_dict()))
-    (folder / "model.safetensors").write_bytes(b"\0" * 64)
+    save_file({"weight": np.zeros(16, np.float32)}, str(folder / "model.safetensors"))
     return folder
 
 

@@ -1,7 +1,8 @@
 """An archive made by the monitoring pipeline, as a user makes it: the monitoring example's
-two-date local STAC catalogue (a new scar on the second date, a cloud over an old one), a
-small model trained on the spot (ONNX engine), ``slidewatch monitor add`` and two
-``monitor run-once`` in subprocesses. The service tests read what that left."""
+two-date local STAC catalogue (a new scar on the second date, a cloud over an old one), the
+hand-set model of :mod:`slidewatch.synthetic.model` (its mask is the scenes' scars on every
+processor; ONNX engine), ``slidewatch monitor add`` and two ``monitor run-once`` in
+subprocesses. The service tests read what that left."""
 
 from __future__ import annotations
 
@@ -46,13 +47,12 @@ class Fixture:
 
 
 def build(root: Path) -> Fixture:
-    """Write the example, train the model, add the AOI and look twice; return what is there."""
-    from tests.monitoring.model import train_small_model
-
+    """Write the example and the model, add the AOI and look twice; return what is there."""
     from slidewatch.synthetic import write_example
+    from slidewatch.synthetic.model import write_threshold_model
 
     example = write_example(root / "example")
-    model = train_small_model(root / "model")
+    model = write_threshold_model(root / "model")
     home = root / "home"
     aoi = root / f"{AOI_NAME}.geojson"
     aoi.write_text(json.dumps(example.aoi))

@@ -11,6 +11,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
 from shapely.geometry import shape
+from tests.service.conftest import API_KEY
 from tests.service.pipeline_fixture import AOI_NAME, DATES, Fixture
 
 from slidewatch.monitoring.registry import Registry
@@ -32,7 +33,9 @@ def _new_one(features: list[dict[str, Any]], monitored: Fixture) -> dict[str, An
 def test_health_reports_database_archive_and_versions(client: TestClient) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok" and body["database"] and body["archive_writable"]
-    assert body["versions"]["slidewatch"]
+    assert "versions" not in body  # versions only to key holders
+    keyed = client.get("/health", headers={"X-API-Key": API_KEY}).json()
+    assert keyed["versions"]["slidewatch"] and keyed["versions"]["fastapi"]
 
 
 def test_aois_are_geojson_features_without_server_paths(client: TestClient) -> None:

@@ -67,7 +67,7 @@ def test_tiles_from_a_memory_archive(
     run_id = monitored.run_ids[1]
     x, y = _tile_inside(monitored.example.new_scar)
     layers = ("landslides", "rgb", "probability")
-    urls = [f"/runs/{run_id}", "/health", *(f"/tiles/{run_id}/{n}/15/{x}/{y}.png" for n in layers)]
+    urls = [f"/runs/{run_id}", "/health", *(f"/tiles/{run_id}/{n}/14/{x}/{y}.png" for n in layers)]
     run, health, *tiles = _get(app, *urls)
     assert run.status_code == 200 and run.json()["bounds"] is not None
     assert health.json()["archive_writable"] is True
@@ -100,8 +100,8 @@ def test_memory_archive_refuses_files_outside(
     app = create_app(settings_for(monitored, home=tmp_path, db_url=db_url, storage=storage))
     x, y = _tile_inside(monitored.example.new_scar)
     opened.clear()
-    (response, control) = _get(app, f"/tiles/{run_id}/rgb/15/{x}/{y}.png",
-                               f"/tiles/{run_id}/landslides/15/{x}/{y}.png")  # fmt: skip
+    (response, control) = _get(app, f"/tiles/{run_id}/rgb/14/{x}/{y}.png",
+                               f"/tiles/{run_id}/landslides/14/{x}/{y}.png")  # fmt: skip
     assert response.status_code == 404 and "secret" not in response.text
     assert not any("secret" in p or "passwd" in p for p in opened)
     assert control.status_code == 200  # the same run's own products are served

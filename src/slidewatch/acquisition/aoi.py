@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,9 +26,25 @@ if TYPE_CHECKING:
     from odc.geo.geobox import GeoBox
 
 DEFAULT_MAX_AREA_KM2 = 10_000.0
-"""Largest AOI accepted by default (100 km × 100 km: ~1.4 GB as an all14 float32 stack)."""
+"""Largest AOI accepted by default (100 km × 100 km: ~1.4 GB as an all14 float32 stack); the
+home's setting ``SLIDEWATCH_MAX_AOI_KM2`` (``HomeSettings.max_aoi_km2``) changes it for every
+edge: ``fetch``, ``monitor add``, ``POST /aois`` and detection jobs."""
 MAX_AREA_ENV = "SLIDEWATCH_MAX_AOI_KM2"
-"""Environment variable that raises (or lowers) :data:`DEFAULT_MAX_AREA_KM2`."""
+"""The setting that raises (or lowers) :data:`DEFAULT_MAX_AREA_KM2`, as messages name it."""
+
+
+class AreaTooLarge(AOIError):
+    """An AOI larger than the area limit (the service answers 413)."""
+
+
+def antimeridian_error(where: str) -> AOIError:
+    """The one explanation of a refused antimeridian-crossing AOI, for every edge."""
+    return AOIError(
+        f"{where} crosses the antimeridian (180° of longitude), which one UTM grid cannot "
+        "hold; split it into two AOIs, one on either side of 180°"
+    )
+
+
 PIXEL_M = 10.0
 LATTICE_M = 20.0
 """The stack grid's edges are snapped outwards to multiples of this: Sentinel-2 tiles'
@@ -77,11 +92,15 @@ class AOI:
         return dict(mapping(self.geometry))
 
     @classmethod
-    def from_geojson(cls, geometry: Mapping[str, Any], where: str = "AOI geometry") -> AOI:
+    def from_geojson(
+        cls, geometry: Mapping[str, Any], where: str = "AOI geometry", max_km2: float | None = None
+    ) -> AOI:
         """The AOI of a lon/lat GeoJSON geometry (the inverse of :meth:`to_geojson`),
         validated like :func:`parse_aoi`'s; the value can be kept and passed down as it is
         (frozen and hashable)."""
-        return validate_aoi(_geometry_from_geojson(dict(geometry), where), where)
+        if not isinstance(geometry, Mapping):
+            raise AOIError(f"{where}: not a GeoJSON geometry; give a Polygon")
+        return validate_aoi(_geometry_from_geojson(dict(geometry), where), where, max_km2)
 
 
 def utm_epsg(lon: float, lat: float) -> int:
@@ -90,17 +109,13 @@ def utm_epsg(lon: float, lat: float) -> int:
     return (32600 if lat >= 0 else 32700) + zone
 
 
-def max_area_km2() -> float:
-    """The AOI area limit: ``SLIDEWATCH_MAX_AOI_KM2`` when set, else the default."""
-    text = os.environ.get(MAX_AREA_ENV, "").strip()
-    if not text:
-        return DEFAULT_MAX_AREA_KM2
-    try:
-        return float(text)
-    except ValueError as exc:
-        raise AOIError(
-            f"{MAX_AREA_ENV}={text!r} is not a number; set it to a limit in km²"
-        ) from exc
+def check_area(aoi: AOI, where: str, limit_km2: float = DEFAULT_MAX_AREA_KM2) -> None:
+    """The one area limit and its message: :class:`AreaTooLarge` above ``limit_km2``."""
+    if aoi.area_km2 > limit_km2:
+        raise AreaTooLarge(
+            f"{where}: {aoi.area_km2:,.0f} km² is larger than the limit of {limit_km2:,.0f} km²; "
+            f"split it into several AOIs, or raise the limit with {MAX_AREA_ENV}=<km²>"
+        )
 
 
 def _geometry_from_geojson(data: Any, where: str) -> Any:
@@ -122,6 +137,28 @@ def _geometry_from_geojson(data: Any, where: str) -> Any:
         raise AOIError(f"{where}: not a GeoJSON geometry ({exc}); give a Polygon") from exc
 
 
+def _load_json(text: str, where: str) -> Any:
+    """JSON text as Python values; AOIError for malformed or absurdly nested text."""
+
+    def constant(name: str) -> Any:
+        raise AOIError(f"{where}: {name} is not a coordinate; give lon/lat in degrees")
+
+    try:
+        return json.loads(text, parse_constant=constant)
+    except json.JSONDecodeError as exc:
+        raise AOIError(f"{where}: not valid GeoJSON ({exc}); fix the file") from None
+    except RecursionError:
+        raise AOIError(f"{where}: GeoJSON nested too deeply to be a polygon; fix it") from None
+
+
+def _finite(values: Any, what: str) -> None:
+    import numpy as np
+
+    if not np.isfinite(np.asarray(values, dtype=float)).all():
+        raise AOIError(f"{what}: coordinates must be finite numbers (no NaN or infinity); "
+                       "give lon/lat in degrees")  # fmt: skip
+
+
 def _read_text(text: str) -> tuple[Any, str]:
     """(geometry, description) from a bbox string, a GeoJSON file path or inline GeoJSON."""
     stripped = text.strip()
@@ -133,24 +170,23 @@ def _read_text(text: str) -> tuple[Any, str]:
             raise AOIError(
                 f"AOI {text!r}: a bounding box is four numbers minx,miny,maxx,maxy in lon/lat"
             ) from exc
+        _finite([minx, miny, maxx, maxy], f"AOI {text!r}")
         if minx > maxx and minx <= 180 and maxx >= -180:
-            raise AOIError(
-                f"AOI {text!r} crosses the antimeridian (minx > maxx); split it into two AOIs "
-                "on either side of 180°"
-            )
+            raise antimeridian_error(f"AOI {text!r} (minx > maxx)")
         if minx >= maxx or miny >= maxy:
             raise AOIError(f"AOI {text!r} is empty; give minx<maxx and miny<maxy in lon/lat")
         return box(minx, miny, maxx, maxy), f"AOI {stripped}"
     if stripped.startswith("{"):
-        return _geometry_from_geojson(json.loads(stripped), "AOI"), "AOI (inline GeoJSON)"
+        data = _load_json(stripped, "AOI (inline GeoJSON)")
+        return _geometry_from_geojson(data, "AOI"), "AOI (inline GeoJSON)"
     path = Path(text)
     if not path.is_file():
         raise AOIError(
             f"AOI {text!r} is neither a GeoJSON file nor minx,miny,maxx,maxy; check the path"
         )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = _load_json(path.read_text(encoding="utf-8"), str(path))
+    except UnicodeDecodeError as exc:
         raise AOIError(f"{path}: not valid GeoJSON ({exc}); fix the file") from exc
     return _geometry_from_geojson(data, str(path)), str(path)
 
@@ -161,7 +197,7 @@ def parse_aoi(text: str, max_km2: float | None = None) -> AOI:
 
     Raises :class:`~slidewatch.errors.AOIError` for an empty, invalid (self-intersecting),
     non-polygon or antimeridian-crossing AOI, or one larger than ``max_km2`` (default:
-    :func:`max_area_km2`).
+    :data:`DEFAULT_MAX_AREA_KM2`; the edges pass the home's ``max_aoi_km2``).
     """
     geom, where = _read_text(text)
     return validate_aoi(geom, where, max_km2)
@@ -173,6 +209,7 @@ def validate_aoi(geom: Any, where: str = "AOI", max_km2: float | None = None) ->
         raise AOIError(f"{where}: a {geom.geom_type} is not an area; give a Polygon")
     if geom.is_empty:
         raise AOIError(f"{where}: the polygon is empty; give a polygon with an area")
+    _finite(shapely.get_coordinates(geom), where)
     if not geom.is_valid:
         reason = explain_validity(geom)
         fixed = make_valid(geom)
@@ -189,18 +226,10 @@ def validate_aoi(geom: Any, where: str = "AOI", max_km2: float | None = None) ->
             "(EPSG:4326), and split an AOI crossing the antimeridian in two"
         )
     if maxx - minx > 180:
-        raise AOIError(
-            f"{where}: spans {maxx - minx:.0f}° of longitude, i.e. it crosses the antimeridian; "
-            "split it into two AOIs on either side of 180°"
-        )
+        raise antimeridian_error(f"{where} (it spans {maxx - minx:.0f}° of longitude)")
     centre = geom.centroid
     aoi = AOI(geometry=geom, epsg=utm_epsg(centre.x, centre.y))
-    limit = max_area_km2() if max_km2 is None else max_km2
-    if aoi.area_km2 > limit:
-        raise AOIError(
-            f"{where}: {aoi.area_km2:,.0f} km² is larger than the limit of {limit:,.0f} km²; "
-            f"split it, or raise the limit with {MAX_AREA_ENV}=<km²>"
-        )
+    check_area(aoi, where, DEFAULT_MAX_AREA_KM2 if max_km2 is None else max_km2)
     return aoi
 
 

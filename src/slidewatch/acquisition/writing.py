@@ -15,7 +15,7 @@ import numpy as np
 
 from slidewatch.acquisition.clouds import CIRRUS, CLEAR, CLOUD, MASK_CLASSES, SHADOW
 from slidewatch.acquisition.provenance import Provenance, band_tags, write_stac_item
-from slidewatch.atomic import atomic_output
+from slidewatch.atomic import atomic_output, remove_leftovers
 from slidewatch.errors import NoSceneError, SlidewatchError, SourceError
 
 if TYPE_CHECKING:
@@ -186,6 +186,9 @@ def write_stack(
     from slidewatch.acquisition.quicklook import write_stack_picture
 
     mask_path, item_path, picture_path = beside
+    for path in (out, mask_path, item_path, picture_path):  # a killed run's temporaries
+        if path is not None:
+            remove_leftovers(path)
     n_acq = lazy.shape[0] - len(bands) - 1
     with ExitStack() as stack:
         tmp = stack.enter_context(atomic_output(out, suffix=".tif"))

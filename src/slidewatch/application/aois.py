@@ -15,6 +15,7 @@ from slidewatch.monitoring.registry.aois import AoiSettings
 
 if TYPE_CHECKING:  # imported when used: the CLI reads the defaults at start
     from slidewatch.acquisition.options import SourceConfig
+    from slidewatch.monitoring.alerts.targets import TargetRules
     from slidewatch.monitoring.imagery import RegisteredModel
     from slidewatch.monitoring.registry import Registry
     from slidewatch.monitoring.registry.tables import Aoi
@@ -53,12 +54,15 @@ class AoiRegistration:
     """Standard Webhooks signing secret (``whsec_…``); None: unsigned."""
 
 
-def register_aoi(registry: Registry, request: AoiRegistration) -> Aoi:
-    """Check and store a new AOI; ConfigError/ModelError naming the field and the fix."""
+def register_aoi(registry: Registry, request: AoiRegistration, targets: TargetRules) -> Aoi:
+    """Check and store a new AOI; ConfigError/ModelError naming the field and the fix.
+    ``targets``: the home's webhook rules (no target inside the server's network)."""
     from slidewatch.acquisition.served import bands_for_model
-    from slidewatch.models.modelfile import read_spec
+    from slidewatch.models.modelfile import check_weights, read_spec
 
+    targets.check_all(request.webhooks, request.emails)
     spec = read_spec(Path(request.model.path))  # a readable model, or a clear error now
+    check_weights(Path(request.model.path))  # a truncated copy is refused now, not at a run
     # Without --bands (auto), the model's own bands; B10 from an L2A collection refused now.
     source = bands_for_model(request.source, spec.bands, request.model_label)
     return registry.add_aoi(

@@ -14,7 +14,7 @@ from slidewatch.application.settings import HomeSettings
 from slidewatch.errors import ConfigError, unknown_name
 from slidewatch.monitoring.imagery import RegisteredModel
 
-MODEL_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
+MODEL_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
 
 
 def available_models(settings: HomeSettings) -> list[str]:
@@ -22,7 +22,7 @@ def available_models(settings: HomeSettings) -> list[str]:
     root = settings.layout.models_dir
     if not root.is_dir():
         return []
-    return sorted(p.name for p in root.iterdir() if MODEL_NAME.match(p.name) and
+    return sorted(p.name for p in root.iterdir() if MODEL_NAME.fullmatch(p.name) and
                   (p / "model.json").is_file())  # fmt: skip
 
 
@@ -32,7 +32,7 @@ def named_model(settings: HomeSettings, name: str) -> RegisteredModel:
     from slidewatch.models.identity import model_hash
 
     names = available_models(settings)
-    if not MODEL_NAME.match(name) or name not in names:
+    if not MODEL_NAME.fullmatch(name) or name not in names:
         valid = names or ["(none installed on this server)"]
         raise ConfigError(str(unknown_name("model", name, valid)))
     folder = (settings.layout.models_dir / name).resolve()

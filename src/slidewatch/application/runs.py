@@ -81,7 +81,7 @@ def deliver(settings: HomeSettings) -> Mapping[str, int]:
 
     config = settings.monitor_config()
     with Registry(config.db_url) as registry:
-        return deliver_pending(registry, config.smtp, config.retry)
+        return deliver_pending(registry, config.smtp, config.retry, targets=config.targets)
 
 
 def cancel_queued(registry: Registry, run_id: int, reason: str) -> bool:

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any, Self
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from slidewatch.acquisition.aoi import DEFAULT_MAX_AREA_KM2
 from slidewatch.errors import ConfigError, unknown_name
 
 if TYPE_CHECKING:
     from slidewatch.monitoring.alerts import SmtpSettings
+    from slidewatch.monitoring.alerts.targets import TargetRules
     from slidewatch.monitoring.look import MonitorConfig
 
 DEFAULT_HOME = Path("slidewatch-data")
@@ -48,6 +50,9 @@ class Settings(BaseSettings):
     """A mirror's folder of the Landslide4Sense files (``data download --base-url``)."""
     l4s_api_url: str | None = None
     """The listing of their sizes and checksums (``data download --api-url``)."""
+    max_aoi_km2: float = Field(default=DEFAULT_MAX_AREA_KM2, gt=0)
+    """Largest AOI (km²) that ``fetch``, ``monitor add``, ``POST /aois`` and detection jobs
+    accept: one limit, checked by :func:`slidewatch.acquisition.aoi.check_area`."""
 
     @classmethod
     def read(cls, **flags: Any) -> Self:
@@ -95,6 +100,12 @@ class HomeSettings(Settings):
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
+
+    webhook_allow_networks: str = ""
+    """Comma-separated networks (CIDR) webhooks may reach although internal, e.g.
+    ``127.0.0.0/8,10.0.0.0/8`` for on-premise receivers; empty: only public addresses."""
+    max_alert_targets: int = Field(default=10, gt=0, le=1000)
+    """Most webhooks plus e-mail recipients of one AOI."""
 
     public_url: str = ""
     """The base URL under which ``serve`` is reached (links in alerts); empty: relative."""
@@ -163,6 +174,13 @@ class HomeSettings(Settings):
                             user=self.smtp_user, password=password,
                             starttls=self.smtp_starttls)  # fmt: skip
 
+    @property
+    def webhook_targets(self) -> TargetRules:
+        """Which webhook targets registration and delivery accept (the one rule)."""
+        from slidewatch.monitoring.alerts.targets import TargetRules, parse_networks
+
+        return TargetRules(parse_networks(self.webhook_allow_networks), self.max_alert_targets)
+
     def monitor_config(self) -> MonitorConfig:
         """The monitoring runner's configuration for this home (its folders created)."""
         from slidewatch.monitoring.look import MonitorConfig
@@ -171,7 +189,8 @@ class HomeSettings(Settings):
         table = str(self.engine_table) if self.engine_table is not None else None
         return MonitorConfig(db_url=layout.registry_url, storage=layout.storage,
                              work_dir=str(layout.work_dir), smtp=self.smtp,
-                             public_url=self.public_url, engine_table=table)  # fmt: skip
+                             public_url=self.public_url, targets=self.webhook_targets,
+                             engine_table=table)  # fmt: skip
 
     def source_options(self, name: str) -> dict[str, Any]:
         """The options of the configured source ``name``; ``default`` may be unconfigured."""
@@ -226,13 +245,9 @@ class HomeLayout:
     @property
     def registry_shown(self) -> str:
         """The registry URL as messages show it: any password masked."""
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        from slidewatch.redact import mask_password
 
-        try:
-            return make_url(self.registry_url).render_as_string(hide_password=True)
-        except ArgumentError:
-            return "(an unreadable database URL)"
+        return mask_password(self.registry_url)
 
     def created(self) -> HomeLayout:
         """This layout with the home folder made (a SQLite registry needs its folder)."""

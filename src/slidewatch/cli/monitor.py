@@ -126,7 +126,7 @@ def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days
         alert_filters=filters, webhook_secret=webhook_secret,
     )  # fmt: skip
     with _registry(settings) as registry:
-        register_aoi(registry, request)
+        register_aoi(registry, request, settings.webhook_targets)
     click.echo(f"added AOI {name} ({aoi.area_km2:.2f} km², every {cadence_days:g} days) to "
                f"{settings.layout.registry_shown}")  # fmt: skip
 

@@ -191,10 +191,11 @@ def _parse_aoi(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if value is None:
         return None
     from slidewatch.acquisition.aoi import parse_aoi
+    from slidewatch.application.settings import Settings
     from slidewatch.errors import AOIError
 
     try:
-        return parse_aoi(value)
+        return parse_aoi(value, Settings.read().max_aoi_km2)
     except AOIError as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
 

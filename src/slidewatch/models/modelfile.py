@@ -188,6 +188,27 @@ def read_spec(directory: Path) -> ModelSpec:
         ) from None
 
 
+def check_weights(directory: Path) -> None:
+    """ModelError unless the folder's weights are a whole safetensors file (its header read
+    and its data checked to cover the file: a truncated copy is refused); no torch."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(directory) / WEIGHTS_FILE
+    if not path.is_file():
+        raise ModelError(
+            f"{path}: missing; a model directory holds {SPEC_FILE} and {WEIGHTS_FILE} "
+            "(copy the whole RUN_DIR/model folder)"
+        )
+    try:
+        with safe_open(str(path), framework="numpy") as weights:
+            if not list(weights.keys()):
+                raise ModelError(f"{path}: holds no weights; restore it from the run folder")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelError(
+            f"{path}: not a readable safetensors file ({exc}); restore it from the run folder"
+        ) from None
+
+
 def _read_weights(path: Path) -> dict[str, Any]:
     from safetensors import SafetensorError
     from safetensors.torch import load_file

@@ -8,6 +8,7 @@ so the monitoring process never imports torch.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,7 +46,8 @@ class Target:
         from slidewatch.acquisition.aoi import AOI
         from slidewatch.acquisition.options import SourceConfig
 
-        return cls(AOI.from_geojson(geometry), SourceConfig.from_dict(source))
+        # registered AOIs passed the home's area limit when registered (check_area)
+        return cls(AOI.from_geojson(geometry, max_km2=math.inf), SourceConfig.from_dict(source))
 
 
 @dataclass(frozen=True)

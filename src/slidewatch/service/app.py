@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from slidewatch import __version__
-from slidewatch.service import problems
+from slidewatch.service import openapi, problems
 from slidewatch.service.limits import BodySizeLimit
 from slidewatch.service.settings import ServiceSettings
 from slidewatch.service.state import ServiceState
@@ -52,12 +52,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.origins),
-            allow_methods=["GET", "HEAD", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],  # PUT: a label save
             # Range: a COG viewer on another origin reads products by byte ranges
             allow_headers=["X-API-Key", "Content-Type", "Range"],
             expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "Location"],
         )
     _include_routers(app, settings)
+    openapi.install(app, reads_keyed=settings.read_requires_key)
     return app
 
 
@@ -79,7 +80,9 @@ def _include_routers(app: FastAPI, settings: ServiceSettings) -> None:
     for module in (health, aois, runs, landslides, tiles, processes, jobs, page):
         app.include_router(module.router)
     app.include_router(docs_router("/docs", app.openapi_url or "/openapi.json", app.title))
-    datasets = LabelDatasets(lambda: settings.label_datasets, models=settings.label_models)
+    # saves name their annotator; the server's login name is never shown to a client
+    datasets = LabelDatasets(lambda: settings.label_datasets, models=settings.label_models,
+                             annotator="anonymous")  # fmt: skip
     # the labeling router's saves and skips need a key like every write here
     router = labeling_router(datasets, write_dependencies=[WriteKey])
     app.include_router(router, dependencies=[ReadAccess])

@@ -44,6 +44,12 @@ def settings_of(request: Request) -> ServiceSettings:
     return settings
 
 
+def holds_key(request: Request) -> bool:
+    """Whether ``request`` carries a valid key (reads show masked secrets only then)."""
+    given = request.headers.get(HEADER)
+    return bool(given) and key_matches(given or "", settings_of(request).keys)
+
+
 def require_write_key(
     request: Request, given: Annotated[str | None, Depends(_header)] = None
 ) -> None:

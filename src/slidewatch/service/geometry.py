@@ -1,7 +1,7 @@
-"""Limits on geometries a client sends: vertex count and geodesic area (413 above them).
-
-Validity (a non-empty, valid lon/lat polygon) is the monitoring registry's check; this module
-adds the service's limits so a huge AOI is refused before anything is stored or searched.
+"""Limits on geometries a client sends: vertex count (413 above it) and acquisition's own
+checks (validity, the antimeridian, the home's area limit: 413 above it), so a huge AOI is
+refused before anything is stored or searched, with the same message ``fetch`` and
+``monitor add`` give.
 """
 
 from __future__ import annotations
@@ -25,22 +25,13 @@ def _vertex_count(geometry: Any) -> int:
 
 
 def check_limits(geometry: Any, max_vertices: int, max_area_km2: float) -> None:
-    """Raise :class:`PayloadTooLarge` for too many vertices or too large a geodesic area."""
+    """Raise :class:`PayloadTooLarge` for too many vertices, AreaTooLarge (413) over the area
+    limit, AOIError (422) for an invalid or antimeridian-crossing geometry."""
     vertices = _vertex_count(geometry)
     if vertices > max_vertices:
         raise PayloadTooLarge(
             f"geometry has {vertices} vertices, over the limit of {max_vertices}; simplify it"
         )
-    from pyproj import Geod
-    from shapely.geometry import shape
+    from slidewatch.acquisition.aoi import AOI
 
-    try:
-        geom = shape(geometry)
-        area_m2, _ = Geod(ellps="WGS84").geometry_area_perimeter(geom)
-    except Exception:  # malformed: the registry's validity check names the problem
-        return
-    if abs(area_m2) / 1e6 > max_area_km2:
-        raise PayloadTooLarge(
-            f"geometry covers {abs(area_m2) / 1e6:.0f} km², over the limit of {max_area_km2:.0f} "
-            "km²; split it into several AOIs"
-        )
+    AOI.from_geojson(geometry, "geometry", max_area_km2)

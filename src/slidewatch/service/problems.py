@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from slidewatch.acquisition.aoi import AreaTooLarge
 from slidewatch.errors import (
     BandError,
     ConfigError,
@@ -24,6 +25,7 @@ from slidewatch.errors import (
     RegistryError,
     SlidewatchError,
 )
+from slidewatch.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,10 @@ class PayloadTooLarge(SlidewatchError, ValueError):
     """A body, geometry or request beyond the limits in the settings."""
 
 
+class TooManyRequests(SlidewatchError, RuntimeError):
+    """The server is busy with this kind of request (429: retry later)."""
+
+
 class Unauthorized(SlidewatchError, PermissionError):
     """No API key was given where one is needed."""
 
@@ -60,6 +66,8 @@ STATUS_OF: tuple[tuple[type[Exception], int, str], ...] = (
     (BandError, 422, "invalid"),
     (Conflict, 409, "conflict"),
     (PayloadTooLarge, 413, "too-large"),
+    (TooManyRequests, 429, "too-many-requests"),
+    (AreaTooLarge, 413, "too-large"),
     (DatasetError, 422, "invalid"),
     (RasterError, 422, "invalid"),
     (ModelError, 422, "invalid"),
@@ -79,6 +87,8 @@ def status_for(exc: BaseException) -> tuple[int, str]:
 def problem(status: int, kind: str, detail: str) -> JSONResponse:
     """The one JSON error body of the service."""
     headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
+    if status == 429:
+        headers = {"Retry-After": "5"}
     return JSONResponse(
         {
             "type": f"urn:slidewatch:problem:{kind}",
@@ -88,6 +98,7 @@ def problem(status: int, kind: str, detail: str) -> JSONResponse:
         },
         status_code=status,
         headers=headers,
+        media_type="application/problem+json",
     )
 
 
@@ -96,7 +107,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     if status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem(500, kind, "internal server error; see the server log")
-    return problem(status, kind, str(exc))
+    return problem(status, kind, redact(str(exc)))
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -112,7 +123,10 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     status = exc.status_code if isinstance(exc, StarletteHTTPException) else 400
     detail = exc.detail if isinstance(exc, StarletteHTTPException) else str(exc)
     kinds = {401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed"}
-    return problem(status, kinds.get(status, "error"), str(detail))
+    answer = problem(status, kinds.get(status, "error"), redact(str(detail)))
+    for name, value in (getattr(exc, "headers", None) or {}).items():
+        answer.headers.setdefault(name, value)  # e.g. a 405's Allow
+    return answer
 
 
 def install(app: FastAPI) -> None:

@@ -149,7 +149,7 @@ class DetectProcess(Process):
         if not isinstance(inputs, DetectInputs):
             raise TypeError(f"detect takes DetectInputs, not {type(inputs).__name__}")
         asked = inputs
-        check_limits(asked.aoi, settings.max_aoi_vertices, settings.max_aoi_area_km2)
+        check_limits(asked.aoi, settings.max_aoi_vertices, settings.max_aoi_km2)
         check_geometry(asked.aoi, "inputs.aoi")
         model = named_model(settings, asked.model)
         job = DetectJob(**asked.model_dump(), model_path=model.path, model_hash=model.hash,
@@ -211,20 +211,18 @@ class RunAoiProcess(Process):
 
     def run(self, job: Job, inputs: dict[str, Any]) -> dict[str, Any]:
         from slidewatch.application.runs import run_queued
+        from slidewatch.redact import redact
 
         asked = RunAoiInputs.model_validate(inputs)
         outcomes = run_queued(job.settings, asked.run_id, datetime.now(UTC))
         return {
             "runs": [
-                {
-                    **o.__dict__,
-                    "href": None
-                    if o.run_id is None
-                    else Links(job.settings.public_url).url(f"/runs/{o.run_id}"),
-                }
+                {**o.__dict__, "reason": redact(o.reason) if o.reason else o.reason,
+                 "href": None if o.run_id is None
+                 else Links(job.settings.public_url).url(f"/runs/{o.run_id}")}
                 for o in outcomes
             ]
-        }
+        }  # fmt: skip
 
     def dismissed(self, registry: Registry, inputs: dict[str, Any]) -> None:
         """Its run, if no look has taken it yet, ends too."""

@@ -20,6 +20,7 @@ from slidewatch.monitoring.archive import Archive, ProductNotFound
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.registry.counts import landslide_kinds, run_counts
 from slidewatch.monitoring.registry.tables import Alert, Detection, Landslide, Run
+from slidewatch.redact import redact
 from slidewatch.service.problems import NotFound
 from slidewatch.service.public import hide_paths
 from slidewatch.service.tiles import PRODUCT_KEYS, footprint, product_path
@@ -136,6 +137,8 @@ def run_summary(
     paths in its text (a failed run's reason) are hidden (:mod:`slidewatch.service.public`)."""
     data = hide_paths(run.to_dict(), roots)
     data["counts"] = counts
+    if data.get("reason"):  # a failure's reason may quote a source or database URL
+        data["reason"] = redact(data["reason"])
     stored = run.products or {}
     data.pop("products", None)
     products = sorted(k for k, v in stored.items() if isinstance(v, str))

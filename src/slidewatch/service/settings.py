@@ -25,12 +25,13 @@ class ServiceSettings(HomeSettings):
 
     max_body_bytes: int = Field(default=2_000_000, gt=0)
     """Largest request body accepted (413 above)."""
-    max_aoi_area_km2: float = Field(default=50_000.0, gt=0)
-    """Largest AOI accepted (413 above)."""
     max_aoi_vertices: int = Field(default=20_000, gt=3)
     """Most vertices of an AOI geometry (413 above)."""
     max_features: int = Field(default=100_000, gt=0)
     """Most features returned by one detections or changes request."""
+
+    max_tile_renders: int = Field(default=4, ge=1, le=256)
+    """Tiles rendered at once (more wait, then get 429): one request cannot take every core."""
 
     label_datasets: dict[str, Path] = Field(default_factory=dict)
     """Patch datasets offered by the labeling page at ``/label`` (JSON: name -> folder)."""

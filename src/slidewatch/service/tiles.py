@@ -11,6 +11,7 @@ file, or a file of an fsspec filesystem that rasterio reads through ``opener=``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -33,6 +34,10 @@ LANDSLIDE_RGBA = (230, 40, 20, 255)
 
 TILE_PX = 256
 MAX_ZOOM = 24
+MAX_READ_PX = 2048 * 2048
+"""Most source pixels one tile may read (after GDAL picks the best overview): a tile of a zoom
+far below a product's coarsest overview would read the whole file (a minute of a core)."""
+EQUATOR_M = 40_075_016.686
 
 
 def _probability_ramp() -> dict[int, tuple[int, int, int, int]]:
@@ -103,12 +108,34 @@ def _rgb_plan(product: Product) -> tuple[tuple[int, ...], tuple[tuple[float, flo
     return indexes, tuple((float(lo), float(max(hi, lo + 1e-6))) for lo, hi in limits)
 
 
-def render_tile(product: Product, layer: str, z: int, x: int, y: int) -> bytes:
-    """The PNG of tile ``z/x/y`` of ``layer`` read from ``product``; :class:`NotFound` outside."""
-    if layer not in LAYERS:
-        raise NotFound(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
+def check_tile(product: Product, z: int, x: int, y: int) -> None:
+    """:class:`NotFound` for a tile outside the grid, outside the product's zoom range (its
+    ``minzoom``..``maxzoom``, as ``GET /runs/{id}`` lists them) or over the read budget."""
     if not (0 <= z <= MAX_ZOOM and 0 <= x < 2**z and 0 <= y < 2**z):
         raise NotFound(f"tile {z}/{x}/{y} does not exist; z is 0..{MAX_ZOOM}, x and y 0..2^z-1")
+    _, minzoom, maxzoom, coarsest_m, lat = _footprint(product)
+    if not minzoom <= z <= maxzoom:
+        raise NotFound(
+            f"zoom {z} is outside this run's zooms {minzoom}..{maxzoom} (GET /runs/{{id}} "
+            "lists them); zoom in or out"
+        )
+    if read_pixels(z, lat, coarsest_m) > MAX_READ_PX:
+        raise NotFound(f"zoom {z} would read too much of this product; zoom in")
+
+
+def read_pixels(z: int, lat: float, coarsest_m: float) -> float:
+    """Source pixels a ``TILE_PX`` tile of zoom ``z`` at latitude ``lat`` reads from a file
+    whose coarsest overview has pixels of ``coarsest_m`` metres."""
+    tile_m = EQUATOR_M * math.cos(math.radians(lat)) / 2**z
+    return (max(TILE_PX, tile_m / coarsest_m)) ** 2
+
+
+def render_tile(product: Product, layer: str, z: int, x: int, y: int) -> bytes:
+    """The PNG of tile ``z/x/y`` of ``layer`` read from ``product``; :class:`NotFound` outside
+    the product, its zoom range or the read budget (:func:`check_tile`)."""
+    if layer not in LAYERS:
+        raise NotFound(f"unknown layer {layer!r}; layers: {', '.join(LAYERS)}")
+    check_tile(product, z, x, y)
     try:
         # rescaling casts the NaN no-data fill to 8 bits (masked pixels); errstate is per thread
         with np.errstate(invalid="ignore"), _reader(product) as src:
@@ -132,13 +159,20 @@ def render_tile(product: Product, layer: str, z: int, x: int, y: int) -> bytes:
 
 
 @lru_cache(maxsize=1024)
-def _footprint(product: Product) -> tuple[list[float], int, int]:
+def _footprint(product: Product) -> tuple[list[float], int, int, float, float]:
+    """Bounds, zoom range, the coarsest overview's pixel size (metres) and the centre latitude."""
     with _reader(product) as src:
         bounds = [float(v) for v in src.get_geographic_bounds("epsg:4326")]
-        return bounds, int(src.minzoom), int(src.maxzoom)
+        dataset: Any = src.dataset
+        factor = max(dataset.overviews(1) or [1])
+        pixel = max(abs(dataset.res[0]), abs(dataset.res[1]))
+        if dataset.crs is not None and dataset.crs.is_geographic:
+            pixel *= EQUATOR_M / 360  # degrees to metres at the equator (an upper bound)
+        lat = (bounds[1] + bounds[3]) / 2
+        return bounds, int(src.minzoom), int(src.maxzoom), pixel * factor, lat
 
 
 def footprint(product: Product) -> dict[str, Any]:
     """Lon/lat bounds and the native zoom range of an archived raster (cached per version)."""
-    bounds, minzoom, maxzoom = _footprint(product)
+    bounds, minzoom, maxzoom, _, _ = _footprint(product)
     return {"bounds": bounds, "minzoom": minzoom, "maxzoom": maxzoom}

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from slidewatch.redact import redact
 from slidewatch.service.job_files import (
     now_iso,
     read_status,
@@ -43,7 +44,7 @@ def execute(
     except Exception as exc:
         if not _dismissed(folder):
             write_status(folder, status="failed", finished=now_iso(),
-                         message=f"{type(exc).__name__}: {exc}")  # fmt: skip
+                         message=redact(f"{type(exc).__name__}: {exc}"))  # fmt: skip
         return
     if _dismissed(folder):
         remove_outputs(folder)

@@ -11,6 +11,8 @@ synthetic (docstrings, a ``SYNTHETIC`` GeoTIFF tag, the catalogue's description)
 - :mod:`.catalog` — a local static STAC catalogue of real-format COGs (10/20/60 m bands,
   offsets as real products state them, SCL, clouds, a 30 m DEM)
 - :mod:`.example` — the monitoring example: one area on two dates, a new scar, a cloud
+- :mod:`.model` — a model whose output is known exactly (a U-Net with hand-set weights:
+  landslide where ``-0.9*B2 + B4 - 0.2*B8 > 0``), for tests of what follows detection
 - :mod:`.safe` — Sentinel-2 products as the Copernicus Data Space delivers them (SAFE
   folders with their metadata XML, band files in JPEG 2000 or GeoTIFF, zips), for
   ``catalog build``

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from slidewatch.monitoring.alerts import Breakers, RetryPolicy, SmtpSettings, deliver_pending
+from slidewatch.monitoring import alerts
+from slidewatch.monitoring.alerts import Breakers, RetryPolicy, SmtpSettings
 from slidewatch.monitoring.alerts.payload import digest
+from slidewatch.monitoring.alerts.targets import TargetRules, parse_networks
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.registry.tables import (
     Alert,
@@ -31,6 +33,12 @@ SQUARE = {"type": "Polygon",
           "coordinates": [[[0, 0], [0.1, 0], [0.1, 0.1], [0, 0.1], [0, 0]]]}  # fmt: skip
 FAST = RetryPolicy(base_s=0.05, inline_attempts=5)
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
+LOCAL = TargetRules(parse_networks("127.0.0.0/8"))
+"""The receivers here listen on 127.0.0.1: an on-premise network the operator allowed."""
+
+
+def deliver_pending(registry: Registry, **options: Any) -> dict[str, int]:
+    return alerts.deliver_pending(registry, targets=LOCAL, **options)
 
 
 def envelope(landslide: int = 1, kind: str = "new") -> dict[str, Any]:
@@ -74,6 +82,11 @@ def _alerts(registry: Registry, channels: list[tuple[str, str]], n: int = 1,
             s.add(alert)
             out.append(payload)
     return out
+
+
+def _alert(registry: Registry, channels: list[tuple[str, str]]) -> None:
+    """One alert to every channel target (``tests/monitoring/alerts/test_targets.py``)."""
+    _alerts(registry, channels)
 
 
 def _deliveries(registry: Registry) -> list[tuple[str, str, int]]:

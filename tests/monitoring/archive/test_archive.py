@@ -91,3 +91,16 @@ def test_pystac_walks_the_local_catalogue(tmp_path: Path) -> None:
     asset = items[0].assets["summary"]
     assert Path(asset.get_absolute_href() or "").is_file()
     assert items[0].properties["x"] == 1
+
+
+def test_a_rerun_removes_a_killed_uploads_leftovers(root: str, tmp_path: Path) -> None:
+    archive = Archive(root)
+    folder = archive.url("alpha", "2023-03-01")
+    archive.fs.makedirs(folder, exist_ok=True)
+    for name in ("landslides.tif.part-0123456789ab", "summary.json.part-ba9876543210"):
+        archive.fs.pipe_file(f"{folder}/{name}", b"half an upload")  # a kill -9 mid-upload
+    archive.fs.makedirs(archive.url("beta", "2023-03-01"), exist_ok=True)
+    archive.fs.pipe_file(archive.url("beta", "2023-03-01", "x.part-0123456789ab"), b"other")
+    _store(archive, tmp_path, "alpha", "2023-03-01")  # the run of that date, again
+    left = [p.rsplit("/", 1)[-1] for p in archive.fs.find(archive.root) if ".part-" in p]
+    assert left == ["x.part-0123456789ab"]  # another date's folder is not this run's

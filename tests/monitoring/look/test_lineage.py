@@ -109,7 +109,7 @@ def _merge_split_catalogue(root: Path) -> tuple[Path, dict[str, Any]]:
     return write_catalog(root.resolve(), scenes, dem), lonlat_box(inner, inner, ORIGIN, CRS)
 
 
-def test_a_real_merge_then_split_through_run_once(tmp_path: Path, small_model: Path) -> None:
+def test_a_real_merge_then_split_through_run_once(tmp_path: Path, threshold_model: Path) -> None:
     from slidewatch.models.identity import model_hash
     from slidewatch.monitoring.look import MonitorConfig
     from slidewatch.monitoring.look.cycle import run_once
@@ -119,8 +119,8 @@ def test_a_real_merge_then_split_through_run_once(tmp_path: Path, small_model: P
                            str(tmp_path / "work"))  # fmt: skip
     with Registry(config.db_url) as registry:
         source = {"stac_url": str(catalog), "bands": SOURCE_BANDS}
-        digest = model_hash(small_model)
-        settings = AoiSettings("gully", aoi_geometry, str(small_model), digest, source,
+        digest = model_hash(threshold_model)
+        settings = AoiSettings("gully", aoi_geometry, str(threshold_model), digest, source,
                                min_new_area_m2=200.0)  # fmt: skip
         registry.add_aoi(settings)
     for day in (3, 8, 13):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
+from slidewatch.monitoring.alerts.targets import RefusedTarget, TargetRules
+
 
 @dataclass(frozen=True)
 class SmtpSettings:
@@ -65,12 +67,18 @@ def http_client() -> Any:
 
 def post_webhook(
     url: str, body: bytes, headers: dict[str, str], connect_s: float, read_s: float,
-    client: Any = None,
+    targets: TargetRules, client: Any = None,
 ) -> int:  # fmt: skip
     """POST ``body``; return the status, or raise :class:`DeliveryError` for anything but
-    2xx (redirects included: they are not followed). ``client``: :func:`http_client`'s
-    (one is made for this request without it)."""
+    2xx (redirects included: they are not followed) and for a target inside the server's
+    network after DNS resolution (``targets``). ``client``: :func:`http_client`'s (one is
+    made for this request without it)."""
     import httpx
+
+    try:
+        targets.check_resolved(url)
+    except RefusedTarget as exc:
+        raise DeliveryError(f"RefusedTarget: {exc}") from exc
 
     timeout = httpx.Timeout(connect=connect_s, read=read_s, write=read_s, pool=connect_s)
     sent = {"Content-Type": "application/cloudevents+json", "User-Agent": "slidewatch-monitor",

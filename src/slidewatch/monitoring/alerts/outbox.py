@@ -42,6 +42,7 @@ from slidewatch.monitoring.alerts.channels import (
     signature_headers,
 )
 from slidewatch.monitoring.alerts.payload import digest
+from slidewatch.monitoring.alerts.targets import TargetRules
 from slidewatch.monitoring.kinds import DIGEST_ABOVE, DeliveryState, Grouping
 from slidewatch.monitoring.registry.tables import Alert, Aoi, Delivery, utcnow
 
@@ -130,14 +131,16 @@ class Batch:
 Sender = Callable[[Batch, dict[str, Any], float], int | None]
 
 
-def _senders(smtp: SmtpSettings, policy: RetryPolicy, client: Any) -> dict[str, Sender]:
+def _senders(
+    smtp: SmtpSettings, policy: RetryPolicy, client: Any, targets: TargetRules
+) -> dict[str, Sender]:
     def webhook(batch: Batch, envelope: dict[str, Any], left: float) -> int | None:
         body, key = body_of(envelope), envelope["id"]
         headers = {"Idempotency-Key": key, "webhook-id": key}
         if batch.secret:
             headers |= signature_headers(batch.secret, key, int(time.time()), body)
         connect, read = min(policy.connect_timeout_s, left), min(policy.read_timeout_s, left)
-        return post_webhook(batch.target, body, headers, connect, read, client)
+        return post_webhook(batch.target, body, headers, connect, read, targets, client)
 
     def email(batch: Batch, envelope: dict[str, Any], left: float) -> int | None:
         limit = min(policy.connect_timeout_s + policy.read_timeout_s, left)
@@ -279,9 +282,12 @@ def deliver_pending(
     sleep: Callable[[float], None] = time.sleep,
     breakers: Breakers | None = None,
     clock: Callable[[], float] = time.monotonic,
+    targets: TargetRules | None = None,
 ) -> dict[str, int]:
     """Send every due pending delivery within the policy's budget; return counts of the
-    due deliveries by resulting state (those left for later passes count as pending)."""
+    due deliveries by resulting state (those left for later passes count as pending).
+    ``targets``: which webhook addresses may be reached (default: public ones only),
+    checked again after DNS resolution at every attempt."""
     policy, smtp = policy or RetryPolicy(), smtp or SmtpSettings()
     counts: dict[str, int] = dict.fromkeys(
         (DeliveryState.DELIVERED, DeliveryState.PENDING, DeliveryState.FAILED), 0
@@ -290,7 +296,8 @@ def deliver_pending(
     if not batches:
         return counts
     with http_client() as client:
-        work = Pass(registry, _senders(smtp, policy, client), policy, smtp,
+        senders = _senders(smtp, policy, client, targets or TargetRules())
+        work = Pass(registry, senders, policy, smtp,
                     Budget(policy, clock), PROCESS_BREAKERS if breakers is None else breakers,
                     sleep)  # fmt: skip
         for batch in batches:

@@ -138,6 +138,7 @@ class Archive:
         ``<aoi>/<date>/``, then the STAC item, then refresh the AOI's collection and the root
         catalogue; return name -> URL."""
         self.fs.makedirs(self._path(aoi, date), exist_ok=True)
+        self.remove_parts(aoi, date)  # a killed upload's leftovers (the run owns this date)
         urls = {
             name: self.put_file(path, aoi, date, name, move=move)
             for name, path in sorted(files.items())
@@ -146,6 +147,14 @@ class Archive:
         urls["stac_item"] = self.write_bytes(to_json(item), aoi, date, ITEM_FILE)
         self.refresh_catalogue(aoi, {date: item})
         return urls
+
+    def remove_parts(self, aoi: str, date: str) -> list[str]:
+        """Delete the temporary uploads (``NAME.part-…``) a killed run left under
+        ``<aoi>/<date>/``; the run storing that date calls it first."""
+        found = [str(p) for p in self.fs.glob(self._path(aoi, date, f"*{PART_SUFFIX}-*"))]
+        for path in found:
+            self.fs.rm_file(path)
+        return found
 
     def _children(self, *parts: str) -> list[str]:
         path = self._path(*parts)

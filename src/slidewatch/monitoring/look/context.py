@@ -10,6 +10,7 @@ from pathlib import Path
 
 from slidewatch.monitoring.alerts.channels import SmtpSettings
 from slidewatch.monitoring.alerts.outbox import RetryPolicy
+from slidewatch.monitoring.alerts.targets import TargetRules
 from slidewatch.monitoring.imagery import Acquire, Found, RegisteredModel, Target
 from slidewatch.monitoring.kinds import RunState
 from slidewatch.monitoring.registry import Registry
@@ -28,6 +29,8 @@ class MonitorConfig:
     public_url: str = ""
     """The base URL under which ``serve`` is reached: alert links are absolute under it
     (``SLIDEWATCH_PUBLIC_URL``); empty: relative paths."""
+    targets: TargetRules = field(default_factory=TargetRules)
+    """Which webhook targets delivery may reach (checked again after DNS resolution)."""
     engine_table: str | None = None
     """The engine measurements the edge installed (``SLIDEWATCH_ENGINE_TABLE``), installed
     again on Dask workers, which are other processes."""

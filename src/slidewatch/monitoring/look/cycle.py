@@ -94,5 +94,5 @@ def run_once(
             outcomes = _looks_on_dask(config, names_due, now, workers, dask_address)
         else:
             outcomes = [o for n in names_due for o in _look_safely(config, n, now, registry)]
-        deliveries = deliver_pending(registry, config.smtp, config.retry)
+        deliveries = deliver_pending(registry, config.smtp, config.retry, targets=config.targets)
     return outcomes, deliveries

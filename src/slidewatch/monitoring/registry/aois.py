@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Self
@@ -10,9 +11,7 @@ from slidewatch.errors import ConfigError
 from slidewatch.monitoring.confidence import AlertFilters
 from slidewatch.monitoring.kinds import AlertOn, Grouping
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-MAX_AOI_DEG2 = 25.0
-"""Largest AOI bounding box accepted by ``monitor add`` (about 300 km × 300 km)."""
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -72,27 +71,16 @@ class AoiSettings:
 
 
 def check_geometry(geometry: Any, where: str = "geometry") -> None:
-    """Refuse anything but a valid, non-empty lon/lat (Multi)Polygon of reasonable size."""
-    from shapely.geometry import shape
+    """Refuse anything but a valid, non-empty lon/lat (Multi)Polygon off the antimeridian,
+    with acquisition's messages (the one place for them). The area limit is the edges' check
+    (:func:`slidewatch.acquisition.aoi.check_area` with the home's ``max_aoi_km2``)."""
+    from slidewatch.acquisition.aoi import AOI
+    from slidewatch.errors import AOIError
 
     try:
-        geom = shape(geometry)
-    except Exception as exc:
-        raise ConfigError(f"{where}: not a GeoJSON geometry ({exc}); pass a Polygon") from exc
-    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty:
-        raise ConfigError(f"{where}: a {geom.geom_type} (empty={geom.is_empty}); pass a Polygon")
-    if not geom.is_valid:
-        from shapely.validation import explain_validity
-
-        raise ConfigError(f"{where}: invalid polygon ({explain_validity(geom)}); fix the geometry")
-    minx, miny, maxx, maxy = geom.bounds
-    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
-        raise ConfigError(f"{where}: coordinates outside lon/lat; give EPSG:4326 coordinates")
-    if (maxx - minx) * (maxy - miny) > MAX_AOI_DEG2:
-        raise ConfigError(
-            f"{where}: bounding box of {(maxx - minx) * (maxy - miny):.1f} deg² exceeds "
-            f"{MAX_AOI_DEG2} deg²; split the area into several AOIs"
-        )
+        AOI.from_geojson(geometry, where, max_km2=math.inf)
+    except AOIError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def check_settings(settings: AoiSettings) -> None:
@@ -117,7 +105,7 @@ def check_settings(settings: AoiSettings) -> None:
     if settings.webhook_secret is not None:
         check_webhook_secret(settings.webhook_secret)
     for address in settings.emails:
-        if not EMAIL.match(address):
+        if not EMAIL.fullmatch(address):
             raise ConfigError(f"e-mail {address!r}: give an address like name@example.org")
 
 

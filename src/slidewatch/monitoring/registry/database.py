@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, make_url, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from slidewatch.errors import ConfigError, RegistryError
 from slidewatch.monitoring.registry.aois import AoiSettings, check_settings
 from slidewatch.monitoring.registry.tables import Alert, Aoi, Change, Detection, Run, utcnow
+from slidewatch.redact import mask_password
 
-NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 UPDATABLE = frozenset(AoiSettings.__dataclass_fields__) - {"name"}
 
 
@@ -98,6 +101,27 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+EMPTY_FILE_GRACE_S = 30.0
+"""A zero-byte SQLite file younger than this may be a registry another process is creating."""
+
+
+def _refuse_empty_file(url: str) -> None:
+    """ConfigError for a SQLite URL naming a zero-byte file left there (SQLite would take
+    it for an empty database and write a registry into whatever that file was meant to be)."""
+    if not url.startswith("sqlite"):
+        return
+    database = make_url(url).database
+    path = Path(database) if database and database != ":memory:" else None
+    if path is None or not path.is_file():
+        return
+    info = path.stat()
+    if info.st_size == 0 and time.time() - info.st_mtime > EMPTY_FILE_GRACE_S:
+        raise ConfigError(
+            f"{path} is an empty file, not a slidewatch registry; remove it (a new registry "
+            "is then created) or point --db/--home at the registry"
+        )
+
+
 class Registry:
     """The monitoring database. ``Registry(url)`` opens (and migrates) it.
 
@@ -107,6 +131,7 @@ class Registry:
 
     def __init__(self, url: str, migrate: bool = True) -> None:
         self.url = url
+        _refuse_empty_file(url)
         try:
             self.engine = make_engine(url)
             if migrate:
@@ -115,9 +140,10 @@ class Registry:
             if isinstance(exc, ConfigError):
                 raise
             raise ConfigError(
-                f"registry database {url!r} cannot be opened ({type(exc).__name__}: {exc}); "
+                f"registry database {mask_password(url)} cannot be opened "
+                f"({type(exc).__name__}: {mask_password(str(exc))}); "
                 "check --db (a SQLAlchemy URL) and that the server is running"
-            ) from exc
+            ) from None
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def close(self) -> None:
@@ -139,7 +165,7 @@ class Registry:
     def add_aoi(self, settings: AoiSettings) -> Aoi:
         """Register a new AOI; its name must be free."""
         check_settings(settings)
-        if not NAME_PATTERN.match(settings.name):
+        if not NAME_PATTERN.fullmatch(settings.name):
             raise ConfigError(
                 f"AOI name {settings.name!r}: use 1-64 lower-case letters, digits, - or _"
             )

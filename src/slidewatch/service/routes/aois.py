@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from slidewatch.application.aois import AOI_DEFAULTS
 from slidewatch.errors import RegistryError
 from slidewatch.monitoring.alerts.payload import Links
-from slidewatch.service.auth import ReadAccess, WriteKey
+from slidewatch.redact import mask_email, mask_url
+from slidewatch.service.auth import ReadAccess, WriteKey, holds_key
 from slidewatch.service.geometry import check_limits
 from slidewatch.service.problems import Conflict, NotFound
 from slidewatch.service.public import server_roots
@@ -59,11 +60,19 @@ class AoiPatch(BaseModel):
     active: bool | None = None
 
 
-def as_feature(aoi: Any) -> dict[str, Any]:
+def as_feature(aoi: Any, keyed: bool) -> dict[str, Any]:
+    """An AOI as a Feature: alert targets (secrets: tokens in URLs, addresses) only to a key
+    holder (``keyed``), masked; never a server path or a source's URL."""
     data = aoi.to_dict()
     geometry = data.pop("geometry")
     data.pop("model_path", None)  # a server path: not the client's business
     data.pop("source", None)
+    for key in [k for k in data if "secret" in k]:  # a webhook signing secret: never shown
+        data.pop(key)
+    webhooks, emails = data.pop("webhooks", []) or [], data.pop("emails", []) or []
+    if keyed:
+        data["webhooks"] = [mask_url(url) for url in webhooks]
+        data["emails"] = [mask_email(address) for address in emails]
     data["links"] = {"self": f"/aois/{aoi.name}", "runs": f"/aois/{aoi.name}/runs"}
     return {"type": "Feature", "id": aoi.name, "geometry": geometry, "properties": data}
 
@@ -78,7 +87,8 @@ def _aoi(request: Request, name: str) -> Any:
 @router.get("/aois", dependencies=[ReadAccess], summary="All AOIs (GeoJSON FeatureCollection)")
 def list_aois(request: Request) -> dict[str, Any]:
     aois = service_of(request).registry.list_aois()
-    return {"type": "FeatureCollection", "features": [as_feature(a) for a in aois]}
+    keyed = holds_key(request)
+    return {"type": "FeatureCollection", "features": [as_feature(a, keyed) for a in aois]}
 
 
 @router.post("/aois", status_code=201, dependencies=[WriteKey], summary="Add an AOI")
@@ -90,7 +100,7 @@ def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[s
     service = service_of(request)
     settings = service.settings
     props = feature.properties
-    check_limits(feature.geometry, settings.max_aoi_vertices, settings.max_aoi_area_km2)
+    check_limits(feature.geometry, settings.max_aoi_vertices, settings.max_aoi_km2)
     if props.name in {a.name for a in service.registry.list_aois()}:
         raise Conflict(f"AOI {props.name!r} already exists; PATCH it or DELETE it first")
     registration = AoiRegistration(
@@ -101,14 +111,14 @@ def add_aoi(request: Request, feature: AoiFeature, response: Response) -> dict[s
         min_new_area_m2=props.min_new_area_m2, max_cloud_pct=props.max_cloud_pct,
         webhooks=tuple(props.webhooks), emails=tuple(props.emails), active=props.active,
     )  # fmt: skip
-    aoi = register_aoi(service.registry, registration)
+    aoi = register_aoi(service.registry, registration, settings.webhook_targets)
     response.headers["Location"] = f"/aois/{aoi.name}"
-    return as_feature(aoi)
+    return as_feature(aoi, keyed=True)
 
 
 @router.get("/aois/{name}", dependencies=[ReadAccess], summary="One AOI (GeoJSON Feature)")
 def get_aoi(request: Request, name: str) -> dict[str, Any]:
-    return as_feature(_aoi(request, name))
+    return as_feature(_aoi(request, name), holds_key(request))
 
 
 @router.patch("/aois/{name}", dependencies=[WriteKey], summary="Change an AOI's settings")
@@ -118,11 +128,16 @@ def patch_aoi(request: Request, name: str, patch: AoiPatch) -> dict[str, Any]:
     changes = patch.model_dump(exclude_none=True)
     if "geometry" in changes:
         settings = service.settings
-        check_limits(changes["geometry"], settings.max_aoi_vertices, settings.max_aoi_area_km2)
+        check_limits(changes["geometry"], settings.max_aoi_vertices, settings.max_aoi_km2)
+    if "webhooks" in changes or "emails" in changes:
+        current = service.registry.get_aoi(name)
+        service.settings.webhook_targets.check_all(
+            changes.get("webhooks", current.webhooks), changes.get("emails", current.emails)
+        )
     for key in ("webhooks", "emails"):
         if key in changes:
             changes[key] = tuple(changes[key])
-    return as_feature(service.registry.update_aoi(name, **changes))
+    return as_feature(service.registry.update_aoi(name, **changes), keyed=True)
 
 
 @router.delete("/aois/{name}", status_code=204, dependencies=[WriteKey], summary="Remove an AOI")

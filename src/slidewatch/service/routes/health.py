@@ -1,4 +1,5 @@
-"""``GET /health``: is the registry reachable, is the archive writable, which versions run."""
+"""``GET /health``: is the registry reachable, is the archive writable; which versions run
+(to key holders only)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from slidewatch import __version__
+from slidewatch.service.auth import holds_key
 from slidewatch.service.state import service_of
 
 router = APIRouter(tags=["health"])
@@ -26,7 +28,7 @@ def _versions() -> dict[str, str]:
     return found
 
 
-@router.get("/health", summary="Database reachable, archive writable, versions")
+@router.get("/health", summary="Database reachable, archive writable; versions to key holders")
 def health(request: Request) -> JSONResponse:
     service = service_of(request)
     database = True
@@ -43,6 +45,7 @@ def health(request: Request) -> JSONResponse:
         "scheduler": service.scheduler is not None,
         "scheduler_ticks": service.scheduler.ticks if service.scheduler else 0,
         "scheduler_looking": bool(service.scheduler and service.scheduler.looking),
-        "versions": _versions(),
     }
+    if holds_key(request):  # library versions tell an attacker which flaws to try
+        body["versions"] = _versions()
     return JSONResponse(body, status_code=200 if database and archive else 503)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from slidewatch.monitoring.alerts.payload import Links
+from slidewatch.redact import redact
 from slidewatch.service.auth import ReadAccess, WriteKey
 from slidewatch.service.public import hide_paths, server_roots
 from slidewatch.service.state import ServiceState, service_of
@@ -25,6 +26,8 @@ def _with_links(service: ServiceState, status: dict[str, Any]) -> dict[str, Any]
             {"href": f"{job}/results", "rel": "http://www.opengis.net/def/rel/ogc/1.0/results"}
         )
     public = {k: v for k, v in status.items() if k not in ("server_pid", "worker_pid")}
+    if isinstance(public.get("message"), str):  # a failure's reason may quote a source URL
+        public["message"] = redact(public["message"])
     return {**hide_paths(public, server_roots(service.settings.layout)), "links": links}
 
 
