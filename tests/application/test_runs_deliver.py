@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.monitoring.conftest import example, receiver, small_model  # noqa: F401  (fixtures)
+from tests.monitoring.conftest import example, receiver  # noqa: F401  (fixtures)
 from tests.monitoring.model import SOURCE_BANDS
 
 from slidewatch.application.runs import queue_run, run_queued
@@ -20,7 +20,7 @@ from slidewatch.monitoring.registry.tables import Delivery
 
 def test_a_queued_run_delivers_its_alert_without_a_shell(
     tmp_path: Path,
-    small_model: Path,  # noqa: F811
+    threshold_model: Path,
     example: Any,  # noqa: F811
     receiver: Any,  # noqa: F811
 ) -> None:
@@ -28,8 +28,8 @@ def test_a_queued_run_delivers_its_alert_without_a_shell(
     settings = HomeSettings(home=tmp_path / "home", webhook_allow_networks="127.0.0.0/8")
     source = {"stac_url": str(example.catalog), "bands": SOURCE_BANDS}
     with Registry(settings.layout.created().registry_url) as registry:
-        registry.add_aoi(AoiSettings("chosica", example.aoi, str(small_model),
-                                     model_hash(small_model), source, webhooks=(url,),
+        registry.add_aoi(AoiSettings("chosica", example.aoi, str(threshold_model),
+                                     model_hash(threshold_model), source, webhooks=(url,),
                                      min_new_area_m2=500.0))  # fmt: skip
         for day in (3, 9):
             run = queue_run(registry, "chosica")

@@ -107,14 +107,14 @@ def _events(handler: type[Keeping]) -> list[dict[str, Any]]:
 
 
 def test_three_dates_new_then_confirmed_and_no_alarm_at_the_cloud_edge(
-    tmp_path: Path, small_model: Path, webhook: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, threshold_model: Path, webhook: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, handler = webhook
     area = three_dates(tmp_path / "catalog")
     home = tmp_path / "home"
     (tmp_path / "aoi.geojson").write_text(json.dumps(area["aoi"]))
     run_cli("monitor", "add", "valley", "--aoi", str(tmp_path / "aoi.geojson"), "--model",
-            str(small_model), "--stac-url", str(area["catalog"]), "--bands",
+            str(threshold_model), "--stac-url", str(area["catalog"]), "--bands",
             f"{SOURCE_BANDS},slope,dem",  # the terrain for the slope and elevation
             "--min-new-area-m2", "1000", "--webhook", url, "--webhook-secret", SECRET,
             "--home", str(home))  # fmt: skip
