@@ -20,6 +20,14 @@ an untrained U-Net (``--base-width``) with its ONNX graph, and ``--aois`` AOIs o
    overhead is a smaller share of a run with the model the paper trains than of one with
    the demo's width-16 model (the default ``--base-width``), the cheapest detection here.
 
+6. the steps issue 18 added, on AOIs looked at twice (a second date with new scars, each AOI
+   with a webhook on 127.0.0.1): the attributes (slope, NDVI and its archived product,
+   elevation: ``attributes_s``, part of ``change_s``), the evidence and events (confidence,
+   alert, CloudEvents payload: ``events_s``, part of ``record_s``) and the delivery (outside
+   the looks), as shares of the second date's runs, with the monitoring tests' small
+   trained model so that the new scars are found and alerted (``--new-steps-only`` runs
+   just this).
+
 The model is built in a child process, so that this one, like ``monitor run-once``,
 never imports torch; each measurement reports its garbage collection time per run.
 
@@ -56,6 +64,92 @@ def make_catalog(root: Path, scene_px: int) -> Path:
 
     bands, dem, _ = area_bands(scene_px, scene_px, seed=5)
     return write_catalog(root, [SyntheticScene("S2A_BENCH_20230301", FIRST, bands)], dem)
+
+
+def make_two_dates(root: Path, scene_px: int) -> Path:
+    """The bench's scene on 2023-03-01, and on 2023-03-06 with 9×7 px scars added."""
+    import numpy as np
+
+    from slidewatch.synthetic import SyntheticScene, area_bands, write_catalog
+    from slidewatch.synthetic.example import FIRST, SECOND
+
+    bands, dem, scars = area_bands(scene_px, scene_px, seed=5)
+    rng = np.random.default_rng(5)
+    later = scars.copy()
+    for r, c in rng.integers(12, scene_px - 24, size=(scene_px // 20, 2)):
+        later[r : r + 9, c : c + 7] = True
+    bands2, _, _ = area_bands(scene_px, scene_px, seed=5, scars=later)
+    scenes = [SyntheticScene("S2A_BENCH_20230301", FIRST, bands),
+              SyntheticScene("S2B_BENCH_20230306", SECOND, bands2)]  # fmt: skip
+    return write_catalog(root, scenes, dem)
+
+
+def measure_new_steps(root: Path, boxes: list[dict[str, Any]], model: Path,
+                      catalog: Path) -> dict[str, Any]:  # fmt: skip
+    """Step 6: the issue-18 steps' share of the second date's runs."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from slidewatch.monitoring.look.cycle import run_once
+    from slidewatch.synthetic.example import FIRST, SECOND
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    home = root / "home-new-steps"
+    home.mkdir()
+    from slidewatch.monitoring.alerts.targets import TargetRules, parse_networks
+
+    local = TargetRules(parse_networks("127.0.0.0/8"))  # the receiver on 127.0.0.1
+    config = MonitorConfig(f"sqlite:///{home / 'registry.db'}", str(home / "archive"),
+                           str(home / "work"), public_url="https://sw.example.org",
+                           targets=local)  # fmt: skip
+    # every new landslide alerted (the untrained model's are small): events and deliveries
+    hook = f"http://127.0.0.1:{server.server_port}/hook"
+    register(config.db_url, boxes, model, catalog, webhook=hook, min_new_area_m2=0.0)
+    with contextlib.redirect_stdout(sys.stderr):
+        run_once(config, now=FIRST.replace(day=3))
+        t0 = time.perf_counter()
+        outcomes, deliveries = run_once(config, now=SECOND.replace(day=9))
+        wall = time.perf_counter() - t0
+    server.shutdown()
+    with Registry(config.db_url) as registry:
+        timings = [r.timings for a in registry.list_aois() for r in registry.runs(a.name)
+                   if r.acquisition_date == "2023-03-06"]  # fmt: skip
+    looks = sum(t["total_s"] for t in timings)
+    attributes = [t.get("attributes_s", 0.0) for t in timings]
+    events = [t.get("events_s", 0.0) for t in timings]
+    return {
+        "runs": len(timings), "alerts": sum(o.alerts for o in outcomes),
+        "deliveries": dict(deliveries),
+        "run_s_median": statistics.median(t["total_s"] for t in timings),
+        "attributes_s_median": statistics.median(attributes),
+        "events_s_median": statistics.median(events),
+        "attributes_share_of_run": sum(attributes) / looks,
+        "events_share_of_run": sum(events) / looks,
+        "delivery_and_schedule_s_per_run": max(0.0, wall - looks) / len(timings),
+        "delivery_and_schedule_share": max(0.0, wall - looks) / wall,
+    }  # fmt: skip
+
+
+def make_trained_model(root: Path) -> Path:
+    """The monitoring tests' small trained U-Net (it finds the new scars, so step 6 raises
+    and delivers alerts), trained in a child process for the same reason as below."""
+    repo = Path(__file__).resolve().parents[1]
+    code = (f"import sys; sys.path.insert(0, {str(repo)!r}); from pathlib import Path; "
+            "from tests.monitoring.model import train_small_model; "
+            f"print(train_small_model(Path({str(root)!r})))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                         text=True)  # fmt: skip
+    return Path(out.stdout.strip().splitlines()[-1])
 
 
 def make_model(root: Path, base_width: int) -> Path:
@@ -108,14 +202,18 @@ def aoi_boxes(n: int, aoi_px: int, scene_px: int) -> list[dict[str, Any]]:
     return out
 
 
-def register(db_url: str, boxes: list[dict[str, Any]], model: Path, catalog: Path) -> None:
+def register(db_url: str, boxes: list[dict[str, Any]], model: Path, catalog: Path,
+             webhook: str | None = None, min_new_area_m2: float = 2000.0) -> None:  # fmt: skip
     from slidewatch.models.identity import model_hash
 
     digest = model_hash(model)
     source = {"stac_url": str(catalog), "bands": ",".join(BANDS)}
+    hooks = (webhook,) if webhook else ()
     with Registry(db_url) as registry:
         for k, geometry in enumerate(boxes):
-            registry.add_aoi(AoiSettings(f"aoi-{k:03d}", geometry, str(model), digest, source))
+            registry.add_aoi(AoiSettings(f"aoi-{k:03d}", geometry, str(model), digest, source,
+                                         min_new_area_m2=min_new_area_m2,
+                                         webhooks=hooks))  # fmt: skip
 
 
 def measure(root: Path, boxes: list[dict[str, Any]], model: Path, catalog: Path,
@@ -184,8 +282,22 @@ def main() -> None:
     parser.add_argument("--large-px", type=int, default=None, help="default: scene - 12")
     parser.add_argument("--only-large", action="store_true", help="skip (1)-(3) and (5)")
     parser.add_argument("--no-paper-model", action="store_true", help="skip (5)")
+    parser.add_argument("--new-steps-only", action="store_true", help="only (6)")
     parser.add_argument("--out", type=Path, help="also write the JSON report here")
     args = parser.parse_args()
+    if args.new_steps_only:
+        with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
+            root = Path(tmp)
+            catalog = make_two_dates(root / "catalog2", args.scene_px)
+            model = make_trained_model(root / "trained")
+            boxes = aoi_boxes(args.aois, args.aoi_px, args.scene_px)
+            report = {"aois": args.aois, "aoi_km2": (args.aoi_px * 10 / 1000) ** 2,
+                      "model": "the monitoring tests' trained U-Net (width 4), ONNX",
+                      "new_steps": measure_new_steps(root, boxes, model, catalog)}  # fmt: skip
+        print(json.dumps(report, indent=1))
+        if args.out:
+            args.out.write_text(json.dumps(report, indent=1) + "\n")
+        return
     with tempfile.TemporaryDirectory(prefix="bench-monitor-") as tmp:
         root = Path(tmp)
         catalog = make_catalog(root / "catalog", args.scene_px)
@@ -203,6 +315,8 @@ def main() -> None:
         elif not (args.only_large or args.no_paper_model):
             paper_model = make_model(root / "paper-model", PAPER_WIDTH)
             paper = measure(root, boxes, paper_model, catalog, None, "P")
+        new_steps = measure_new_steps(root, boxes, make_trained_model(root / "trained"),
+                                      make_two_dates(root / "catalog2", args.scene_px))  # fmt: skip
     km2 = (args.aoi_px * 10 / 1000) ** 2
     large_km2 = (large_px * 10 / 1000) ** 2
     large |= {
@@ -223,6 +337,7 @@ def main() -> None:
         },
         "large_aoi": large,
         "paper_model_one_process": paper | {"model": f"unet base width {PAPER_WIDTH}, ONNX"},
+        "new_steps": new_steps,
     }  # fmt: skip
     print(json.dumps(report, indent=1))
     if args.out:  # stdout also holds the Dask workers' stage lines

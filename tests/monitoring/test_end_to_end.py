@@ -47,11 +47,17 @@ def test_two_looks_find_the_new_landslide_alert_once_and_keep_the_cloud_unknown(
 
     # the alert: one, about the new scar, delivered once after two 500s
     assert len(handler.received) == 1
-    payload, _ = handler.received[0]
+    event, key = handler.received[0]
+    assert event["type"] == "org.slidewatch.landslide.new" and event["specversion"] == "1.0"
+    payload = event["data"]
+    assert key == event["id"] == payload["alert_id"]
     assert shape(payload["landslide"]["geometry"]).intersects(shape(example.new_scar))
-    assert payload["landslide"]["kind"] == "new"
+    assert (payload["kind"], payload["confidence"]) == ("new", "possible")
     assert payload["acquisition"]["scene_ids"] == ["S2B_EXAMPLE_20230306"]
-    assert payload["model"]["hash"] and set(payload["products"]) >= {"landslides.tif", "change.tif"}
+    assert payload["model"]["hash"] and "path" not in payload["model"]
+    run_id = payload["run_id"]
+    assert payload["links"]["products"]["change.tif"] == f"/runs/{run_id}/products/change.tif"
+    assert str(home) not in json.dumps(event)  # no server path in a payload
 
     with Registry(f"sqlite:///{home / 'registry.db'}") as registry:
         with registry.session() as s:
@@ -83,7 +89,7 @@ def test_two_looks_find_the_new_landslide_alert_once_and_keep_the_cloud_unknown(
     ids = sorted(item.id for item in catalog.get_items(recursive=True))
     assert ids == ["chosica-2023-03-01", "chosica-2023-03-06"]
     rasters = sorted((home / "archive").rglob("*.tif"))  # every product a valid COG
-    assert len(rasters) == 8 and all(cog_validate(str(r))[0] for r in rasters)
+    assert len(rasters) == 10 and all(cog_validate(str(r))[0] for r in rasters)  # ndvi.tif too
 
     _, table, _ = run_cli("monitor", "history", "chosica", "--home", str(home), "--plot",
                           str(tmp_path / "h.png"), "--panels", str(tmp_path / "p.png"))  # fmt: skip

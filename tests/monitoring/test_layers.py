@@ -11,6 +11,7 @@ import slidewatch.monitoring
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("kinds", "imagery"),
+    ("confidence",),
     ("registry",),
     ("archive", "alerts"),
     ("look", "history"),

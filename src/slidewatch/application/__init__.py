@@ -8,6 +8,8 @@ domain, one function per use case, typed requests in and typed results out.
   :func:`run_queued` (run now)
 - :mod:`.detection` — :func:`detect_area` (the OGC ``detect`` process)
 - :mod:`.models` — :func:`named_model` (a home's models, chosen by name)
+- :mod:`.review` — :func:`review_landslide` (``monitor review``, ``POST /landslides/{id}/review``)
+  and :func:`landslide` (``GET /landslides/{id}``)
 
 Nothing here imports torch; every edge that offers a use case calls the function here.
 """

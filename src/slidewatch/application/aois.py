@@ -5,10 +5,12 @@ that needs B10 from a collection without it is refused now), the model's hash is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slidewatch.monitoring.confidence import AlertFilters
+from slidewatch.monitoring.kinds import AlertOn, Grouping
 from slidewatch.monitoring.registry.aois import AoiSettings
 
 if TYPE_CHECKING:  # imported when used: the CLI reads the defaults at start
@@ -43,6 +45,13 @@ class AoiRegistration:
     webhooks: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
     active: bool = True
+    alert_on: AlertOn = AlertOn.POSSIBLE
+    """The least confidence an alert needs to be sent."""
+    alert_grouping: Grouping = Grouping.AUTO
+    alert_filters: AlertFilters = field(default_factory=AlertFilters)
+    """Filters on slope, vegetation change, elevation (off by default)."""
+    webhook_secret: str | None = None
+    """Standard Webhooks signing secret (``whsec_…``); None: unsigned."""
 
 
 def register_aoi(registry: Registry, request: AoiRegistration, targets: TargetRules) -> Aoi:
@@ -63,6 +72,8 @@ def register_aoi(registry: Registry, request: AoiRegistration, targets: TargetRu
             cadence_days=request.cadence_days, lookback_days=request.lookback_days,
             min_new_area_m2=request.min_new_area_m2, max_cloud_pct=request.max_cloud_pct,
             webhooks=tuple(request.webhooks), emails=tuple(request.emails),
-            active=request.active,
+            active=request.active, alert_on=request.alert_on,
+            alert_grouping=request.alert_grouping, alert_filters=request.alert_filters,
+            webhook_secret=request.webhook_secret,
         )
     )  # fmt: skip

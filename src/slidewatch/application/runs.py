@@ -1,6 +1,7 @@
 """Runs of a home's AOIs, as every edge starts them: ``monitor run-once`` and the server's
 scheduler look at what is due (:func:`run_due`); ``POST /aois/{name}/runs`` queues a run
-(:func:`queue_run`) that a job then runs (:func:`run_queued`)."""
+(:func:`queue_run`) that a job then runs (:func:`run_queued`). Each delivers the alerts
+its looks raised (:func:`deliver`), within the outbox's time budget."""
 
 from __future__ import annotations
 
@@ -62,10 +63,25 @@ def queue_run(registry: Registry, name: str) -> Run:
 
 
 def run_queued(settings: HomeSettings, run_id: int, now: datetime | None = None) -> list[Outcome]:
-    """Run the queued run ``run_id`` (a look at its AOI, forced); safe to run again."""
+    """Run the queued run ``run_id`` (a look at its AOI, forced), then deliver the pending
+    alerts within the outbox's time budget, as ``run-once`` does: whoever runs a look
+    delivers its alerts, no shell needed. Safe to run again."""
     from slidewatch.monitoring.look.queue import run_queued as look_queued
 
-    return look_queued(settings.monitor_config(), run_id, now)
+    config = settings.monitor_config()
+    outcomes = look_queued(config, run_id, now)
+    deliver(settings)
+    return outcomes
+
+
+def deliver(settings: HomeSettings) -> Mapping[str, int]:
+    """Send the home's due alert deliveries (a few seconds at most: the outbox's budget);
+    counts by resulting state."""
+    from slidewatch.monitoring.alerts import deliver_pending
+
+    config = settings.monitor_config()
+    with Registry(config.db_url) as registry:
+        return deliver_pending(registry, config.smtp, config.retry, targets=config.targets)
 
 
 def cancel_queued(registry: Registry, run_id: int, reason: str) -> bool:

@@ -1,4 +1,4 @@
-"""``slidewatch monitor``: areas watched on a schedule (add, list, run-once, history)."""
+"""``slidewatch monitor``: areas watched on a schedule (add, list, run-once, history, review)."""
 
 from __future__ import annotations
 
@@ -66,20 +66,64 @@ def monitor() -> None:
 )
 @click.option("--email", "emails", multiple=True, metavar="ADDRESS",
               help="E-mail alerts to this address; repeat for several.")  # fmt: skip
+@click.option(
+    "--webhook-secret",
+    default=None,
+    metavar="whsec_…",
+    help="Sign webhooks (Standard Webhooks: webhook-id, -timestamp, -signature).",
+)
+@click.option(
+    "--alert-on",
+    type=click.Choice(["possible", "confirmed"]),
+    default="possible",
+    show_default=True,
+    help="Send events from this confidence on (confirmed: a second look).",
+)
+@click.option(
+    "--alert-grouping",
+    type=click.Choice(["auto", "event", "digest"]),
+    default="auto",
+    show_default=True,
+    help="One event per landslide, a digest per run, or auto (digest above 5).",
+)
+@click.option(
+    "--min-slope-deg",
+    type=float,
+    default=None,
+    help="Alert only where the mean slope is at least this (off by default).",
+)
+@click.option(
+    "--max-vegetation-change",
+    type=float,
+    default=None,
+    help="Alert only where NDVI changed by at most this, e.g. -0.1 (off by default).",
+)
+@click.option("--min-elevation-m", type=float, default=None, help="Alert only at or above this.")
+@click.option("--max-elevation-m", type=float, default=None, help="Alert only at or below this.")
 @source_options
 @home_options
 def add(name: str, aoi: Any, model_dir: Path, cadence_days: float, lookback_days: float,
         min_new_area_m2: float, max_cloud_pct: float, webhooks: tuple[str, ...],
-        emails: tuple[str, ...], source: Any, settings: Any) -> None:  # fmt: skip
+        emails: tuple[str, ...], webhook_secret: str | None, alert_on: str,
+        alert_grouping: str, min_slope_deg: float | None,
+        max_vegetation_change: float | None, min_elevation_m: float | None,
+        max_elevation_m: float | None, source: Any, settings: Any) -> None:  # fmt: skip
     """Register AOI NAME: its area, model, imagery source, cadence, thresholds and alerts."""
     from slidewatch.application.aois import AoiRegistration, register_aoi
+    from slidewatch.monitoring.confidence import AlertFilters
     from slidewatch.monitoring.imagery import RegisteredModel
+    from slidewatch.monitoring.kinds import AlertOn, Grouping
+
+    filters = AlertFilters(min_slope_deg, max_vegetation_change, min_elevation_m,
+                           max_elevation_m)  # fmt: skip
 
     request = AoiRegistration(
         name=name, geometry=aoi.to_geojson(), model=RegisteredModel.at(model_dir),
         model_label=str(model_dir), source=source, cadence_days=cadence_days,
         lookback_days=lookback_days, min_new_area_m2=min_new_area_m2,
         max_cloud_pct=max_cloud_pct, webhooks=webhooks, emails=emails,
+        alert_on=AlertOn(alert_on), alert_grouping=Grouping(alert_grouping),
+        alert_filters=filters, webhook_secret=webhook_secret,
     )  # fmt: skip
     with _registry(settings) as registry:
         register_aoi(registry, request, settings.webhook_targets)
@@ -199,7 +243,8 @@ def run_once(names: tuple[str, ...], now: str | None, workers: int | None,
 @home_options
 def history(name: str, plot: Path | None, panels: Path | None, run_ids: tuple[int, ...],
             as_json: bool, settings: Any) -> None:  # fmt: skip
-    """The time series of AOI NAME: landslide area and changes per acquisition."""
+    """The time series of AOI NAME: landslide area and changes per acquisition, then its
+    latest alerts with each delivery's state and last error."""
     from slidewatch.monitoring import history as hist
 
     with _registry(settings) as registry:
@@ -208,6 +253,7 @@ def history(name: str, plot: Path | None, panels: Path | None, run_ids: tuple[in
             click.echo(json.dumps([r.__dict__ for r in rows], indent=1))
         else:
             click.echo(hist.format_table(rows))
+            click.echo(hist.format_alerts(registry, name))
         if plot:
             hist.plot_history(rows, name, plot)
             click.echo(f"wrote {plot}")
@@ -244,3 +290,31 @@ def resume(name: str, settings: Any) -> None:
     with _registry(settings) as registry:
         registry.update_aoi(name, active=True)
     click.echo(f"resumed AOI {name}")
+
+
+@monitor.command()
+@click.argument("landslide_id", metavar="ID", type=int)
+@click.option("--verdict", required=True, type=click.Choice(["confirmed", "rejected"]),
+              help="Whether the landslide is real (confirmed) or wrong (rejected).")  # fmt: skip
+@click.option("--note", default=None, help="Why (kept with the verdict).")
+@click.option("--reviewer", default=None, metavar="NAME",
+              help="Who reviews (default: cli:<login name>).")  # fmt: skip
+@home_options
+def review(landslide_id: int, verdict: str, note: str | None, reviewer: str | None,
+           settings: Any) -> None:  # fmt: skip
+    """Mark landslide ID confirmed or rejected; the last verdict wins, all are kept.
+
+    A rejected landslide is not alerted again unless it grows well past its area then
+    (the factor: docs/monitoring.md).
+    """
+    import getpass
+
+    from slidewatch.application.review import ReviewRequest, parse_verdict, review_landslide
+
+    who = reviewer or f"cli:{getpass.getuser()}"
+    request = ReviewRequest(landslide_id, parse_verdict(verdict), who, note)
+    with _registry(settings) as registry:
+        result = review_landslide(registry, request)
+    click.echo(f"landslide {result.landslide_id}: {result.verdict} by {result.reviewer} "
+               f"at {result.reviewed_at:%Y-%m-%d %H:%M}Z; confidence now {result.confidence} "
+               f"({result.reviews} verdict{'s' if result.reviews != 1 else ''})")  # fmt: skip

@@ -19,6 +19,11 @@ What the web service (and any other client) calls — all on one :class:`Registr
     registry.changes_geojson(run_id)     # FeatureCollection, kind: new/grown/unchanged/gone/unknown
     registry.alerts_since(datetime_utc, aoi=None)  # -> [Alert] with .payload and .deliveries
 
+    from slidewatch.application.review import ReviewRequest, landslide, review_landslide
+    landslide(registry, landslide_id)             # -> LandslideDetail (confidence, looks,
+                                                  #    attributes, reviews, alerts)
+    review_landslide(registry, ReviewRequest(id, Verdict.REJECTED, "key-name", "note"))
+
 Errors are :mod:`slidewatch.errors` classes: ``RegistryError`` (a ``KeyError``: 404) for
 unknown names or ids, ``ConfigError`` (a ``ValueError``: 422/400) for invalid settings.
 Products of a run are listed in ``Run.products`` (name -> URL under the storage root).
@@ -27,10 +32,12 @@ Subpackages, by concern (each imports only those above it: no hop back up):
 
 - ``registry`` — the database: tables, migrations, AOI settings, run claims, counts;
 - ``archive`` — the run's product files and the fsspec archive with its STAC catalogue;
-- ``alerts`` — the outbox: webhook and SMTP delivery with retries;
+- ``alerts`` — CloudEvents payloads and digests; the outbox: signed webhooks and SMTP
+  within a time budget, circuit breakers, backoff;
 - ``look`` — schedule, one look, ``run-once``, queued runs, change, a run's results.
 
-Beside them: ``kinds`` (change kinds, run and delivery states: the words all of them
-share), ``imagery`` (the one place monitoring calls acquisition and inference) and
-``history`` (time series and figures).
+Beside them: ``kinds`` (change kinds, run and delivery states, confidence, verdicts, alert
+kinds: the words all of them share), ``confidence`` (the confidence and alert rules, pure),
+``imagery`` (the one place monitoring calls acquisition and inference) and ``history``
+(time series and figures).
 """

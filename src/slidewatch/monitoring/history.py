@@ -64,6 +64,25 @@ def format_table(points: list[Point]) -> str:
     return "\n".join(lines)
 
 
+def format_alerts(registry: Any, name: str, limit: int = 20) -> str:
+    """The AOI's latest alerts: when the ground was seen, kind, confidence, landslide, and
+    each delivery's state with its attempts and last error (what a failing receiver said)."""
+    from slidewatch.monitoring.registry.reviews import alerts_of
+
+    alerts = alerts_of(registry, registry.get_aoi(name).id, limit)
+    if not alerts:
+        return "alerts: none"
+    lines = ["alerts (newest first):"]
+    for a in alerts:
+        lines.append(f"  {a.acquisition_date or '-':<10} {a.kind:<9} {a.confidence:<9} "
+                     f"landslide {a.landslide_id:<5} alert {a.event_id}")  # fmt: skip
+        for d in a.deliveries:
+            error = f", last error: {d.last_error}" if d.last_error else ""
+            tries = f"{d.attempts} attempt{'s' if d.attempts != 1 else ''}"
+            lines.append(f"      {d.channel} {d.target} {d.state} ({tries}{error})")
+    return "\n".join(lines)
+
+
 def _n(value: float | None) -> str:
     return "-" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:g}"
 

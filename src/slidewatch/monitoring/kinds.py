@@ -71,3 +71,56 @@ NONE, NEW, PERSISTING, GONE, UNKNOWN = 0, 1, 2, 3, 255
 CHANGE_CLASSES = {NONE: "none", NEW: "new", PERSISTING: "persisting", GONE: "gone",
                   UNKNOWN: "unknown"}  # fmt: skip
 """Change raster value -> name (written into the raster's tags)."""
+
+
+class Confidence(StrEnum):
+    """How sure slidewatch is that a landslide is real (rules: :mod:`..confidence`)."""
+
+    POSSIBLE = "possible"
+    """Seen on one clear acquisition."""
+    CONFIRMED = "confirmed"
+    """Seen again on a later acquisition that saw its ground, or reviewed as real."""
+    REJECTED = "rejected"
+    """Reviewed as wrong: not alerted again unless it grows (``confidence.REGROWTH_FACTOR``)."""
+
+
+class Verdict(StrEnum):
+    """What a reviewer says of a landslide."""
+
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+
+
+class AlertKind(StrEnum):
+    """What an alert tells (its CloudEvents type is ``org.slidewatch.landslide.<kind>``)."""
+
+    NEW = "new"
+    """A landslide seen for the first time (confidence ``possible``)."""
+    CONFIRMED = "confirmed"
+    """A landslide alerted before, seen again: now ``confirmed``."""
+    GROWN = "grown"
+    """A known landslide that gained ground."""
+
+
+class AlertOn(StrEnum):
+    """Per AOI: the least confidence an alert must have to be sent."""
+
+    POSSIBLE = "possible"
+    """Every event as soon as it is seen (the default: nothing later than today)."""
+    CONFIRMED = "confirmed"
+    """Only events of confirmed landslides (a second look, or a review)."""
+
+
+class Grouping(StrEnum):
+    """Per AOI: how a run's alerts travel to a target."""
+
+    AUTO = "auto"
+    """One event per landslide, a digest when a run has more than ``DIGEST_ABOVE``."""
+    EVENT = "event"
+    """Always one event per landslide."""
+    DIGEST = "digest"
+    """Always one digest per run."""
+
+
+DIGEST_ABOVE = 5
+"""``auto`` grouping sends a digest when a run has more alerts than this for a target."""

@@ -41,7 +41,7 @@ def test_migrations_create_exactly_the_tables(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(c), Base.metadata)
         revision = MigrationContext.configure(c).get_current_revision()
     assert diff == []
-    assert revision == "0002"
+    assert revision == "0003"
     Registry(db_url).close()  # opening an up-to-date database again is a no-op
     registry.close()
 
@@ -67,6 +67,13 @@ def test_a_database_of_the_previous_release_upgrades_with_its_rows(db_url: str) 
         " created_at) VALUES (1, 1, 'k', 'done', '[]', '{}', '{}', '{}', '2023-01-01 00:00:00')",
         "INSERT INTO landslides (id, aoi_id, first_run_id, last_run_id, area_m2, geometry)"
         " VALUES (7, 1, 1, 1, 900.0, '{}')",
+        "INSERT INTO detections (id, run_id, landslide_id, geometry, area_m2, mean_probability)"
+        " VALUES (1, 1, 7, '{}', 900.0, 0.75)",
+        "INSERT INTO alerts (id, aoi_id, run_id, landslide_id, created_at, payload)"
+        " VALUES (1, 1, 1, 7, '2023-01-01 00:00:00', '{}')",
+        "INSERT INTO deliveries (id, alert_id, channel, target, state, attempts,"
+        " next_attempt_at) VALUES (1, 1, 'webhook', 'http://x', 'pending', 0,"
+        " '2023-01-01 00:00:00')",
     ]
     with engine.begin() as c:
         for row in rows:
@@ -77,6 +84,12 @@ def test_a_database_of_the_previous_release_upgrades_with_its_rows(db_url: str) 
         assert (slide.area_m2, slide.merged_into_id, slide.split_from_id) == (900.0, None, None)
         columns = {c["name"] for c in sa.inspect(s.connection()).get_columns("changes")}
         assert {"merged_from", "merged_into_id", "split_from_id"} <= columns
+        # 0003: evidence from its detections, the alert a "new" event with a UUID
+        assert (slide.confidence, slide.looks, slide.max_probability) == ("possible", 1, 0.75)
+        alert = s.get_one(Alert, 1)
+        assert (alert.kind, alert.confidence, len(alert.event_id)) == ("new", "possible", 36)
+        assert s.get_one(Delivery, 1).last_status is None  # SQLite's table copies keep rows
+        assert registry.get_aoi("old").to_dict()["alert_on"] == "possible"
 
 
 def test_aoi_crud(db_url: str) -> None:

@@ -25,9 +25,16 @@ GROWTH_MIN_FRACTION = 0.1
 (smaller differences are outline noise between two dates)..."""
 GROWTH_MIN_M2 = 200.0
 """... and at least this many m² (two 10 m pixels are not growth)."""
-UNSEEN_BUFFER_PX = 3
-"""Pixels this close to an unseen one count as unseen too: cloud edges are hazy and cloud
-masks are coarser than 10 m (SCL is 20 m), so bright haze would otherwise read as new scars."""
+UNSEEN_BUFFER_PX = 5
+"""The edge rule's distance: pixels this close to one that either date could not see (cloud,
+shadow, no data, the AOI's edge) are *unknown*, never new or grown. Measured
+(``bench/edge_distance.py``, docs/monitoring.md): an unseen block changes the model's
+probabilities by ≥ 0.05 (99th percentile) up to 3 px from its edge and flips decisions in
+regions large enough for a polygon up to 1 px, on the synthetic area and on real Sentinel-2
+tiles; the cloud mask adds its own edge error, SCL's 20 m pixel (2 px). 3 + 2 = 5 px."""
+EDGE_MAX_FRACTION = 0.5
+"""A polygon with more than this fraction of its pixels in the unknown zone is *unknown*,
+not new or grown: a sliver along a cloud's edge is the edge, not a landslide."""
 UNSEEN_MAX_FRACTION = 0.05
 """A landslide not found again is *gone* only if at most this fraction of it was unseen."""
 SHARED_MIN_FRACTION = 0.25
@@ -152,9 +159,11 @@ def match_landslides(
     }  # fmt: skip
     claimant = _claimants(overlaps)
     new_px = np.bincount(cur_labels[change == NEW], minlength=n_current + 1)[1:]
+    edge_px = np.bincount(cur_labels[change == UNKNOWN], minlength=n_current + 1)[1:]
+    at_edge = edge_px > EDGE_MAX_FRACTION * np.maximum(cur_px, 1)
     records: list[ChangeRecord] = []
     for i in range(n_current):
-        new_m2 = float(new_px[i]) * pixel_m2
+        new_m2 = 0.0 if at_edge[i] else float(new_px[i]) * pixel_m2
         mine = {k: n for k, n in overlaps.get(i, {}).items() if claimant[k] == i}
         parent = _largest(overlaps[i]) if i in overlaps else None
         if mine:

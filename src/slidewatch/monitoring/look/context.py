@@ -26,6 +26,9 @@ class MonitorConfig:
     work_dir: str
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    public_url: str = ""
+    """The base URL under which ``serve`` is reached: alert links are absolute under it
+    (``SLIDEWATCH_PUBLIC_URL``); empty: relative paths."""
     targets: TargetRules = field(default_factory=TargetRules)
     """Which webhook targets delivery may reach (checked again after DNS resolution)."""
     engine_table: str | None = None

@@ -5,13 +5,16 @@ and the run's STAC item (:mod:`.record` then records them in one transaction).""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from slidewatch import __version__
 from slidewatch.monitoring.archive import Archive, products, stac_item
+from slidewatch.monitoring.confidence import Attributes
 from slidewatch.monitoring.kinds import ChangeKind
+from slidewatch.monitoring.look import attributes
 from slidewatch.monitoring.look.change import (
     ChangeRecord,
     change_raster,
@@ -42,6 +45,14 @@ class Results:
     stac_item: dict[str, Any]
     cloud_pct: float
     """Cloud over the AOI in the acquisition (%)."""
+    attributes: list[Attributes] = field(default_factory=list)
+    """What a geologist checks first, one per ``current`` polygon (empty: not measured)."""
+
+    attributes_s: float = 0.0
+    """Time spent measuring the attributes and writing ``ndvi.tif`` (part of ``change_s``)."""
+
+    def attributes_of(self, current: int) -> Attributes:
+        return self.attributes[current] if current < len(self.attributes) else Attributes()
 
 
 def change_counts(records: list[ChangeRecord]) -> dict[ChangeKind, int]:
@@ -61,21 +72,32 @@ def compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Resu
 def _compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Results:
     work, aoi, found = ctx.work, ctx.aoi, ctx.found
     files = {"change.tif": work / "change.tif", "change.geojson": work / "change.geojson",
-             "rgb.tif": work / "rgb.tif"}  # fmt: skip
+             "rgb.tif": work / "rgb.tif", "ndvi.tif": work / "ndvi.tif"}  # fmt: skip
     products.write_rgb(work / "stack.tif", files["rgb.tif"])
+    t = time.perf_counter()
+    layers = attributes.stack_layers(work / "stack.tif")
     detected = work / "detect"
     features = json.loads((detected / "landslides.geojson").read_text())["features"]
     current = [DetectedLandslide.from_feature(f) for f in features]
     now_raster, grid = products.read_landslides(detected / "landslides.tif")
     previous, known = queries.baseline(ctx.registry, aoi.id, found.date)
+    attributes.write_ndvi(layers["ndvi"], grid, files["ndvi.tif"])
+    ndvi_before = None
+    if previous is not None and previous.ndvi_url:
+        ndvi_before = attributes.read_ndvi_onto(archive.read_bytes(previous.ndvi_url), grid)
+    measuring = time.perf_counter() - t
     before = None
     if previous is not None:
         before = products.read_onto(archive.read_bytes(previous.landslides_url), grid)
     change = change_raster(now_raster, before)
+    cur_labels = label_raster([c.geometry for c in current], grid.crs, grid.transform, grid.shape)
+    t = time.perf_counter()
+    measured = attributes.measure(cur_labels, len(current), layers, ndvi_before)
+    measuring += time.perf_counter() - t
     if previous is None:  # the first look is the baseline: nothing is "new" against nothing
         records = [ChangeRecord(ChangeKind.BASELINE, i, None, 0.0) for i in range(len(current))]
     else:
-        records = _match(change, grid, current, known, previous.id)
+        records = _match(change, grid, cur_labels, known, previous.id)
     products.write_change_raster(change, grid, files["change.tif"])
     changes = [change_feature(r, current, known) for r in records
                if r.kind != ChangeKind.BASELINE]  # fmt: skip
@@ -89,15 +111,14 @@ def _compute_results(ctx: RunContext, archive: Archive, cloud_pct: float) -> Res
         "slidewatch:changes": change_counts(records),
     }  # fmt: skip
     item = stac_item(aoi.name, found.date, found.when, aoi.geometry, properties)
-    return Results(current, known, records, previous, files, item, cloud_pct)
+    return Results(current, known, records, previous, files, item, cloud_pct, measured, measuring)
 
 
 def _match(
-    change: Any, grid: Grid, current: list[DetectedLandslide], known: list[KnownLandslide],
-    previous_id: int,
-) -> list[ChangeRecord]:  # fmt: skip
-    """Change records of this run's polygons against the AOI's known landslides."""
-    cur_labels = label_raster([c.geometry for c in current], grid.crs, grid.transform, grid.shape)
+    change: Any, grid: Grid, cur_labels: Any, known: list[KnownLandslide], previous_id: int
+) -> list[ChangeRecord]:
+    """Change records of this run's polygons (``cur_labels``) against the AOI's known
+    landslides."""
     known_labels = label_raster([k.geometry for k in known], grid.crs, grid.transform, grid.shape)
     pixel_m2 = abs(grid.transform.a * grid.transform.e)
     seen_before = [k.last_run_id == previous_id for k in known]

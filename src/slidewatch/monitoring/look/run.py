@@ -61,6 +61,7 @@ def _produce(ctx: RunContext) -> Outcome:
     results = compute_results(ctx, archive, cloud)
     files = {n: work / "detect" / n for n in DETECT_FILES} | results.files
     timings["change_s"], t = time.perf_counter() - t, time.perf_counter()
+    timings["attributes_s"] = results.attributes_s  # part of change_s
     stage(ctx, "store")
     products = archive.store_run(aoi.name, found.date, files, results.stac_item, move=True)
     timings["store_s"], t = time.perf_counter() - t, time.perf_counter()

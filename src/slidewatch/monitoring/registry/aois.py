@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Self
 
 from slidewatch.errors import ConfigError
+from slidewatch.monitoring.confidence import AlertFilters
+from slidewatch.monitoring.kinds import AlertOn, Grouping
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
@@ -37,11 +39,20 @@ class AoiSettings:
     webhooks: tuple[str, ...] = ()
     emails: tuple[str, ...] = ()
     active: bool = True
+    alert_on: AlertOn = AlertOn.POSSIBLE
+    """The least confidence an alert needs to be sent (``possible``: as soon as seen)."""
+    alert_grouping: Grouping = Grouping.AUTO
+    """One event per landslide, or a digest per run (``auto``: a digest above 5)."""
+    alert_filters: AlertFilters = field(default_factory=AlertFilters)
+    """Filters on slope, vegetation change and elevation (off by default)."""
+    webhook_secret: str | None = None
+    """Standard Webhooks signing secret (``whsec_`` + base64); None: unsigned."""
 
     def to_columns(self) -> dict[str, Any]:
         columns = asdict(self)
         columns["webhooks"] = list(self.webhooks)
         columns["emails"] = list(self.emails)
+        columns["alert_filters"] = self.alert_filters.to_dict() or None
         return columns
 
     @classmethod
@@ -50,7 +61,13 @@ class AoiSettings:
         return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__}).normalised()
 
     def normalised(self) -> Self:
-        return replace(self, webhooks=tuple(self.webhooks), emails=tuple(self.emails))
+        filters = self.alert_filters
+        if not isinstance(filters, AlertFilters):
+            filters = AlertFilters.from_dict(filters)
+        return replace(self, webhooks=tuple(self.webhooks), emails=tuple(self.emails),
+                       alert_on=AlertOn(self.alert_on),
+                       alert_grouping=Grouping(self.alert_grouping),
+                       alert_filters=filters)  # fmt: skip
 
 
 def check_geometry(geometry: Any, where: str = "geometry") -> None:
@@ -80,6 +97,30 @@ def check_settings(settings: AoiSettings) -> None:
     for url in settings.webhooks:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"webhook {url!r}: give an http:// or https:// URL")
+    for label, enum, value in (("alert_on", AlertOn, settings.alert_on),
+                               ("alert_grouping", Grouping, settings.alert_grouping)):  # fmt: skip
+        if value not in set(enum):
+            valid = ", ".join(enum)
+            raise ConfigError(f"{label} {value!r}: unknown; valid: {valid}")
+    if settings.webhook_secret is not None:
+        check_webhook_secret(settings.webhook_secret)
     for address in settings.emails:
         if not EMAIL.fullmatch(address):
             raise ConfigError(f"e-mail {address!r}: give an address like name@example.org")
+
+
+def check_webhook_secret(secret: str) -> None:
+    """A Standard Webhooks secret: ``whsec_`` and base64 of at least 24 bytes."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.b64decode(secret.removeprefix("whsec_"), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) < 24:
+        raise ConfigError(
+            "webhook secret: give 'whsec_' followed by base64 of at least 24 random bytes "
+            "(e.g. python -c \"import base64,os;print('whsec_'+base64.b64encode(os.urandom(32))"
+            '.decode())")'
+        )

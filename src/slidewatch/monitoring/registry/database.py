@@ -45,8 +45,20 @@ def migrations_config(connection: Any) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database's schema to ``revision`` (``head``: this release's)."""
-    with engine.begin() as connection:
-        command.upgrade(migrations_config(connection), revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:  # SQLite alters a table by copying it: dropping the old copy with foreign
+            # keys on would cascade to every row that refers to it (SQLite's own recipe:
+            # keys off outside the transaction, checked before committing)
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        with connection.begin():
+            command.upgrade(migrations_config(connection), revision)
+            if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first():
+                raise ConfigError("registry migration left broken references; restore a backup")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 @functools.cache
@@ -193,7 +205,7 @@ class Registry:
                 f"cannot update {', '.join(unknown)}; updatable: {', '.join(sorted(UPDATABLE))}"
             )
         current = AoiSettings.from_row(self.get_aoi(name))
-        merged = AoiSettings(**{**current.__dict__, **changes})
+        merged = AoiSettings(**{**current.__dict__, **changes}).normalised()
         check_settings(merged)
         with self.session() as s:
             aoi = s.scalars(select(Aoi).where(Aoi.name == name)).one()

@@ -43,7 +43,8 @@ def baseline(
         ).first()
         if row is None:
             return None, []
-        return PreviousRun(row[0], row[1], row[2]["landslides.tif"]), _known_in(s, aoi_id)
+        previous = PreviousRun(row[0], row[1], row[2]["landslides.tif"], row[2].get("ndvi.tif"))
+        return previous, _known_in(s, aoi_id)
 
 
 def known_landslides(registry: Any, aoi_id: int) -> list[KnownLandslide]:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from slidewatch.monitoring.kinds import RunState
+from slidewatch.monitoring.confidence import Attributes, Standing
+from slidewatch.monitoring.kinds import Confidence, RunState
 from slidewatch.monitoring.registry.aois import AoiSettings
 
 
@@ -69,7 +70,40 @@ class PreviousRun:
     acquisition_date: str | None
     landslides_url: str
     """Its archived ``landslides.tif``."""
+    ndvi_url: str | None = None
+    """Its archived ``ndvi.tif`` (runs before 0003 have none)."""
 
     def summary(self) -> dict[str, Any]:
         """``{"id", "date"}``: how run stats and alert payloads name it."""
         return {"id": self.id, "date": self.acquisition_date}
+
+
+def standing_of(row: Any) -> Standing:
+    """A landslide row's evidence as the confidence rules read it."""
+    looks = 1 if row.looks is None else int(row.looks)  # 0: seen only at a cloud edge
+    return Standing(Confidence(row.confidence), looks,
+                    float(row.max_probability or 0.0), row.rejected_area_m2,
+                    bool(row.baseline))  # fmt: skip
+
+
+def store_standing(row: Any, standing: Standing) -> None:
+    """Write a landslide's evidence back onto its row."""
+    row.confidence, row.looks = standing.confidence, standing.looks
+    row.max_probability, row.rejected_area_m2 = standing.max_probability, standing.rejected_area_m2
+    row.baseline = standing.baseline
+
+
+def attributes_of(row: Any) -> Attributes:
+    """What a geologist checks first, as a landslide row holds it."""
+    return Attributes(row.mean_slope_deg, row.vegetation_change, row.elevation_m)
+
+
+def masked_target(channel: str, target: str) -> str:
+    """A delivery target as answers show it: a webhook's scheme and host, an address's
+    domain (the full URL may hold a token, the address is personal)."""
+    from urllib.parse import urlsplit
+
+    if channel == "email":
+        return "…@" + target.rpartition("@")[2]
+    parts = urlsplit(target)
+    return f"{parts.scheme}://{parts.hostname or ''}/…"

@@ -8,70 +8,34 @@ timezone-aware UTC (stored naive UTC, which both SQLite and PostgreSQL keep exac
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Integer,
     MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from slidewatch.monitoring.kinds import ChangeKind, DeliveryState, RunState
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes in, aware UTC datetimes out; stored naive UTC."""
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r}: pass a timezone-aware UTC time")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-E = TypeVar("E", bound=StrEnum)
-
-
-class EnumText(TypeDecorator[E]):
-    """A :mod:`~slidewatch.monitoring.kinds` enum stored as its plain string (``String(16)``,
-    as every release stored it): checked on the way in, the enum member on the way out."""
-
-    impl = String(16)
-    cache_ok = True
-
-    def __init__(self, enum: type[E]) -> None:
-        super().__init__()
-        self.enum = enum
-
-    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
-        return None if value is None else self.enum(value).value
-
-    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
-        return None if value is None else self.enum(value)
-
+from slidewatch.monitoring.kinds import (
+    AlertKind,
+    AlertOn,
+    ChangeKind,
+    Confidence,
+    DeliveryState,
+    Grouping,
+    RunState,
+    Verdict,
+)
+from slidewatch.monitoring.registry.columns import EnumText, UTCDateTime, new_event_id, utcnow
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -105,6 +69,21 @@ class Aoi(Base):
     webhooks: Mapped[list[str]] = mapped_column(JSON, default=list)
     emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Alerting (0003).
+    alert_on: Mapped[AlertOn] = mapped_column(
+        EnumText(AlertOn), default=AlertOn.POSSIBLE, server_default=AlertOn.POSSIBLE.value
+    )
+    """The least confidence an alert needs to be sent."""
+    alert_grouping: Mapped[Grouping] = mapped_column(
+        EnumText(Grouping), default=Grouping.AUTO, server_default=Grouping.AUTO.value
+    )
+    """One event per landslide, or one digest per run (``auto``: a digest above 5)."""
+    alert_filters: Mapped[dict[str, float] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True
+    )
+    """Filters on a landslide's attributes (``confidence.AlertFilters``); None: off."""
+    webhook_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Standard Webhooks signing secret (``whsec_…``); never shown by any answer."""
     look_owner: Mapped[str | None] = mapped_column(String(200), nullable=True)
     """``host:pid`` of the process looking at the AOI now (one look at a time)."""
     look_heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -129,6 +108,10 @@ class Aoi(Base):
             "webhooks": list(self.webhooks),
             "emails": list(self.emails),
             "active": self.active,
+            "alert_on": self.alert_on,
+            "alert_grouping": self.alert_grouping,
+            "alert_filters": dict(self.alert_filters or {}),
+            "webhooks_signed": bool(self.webhook_secret),
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }
@@ -200,6 +183,44 @@ class Landslide(Base):
     """Set when this landslide merged into another: it is no longer matched by later runs."""
     split_from_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """Set when this landslide began as a part split off another."""
+    # Evidence and what a geologist checks first (0003); rules in ``monitoring.confidence``.
+    confidence: Mapped[Confidence] = mapped_column(
+        EnumText(Confidence), default=Confidence.POSSIBLE,
+        server_default=Confidence.POSSIBLE.value,
+    )  # fmt: skip
+    looks: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Looks that detected it."""
+    max_probability: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rejected_area_m2: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """Its area when a reviewer rejected it (the regrowth rule's reference)."""
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    """First seen by the AOI's first look (no news: never alerted ``confirmed``)."""
+    mean_slope_deg: Mapped[float | None] = mapped_column(Float, nullable=True)
+    vegetation_change: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """NDVI after minus NDVI before, mean under the polygon (negative: vegetation lost)."""
+    elevation_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    reviews: Mapped[list[Review]] = relationship(
+        back_populates="landslide", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="Review.id",
+    )  # fmt: skip
+
+
+class Review(Base):
+    """A reviewer's verdict on a landslide; every verdict is kept, the last one wins."""
+
+    __tablename__ = "reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    landslide_id: Mapped[int] = mapped_column(
+        ForeignKey("landslides.id", ondelete="CASCADE"), index=True
+    )
+    verdict: Mapped[Verdict] = mapped_column(EnumText(Verdict))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reviewer: Mapped[str] = mapped_column(String(200))
+    """Who: the API key's name, or ``cli:<user>``."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    landslide: Mapped[Landslide] = relationship(back_populates="reviews")
 
 
 class Detection(Base):
@@ -237,17 +258,27 @@ class Change(Base):
 
 
 class Alert(Base):
-    """One alert per landslide, ever (unique), with its full payload."""
+    """One event of a landslide (new, confirmed, grown) in one run, with its payload."""
 
     __tablename__ = "alerts"
+    __table_args__ = (UniqueConstraint("landslide_id", "run_id", name="uq_alerts_landslide_run"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     aoi_id: Mapped[int] = mapped_column(ForeignKey("aois.id", ondelete="CASCADE"), index=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    landslide_id: Mapped[int] = mapped_column(
-        ForeignKey("landslides.id", ondelete="CASCADE"), unique=True
-    )
+    landslide_id: Mapped[int] = mapped_column(ForeignKey("landslides.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # 0003
+    event_id: Mapped[str] = mapped_column(String(64), unique=True, default=new_event_id)
+    """A UUID: the event's id and the idempotency key of its deliveries, unique across
+    registries (a receiver fed by two homes never drops one's alert as the other's copy)."""
+    kind: Mapped[AlertKind] = mapped_column(
+        EnumText(AlertKind), default=AlertKind.NEW, server_default=AlertKind.NEW.value
+    )
+    confidence: Mapped[Confidence] = mapped_column(
+        EnumText(Confidence), default=Confidence.POSSIBLE,
+        server_default=Confidence.POSSIBLE.value,
+    )  # fmt: skip
 
     deliveries: Mapped[list[Delivery]] = relationship(
         back_populates="alert", cascade="all, delete-orphan", passive_deletes=True
@@ -271,6 +302,9 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The last failed attempt: ``HTTP 503``, or the exception's text."""
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The HTTP status of the last attempt (a redirect is a failure too) (0003)."""
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     alert: Mapped[Alert] = relationship(back_populates="deliveries")
