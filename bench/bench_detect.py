@@ -18,6 +18,14 @@ larger (2·SIZE × 2·SIZE), and an untrained unet (``--base-width``), then prin
    and its seam strength (mean |jump| of the probability across tile borders / inside
    tiles) beside ours (across window borders / inside).
 
+4. (bench_detect_scaling.py) detect at 1024², 2048², 4096² on a mostly-landslide and a
+   scattered-scars mask: polygons' growth per fourfold area, predict and whole detect
+   against the raw forward, peak RSS ratios, all from one run (``--scaling``: only this);
+5. ``--tile-scene``: a whole Sentinel-2 tile (10,980² px, 14 bands, a tiled COG made from the
+   synthetic generator) through detect: time per stage, windows/s, peak RSS, km²/s.
+   ``--device cuda --engine torch`` (or ``onnx`` with onnxruntime-gpu) runs (4) and (5) on
+   a GPU; raise ``--batch-size`` there.
+
 Run: ``.venv/bin/python bench/bench_detect.py [--size 1024] [--big 4096] [--base-width 8]``.
 Seam strength by overlap and training, and the fill of invalid pixels: bench/bench_seams.py.
 """
@@ -182,7 +190,6 @@ def child_detect(args: argparse.Namespace) -> None:
     also sampled every 5 ms during ``detect``: its peak minus the RSS just before is what
     detection itself holds.
     """
-    import resource
     import threading
 
     from slidewatch.inference.detect import detect
@@ -216,7 +223,9 @@ def child_detect(args: argparse.Namespace) -> None:
     )
     stop.set()
     sampler.join()
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from bench_detect_scaling import _peak_rss_mib  # type: ignore[import-not-found]
+
+    rss_mib = _peak_rss_mib()  # not ru_maxrss: Linux carries the parent's across fork+exec
     print(json.dumps({"summary": summary, "rss_mib": rss_mib, "detect_mib": peak[0] - before}))
 
 
@@ -249,7 +258,9 @@ def main() -> None:
     parser.add_argument("--base-width", type=int, default=16, help="unet base width")
     parser.add_argument("--tile", type=int, default=128)
     parser.add_argument("--overlap", type=int, default=32)
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="16 for (0)-(3), 8 for (4) and (5)"
+    )
     parser.add_argument("--repeats", type=int, default=5, help="alternating runs of (1)")
     parser.add_argument("--big", type=int, default=4096, help="side of the whole-process scene")
     parser.add_argument(
@@ -265,15 +276,31 @@ def main() -> None:
         help="detect's panel width in the memory runs (0: half the smaller scene, so both "
         "scenes are processed in panels: 2 and 4 of them)",
     )
+    parser.add_argument("--scaling", action="store_true", help="only (4)")
+    parser.add_argument("--tile-scene", action="store_true", help="only (5): a whole tile")
+    parser.add_argument("--engine", default="onnx", help="engine of (4) and (5)")
+    parser.add_argument("--device", default="cpu", help="device of (4) and (5): cpu, cuda")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--model", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
+        args.batch_size = args.batch_size or 16
         child_detect(args)
         return
+    import bench_detect_scaling as scaling  # type: ignore[import-not-found]
+
+    part = scaling.parse([])
+    part.engine, part.device = args.engine, args.device
+    part.batch_size = args.batch_size or part.batch_size
+    args.batch_size = args.batch_size or 16
     with tempfile.TemporaryDirectory(prefix="bench_detect_") as tmp:
-        report(Path(tmp), args)
+        if args.tile_scene:
+            scaling.tile_scene(Path(tmp), part)
+            return
+        if not args.scaling:
+            report(Path(tmp), args)
+        scaling.scaling(Path(tmp), part)
 
 
 def throughput(tmp: Path, small: Path, model: Path, args: argparse.Namespace) -> float:

@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from slidewatch.data.normalization import Normalization
 from slidewatch.inference.blending import window_weights
+from slidewatch.inference.fill import make_filler
 from slidewatch.inference.runner import predict_rows
 from slidewatch.inference.windows import WindowGrid, window_grid
+from slidewatch.models.modelfile import ModelSpec
 from slidewatch.scene import SceneReader, open_scene
 
 from .conftest import RGBN, scene_array, write_scene
@@ -152,3 +155,29 @@ def test_a_failing_predictor_stops_the_reader_thread(scene_file: Path) -> None:
     with pytest.raises(RuntimeError, match="model crashed"):
         run(scene_file, window_grid(96, 160, 16, 4), failing, None, batch_size=2)
     assert threading.active_count() == before
+
+
+def test_strips_reuse_their_overlap_and_equal_whole_array_windows(tmp_path: Path) -> None:
+    # rows shared by consecutive rows of windows are read once; with holes filled row by
+    # row, every window must still see what it would see cut from the whole filled image
+    data = scene_array(100, 70, seed=4)
+    data[:, 30:50, 10:25] = np.nan  # a hole across a strip border
+    data[:, 61, :] = np.nan  # an empty row: the fill's default
+    path = write_scene(tmp_path / "holes.tif", data)
+    grid = window_grid(100, 70, 32, 12)
+    fill = make_filler(ModelSpec("unet", {}, RGBN, Normalization.identity(RGBN)))
+    seen: list[np.ndarray] = []
+
+    def recording(batch: np.ndarray) -> np.ndarray:
+        seen.extend(batch.copy())
+        return batch[:, 0].copy()
+
+    scene = open_scene([path], RGBN, scale="none")
+    with SceneReader(scene) as reader:
+        whole, valid = reader.read(0, 100)
+        list(predict_rows(reader, recording, grid, window_weights(32), batch_size=3, fill=fill))
+    filled = fill(whole, valid)
+    expected = [filled[:, r : r + 32, c : c + 32] for r, c in grid.windows]
+    assert len(seen) == len(expected)
+    for got, want in zip(seen, expected, strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -54,7 +54,7 @@ def test_runs_newest_first_with_layers_bounds_and_scenes(
     runs = client.get(f"/aois/{AOI_NAME}/runs").json()
     assert [r["acquisition_date"] for r in runs if r["state"] == "done"] == list(reversed(DATES))
     run = client.get(f"/runs/{monitored.run_ids[1]}").json()
-    assert run["layers"] == ["probability", "landslides", "rgb"]
+    assert run["layers"] == ["probability", "landslides", "change", "rgb"]
     assert run["scene_ids"] == ["S2B_EXAMPLE_20230306"] and run["scene_dates"] == [DATES[1]]
     west, south, east, north = run["bounds"]
     aoi = shape(monitored.example.aoi)

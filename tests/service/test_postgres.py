@@ -59,11 +59,20 @@ def test_api_answers_the_same_on_postgresql(
             "/alerts?since=2000-01-01T00:00:00Z",
             *(f"/runs/{r}/detections" for r in monitored.run_ids),
             *(f"/runs/{r}/changes" for r in monitored.run_ids),
+            *(f"/landslides/{i}" for i in _landslide_ids(client, monitored.run_ids[-1])),
         ):
             here, there = client.get(url), pg.get(url)
             assert there.status_code == 200, (url, there.text)
             assert _comparable(there.json()) == _comparable(here.json()), url
         assert pg.get("/health").json()["database"] is True
+
+
+def _landslide_ids(client: TestClient, run_id: int) -> list[int]:
+    """The landslides of a run: the new one (alerted) and the largest, to compare."""
+    features = client.get(f"/runs/{run_id}/detections").json()["features"]
+    new = [f["properties"]["landslide_id"] for f in features if f["properties"]["change"] == "new"]
+    largest = max(features, key=lambda f: f["properties"]["area_m2"])["properties"]
+    return sorted({*new, largest["landslide_id"]})
 
 
 def _comparable(value: object) -> object:

@@ -105,8 +105,12 @@ def test_detect_job_finds_the_new_scar(monitored: Fixture, tmp_path: Path) -> No
         assert response.status_code == 201, response.text
         final = _wait_final(client, response.headers["location"], timeout_s=600)
         assert final["status"] == "successful", final["message"]
-        results = client.get(f"{response.headers['location']}/results").json()
+        answer = client.get(f"{response.headers['location']}/results")
+        results = answer.json()
     assert results["summary"]["acquisition_date"] == "2023-03-06"
+    # no server path in the results: files under the jobs folder are named relative to it
+    assert "/pytest-of-" not in answer.text and str(tmp_path) not in answer.text
+    assert all(not p.startswith("/") for p in results["summary"]["scene"]["paths"])
     scar = shape(monitored.example.new_scar)
     assert any(shape(f["geometry"]).intersects(scar) for f in results["landslides"]["features"])
 

@@ -110,7 +110,9 @@ class HomeSettings(Settings):
     public_url: str = ""
     """The base URL under which ``serve`` is reached (links in alerts); empty: relative."""
     api_keys: SecretStr = SecretStr("")
-    """Comma-separated keys accepted in the ``X-API-Key`` header for writes; none = no writes."""
+    """Comma-separated keys accepted in the ``X-API-Key`` header for writes; none = no writes.
+    An entry ``name:key`` names its key (a review records who by that name); an entry without
+    a name is ``key1``, ``key2`` … by its place in the list."""
     sources: dict[str, dict[str, Any]] = {}
     """Imagery sources AOIs and jobs may name, as JSON: ``{"default": {"kind": "stac",
     "stac_url": ..., "collection": ...}}`` (``kind``: ``stac`` or ``gee``; the options of
@@ -146,7 +148,17 @@ class HomeSettings(Settings):
     @property
     def keys(self) -> tuple[str, ...]:
         """The API keys, stripped, empty ones dropped."""
-        return tuple(k.strip() for k in self.api_keys.get_secret_value().split(",") if k.strip())
+        return tuple(key for _, key in self.named_keys)
+
+    @property
+    def named_keys(self) -> tuple[tuple[str, str], ...]:
+        """``(name, key)`` of each API key (see :attr:`api_keys`)."""
+        entries = [e.strip() for e in self.api_keys.get_secret_value().split(",") if e.strip()]
+        named = []
+        for i, entry in enumerate(entries, start=1):
+            name, sep, key = entry.partition(":")
+            named.append((name.strip(), key.strip()) if sep and key.strip() else (f"key{i}", entry))
+        return tuple(named)
 
     @property
     def layout(self) -> HomeLayout:

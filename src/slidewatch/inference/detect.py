@@ -232,7 +232,7 @@ def _run(
         blocks = _blocks(scene, model_dir, grid, options, client, engine)
         counts = _write_rasters(blocks, scene, out, engine.spec.threshold, pixel_m2 / 1e6, progress)
     timings["predict"] = time.perf_counter() - t
-    kept = _finish(scene, out, engine.spec, model_dir, options, timings)
+    kept = _finish(scene, out, engine.spec, model_dir, options, timings, progress)
     t = time.perf_counter()
     checksums = {str(p): file_sha256(p) for p in scene.paths}
     timings["checksum"] = time.perf_counter() - t
@@ -266,20 +266,27 @@ def _finish(
     model_dir: Path,
     options: DetectOptions,
     timings: dict[str, float],
+    progress: bool,
 ) -> Polygons:
     """COGs, polygons and quicklook from the temporary rasters; the polygons kept."""
+    from tqdm.auto import tqdm
+
     from slidewatch.inference.polygons import find_polygons, write_geojson, write_gpkg
     from slidewatch.inference.quicklook import write_quicklook
 
     t = time.perf_counter()
-    for name in ("probability", "landslides"):
+    names = ("probability", "landslides")
+    # GDAL's COG driver reports no progress through rasterio: one step per raster
+    for name in tqdm(names, desc="COGs", unit="raster", disable=not progress or None):
         raw = partial_path(out / f"{name}.raw.tif")
         write_cog(raw, out / f"{name}.tif", "average" if name == "probability" else "nearest")
         raw.unlink()
     timings["cog"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    polygons = find_polygons(out / "landslides.tif", out / "probability.tif", options.min_area_m2)
+    polygons = find_polygons(
+        out / "landslides.tif", out / "probability.tif", options.min_area_m2, progress=progress
+    )
     write_geojson(polygons.features, out / "landslides.geojson", scene.crs)
     if options.gpkg:
         write_gpkg(polygons.features, out / "landslides.gpkg")

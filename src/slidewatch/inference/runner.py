@@ -97,16 +97,40 @@ def _strip_reader(
     reader: RowReader, strips: _Strips, out: queue.Queue[Any], stop: threading.Event
 ) -> None:
     try:
+        kept: tuple[int, np.ndarray, np.ndarray] | None = None  # the last strip, filled
         for row in strips.rows:
             if stop.is_set():
                 return
-            image, valid = reader.read(row, strips.tile, strips.col, strips.width)
-            if strips.fill is not None and not valid.all():
-                image = strips.fill(image, valid)
+            image, valid = _overlapping_read(reader, strips, row, kept)
+            kept = (row, image, valid)
             out.put((row, pad_to_tile(image, strips.tile), valid))
         out.put(_DONE)
     except BaseException as exc:  # handed to the consumer, which re-raises it
         out.put(exc)
+
+
+def _overlapping_read(
+    reader: RowReader, strips: _Strips, row: int, kept: tuple[int, np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The filled strip of ``tile`` rows at ``row``, reading only the rows ``kept`` lacks.
+
+    Consecutive rows of windows overlap by ``overlap`` rows: those are taken from the
+    previous strip (a quarter of the reading and masking at the default overlap). The fill
+    is row by row, so filling the new rows alone gives the same values.
+    """
+    start = row
+    if kept is not None and kept[0] <= row < kept[0] + kept[1].shape[1]:
+        start = kept[0] + kept[1].shape[1]
+    image, valid = reader.read(start, row + strips.tile - start, strips.col, strips.width)
+    if strips.fill is not None and not valid.all():
+        image = strips.fill(image, valid)
+    if kept is None or start == row:
+        return image, valid
+    skip = row - kept[0]
+    return (
+        np.concatenate([kept[1][:, skip:], image], axis=1),
+        np.concatenate([kept[2][skip:], valid], axis=0),
+    )
 
 
 @contextmanager

@@ -52,8 +52,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.origins),
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],  # PUT: a label save
-            allow_headers=["X-API-Key", "Content-Type"],
+            allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],  # PUT: a label save
+            # Range: a COG viewer on another origin reads products by byte ranges
+            allow_headers=["X-API-Key", "Content-Type", "Range"],
+            expose_headers=["Content-Range", "Accept-Ranges", "Content-Length", "Location"],
         )
     _include_routers(app, settings)
     openapi.install(app, reads_keyed=settings.read_requires_key)
@@ -64,9 +66,18 @@ def _include_routers(app: FastAPI, settings: ServiceSettings) -> None:
     from slidewatch.service.api_docs import docs_router
     from slidewatch.service.auth import ReadAccess, WriteKey
     from slidewatch.service.labeling import LabelDatasets, labeling_router
-    from slidewatch.service.routes import aois, health, jobs, page, processes, runs, tiles
+    from slidewatch.service.routes import (
+        aois,
+        health,
+        jobs,
+        landslides,
+        page,
+        processes,
+        runs,
+        tiles,
+    )
 
-    for module in (health, aois, runs, tiles, processes, jobs, page):
+    for module in (health, aois, runs, landslides, tiles, processes, jobs, page):
         app.include_router(module.router)
     app.include_router(docs_router("/docs", app.openapi_url or "/openapi.json", app.title))
     # saves name their annotator; the server's login name is never shown to a client

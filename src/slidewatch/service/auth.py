@@ -68,3 +68,21 @@ def require_read_access(
 
 WriteKey = Depends(require_write_key)
 ReadAccess = Depends(require_read_access)
+
+
+def key_name(given: str | None, settings: ServiceSettings) -> str:
+    """The name of the valid key ``given`` (what a review records as who); the errors of
+    :func:`check_key` otherwise."""
+    check_key(given, settings)
+    named = [name for name, key in settings.named_keys if key_matches(given or "", (key,))]
+    return named[0]
+
+
+def require_key_name(
+    request: Request, given: Annotated[str | None, Depends(_header)] = None
+) -> str:
+    """Dependency of writes that record who: the key's name."""
+    return key_name(given, settings_of(request))
+
+
+KeyName = Annotated[str, Depends(require_key_name)]

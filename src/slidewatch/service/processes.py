@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from slidewatch.errors import ConfigError, unknown_name
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.monitoring.registry import Registry
 from slidewatch.service.job_files import write_status
 from slidewatch.service.problems import NotFound
@@ -217,7 +218,8 @@ class RunAoiProcess(Process):
         return {
             "runs": [
                 {**o.__dict__, "reason": redact(o.reason) if o.reason else o.reason,
-                 "href": f"/runs/{o.run_id}" if o.run_id is not None else None}
+                 "href": None if o.run_id is None
+                 else Links(job.settings.public_url).url(f"/runs/{o.run_id}")}
                 for o in outcomes
             ]
         }  # fmt: skip

@@ -15,12 +15,14 @@ from typing import Any
 from fastapi import Response
 from sqlalchemy import Text, cast, select
 
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.monitoring.archive import Archive, ProductNotFound
 from slidewatch.monitoring.registry import Registry
 from slidewatch.monitoring.registry.counts import landslide_kinds, run_counts
-from slidewatch.monitoring.registry.tables import Detection, Landslide, Run
+from slidewatch.monitoring.registry.tables import Alert, Detection, Landslide, Run
 from slidewatch.redact import redact
 from slidewatch.service.problems import NotFound
+from slidewatch.service.public import hide_paths
 from slidewatch.service.tiles import PRODUCT_KEYS, footprint, product_path
 
 BBox = tuple[float, float, float, float]
@@ -66,7 +68,7 @@ def detections(
     query = (
         select(Detection.id, Detection.landslide_id, cast(Detection.geometry, Text),
                Detection.area_m2, Detection.mean_probability, Landslide.first_seen,
-               Landslide.last_seen)
+               Landslide.last_seen, Landslide.confidence, Landslide.looks)
         .join(Landslide, Landslide.id == Detection.landslide_id)
         .where(Detection.run_id == run_id, Detection.area_m2 >= min_area_m2)
         .order_by(Detection.id)
@@ -78,7 +80,9 @@ def detections(
     common = f',"run_id":{run_id},"acquisition_date":{json.dumps(run.acquisition_date)}}}}}'
     parts = []
     with registry.session() as session:
-        for det_id, slide_id, geometry, area, prob, first, last in session.execute(query):
+        for det_id, slide_id, geometry, area, prob, first, last, sure, looks in session.execute(
+            query
+        ):
             kind = kinds.get(slide_id)
             if box is not None and not _overlaps(_bounds(json.loads(geometry)), box):  # type: ignore[arg-type]
                 continue
@@ -86,7 +90,9 @@ def detections(
                 f'{{"type":"Feature","id":{det_id},"geometry":{geometry},"properties":'
                 f'{{"id":{det_id},"landslide_id":{slide_id},"area_m2":{_number(area)},'
                 f'"mean_probability":{_number(prob)},"first_seen":{json.dumps(first)},'
-                f'"last_seen":{json.dumps(last)},"change":{json.dumps(kind)}{common}'
+                f'"last_seen":{json.dumps(last)},"change":{json.dumps(kind)},'
+                f'"confidence":{json.dumps(str(sure) if sure else None)},"looks":{int(looks or 0)}'
+                f"{common}"
             )
             if limit is not None and len(parts) >= limit:
                 break
@@ -111,31 +117,41 @@ def changes(registry: Registry, run_id: int) -> dict[str, Any]:
     return collection
 
 
-def with_counts(registry: Registry, runs: Sequence[Run], archive: Archive | None) -> list[Any]:
+def with_counts(
+    registry: Registry, runs: Sequence[Run], archive: Archive | None, base: str = "",
+    roots: Sequence[str] = (),
+) -> list[Any]:  # fmt: skip
     """:func:`run_summary` of each run with its landslide counts (one query for all)."""
     counts = run_counts(registry, [r.id for r in runs])
-    return [run_summary(r, archive, counts[r.id]) for r in runs]
+    return [run_summary(r, archive, counts[r.id], base, roots) for r in runs]
 
 
 def run_summary(
-    run: Run, archive: Archive | None = None, counts: dict[str, int] | None = None
-) -> dict[str, Any]:
-    """A run as the API shows it: the registry's fields, product names (never paths), links,
-    ``counts`` (landslides per change kind, :mod:`slidewatch.monitoring.registry.counts`) and, given
-    the ``archive``, the lon/lat bounds and zooms of its rasters for map clients."""
-    data = run.to_dict()
+    run: Run, archive: Archive | None = None, counts: dict[str, int] | None = None,
+    base: str = "", roots: Sequence[str] = (),
+) -> dict[str, Any]:  # fmt: skip
+    """A run as the API shows it: the registry's fields, product names (never paths), links
+    (URLs under ``base``, the public URL, by the alerts' ``Links``), ``counts`` (landslides
+    per change kind, :mod:`slidewatch.monitoring.registry.counts`) and, given
+    the ``archive``, the lon/lat bounds and zooms of its rasters for map clients. Server
+    paths in its text (a failed run's reason) are hidden (:mod:`slidewatch.service.public`)."""
+    data = hide_paths(run.to_dict(), roots)
     data["counts"] = counts
     if data.get("reason"):  # a failure's reason may quote a source or database URL
         data["reason"] = redact(data["reason"])
-    stored = data.pop("products", {}) or {}
-    products = sorted(stored)
+    stored = run.products or {}
+    data.pop("products", None)
+    products = sorted(k for k, v in stored.items() if isinstance(v, str))
     scene_ids, dates = scene_summary(run)
     data.update(products=products, scene_ids=scene_ids, scene_dates=dates)
+    links = Links(base)
     data["links"] = {
-        "self": f"/runs/{run.id}",
-        "detections": f"/runs/{run.id}/detections",
-        "changes": f"/runs/{run.id}/changes",
-        "tiles": f"/tiles/{run.id}/{{layer}}/{{z}}/{{x}}/{{y}}.png",
+        "self": links.url(f"/runs/{run.id}"),
+        "detections": links.url(f"/runs/{run.id}/detections"),
+        "changes": links.url(f"/runs/{run.id}/changes"),
+        "tiles": links.url(f"/tiles/{run.id}/{{layer}}/{{z}}/{{x}}/{{y}}.png"),
+        "map": links.map_view(run.aoi.name, run.id),
+        "products": {name: links.product(run.id, name) for name in products},
     }
     data["layers"] = [n for n, keys in PRODUCT_KEYS.items() if any(k in stored for k in keys)]
     data.update(bounds=None, minzoom=None, maxzoom=None)
@@ -147,6 +163,43 @@ def run_summary(
             except (NotFound, ProductNotFound):
                 continue
     return data
+
+
+def alert_list(
+    registry: Registry, alerts: Sequence[Alert], base: str = "", roots: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Alert events as ``GET /alerts`` shows them: the event (kind, confidence when sent),
+    when the ground was seen (the run's acquisition date, not when the row was written), the
+    landslide's area and confidence now (a review changes it), each delivery with its last
+    error, links (the run, the landslide, the map), the payload with server paths hidden."""
+    links = Links(base)
+    run_ids = {a.run_id for a in alerts}
+    slide_ids = {a.landslide_id for a in alerts}
+    with registry.session() as session:
+        dates = dict(
+            session.execute(select(Run.id, Run.acquisition_date).where(Run.id.in_(run_ids))).all()
+        )
+        slides = {i: (area, sure) for i, area, sure in session.execute(
+            select(Landslide.id, Landslide.area_m2, Landslide.confidence)
+            .where(Landslide.id.in_(slide_ids)))}  # fmt: skip
+    out = []
+    for a in alerts:
+        area, now = slides.get(a.landslide_id, (None, None))
+        out.append({
+            "id": a.id, "event_id": a.event_id, "aoi_id": a.aoi_id, "run_id": a.run_id,
+            "landslide_id": a.landslide_id, "kind": a.kind, "confidence": a.confidence,
+            "acquisition_date": dates.get(a.run_id), "area_m2": area,
+            "landslide_confidence": now, "created_at": a.created_at.isoformat(),
+            "payload": hide_paths(a.payload, roots),
+            "deliveries": [
+                {"channel": d.channel, "state": d.state, "attempts": d.attempts,
+                 "last_error": hide_paths(d.last_error, roots), "last_status": d.last_status}
+                for d in a.deliveries
+            ],
+            "links": {"run": links.url(f"/runs/{a.run_id}"),
+                      "landslide": links.landslide(a.landslide_id)},
+        })  # fmt: skip
+    return out
 
 
 def geojson_response(content: dict[str, Any] | str) -> Response:

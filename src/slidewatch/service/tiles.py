@@ -1,8 +1,10 @@
 """PNG map tiles of archived products, rendered by rio-tiler.
 
-Three layers: ``probability`` (a yellow-to-red ramp whose opacity grows with the probability),
-``landslides`` (class colours; 0 and 255 transparent) and ``rgb`` (B4, B3, B2 of the stack with
-one stretch per file, so neighbouring tiles match). The functions here take a
+Four layers: ``probability`` (a yellow-to-red ramp whose opacity grows with the probability),
+``landslides`` (class colours; 0 and 255 transparent), ``change`` (the change raster against the
+previous run: new, persisting, gone, and unknown ground that either date could not see, in the
+web map's legend colours) and ``rgb`` (B4, B3, B2 of the stack with one stretch per file, so
+neighbouring tiles match). The functions here take a
 :class:`~slidewatch.monitoring.archive.Product` that the archive has already admitted: a local
 file, or a file of an fsspec filesystem that rasterio reads through ``opener=``.
 """
@@ -24,7 +26,7 @@ from slidewatch.monitoring.archive import Product
 from slidewatch.rgb import colour_bands, percentile_limits
 from slidewatch.service.problems import NotFound
 
-LAYERS = ("probability", "landslides", "rgb")
+LAYERS = ("probability", "landslides", "change", "rgb")
 """Tile layers, in the order the web map lists them."""
 
 LANDSLIDE_RGBA = (230, 40, 20, 255)
@@ -51,11 +53,19 @@ def _probability_ramp() -> dict[int, tuple[int, int, int, int]]:
 
 PROBABILITY_RAMP = _probability_ramp()
 CLASS_COLOURS = {0: (0, 0, 0, 0), 1: LANDSLIDE_RGBA, 255: (0, 0, 0, 0)}
+CHANGE_COLOURS = {
+    0: (0, 0, 0, 0), 1: (255, 230, 0, 255), 2: (230, 40, 20, 160), 3: (120, 160, 255, 200),
+    254: (0, 0, 0, 0), 255: (150, 150, 150, 170),
+}  # fmt: skip
+"""Change classes (:data:`slidewatch.monitoring.kinds.CHANGE_CLASSES`): new yellow, persisting
+landslide red, gone blue, unknown (255, the raster's nodata, drawn: not seen) grey; 254 is
+the fill outside the raster."""
 
 
 PRODUCT_KEYS = {
     "probability": ("probability.tif",),
     "landslides": ("landslides.tif",),
+    "change": ("change.tif",),
     "rgb": ("rgb.tif",),
 }
 """Which of a run's products each layer reads, first match wins."""
@@ -138,6 +148,10 @@ def render_tile(product: Product, layer: str, z: int, x: int, y: int) -> bytes:
                 return img.rescale(in_range=((0.0, 1.0),)).render(
                     img_format="PNG", colormap=PROBABILITY_RAMP
                 )
+            if layer == "change":  # unknown is the nodata value, drawn: 254 fills outside
+                img = src.tile(x, y, z, tilesize=TILE_PX, indexes=1, nodata=254,
+                               resampling_method="nearest")  # fmt: skip
+                return img.render(img_format="PNG", colormap=CHANGE_COLOURS)
             img = src.tile(x, y, z, tilesize=TILE_PX, indexes=1, resampling_method="nearest")
             return img.render(img_format="PNG", colormap=CLASS_COLOURS)
     except TileOutsideBounds:

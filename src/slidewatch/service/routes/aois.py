@@ -10,10 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from slidewatch.application.aois import AOI_DEFAULTS
 from slidewatch.errors import RegistryError
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.redact import mask_email, mask_url
 from slidewatch.service.auth import ReadAccess, WriteKey, holds_key
 from slidewatch.service.geometry import check_limits
 from slidewatch.service.problems import Conflict, NotFound
+from slidewatch.service.public import server_roots
 from slidewatch.service.queries import with_counts
 from slidewatch.service.state import service_of
 
@@ -149,7 +151,10 @@ def delete_aoi(request: Request, name: str) -> Response:
 def aoi_runs(request: Request, name: str) -> list[dict[str, Any]]:
     _aoi(request, name)
     service = service_of(request)
-    return with_counts(service.registry, service.registry.runs(name), service.archive)
+    settings = service.settings
+    runs = service.registry.runs(name)
+    roots = server_roots(settings.layout)
+    return with_counts(service.registry, runs, service.archive, settings.public_url, roots)
 
 
 @router.post(
@@ -167,6 +172,6 @@ def run_now(request: Request, name: str) -> JSONResponse:
     run = queue_run(service.registry, name)
     process = service.jobs.processes[RunAoiProcess.id]
     job = service.jobs.submit(process, {"aoi": name, "run_id": run.id})
-    (body,) = with_counts(service.registry, [run], None)
-    body["links"]["job"] = f"/jobs/{job['jobID']}"
+    (body,) = with_counts(service.registry, [run], None, service.settings.public_url)
+    body["links"]["job"] = Links(service.settings.public_url).url(f"/jobs/{job['jobID']}")
     return JSONResponse(body, status_code=202, headers={"Location": f"/runs/{run.id}"})

@@ -1,4 +1,7 @@
-"""``/jobs``: status, results and dismissal of asynchronous jobs (OGC API - Processes)."""
+"""``/jobs``: status, results and dismissal of asynchronous jobs (OGC API - Processes).
+
+A job's message and results pass through :func:`~slidewatch.service.public.hide_paths`: the
+worker writes what it read (a scene's files, the model's folder), a client sees file names."""
 
 from __future__ import annotations
 
@@ -6,15 +9,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from slidewatch.monitoring.alerts.payload import Links
 from slidewatch.redact import redact
 from slidewatch.service.auth import ReadAccess, WriteKey
-from slidewatch.service.state import service_of
+from slidewatch.service.public import hide_paths, server_roots
+from slidewatch.service.state import ServiceState, service_of
 
 router = APIRouter(tags=["jobs"])
 
 
-def _with_links(status: dict[str, Any]) -> dict[str, Any]:
-    job = f"/jobs/{status['jobID']}"
+def _with_links(service: ServiceState, status: dict[str, Any]) -> dict[str, Any]:
+    job = Links(service.settings.public_url).url(f"/jobs/{status['jobID']}")
     links = [{"href": job, "rel": "self", "type": "application/json"}]
     if status.get("status") == "successful":
         links.append(
@@ -23,26 +28,33 @@ def _with_links(status: dict[str, Any]) -> dict[str, Any]:
     public = {k: v for k, v in status.items() if k not in ("server_pid", "worker_pid")}
     if isinstance(public.get("message"), str):  # a failure's reason may quote a source URL
         public["message"] = redact(public["message"])
-    return {**public, "links": links}
+    return {**hide_paths(public, server_roots(service.settings.layout)), "links": links}
 
 
 @router.get("/jobs", dependencies=[ReadAccess], summary="All jobs")
 def jobs(request: Request) -> dict[str, Any]:
-    found = service_of(request).jobs.list()
-    return {"jobs": [_with_links(s) for s in found], "links": [{"href": "/jobs", "rel": "self"}]}
+    service = service_of(request)
+    found = service.jobs.list()
+    own = Links(service.settings.public_url).url("/jobs")
+    return {
+        "jobs": [_with_links(service, s) for s in found],
+        "links": [{"href": own, "rel": "self"}],
+    }
 
 
 @router.get("/jobs/{job_id}", dependencies=[ReadAccess], summary="A job's status")
 def job(request: Request, job_id: str) -> dict[str, Any]:
-    return _with_links(service_of(request).jobs.status(job_id))
+    service = service_of(request)
+    return _with_links(service, service.jobs.status(job_id))
 
 
 @router.get("/jobs/{job_id}/results", dependencies=[ReadAccess], summary="A finished job's results")
 def results(request: Request, job_id: str) -> dict[str, Any]:
-    return service_of(request).jobs.results(job_id)
+    service = service_of(request)
+    return dict(hide_paths(service.jobs.results(job_id), server_roots(service.settings.layout)))
 
 
 @router.delete("/jobs/{job_id}", dependencies=[WriteKey], summary="Dismiss a job")
 def dismiss(request: Request, job_id: str) -> dict[str, Any]:
     service = service_of(request)
-    return _with_links(service.jobs.dismiss(job_id, service.registry))
+    return _with_links(service, service.jobs.dismiss(job_id, service.registry))

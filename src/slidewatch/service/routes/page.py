@@ -17,6 +17,8 @@ from slidewatch.service.state import service_of
 router = APIRouter(include_in_schema=False)
 STATIC = Path(str(files("slidewatch.service") / "static"))
 STATIC_FILES = {
+    "api.js": "text/javascript",
+    "landslide.js": "text/javascript",
     "map.js": "text/javascript",
     "map.css": "text/css",
     "vendor/maplibre-gl/maplibre-gl.js": "text/javascript",

@@ -1,16 +1,19 @@
-"""``/runs/{id}`` with its detections and changes, and ``/alerts``."""
+"""``/runs/{id}`` with its detections, changes and archived products, and ``/alerts``."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from slidewatch.errors import RegistryError
 from slidewatch.service import queries
 from slidewatch.service.auth import ReadAccess
 from slidewatch.service.problems import NotFound
+from slidewatch.service.products import product_response
+from slidewatch.service.public import server_roots
 from slidewatch.service.state import service_of
 
 router = APIRouter(tags=["runs"], dependencies=[ReadAccess])
@@ -45,10 +48,25 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 @router.get("/runs/{run_id}", summary="One run: state, acquisition, scenes, product names")
 def get_run(request: Request, run_id: int) -> dict[str, Any]:
+    service = service_of(request)
     (summary,) = queries.with_counts(
-        service_of(request).registry, [run_or_404(request, run_id)], service_of(request).archive
-    )
+        service.registry, [run_or_404(request, run_id)], service.archive,
+        service.settings.public_url, server_roots(service.settings.layout),
+    )  # fmt: skip
     return summary
+
+
+@router.head("/runs/{run_id}/products/{name}", include_in_schema=False)
+@router.get(
+    "/runs/{run_id}/products/{name}",
+    response_class=Response,
+    responses={200: {"description": "The file"}, 206: {"description": "A byte range of it"}},
+    summary="A run's archived file by its product name (HTTP Range: GDAL /vsicurl/ reads COGs)",
+)
+async def run_product(request: Request, run_id: int, name: str) -> Response:
+    run = await run_in_threadpool(run_or_404, request, run_id)
+    archive = service_of(request).archive
+    return await run_in_threadpool(product_response, request, archive, run.products or {}, name)
 
 
 @router.get("/runs/{run_id}/detections", summary="A run's landslides (GeoJSON)")
@@ -72,7 +90,12 @@ def run_changes(request: Request, run_id: int) -> Any:
     return queries.geojson_response(queries.changes(service_of(request).registry, run_id))
 
 
-@router.get("/alerts", tags=["alerts"], summary="Alerts since a time (default: 30 days)")
+@router.get(
+    "/alerts",
+    tags=["alerts"],
+    summary="Alert events since a time (default: 30 days), oldest first: kind, confidence, "
+    "the acquisition date, the landslide's area and confidence now, deliveries",
+)
 def alerts(
     request: Request,
     since: Annotated[datetime | None, Query(description="ISO 8601 time")] = None,
@@ -81,17 +104,10 @@ def alerts(
     start = since or datetime.now(UTC) - timedelta(days=30)
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
-    registry = service_of(request).registry
+    service = service_of(request)
+    registry, roots = service.registry, server_roots(service.settings.layout)
     try:
         found = registry.alerts_since(start, aoi)
     except RegistryError as exc:
         raise NotFound(str(exc)) from None
-    return [
-        {
-            "id": a.id, "aoi_id": a.aoi_id, "run_id": a.run_id, "landslide_id": a.landslide_id,
-            "created_at": a.created_at.isoformat(), "payload": a.payload,
-            "deliveries": [{"channel": d.channel, "state": d.state, "attempts": d.attempts}
-                           for d in a.deliveries],
-        }
-        for a in found
-    ]  # fmt: skip
+    return queries.alert_list(registry, found, service.settings.public_url, roots)
