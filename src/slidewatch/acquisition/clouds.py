@@ -32,6 +32,16 @@ CLOUD_THRESHOLD = 0.4
 
 S2CLOUDLESS_BANDS = ("B1", "B2", "B4", "B5", "B8", "B8A", "B9", "B10", "B11", "B12")
 """The L1C bands s2cloudless reads, in its order (B8A and B10 are fetched for it)."""
+NO_CLOUD_INPUTS = "the product has neither SCL nor the bands s2cloudless needs"
+"""Why ``--cloud-mask auto`` chose no cloud mask (said in the fetch summary)."""
+
+
+def s2cloudless_lacks(served: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The bands s2cloudless reads that a scene serving ``served`` has no asset for (B8A is
+    not listed in ``served``: never reported); ``()`` when unknown (None)."""
+    if served is None:
+        return ()
+    return tuple(b for b in S2CLOUDLESS_BANDS if b != "B8A" and b not in served)
 
 
 def classes_from_scl(scl: np.ndarray) -> np.ndarray:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+
 from slidewatch.acquisition.options import SourceConfig
 
 if TYPE_CHECKING:
@@ -83,6 +85,20 @@ class Channel:
     data: da.Array
     factor: int = 1
     shift: tuple[int, int] | None = None
+    nodata: float | None = None
+    """The value the source declared as no data (an asset's ``raster:bands`` nodata, a
+    file's nodata) where ``data`` still holds it; :func:`declared_nodata_as_nan` makes it
+    NaN for every source (None: ``data`` holds NaN already)."""
+
+
+def declared_nodata_as_nan(data: da.Array, nodata: float | None) -> da.Array:
+    """``data`` with its declared no-data value as NaN: the one rule by which loaded pixels
+    a product marks as unseen become the stack's no data (counted unseen, drawn grey)."""
+    if nodata is None:
+        return data
+    import dask.array as da
+
+    return da.where(data == np.float32(nodata), np.float32(np.nan), data).astype(np.float32)
 
 
 class ImagerySource(Protocol):

@@ -21,11 +21,16 @@ import numpy as np
 from slidewatch.acquisition.acquisitions import Acquisition, as_utc_range, group_acquisitions
 from slidewatch.acquisition.aoi import AOI, utm_grid
 from slidewatch.acquisition.blocks import BlockSpec, composite_block, finish_block, inside_aoi
-from slidewatch.acquisition.clouds import S2CLOUDLESS_BANDS
+from slidewatch.acquisition.clouds import NO_CLOUD_INPUTS, S2CLOUDLESS_BANDS, s2cloudless_lacks
 from slidewatch.acquisition.options import SourceConfig
 from slidewatch.acquisition.provenance import Provenance
 from slidewatch.acquisition.served import choose_bands
-from slidewatch.acquisition.sources import Channel, ImagerySource, make_source
+from slidewatch.acquisition.sources import (
+    Channel,
+    ImagerySource,
+    declared_nodata_as_nan,
+    make_source,
+)
 from slidewatch.acquisition.writing import TILE_PX, tile_px
 from slidewatch.bands import scale_vector
 from slidewatch.errors import NoSceneError, SourceError
@@ -65,6 +70,8 @@ class StackResult:
     offsets_removed: tuple[str, ...]
     """Per scene: the offset removed and why."""
     cloud_mask: str
+    cloud_note: str
+    """Why ``--cloud-mask auto`` chose none (:data:`~.clouds.NO_CLOUD_INPUTS`), else ``""``."""
     band_note: str
     """Why ``--bands auto`` left a band out (B10 of L2A); empty when nothing was."""
     shape: tuple[int, int]
@@ -101,11 +108,24 @@ def usable_acquisitions(
     return group_acquisitions(ok)
 
 
-def decide_cloud_mask(source: ImagerySource, acquisitions: Sequence[Acquisition]) -> str:
-    """The configured cloud mask; ``auto``: the source's rule for these scenes."""
-    if source.config.cloud_mask != "auto":
-        return source.config.cloud_mask
-    return source.auto_cloud_mask([s for a in acquisitions for s in a.scenes])
+def decide_cloud_mask(
+    source: ImagerySource, acquisitions: Sequence[Acquisition]
+) -> tuple[str, str]:
+    """(the configured cloud mask, ``auto``: the source's rule for these scenes; why ``auto``
+    chose none, else ``""``). s2cloudless for a scene lacking its bands: :class:`SourceError`."""
+    scenes = [s for a in acquisitions for s in a.scenes]
+    if source.config.cloud_mask == "auto":
+        method = source.auto_cloud_mask(scenes)
+        return method, (NO_CLOUD_INPUTS if method == "none" else "")
+    method = source.config.cloud_mask
+    for scene in scenes if method == "s2cloudless" else ():
+        if lacking := s2cloudless_lacks(scene.served):
+            raise SourceError(
+                f"the cloud mask s2cloudless needs band(s) {', '.join(lacking)}, which item "
+                f"{scene.id} has no asset for (its assets are {', '.join(scene.asset_keys)}); "
+                "use --cloud-mask none, or a product with an SCL asset (--cloud-mask scl)"
+            )
+    return method, ""
 
 
 def _cloud_inputs(method: str, s2_bands: Sequence[str]) -> tuple[str, ...]:
@@ -140,6 +160,7 @@ def load_channels(
         loaded = source.load(acq.scenes, spec.loaded, geobox, chunk_px)
         for band in spec.loaded:
             ch = loaded[band]
+            ch = Channel(declared_nodata_as_nan(ch.data, ch.nodata), ch.factor, ch.shift)
             if ch.shift is None:  # chunk (i, j) covers the grid's chunk (i, j)
                 ch = Channel(ch.data.rechunk(chunk_px // ch.factor), ch.factor)
             channels.append(ch)
@@ -240,7 +261,7 @@ def fetch_stack(
     acqs = list(acquisitions) if acquisitions else usable_acquisitions(source, aoi, start, end)
     choice = choose_bands(config, [s for a in acqs for s in a.scenes])
     names = choice.names
-    method = decide_cloud_mask(source, acqs)
+    method, cloud_note = decide_cloud_mask(source, acqs)
     s2_bands = tuple(b for b in names if b not in TERRAIN)
     spec = BlockSpec(
         s2_bands=s2_bands,
@@ -291,6 +312,7 @@ def fetch_stack(
         dem_source=dem_source,
         offsets_removed=tuple(f"{s.id}: {s.offset_rule}" for s in scenes),
         cloud_mask=method,
+        cloud_note=cloud_note,
         band_note=choice.note,
         shape=(geobox.shape.y, geobox.shape.x),
         crs=aoi.crs,

@@ -61,9 +61,10 @@ def _report(result: Any) -> None:
         scene = "n/a" if acq.cloud_cover is None else f"{acq.cloud_cover:.1f}%"
         aoi = "n/a" if cover is None else f"{cover:.1f}%"
         click.echo(f"  {acq.date}: {', '.join(acq.scene_ids)} (cloud: scene {scene}, AOI {aoi})")
+    why = f" ({result.cloud_note})" if result.cloud_note else ""
     click.echo(
         f"  clear: {100 * result.clear_fraction:.1f}% of the AOI; cloud mask: "
-        f"{result.cloud_mask}; DEM: {result.dem_source or 'none'}"
+        f"{result.cloud_mask}{why}; DEM: {result.dem_source or 'none'}"
     )
 
 

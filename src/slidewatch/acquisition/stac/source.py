@@ -13,10 +13,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from slidewatch.acquisition.clouds import s2cloudless_lacks
 from slidewatch.acquisition.offset import forced_offset, stac_offset
 from slidewatch.acquisition.options import StacConfig
 from slidewatch.acquisition.served import NO_L2A, SPECTRAL, l2a_by_name
-from slidewatch.acquisition.sources import Channel, SceneInfo
+from slidewatch.acquisition.sources import Channel, SceneInfo, declared_nodata_as_nan
 from slidewatch.acquisition.stac.assets import asset_keys_for
 from slidewatch.acquisition.stac.finders import ItemFinder, ItemQuery, StaticFinder, is_static
 from slidewatch.acquisition.stac.items import ParsedItem
@@ -109,9 +112,13 @@ class StacSource:
         return None if by_name is None else not by_name
 
     def auto_cloud_mask(self, scenes: Sequence[SceneInfo]) -> str:
-        """L2A's scene classification when every scene has it, else s2cloudless."""
-        has_scl = all({"SCL", "scl"} & set(s.asset_keys) for s in scenes)
-        return "scl" if has_scl else "s2cloudless"
+        """L2A's scene classification when every scene has it, else s2cloudless when every
+        scene has the bands it reads, else none (:data:`~.clouds.NO_CLOUD_INPUTS`)."""
+        if all({"SCL", "scl"} & set(s.asset_keys) for s in scenes):
+            return "scl"
+        if any(s2cloudless_lacks(s.served) for s in scenes):
+            return "none"
+        return "s2cloudless"
 
     def search(self, aoi: AOI, start: datetime, end: datetime, max_cloud: float) -> list[SceneInfo]:
         query = ItemQuery(self.config.collection, aoi, (start, end), max_cloud)
@@ -134,20 +141,22 @@ class StacSource:
         out: dict[str, Channel] = {}
         if fine:
             data = _odc_load(items, list(fine.values()), geobox, chunk_px, _nearest(fine))
-            out.update({band: Channel(_as_float(data[key])) for band, key in fine.items()})
+            out.update(
+                {b: Channel(_as_float(data[k]), nodata=_nodata(data[k])) for b, k in fine.items()}
+            )
         for grid, group in coarse:
             k = round(abs(grid.affine.a) / abs(geobox.affine.a))
             plan = plan_coarse(grid, geobox, chunk_px)
             chunk = -1 if plan == "whole" else max(chunk_px // k, 1)  # -1: one chunk
             data = _odc_load(items, list(group.values()), grid, chunk, _nearest(group))
             for band, key in group.items():
-                raw = _as_float(data[key])
+                raw, nodata = _as_float(data[key]), _nodata(data[key])
                 if plan == "chunks":
-                    out[band] = Channel(raw, k)
+                    out[band] = Channel(raw, k, nodata=nodata)
                 elif plan == "whole":
-                    out[band] = Channel(raw, k, shift_of(grid, geobox))
+                    out[band] = Channel(raw, k, shift_of(grid, geobox), nodata)
                 else:
-                    out[band] = Channel(repeat_onto(raw, grid, geobox, chunk_px))
+                    out[band] = Channel(repeat_onto(raw, grid, geobox, chunk_px), nodata=nodata)
         return {band: out[band] for band in keys}
 
     def load_dem(self, aoi: AOI, geobox: GeoBox, chunk_px: int) -> tuple[da.Array, str]:
@@ -162,7 +171,8 @@ class StacSource:
         key = asset_keys_for(["dem"], first.id, first.asset_bands, overrides)["dem"]
         data = _odc_load(items, [key], geobox, chunk_px, {key: "bilinear"})
         ids = ", ".join(sorted(i.id for i in items))
-        return _as_float(data[key]), f"{collection} ({ids})"
+        dem = declared_nodata_as_nan(_as_float(data[key]), _nodata(data[key]))
+        return dem, f"{collection} ({ids})"
 
 
 def _nearest(keys: dict[str, str]) -> dict[str, str]:
@@ -210,9 +220,17 @@ def _odc_load(
 
 
 def _as_float(array: Any) -> da.Array:
-    """The dask array of a band loaded as float32: odc-stac already wrote its nodata (0 for
-    Sentinel-2) as NaN, whatever ``attrs["nodata"]`` still says."""
+    """The dask array of a band loaded as float32 (pixels no file covers and a file's own
+    nodata without a ``raster:bands`` one: NaN; a ``raster:bands`` nodata: kept, see
+    :func:`_nodata`)."""
     return array.data
+
+
+def _nodata(array: Any) -> float | None:
+    """The no-data value odc-stac still wrote in a loaded band: the assets' ``raster:bands``
+    nodata (0 for Sentinel-2), which it keeps in float32 output as that number (None: NaN)."""
+    value = array.attrs.get("nodata")
+    return None if value is None or np.isnan(value) else float(value)
 
 
 def open_stac_source(config: StacConfig) -> StacSource:
