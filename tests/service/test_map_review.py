@@ -159,6 +159,11 @@ def test_deep_link_overview_and_run_now(
     tab.screenshot(path=str(SHOTS / "e18-overview.png"))
     tab.locator("#aoi-list a").first.click()
     tab.wait_for_selector("#aoi-view:not([hidden])")
+    # the runs list marks where the model version changed: the first run names its model
+    tab.wait_for_selector("#runs li")
+    runs_listed = tab.locator("#runs li").all_inner_texts()
+    assert " · model " in runs_listed[-1], runs_listed
+    assert not any(" · model " in r for r in runs_listed[:-1]), runs_listed
 
     # run now: the key, the run's progress to its end, the run listed with its reason
     tab.wait_for_selector("body[data-state=idle]", timeout=60_000)

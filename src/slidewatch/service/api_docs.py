@@ -40,6 +40,8 @@ def docs_router(docs_url: str, openapi_url: str, title: str) -> APIRouter:
             swagger_js_url=f"{root}{assets}/swagger-ui-bundle.js",
             swagger_css_url=f"{root}{assets}/swagger-ui.css",
             swagger_favicon_url=f"{root}{assets}/favicon-32x32.png",
+            # no badge from validator.swagger.io: nothing is fetched from outside
+            swagger_ui_parameters={"validatorUrl": None},
         )
 
     @router.get(assets + "/{name}")

@@ -158,15 +158,31 @@ function renderAlerts() {
   });
 }
 
+// " · model NAME" on the first run of each model version (the run's stats.model), as
+// `monitor history` marks where the version changed (docs/learning.md).
+function modelMarks(runs) {
+  const marks = new Map();
+  let shown = null;
+  runs.slice().sort((a, b) => a.id - b.id).forEach((run) => {
+    const model = run.stats && run.stats.model;
+    if (model && model.hash && model.hash !== shown) {
+      marks.set(run.id, ` · model ${model.name || String(model.hash).slice(0, 12)}`);
+      shown = model.hash;
+    }
+  });
+  return marks;
+}
+
 function renderRuns() {
   const list = $("runs");
   list.replaceChildren();
+  const marks = modelMarks(state.allRuns);
   state.allRuns.slice().sort((a, b) => b.id - a.id).forEach((run) => {
     const item = document.createElement("li");
     item.className = `run ${run.state}`;
     item.dataset.runId = String(run.id);
     item.textContent = `#${run.id} ${run.acquisition_date || "–"} ${run.state}` +
-      (run.reason ? `: ${run.reason}` : "");
+      (run.reason ? `: ${run.reason}` : "") + (marks.get(run.id) || "");
     list.appendChild(item);
   });
 }
