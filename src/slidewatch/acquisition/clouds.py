@@ -7,9 +7,16 @@ The classes are those of the mask raster written beside every stack (:data:`MASK
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from slidewatch.errors import SourceError
+
+if TYPE_CHECKING:
+    from slidewatch.acquisition.acquisitions import Acquisition
+    from slidewatch.acquisition.sources import ImagerySource
 
 CLEAR, NODATA, CLOUD, SHADOW, CIRRUS, OUTSIDE = 0, 1, 2, 3, 4, 5
 MASK_CLASSES: dict[int, str] = {
@@ -74,3 +81,32 @@ def s2cloudless_probability(reflectance: Mapping[str, np.ndarray]) -> np.ndarray
     detector = S2PixelCloudDetector(threshold=CLOUD_THRESHOLD, average_over=0, dilation_size=0)
     prob = detector.get_cloud_probability_maps(np.nan_to_num(stack, nan=0.0)[None])[0]
     return np.where(valid, prob, np.nan).astype(np.float32)
+
+
+def decide_cloud_mask(
+    source: ImagerySource, acquisitions: Sequence[Acquisition]
+) -> tuple[str, str]:
+    """(the configured cloud mask, ``auto``: the source's rule for these scenes; why ``auto``
+    chose none, else ``""``). s2cloudless for a scene lacking its bands: :class:`SourceError`."""
+    scenes = [s for a in acquisitions for s in a.scenes]
+    if source.config.cloud_mask == "auto":
+        method = source.auto_cloud_mask(scenes)
+        return method, (NO_CLOUD_INPUTS if method == "none" else "")
+    method = source.config.cloud_mask
+    for scene in scenes if method == "s2cloudless" else ():
+        if lacking := s2cloudless_lacks(scene.served):
+            raise SourceError(
+                f"the cloud mask s2cloudless needs band(s) {', '.join(lacking)}, which item "
+                f"{scene.id} has no asset for (its assets are {', '.join(scene.asset_keys)}); "
+                "use --cloud-mask none, or a product with an SCL asset (--cloud-mask scl)"
+            )
+    return method, ""
+
+
+def cloud_inputs(method: str, s2_bands: Sequence[str]) -> tuple[str, ...]:
+    """The extra assets a cloud mask method reads beside the stack's own bands."""
+    if method == "scl":
+        return ("SCL",)
+    if method == "s2cloudless":
+        return tuple(b for b in S2CLOUDLESS_BANDS if b not in s2_bands)
+    return ("CLOUDPROB",) if method == "probability" else ()

@@ -21,7 +21,7 @@ import numpy as np
 from slidewatch.acquisition.acquisitions import Acquisition, as_utc_range, group_acquisitions
 from slidewatch.acquisition.aoi import AOI, utm_grid
 from slidewatch.acquisition.blocks import BlockSpec, composite_block, finish_block, inside_aoi
-from slidewatch.acquisition.clouds import NO_CLOUD_INPUTS, S2CLOUDLESS_BANDS, s2cloudless_lacks
+from slidewatch.acquisition.clouds import cloud_inputs, decide_cloud_mask
 from slidewatch.acquisition.options import SourceConfig
 from slidewatch.acquisition.provenance import Provenance
 from slidewatch.acquisition.served import choose_bands
@@ -106,34 +106,6 @@ def usable_acquisitions(
             "the dates"
         )
     return group_acquisitions(ok)
-
-
-def decide_cloud_mask(
-    source: ImagerySource, acquisitions: Sequence[Acquisition]
-) -> tuple[str, str]:
-    """(the configured cloud mask, ``auto``: the source's rule for these scenes; why ``auto``
-    chose none, else ``""``). s2cloudless for a scene lacking its bands: :class:`SourceError`."""
-    scenes = [s for a in acquisitions for s in a.scenes]
-    if source.config.cloud_mask == "auto":
-        method = source.auto_cloud_mask(scenes)
-        return method, (NO_CLOUD_INPUTS if method == "none" else "")
-    method = source.config.cloud_mask
-    for scene in scenes if method == "s2cloudless" else ():
-        if lacking := s2cloudless_lacks(scene.served):
-            raise SourceError(
-                f"the cloud mask s2cloudless needs band(s) {', '.join(lacking)}, which item "
-                f"{scene.id} has no asset for (its assets are {', '.join(scene.asset_keys)}); "
-                "use --cloud-mask none, or a product with an SCL asset (--cloud-mask scl)"
-            )
-    return method, ""
-
-
-def _cloud_inputs(method: str, s2_bands: Sequence[str]) -> tuple[str, ...]:
-    if method == "scl":
-        return ("SCL",)
-    if method == "s2cloudless":
-        return tuple(b for b in S2CLOUDLESS_BANDS if b not in s2_bands)
-    return ("CLOUDPROB",) if method == "probability" else ()
 
 
 def _acquisition_offset(acq: Acquisition) -> float:
@@ -265,7 +237,7 @@ def fetch_stack(
     s2_bands = tuple(b for b in names if b not in TERRAIN)
     spec = BlockSpec(
         s2_bands=s2_bands,
-        cloud_inputs=_cloud_inputs(method, s2_bands),
+        cloud_inputs=cloud_inputs(method, s2_bands),
         cloud_mask=method,
         composite=config.composite,
         offsets=tuple(_acquisition_offset(a) for a in acqs),
