@@ -9,15 +9,15 @@ import base64
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 from shapely.geometry import shape
 from shapely.ops import transform
+from tests.receivers import Keeping
 from tests.service.conftest import API_KEY
 from tests.service.pipeline_fixture import Fixture, add_fresh_aoi
 from tests.service.test_processes import _wait_final
@@ -29,19 +29,6 @@ from slidewatch.service.settings import ServiceSettings
 SECRET = "whsec_" + base64.b64encode(b"e18-receiver-secret-0123456789ab").decode()
 KEY = {"X-API-Key": API_KEY}
 PIXEL_M = 10.0
-
-
-class Keeping(BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[bytes, dict[str, str]]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((body, dict(self.headers.items())))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.fixture

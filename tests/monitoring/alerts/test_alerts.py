@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from tests.receivers import Keeping
 
 from slidewatch.monitoring import alerts
 from slidewatch.monitoring.alerts import Breakers, RetryPolicy, SmtpSettings
@@ -200,19 +201,6 @@ def test_the_circuit_opens_after_failures_in_a_row(tmp_path) -> None:  # type: i
 def test_backoff_doubles_up_to_its_cap() -> None:
     policy = RetryPolicy(base_s=0.5, max_wait_s=60.0)
     assert [policy.wait_s(n) for n in (1, 2, 3, 4, 10)] == [0.5, 1.0, 2.0, 4.0, 60.0]
-
-
-class Keeping(BaseHTTPRequestHandler):
-    received: list[tuple[bytes, dict[str, str]]] = []  # noqa: RUF012
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.received.append((body, dict(self.headers.items())))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 @pytest.mark.parametrize(("grouping", "posts"), [("auto", 1), ("event", 7), ("digest", 1)])
